@@ -1,0 +1,180 @@
+"""The stateful contract: ``BatchedEnv``, and ``RepeatedGame`` which turns a ``MechanismGame`` into one.
+
+``BatchedEnv`` steps ``B`` copies at once::
+
+    obs, info = env.reset(seed)                       # obs (B, N, *obs_shape)
+    obs, rewards, terminated, truncated, info = env.step(actions)
+    # rewards (B, N); terminated, truncated (B, N) per-agent flags; info: dict of arrays
+
+Flags are per agent (an agent of the agent economy can leave on insolvency while others play on);
+``terminated.all(axis=1) | truncated.all(axis=1)`` is the per-copy episode end. The env never
+resets by itself: the vector adapters in ``coopsim.interop`` implement Gymnasium's autoreset.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from coopsim.core.game import MechanismGame
+from coopsim.core.seeding import SeedLike, seed_sequence
+from coopsim.core.validation import as_array, check_choice, check_int
+
+
+class BatchedEnv(ABC):
+    """Abstract batched multi-agent environment over ``batch_size`` copies of ``n_agents`` agents."""
+
+    metadata: dict[str, Any] = {"render_modes": [], "name": "batched_env"}
+    n_agents: int
+    batch_size: int
+    #: rounds per episode (the PettingZoo ``max_cycles``)
+    horizon: int
+
+    @abstractmethod
+    def observation_space(self, agent: int) -> gym.Space:
+        """Gymnasium space of one agent's observation (the same object on every call)."""
+
+    @abstractmethod
+    def action_space(self, agent: int) -> gym.Space:
+        """Gymnasium space of one agent's action (the same object on every call)."""
+
+    @abstractmethod
+    def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        """Start a new episode in every copy; returns ``(obs (B, N, ...), info)``."""
+
+    @abstractmethod
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+        """Advance every copy by one round."""
+
+    def default_actions(self) -> np.ndarray:
+        """Actions of the default (truthful) policy for the current state, ``(B, N, ...)``."""
+        raise NotImplementedError(f"{type(self).__name__} has no default policy")
+
+    def state(self) -> np.ndarray:
+        """Global state of every copy, ``(B, ...)`` (for centralised critics)."""
+        raise NotImplementedError(f"{type(self).__name__} exposes no global state")
+
+    def render(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    @property
+    def agent_names(self) -> list[str]:
+        return [f"agent_{i}" for i in range(self.n_agents)]
+
+
+class RepeatedGame(BatchedEnv):
+    """A ``MechanismGame`` played for ``rounds`` rounds over ``batch_size`` copies.
+
+    Observation of agent i (float32): its own type (flattened), then the public signal of the
+    previous round (zeros before the first round), then the fraction of the episode elapsed.
+    Actions are raw reports/bids (``action_mode="continuous"``, a ``Box``) or indices into a
+    ``grid_size``-point grid (``action_mode="grid"``, a ``Discrete``). Types are drawn at reset and
+    kept (``redraw="episode"``) or redrawn every round (``redraw="round"``). Reward = utility.
+    """
+
+    metadata = {"render_modes": ["ansi"], "name": "repeated_game", "is_parallelizable": True}
+
+    def __init__(
+        self,
+        game: MechanismGame,
+        rounds: int = 1,
+        batch_size: int = 1,
+        action_mode: str = "continuous",
+        grid_size: int = 101,
+        redraw: str = "episode",
+        render_mode: str | None = None,
+    ) -> None:
+        if not isinstance(game, MechanismGame):
+            raise TypeError(f"game: expected a MechanismGame, got {type(game).__name__}")
+        self.game = game
+        self.n_agents = game.n_agents
+        self.horizon = check_int(rounds, "rounds", lo=1)
+        self.batch_size = check_int(batch_size, "batch_size", lo=1)
+        self.action_mode = check_choice(action_mode, "action_mode", ("continuous", "grid"))
+        self.redraw = check_choice(redraw, "redraw", ("episode", "round"))
+        self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
+        self.grid = game.action_grid(check_int(grid_size, "grid_size", lo=1)) if action_mode == "grid" else None
+        type_size = int(np.prod(game.type_shape, dtype=int))
+        self._public_size = game.public_size
+        obs_size = type_size + self._public_size + 1
+        self._obs_space = gym.spaces.Box(-np.inf, np.inf, (obs_size,), np.float32)
+        if self.grid is not None:
+            self._act_space: gym.Space = gym.spaces.Discrete(len(self.grid))
+        else:
+            self._act_space = gym.spaces.Box(game.action_low, game.action_high, game.action_shape or (1,), np.float32)
+        self._rng = np.random.default_rng(0)
+        self.types = np.zeros((self.batch_size, self.n_agents, *game.type_shape))
+        self._public = np.zeros((self.batch_size, self._public_size))
+        self.t = 0
+        self.last_outcome = None
+
+    def observation_space(self, agent: int) -> gym.Space:
+        return self._obs_space
+
+    def action_space(self, agent: int) -> gym.Space:
+        return self._act_space
+
+    def _observe(self) -> np.ndarray:
+        B, N = self.batch_size, self.n_agents
+        own = self.types.reshape(B, N, -1)
+        public = np.broadcast_to(self._public[:, None, :], (B, N, self._public_size))
+        clock = np.full((B, N, 1), self.t / self.horizon)
+        return np.concatenate([own, public, clock], axis=2).astype(np.float32)
+
+    def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed_sequence(seed))
+        self.types = self.game.sample_types(self._rng, self.batch_size)
+        self._public = np.zeros((self.batch_size, self._public_size))
+        self.t = 0
+        self.last_outcome = None
+        return self._observe(), {}
+
+    def to_game_actions(self, actions: Any) -> np.ndarray:
+        """Map env actions (grid indices or raw values) to the game's action profile."""
+        B, N = self.batch_size, self.n_agents
+        if self.grid is not None:
+            idx = as_array(actions, "actions", dtype=np.int64, lo=0, hi=len(self.grid) - 1)
+            if idx.shape != (B, N):
+                raise ValueError(f"actions: expected grid indices of shape ({B}, {N}), got {idx.shape}")
+            return self.grid[idx]
+        arr = np.asarray(actions, dtype=np.float64)
+        if arr.shape == (B, N, 1) and self.game.action_shape == ():
+            arr = arr[..., 0]
+        return self.game.check_actions(arr)
+
+    def step(self, actions: Any):
+        if self.t >= self.horizon:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        game_actions = self.to_game_actions(actions)
+        outcome = self.game.play(self.types, game_actions)
+        self.last_outcome = outcome
+        self.t += 1
+        self._public = self.game.public_signal(outcome)
+        metrics = self.game.metrics(self.types, outcome)
+        if self.redraw == "round" and self.t < self.horizon:
+            self.types = self.game.sample_types(self._rng, self.batch_size)
+        B, N = self.batch_size, self.n_agents
+        truncated = np.full((B, N), self.t >= self.horizon)
+        terminated = np.zeros((B, N), dtype=bool)
+        return self._observe(), outcome.utility.copy(), terminated, truncated, {"metrics": metrics}
+
+    def default_actions(self) -> np.ndarray:
+        truthful = self.game.truthful_actions(self.types)
+        if self.grid is None:
+            return truthful if self.game.action_shape else truthful[..., None]
+        # nearest grid point (ties to the lower index) for scalar actions
+        return np.abs(truthful[..., None] - self.grid).argmin(axis=-1)
+
+    def state(self) -> np.ndarray:
+        return self.types.reshape(self.batch_size, -1).astype(np.float32)
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        return f"round {self.t}/{self.horizon}; public {np.round(self._public[0], 4).tolist()}"

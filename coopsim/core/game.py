@@ -1,0 +1,164 @@
+"""The one-shot game contract: ``MechanismGame`` and its ``Outcome``.
+
+A ``MechanismGame`` bundles private types, a mechanism and utilities, batched over ``B`` copies:
+
+- ``sample_types(rng, B)`` -> types ``(B, N, *type_shape)``;
+- ``play(types, actions)`` -> ``Outcome`` with ``utility (B, N)`` plus domain fields;
+- ``deviation_utilities(types, actions, candidates)`` -> ``(B, N, K)``: agent i's utility had it
+  alone played candidate k, the others' actions and all types held fixed;
+- ``metrics(types, outcome)`` -> named ``(B,)`` arrays; ``optimum(types)`` -> named ``(B,)`` optima.
+
+Actions have shape ``(B, N, *action_shape)``; ``action_shape`` is ``()`` for scalar reports/bids.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from coopsim.core.validation import as_array
+
+
+class Outcome:
+    """Result of one batched play: ``utility`` ``(B, N)`` plus named domain fields.
+
+    Fields are read as attributes (``outcome.location``) or through ``outcome.fields``.
+    ``public`` names the fields every agent observes after the round (used for observations).
+    """
+
+    __slots__ = ("utility", "fields", "public")
+
+    def __init__(self, utility: np.ndarray, public: tuple[str, ...] = (), **fields: Any) -> None:
+        self.utility = np.asarray(utility, dtype=np.float64)
+        self.fields: dict[str, Any] = fields
+        self.public = tuple(public)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.fields[name]
+        except KeyError:
+            raise AttributeError(f"Outcome has no field {name!r}; fields: {sorted(self.fields)}") from None
+
+    def __repr__(self) -> str:
+        return f"Outcome(utility{self.utility.shape}, fields={sorted(self.fields)})"
+
+
+class MechanismGame(ABC):
+    """Abstract one-shot mechanism game over ``B`` independent copies and ``n_agents`` agents."""
+
+    #: number of agents N
+    n_agents: int
+    #: shape of one agent's action (``()`` for a scalar report or bid)
+    action_shape: tuple[int, ...] = ()
+    #: shape of one agent's type
+    type_shape: tuple[int, ...] = ()
+    #: inclusive bounds of the action space (per entry)
+    action_low: float = 0.0
+    action_high: float = 1.0
+    #: inclusive bounds of the type space (per entry)
+    type_low: float = 0.0
+    type_high: float = 1.0
+    #: bounds of utilities, used by learners to rescale rewards into [0, 1]
+    utility_range: tuple[float, float] = (0.0, 1.0)
+
+    # -- the contract -----------------------------------------------------------------------
+    @abstractmethod
+    def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """Draw private types, shape ``(batch, N, *type_shape)``."""
+
+    @abstractmethod
+    def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        """Run the mechanism on ``actions`` and score every agent under ``types``."""
+
+    def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
+        """Named per-copy metrics, each of shape ``(B,)``. Default: mean utility."""
+        return {"mean_utility": outcome.utility.mean(axis=1)}
+
+    def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
+        """Optimal value of each objective for ``types`` (``(B,)`` arrays), where defined."""
+        raise NotImplementedError(f"{type(self).__name__} defines no optimum")
+
+    def truthful_actions(self, types: np.ndarray) -> np.ndarray:
+        """The truthful (or default) action profile for ``types``; identity for direct mechanisms."""
+        return np.asarray(types, dtype=np.float64)
+
+    def public_signal(self, outcome: Outcome) -> np.ndarray:
+        """Public feedback after a round, shape ``(B, P)``: the ``outcome.public`` fields stacked."""
+        cols = [np.asarray(outcome.fields[name], dtype=np.float64).reshape(outcome.utility.shape[0], -1)
+                for name in outcome.public]
+        if not cols:
+            return np.zeros((outcome.utility.shape[0], 0))
+        return np.concatenate(cols, axis=1)
+
+    @property
+    def public_size(self) -> int:
+        """Length P of ``public_signal``; found by one play on truthful types when not declared."""
+        rng = np.random.default_rng(0)
+        types = self.sample_types(rng, 1)
+        return self.public_signal(self.play(types, self.truthful_actions(types))).shape[1]
+
+    def action_grid(self, k: int) -> np.ndarray:
+        """``k`` evenly spaced candidate actions in the action range, shape ``(k, *action_shape)``."""
+        if self.action_shape != ():
+            raise NotImplementedError(f"{type(self).__name__}: no default grid for action shape {self.action_shape}")
+        return np.linspace(self.action_low, self.action_high, k)
+
+    # -- validation ---------------------------------------------------------------------------
+    def check_actions(self, actions: Any, name: str = "actions") -> np.ndarray:
+        """Validate an action profile: shape ``(B, N, *action_shape)``, finite, within bounds."""
+        arr = as_array(actions, name, lo=self.action_low, hi=self.action_high)
+        want = (self.n_agents, *self.action_shape)
+        if arr.ndim != len(want) + 1 or arr.shape[1:] != want:
+            raise ValueError(f"{name}: expected shape (B, {', '.join(map(str, want))}), got {arr.shape}")
+        return arr
+
+    def check_types(self, types: Any, name: str = "types") -> np.ndarray:
+        arr = as_array(types, name, lo=self.type_low, hi=self.type_high)
+        want = (self.n_agents, *self.type_shape)
+        if arr.ndim != len(want) + 1 or arr.shape[1:] != want:
+            raise ValueError(f"{name}: expected shape (B, {', '.join(map(str, want))}), got {arr.shape}")
+        return arr
+
+    # -- generic counterfactuals ---------------------------------------------------------------
+    def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """``U[b, i, k]`` = utility of agent i in copy b had it alone played candidate k.
+
+        ``candidates`` has shape ``(K, *action_shape)`` (shared), ``(N, K, *action_shape)``
+        (per agent) or ``(B, N, K, *action_shape)``. Generic path: one vectorised ``play`` on the
+        ``B*N*K`` profiles in which agent i's action is replaced by candidate k.
+        """
+        types = np.asarray(types, dtype=np.float64)
+        actions = np.asarray(actions, dtype=np.float64)
+        cand = self._broadcast_candidates(candidates, actions.shape[0])
+        B, N, K = cand.shape[:3]
+        ev = self.action_shape
+        # rows[b, i, k] is the full profile with agent i's action replaced by cand[b, i, k]
+        rows = np.broadcast_to(actions[:, None, None], (B, N, K, N, *ev)).copy()
+        idx = np.arange(N)
+        rows[:, idx, :, idx] = np.moveaxis(cand, 1, 0)
+        rep_types = np.broadcast_to(types[:, None, None], (B, N, K, *types.shape[1:]))
+        out = self.play(rep_types.reshape(B * N * K, *types.shape[1:]), rows.reshape(B * N * K, N, *ev))
+        util = out.utility.reshape(B, N, K, N)
+        return util[:, idx, :, idx].transpose(1, 0, 2)
+
+    def _broadcast_candidates(self, candidates: Any, batch: int) -> np.ndarray:
+        cand = np.asarray(candidates, dtype=np.float64)
+        ev = len(self.action_shape)
+        N = self.n_agents
+        if cand.ndim == 1 + ev:
+            cand = cand[None, None]
+        elif cand.ndim == 2 + ev:
+            cand = cand[None]
+        elif cand.ndim != 3 + ev:
+            raise ValueError(
+                f"candidates: expected shape (K, ...), (N, K, ...) or (B, N, K, ...) with action shape "
+                f"{self.action_shape}, got {cand.shape}")
+        K = cand.shape[2]
+        return np.broadcast_to(cand, (batch, N, K, *self.action_shape))
+
+
+def stack_metrics(parts: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Copy a metrics mapping into plain float64 ``(B,)`` arrays."""
+    return {k: np.asarray(v, dtype=np.float64) for k, v in parts.items()}

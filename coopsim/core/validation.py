@@ -1,0 +1,119 @@
+"""Input validation shared by every layer.
+
+Each helper raises ``ValueError`` or ``TypeError`` whose message names the parameter, what was
+expected and what came, e.g. ``reports: expected values in [0, 1], got 1.3 at index (0, 2)``.
+Nothing is clipped silently.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+
+def _where(mask: np.ndarray) -> str:
+    idx = np.argwhere(mask)[0]
+    return str(tuple(int(i) for i in idx)) if idx.size else "()"
+
+
+def as_array(
+    value: Any,
+    name: str,
+    *,
+    ndim: int | Iterable[int] | None = None,
+    dtype: type = np.float64,
+    lo: float | None = None,
+    hi: float | None = None,
+    allow_nan: bool = False,
+) -> np.ndarray:
+    """Convert ``value`` to an array of ``dtype`` and check its rank, finiteness and range.
+
+    ``lo``/``hi`` are inclusive bounds. Raises ``TypeError`` for non-numeric input and
+    ``ValueError`` naming ``name`` for a wrong rank, NaN/inf, or a value out of range.
+    """
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} ({err})") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(d) for d in allowed)
+            raise ValueError(f"{name}: expected an array with {want} dimension(s), got shape {arr.shape}")
+    if np.issubdtype(arr.dtype, np.floating) and not allow_nan:
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            raise ValueError(f"{name}: expected finite values, got {arr[bad].flat[0]} at index {_where(bad)}")
+    if lo is not None:
+        bad = arr < lo
+        if bad.any():
+            raise ValueError(f"{name}: expected values >= {lo}, got {arr[bad].flat[0]} at index {_where(bad)}")
+    if hi is not None:
+        bad = arr > hi
+        if bad.any():
+            raise ValueError(f"{name}: expected values <= {hi}, got {arr[bad].flat[0]} at index {_where(bad)}")
+    return arr
+
+
+def check_shape(arr: np.ndarray, name: str, shape: tuple[int | None, ...]) -> None:
+    """Check ``arr.shape`` against ``shape`` (``None`` entries match any length)."""
+    ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+    if not ok:
+        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
+
+
+def check_int(value: Any, name: str, *, lo: int | None = None, hi: int | None = None) -> int:
+    """Return ``value`` as an ``int`` after checking type and inclusive range."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if lo is not None and value < lo:
+        raise ValueError(f"{name}: expected an integer >= {lo}, got {value}")
+    if hi is not None and value > hi:
+        raise ValueError(f"{name}: expected an integer <= {hi}, got {value}")
+    return value
+
+
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite ``float`` in the given range (closed unless ``*_open``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    if lo is not None and (value <= lo if lo_open else value < lo):
+        raise ValueError(f"{name}: expected a number {'>' if lo_open else '>='} {lo}, got {value}")
+    if hi is not None and (value >= hi if hi_open else value > hi):
+        raise ValueError(f"{name}: expected a number {'<' if hi_open else '<='} {hi}, got {value}")
+    return value
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
+    return value
+
+
+def check_distribution(p: Any, name: str, *, axis: int = -1, atol: float = 1e-9) -> np.ndarray:
+    """Check that ``p`` holds probabilities (non-negative, finite) summing to 1 along ``axis``."""
+    arr = as_array(p, name, lo=0.0)
+    total = arr.sum(axis=axis)
+    bad = np.abs(total - 1.0) > atol
+    if np.any(bad):
+        raise ValueError(
+            f"{name}: expected probabilities summing to 1 along axis {axis}, "
+            f"got sum {np.asarray(total)[bad].flat[0]!r} at index {_where(np.atleast_1d(bad))}"
+        )
+    return arr

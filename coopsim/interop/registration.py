@@ -1,0 +1,5 @@
+"""Placeholder registration (replaced below)."""
+
+
+def register_envs() -> None:
+    return None
