@@ -12,5 +12,7 @@ from coopsim.mechanisms import facility  # noqa: E402,F401
 from coopsim.mechanisms import auctions  # noqa: E402,F401
 from coopsim.mechanisms import scoring  # noqa: E402,F401
 from coopsim.mechanisms import gates  # noqa: E402,F401
+from coopsim.mechanisms import budget  # noqa: E402,F401
+from coopsim.mechanisms import information  # noqa: E402,F401
 
 __all__ = ["available", "get", "register", "registry"]
