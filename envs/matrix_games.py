@@ -1,0 +1,233 @@
+"""Normal-form (matrix) games: the learners' test bench.
+
+**What it models.** An N-player normal-form game given by a payoff tensor ``P`` of shape
+``(N, A_1, ..., A_N)``: ``P[i, a_1, ..., a_N]`` is player i's payoff when player j plays action
+``a_j``. Wrapped as a :class:`coopsim.core.MechanismGame` so that every learner, the dynamics
+runner and the regret/exploitability analyses treat it like any mechanism game.
+
+**Agents.** ``N`` players, ``agent_0 ... agent_{N-1}``.
+
+**Types.** Trivial: every agent's type is ``0.0`` (``type_shape = ()``); ``sample_types`` draws no
+random numbers.
+
+**Actions.** Action indices ``0 .. A_i - 1`` carried as floats (``action_shape = ()``), so the
+grid of a matrix game is ``arange(A)``. Non-integer or out-of-range indices are rejected.
+
+**Observations / public signal.** The action profile of the round (``outcome.actions``, public).
+
+**Rewards.** ``utility[b, i] = P[i, a_b]``; ``utility_range`` is ``(min P, max P)``.
+
+**Deviation utilities.** Closed form by tensor slicing, O(B N K):
+``U[b, i, k] = P[i, a_{b,1}, ..., k, ..., a_{b,N}]`` (flat index of the profile minus
+``a_{b,i}·stride_i`` plus ``k·stride_i``); tested against the generic path.
+``expected_deviation_utilities(mixed)`` contracts ``P[i]`` with the other players' mixed strategies.
+
+**Built-ins.** :func:`rock_paper_scissors`, :func:`shapley`, :func:`chicken`,
+:func:`prisoners_dilemma`, :func:`matching_pennies`.
+
+**Arguments.** ``payoffs`` (array ``(N, A_1, ..., A_N)``, finite), ``name`` (str),
+``action_names`` (optional list of per-player name lists).
+
+**References.** L. S. Shapley, "Some topics in two-person games", Advances in Game Theory (1964)
+(Shapley's game); R. J. Aumann, "Subjectivity and correlation in randomized strategies",
+J. Math. Econ. 1 (1974) (chicken, correlated equilibrium); S. Hart and A. Mas-Colell,
+"A simple adaptive procedure leading to correlated equilibrium", Econometrica 68 (2000).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from coopsim.core.game import MechanismGame, Outcome
+from coopsim.analysis.equilibrium import action_values
+from coopsim.core.validation import as_array
+
+__all__ = [
+    "MatrixGame", "rock_paper_scissors", "shapley", "chicken", "prisoners_dilemma", "matching_pennies",
+    "BUILTIN_GAMES", "make",
+]
+
+
+class MatrixGame(MechanismGame):
+    """An N-player normal-form game from a payoff tensor ``(N, A_1, ..., A_N)``.
+
+    ``play(types, actions)`` returns ``utility[b, i] = P[i, a_b]``; ``deviation_utilities`` is the
+    closed form ``U[b, i, k] = P[i, k, a_{b,-i}]`` (agent i's axis set to k).
+    """
+
+    type_shape = ()
+    action_shape = ()
+    type_low = 0.0
+    type_high = 0.0
+
+    def __init__(self, payoffs: Any, name: str = "matrix_game", action_names: list[list[str]] | None = None) -> None:
+        P = as_array(payoffs, "payoffs")
+        if P.ndim < 2:
+            raise ValueError(f"payoffs: expected a tensor of shape (N, A_1, ..., A_N), got shape {P.shape}")
+        N = P.shape[0]
+        if P.ndim != N + 1:
+            raise ValueError(
+                f"payoffs: expected a tensor of shape (N, A_1, ..., A_N) with N + 1 = {N + 1} axes "
+                f"for N = {N} players, got shape {P.shape}")
+        if N < 1 or any(a < 1 for a in P.shape[1:]):
+            raise ValueError(f"payoffs: expected at least one player and one action each, got shape {P.shape}")
+        self._payoffs = P.copy()
+        self._payoffs.setflags(write=False)
+        self.name = str(name)
+        self.n_agents = N
+        self.n_actions: tuple[int, ...] = tuple(int(a) for a in P.shape[1:])
+        self.action_low = 0.0
+        self.action_high = float(max(self.n_actions) - 1)
+        lo, hi = float(P.min()), float(P.max())
+        self.utility_range = (lo, hi if hi > lo else lo + 1.0)
+        self.default_grid_size = max(self.n_actions)
+        self._strides = np.array(
+            [int(np.prod(self.n_actions[i + 1:], dtype=np.int64)) for i in range(N)], dtype=np.int64)
+        self._flat = P.reshape(N, -1)
+        if action_names is not None:
+            if len(action_names) != N or any(len(a) != n for a, n in zip(action_names, self.n_actions)):
+                raise ValueError(f"action_names: expected {N} lists of lengths {self.n_actions}, got {action_names!r}")
+        self.action_names = action_names
+
+    # -- basic properties ---------------------------------------------------------------------
+    @property
+    def payoff_tensor(self) -> np.ndarray:
+        """The payoff tensor ``P`` of shape ``(N, A_1, ..., A_N)`` (read-only)."""
+        return self._payoffs
+
+    def __repr__(self) -> str:
+        return f"MatrixGame(name={self.name!r}, n_actions={self.n_actions})"
+
+    # -- MechanismGame contract --------------------------------------------------------------
+    def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """Trivial types: zeros of shape ``(batch, N)``; consumes no random numbers."""
+        return np.zeros((int(batch), self.n_agents))
+
+    def truthful_actions(self, types: np.ndarray) -> np.ndarray:
+        """No truthful action exists in a normal-form game: action 0 for everyone (a default)."""
+        return np.zeros(np.asarray(types).shape[:2])
+
+    def action_grid(self, k: int) -> np.ndarray:
+        """Action indices as the grid: ``arange(k)`` when every player has ``k`` actions; when the
+        action counts differ and ``k = max A_i``, a per-agent ``(N, k)`` grid whose row i lists
+        ``0 .. A_i - 1`` padded by repeating ``A_i - 1`` (mask the padding in the learners)."""
+        k = int(k)
+        if all(a == k for a in self.n_actions):
+            return np.arange(k, dtype=np.float64)
+        if k == max(self.n_actions):
+            return np.minimum(np.arange(k)[None, :], np.array(self.n_actions)[:, None] - 1).astype(np.float64)
+        raise ValueError(f"k: expected {max(self.n_actions)} (the largest action count) for a game with action "
+                         f"counts {self.n_actions}, got {k}")
+
+    def action_mask(self) -> np.ndarray:
+        """Boolean ``(N, max A)`` mask of valid actions (all True when action counts are equal)."""
+        return np.arange(max(self.n_actions))[None, :] < np.array(self.n_actions)[:, None]
+
+    def _indices(self, actions: Any, name: str = "actions") -> np.ndarray:
+        arr = as_array(actions, name)
+        if arr.ndim < 2 or arr.shape[-1] != self.n_agents:
+            raise ValueError(f"{name}: expected shape (B, {self.n_agents}), got {arr.shape}")
+        idx = np.rint(arr).astype(np.int64)
+        if np.any(idx != arr):
+            bad = arr[idx != arr].flat[0]
+            raise ValueError(f"{name}: expected integer action indices, got {bad}")
+        hi = np.array(self.n_actions) - 1
+        bad = (idx < 0) | (idx > hi)
+        if bad.any():
+            j = np.argwhere(bad)[0]
+            raise ValueError(f"{name}: expected indices in [0, {hi[j[-1]]}] for agent {j[-1]}, "
+                             f"got {idx[tuple(j)]} at index {tuple(int(x) for x in j)}")
+        return idx
+
+    def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        """``utility[b, i] = P[i, a_b]`` for the index profile ``a_b``; ``outcome.actions`` is public."""
+        idx = self._indices(actions)
+        flat = idx @ self._strides                        # (...,)
+        util = self._flat[:, flat]                         # (N, ...)
+        return Outcome(np.moveaxis(util, 0, -1), public=("actions",), actions=idx.astype(np.float64))
+
+    def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Closed form ``U[b, i, k] = P[i, a_{b,1}, .., cand[i, k], .., a_{b,N}]``, shape ``(B, N, K)``."""
+        idx = self._indices(actions)
+        B, N = idx.shape
+        cand = self._broadcast_candidates(candidates, B)   # (B, N, K)
+        cidx = self._indices(np.moveaxis(cand, 2, 0), "candidates")  # (K, B, N) checked per agent
+        cidx = np.moveaxis(cidx, 0, 2)                     # (B, N, K)
+        base = (idx @ self._strides)[:, None] - idx * self._strides   # (B, N)
+        flat = base[:, :, None] + cidx * self._strides[None, :, None]
+        return self._flat[np.arange(N)[None, :, None], flat]
+
+    def expected_deviation_utilities(self, mixed: Any) -> np.ndarray:
+        """``U[..., i, k] = Σ_{a_-i} P[i, k, a_-i] Π_{j≠i} σ_j(a_j)`` for a mixed profile ``mixed`` of
+        shape ``(..., N, max A)`` (padding entries must be 0); padded outputs are 0."""
+        vals = action_values(self._payoffs, mixed)
+        K = max(self.n_actions)
+        out = np.zeros((*vals[0].shape[:-1], self.n_agents, K))
+        for i, v in enumerate(vals):
+            out[..., i, : v.shape[-1]] = v
+        return out
+
+    def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
+        """``welfare`` = Σ_i u_i and ``mean_utility`` = welfare / N, per copy."""
+        w = outcome.utility.sum(axis=1)
+        return {"welfare": w, "mean_utility": w / self.n_agents}
+
+
+# -- built-in games --------------------------------------------------------------------------
+def _bimatrix(A: Any, B: Any) -> np.ndarray:
+    return np.stack([np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)])
+
+
+def rock_paper_scissors() -> MatrixGame:
+    """Rock-paper-scissors: ``A = [[0,-1,1],[1,0,-1],[-1,1,0]]``, ``B = -A`` (zero-sum; unique NE uniform)."""
+    A = np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], dtype=np.float64)
+    return MatrixGame(_bimatrix(A, -A), name="rock_paper_scissors",
+                      action_names=[["rock", "paper", "scissors"]] * 2)
+
+
+def shapley() -> MatrixGame:
+    """Shapley's (1964) game ``A = [[0,1,0],[0,0,1],[1,0,0]]``, ``B = [[0,0,1],[1,0,0],[0,1,0]]``;
+    fictitious play cycles; unique NE uniform."""
+    A = [[0, 1, 0], [0, 0, 1], [1, 0, 0]]
+    B = [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    return MatrixGame(_bimatrix(A, B), name="shapley")
+
+
+def chicken(dare_dare: float = 0.0, dare_chicken: float = 7.0, chicken_dare: float = 2.0,
+            chicken_chicken: float = 6.0) -> MatrixGame:
+    """Chicken (Aumann 1974), actions (Dare, Chicken): ``(D,D) = (0,0)``, ``(D,C) = (7,2)``,
+    ``(C,D) = (2,7)``, ``(C,C) = (6,6)`` by default."""
+    A = [[dare_dare, dare_chicken], [chicken_dare, chicken_chicken]]
+    return MatrixGame(_bimatrix(A, np.transpose(A)), name="chicken", action_names=[["dare", "chicken"]] * 2)
+
+
+def prisoners_dilemma(reward: float = 3.0, sucker: float = 0.0, temptation: float = 5.0,
+                      punishment: float = 1.0) -> MatrixGame:
+    """Prisoner's dilemma, actions (Cooperate, Defect): ``(C,C) = (R,R)``, ``(C,D) = (S,T)``,
+    ``(D,C) = (T,S)``, ``(D,D) = (P,P)``; defaults ``T, R, P, S = 5, 3, 1, 0``."""
+    A = [[reward, sucker], [temptation, punishment]]
+    return MatrixGame(_bimatrix(A, np.transpose(A)), name="prisoners_dilemma",
+                      action_names=[["cooperate", "defect"]] * 2)
+
+
+def matching_pennies() -> MatrixGame:
+    """Matching pennies: ``A = [[1,-1],[-1,1]]``, ``B = -A`` (zero-sum; unique NE uniform)."""
+    A = np.array([[1, -1], [-1, 1]], dtype=np.float64)
+    return MatrixGame(_bimatrix(A, -A), name="matching_pennies", action_names=[["heads", "tails"]] * 2)
+
+
+BUILTIN_GAMES = {
+    "rock_paper_scissors": rock_paper_scissors,
+    "shapley": shapley,
+    "chicken": chicken,
+    "prisoners_dilemma": prisoners_dilemma,
+    "matching_pennies": matching_pennies,
+}
+
+
+def make(name: str, **kwargs: Any) -> MatrixGame:
+    """Build a built-in matrix game by name (``ValueError`` listing the names if unknown)."""
+    if name not in BUILTIN_GAMES:
+        raise ValueError(f"name: expected one of {sorted(BUILTIN_GAMES)}, got {name!r}")
+    return BUILTIN_GAMES[name](**kwargs)
