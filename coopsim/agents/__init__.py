@@ -1,1 +1,27 @@
-"""Placeholder: filled in by its issue."""
+"""Vectorised NumPy learners over (B copies, N agents, K actions) (learning spec §2, §4).
+
+Interface (see :class:`coopsim.agents.base.Learner`)::
+
+    learner = Hedge(n_actions=K, batch=B, n_agents=N, utility_range=(lo, hi))
+    a = learner.act(rng, context=None)                 # (B, N) int64
+    learner.update(a, rewards, full=U, context=None)   # rewards (B, N); U (B, N, K) for full info
+    learner.policy, learner.average_policy             # (B, N, K)
+    learner.feedback                                   # "full" | "bandit" | "none"
+
+``coopsim.agents.get(name, **params)`` builds a learner by registry name (``registry.names()``).
+PyTorch policies live in ``coopsim.agents.torch`` and are never imported from here.
+"""
+from coopsim.agents.base import Learner, get, registry
+from coopsim.agents.baselines import Constant, Truthful, UniformRandom
+from coopsim.agents.hedge import Hedge, hedge_regret_bound
+
+__all__ = [
+    "Learner",
+    "registry",
+    "get",
+    "Hedge",
+    "hedge_regret_bound",
+    "Truthful",
+    "Constant",
+    "UniformRandom",
+]
