@@ -1,12 +1,7 @@
-"""Domain games (one module per domain), imported as ``coopsim.envs``."""
-from coopsim.core.registry import Registry
+"""Domain games (one module per domain), imported as ``coopsim.envs``.
 
-#: environment name -> module path (constructors are imported lazily)
-ENVIRONMENTS = {
-    "FacilityLocation-v0": "coopsim.envs.facility_location",
-    "PositionAuction-v0": "coopsim.envs.position_auction",
-    "InformationAcquisition-v0": "coopsim.envs.information_acquisition",
-    "AgentEconomy-v0": "coopsim.envs.agent_economy",
-}
-
-registry = Registry("environment")
+``coopsim.envs.facility_location``, ``position_auction``, ``information_acquisition``,
+``agent_economy`` and ``matrix_games``; each exposes its game or env class, ``make_batched_env``,
+PettingZoo factories (``env``, ``raw_env``, ``parallel_env``) and Gymnasium views
+(``gym_env``, ``gym_vector_env``).
+"""

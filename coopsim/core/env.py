@@ -75,6 +75,10 @@ class RepeatedGame(BatchedEnv):
     Actions are raw reports/bids (``action_mode="continuous"``, a ``Box``) or indices into a
     ``grid_size``-point grid (``action_mode="grid"``, a ``Discrete``). Types are drawn at reset and
     kept (``redraw="episode"``) or redrawn every round (``redraw="round"``). Reward = utility.
+
+    ``reset(options={"reset_mask": mask})`` restarts only the copies where ``mask`` (``(B,)`` bool)
+    is true; types are drawn for every copy and kept only where the mask is set, so a copy's
+    stream never depends on which other copies were reset.
     """
 
     metadata = {"render_modes": ["ansi"], "name": "repeated_game", "is_parallelizable": True}
@@ -108,9 +112,10 @@ class RepeatedGame(BatchedEnv):
         else:
             self._act_space = gym.spaces.Box(game.action_low, game.action_high, game.action_shape or (1,), np.float32)
         self._rng = np.random.default_rng(0)
-        self.types = np.zeros((self.batch_size, self.n_agents, *game.type_shape))
-        self._public = np.zeros((self.batch_size, self._public_size))
-        self.t = 0
+        B = self.batch_size
+        self.types = np.zeros((B, self.n_agents, *game.type_shape))
+        self._public = np.zeros((B, self._public_size))
+        self.t = np.zeros(B, dtype=np.int64)
         self.last_outcome = None
 
     def observation_space(self, agent: int) -> gym.Space:
@@ -123,15 +128,21 @@ class RepeatedGame(BatchedEnv):
         B, N = self.batch_size, self.n_agents
         own = self.types.reshape(B, N, -1)
         public = np.broadcast_to(self._public[:, None, :], (B, N, self._public_size))
-        clock = np.full((B, N, 1), self.t / self.horizon)
+        clock = np.broadcast_to((self.t / self.horizon)[:, None, None], (B, N, 1))
         return np.concatenate([own, public, clock], axis=2).astype(np.float32)
 
     def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         if seed is not None:
             self._rng = np.random.default_rng(seed_sequence(seed))
-        self.types = self.game.sample_types(self._rng, self.batch_size)
-        self._public = np.zeros((self.batch_size, self._public_size))
-        self.t = 0
+        mask = np.ones(self.batch_size, dtype=bool)
+        if options and options.get("reset_mask") is not None:
+            mask = np.asarray(options["reset_mask"], dtype=bool)
+            if mask.shape != (self.batch_size,):
+                raise ValueError(f"options['reset_mask']: expected shape ({self.batch_size},), got {mask.shape}")
+        fresh = self.game.sample_types(self._rng, self.batch_size)
+        self.types = np.where(mask.reshape(-1, *[1] * (fresh.ndim - 1)), fresh, self.types)
+        self._public[mask] = 0.0
+        self.t[mask] = 0
         self.last_outcome = None
         return self._observe(), {}
 
@@ -149,18 +160,20 @@ class RepeatedGame(BatchedEnv):
         return self.game.check_actions(arr)
 
     def step(self, actions: Any):
-        if self.t >= self.horizon:
-            raise RuntimeError("step() called after the episode ended; call reset() first")
+        if np.any(self.t >= self.horizon):
+            raise RuntimeError("step() called on a finished episode; call reset() first")
         game_actions = self.to_game_actions(actions)
         outcome = self.game.play(self.types, game_actions)
         self.last_outcome = outcome
         self.t += 1
         self._public = self.game.public_signal(outcome)
         metrics = self.game.metrics(self.types, outcome)
-        if self.redraw == "round" and self.t < self.horizon:
-            self.types = self.game.sample_types(self._rng, self.batch_size)
+        if self.redraw == "round":
+            fresh = self.game.sample_types(self._rng, self.batch_size)
+            live = (self.t < self.horizon).reshape(-1, *[1] * (fresh.ndim - 1))
+            self.types = np.where(live, fresh, self.types)
         B, N = self.batch_size, self.n_agents
-        truncated = np.full((B, N), self.t >= self.horizon)
+        truncated = np.broadcast_to((self.t >= self.horizon)[:, None], (B, N)).copy()
         terminated = np.zeros((B, N), dtype=bool)
         return self._observe(), outcome.utility.copy(), terminated, truncated, {"metrics": metrics}
 
@@ -177,4 +190,4 @@ class RepeatedGame(BatchedEnv):
     def render(self) -> str | None:
         if self.render_mode != "ansi":
             return None
-        return f"round {self.t}/{self.horizon}; public {np.round(self._public[0], 4).tolist()}"
+        return f"round {int(self.t[0])}/{self.horizon}; public {np.round(self._public[0], 4).tolist()}"

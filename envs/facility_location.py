@@ -1,0 +1,218 @@
+"""One-dimensional facility location under a designed mechanism.
+
+=====================  ================================================================
+What it models          n agents with single-peaked preferences on [0, 1] report their peaks;
+                        a mechanism places one public facility. Misreports can pay under
+                        manipulable rules (average, midpoint), never under generalized medians.
+Agents                  ``agent_0 .. agent_{n-1}``; ``n_agents >= 1``.
+Types                   private peak ``t_i`` in [0, 1], drawn i.i.d. ``uniform``, ``beta(a, b)``,
+                        ``clustered`` (a mixture of Gaussians around ``centers``, truncated to
+                        [0, 1] by rejection) or a ``fixed`` profile.
+Actions                 a report ``r_i`` in [0, 1]: ``Box(0, 1, (1,))`` or, with
+                        ``action_mode="grid"``, an index into a ``grid_size``-point report grid
+                        (``Discrete(grid_size)``).
+Observations            own peak, last round's facility location, fraction of the episode elapsed.
+Rewards                 utility ``u_i = 1 - |y - t_i|`` (cost view ``c_i = |y - t_i|`` in the outcome);
+                        expected utility for lotteries.
+Mechanisms              any facility mechanism of ``coopsim.mechanisms`` by registry name
+                        (``uniform_phantom``, ``median``, ``generalized_median``, ``average``,
+                        ``midpoint``, ``random_dictator``, ``lrm``, ...).
+Metrics (per copy)      ``location``, ``SW``, ``TC``, ``MC``; ratios to the optimum ``SW_ratio``
+                        (OPT/ALG), ``TC_ratio``, ``MC_ratio`` (ALG/OPT, 0/0 := 1); axiom verdicts
+                        ``IFS``, ``UFS``, ``PF``, ``proportionality``, ``unanimity`` as 0/1.
+Arguments               ``n_agents``, ``mechanism``, ``mechanism_params``, ``types``,
+                        ``type_params``; env views add ``max_cycles``, ``action_mode``,
+                        ``grid_size``, ``redraw``, ``render_mode``.
+References              Aziz, Lam, Lee, Walsh, "Strategyproof and proportionally fair facility
+                        location" (arXiv:2111.01566); Moulin, "On strategy-proofness and single
+                        peakedness", Public Choice 35 (1980); Procaccia & Tennenholtz, EC 2009.
+=====================  ================================================================
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from coopsim.analysis.ratios import ratio_to_optimum
+from coopsim.core.env import RepeatedGame
+from coopsim.core.game import MechanismGame, Outcome
+from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.interop import SingleAgentEnv, SingleAgentVectorEnv, pettingzoo_factories
+from coopsim.mechanisms import get as get_mechanism
+from coopsim.mechanisms import facility as fm
+
+TYPE_DISTRIBUTIONS = ("uniform", "beta", "clustered", "fixed")
+AXIOMS = ("IFS", "UFS", "PF", "proportionality", "unanimity")
+
+
+class FacilityLocation(MechanismGame):
+    """The facility-location ``MechanismGame``: types are peaks, actions are reports in [0, 1]."""
+
+    objectives = {"SW": "max", "TC": "min", "MC": "min"}
+
+    def __init__(
+        self,
+        n_agents: int = 5,
+        mechanism: str | Any = "uniform_phantom",
+        mechanism_params: dict[str, Any] | None = None,
+        types: str = "uniform",
+        type_params: dict[str, Any] | None = None,
+    ) -> None:
+        self.n_agents = check_int(n_agents, "n_agents", lo=1)
+        if isinstance(mechanism, str):
+            self.mechanism = get_mechanism(mechanism, **(mechanism_params or {}))
+        elif callable(mechanism):
+            self.mechanism = mechanism
+        else:
+            raise TypeError(f"mechanism: expected a registry name or a facility mechanism, got {mechanism!r}")
+        self.mechanism_name = mechanism if isinstance(mechanism, str) else type(mechanism).__name__
+        self.types = check_choice(types, "types", TYPE_DISTRIBUTIONS)
+        self.type_params = dict(type_params or {})
+        self._check_type_params()
+        self.randomized = hasattr(self.mechanism, "distribution")
+
+    # -- types --------------------------------------------------------------------------------
+    def _check_type_params(self) -> None:
+        p = self.type_params
+        allowed = {"uniform": set(), "beta": {"a", "b"}, "clustered": {"centers", "spread"}, "fixed": {"profile"}}
+        unknown = set(p) - allowed[self.types]
+        if unknown:
+            raise ValueError(f"type_params: unknown keys {sorted(unknown)} for types={self.types!r}; "
+                             f"expected a subset of {sorted(allowed[self.types])}")
+        if self.types == "beta":
+            p["a"] = check_float(p.get("a", 2.0), "type_params.a", lo=0.0, lo_open=True)
+            p["b"] = check_float(p.get("b", 2.0), "type_params.b", lo=0.0, lo_open=True)
+        elif self.types == "clustered":
+            p["centers"] = as_array(p.get("centers", [0.2, 0.8]), "type_params.centers", ndim=1, lo=0.0, hi=1.0)
+            p["spread"] = check_float(p.get("spread", 0.05), "type_params.spread", lo=0.0, lo_open=True)
+        elif self.types == "fixed":
+            if "profile" not in p:
+                raise ValueError("type_params.profile: required for types='fixed'")
+            prof = as_array(p["profile"], "type_params.profile", ndim=1, lo=0.0, hi=1.0)
+            if prof.shape != (self.n_agents,):
+                raise ValueError(f"type_params.profile: expected {self.n_agents} peaks, got shape {prof.shape}")
+            p["profile"] = prof
+
+    def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """Peaks ``(batch, N)`` from the configured distribution."""
+        shape = (check_int(batch, "batch", lo=1), self.n_agents)
+        p = self.type_params
+        if self.types == "uniform":
+            return rng.random(shape)
+        if self.types == "beta":
+            return rng.beta(p["a"], p["b"], shape)
+        if self.types == "fixed":
+            return np.broadcast_to(p["profile"], shape).copy()
+        # clustered: a fixed number of rounds of rejection sampling keeps the draw count
+        # independent of the outcome; the rare leftovers fall back to uniform draws
+        centers = p["centers"][rng.integers(len(p["centers"]), size=shape)]
+        out = np.full(shape, np.nan)
+        for _ in range(16):
+            draw = centers + p["spread"] * rng.standard_normal(shape)
+            ok = np.isnan(out) & (draw >= 0.0) & (draw <= 1.0)
+            out[ok] = draw[ok]
+        fallback = rng.random(shape)
+        return np.where(np.isnan(out), fallback, out)
+
+    # -- play ---------------------------------------------------------------------------------
+    def locate(self, reports: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Support ``(B, S)`` and probabilities ``(B, S)`` of the facility location (S = 1 if deterministic)."""
+        if self.randomized:
+            support, probs = self.mechanism.distribution(reports)
+            return np.asarray(support, dtype=np.float64), np.asarray(probs, dtype=np.float64)
+        y = np.asarray(self.mechanism(reports), dtype=np.float64)
+        return y[:, None], np.ones_like(y)[:, None]
+
+    def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        """Place the facility on the reports; ``utility = E[1 - |y - t_i|]``."""
+        peaks = np.asarray(types, dtype=np.float64)
+        reports = self.check_actions(actions, "reports")
+        support, probs = self.locate(reports)
+        # expected cost E|y - t_i| over the lottery: (B, N, S) weighted by (B, 1, S)
+        cost = np.einsum("bns,bs->bn", np.abs(support[:, None, :] - peaks[:, :, None]), probs)
+        location = (support * probs).sum(axis=1)
+        return Outcome(1.0 - cost, public=("location",), location=location, cost=cost,
+                       support=support, probs=probs)
+
+    def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """``U[b, i, k]``; closed forms for generalized medians and the average, else the generic path.
+
+        Generalized median with phantoms p: with z the sorted union of the other n-1 reports and
+        the n+1 phantoms, agent i reporting c gets ``y = clip(c, z_(n-1), z_(n))`` (0-based).
+        Average: ``y = (sum_{j != i} r_j + c) / n``.
+        """
+        cand = np.asarray(candidates, dtype=np.float64)
+        phantoms = getattr(self.mechanism, "phantom_positions", None)
+        if cand.ndim != 1 or (phantoms is None and self.mechanism_name != "average"):
+            return super().deviation_utilities(types, actions, candidates)
+        peaks = np.asarray(types, dtype=np.float64)
+        r = np.asarray(actions, dtype=np.float64)
+        B, n = r.shape
+        if self.mechanism_name == "average":
+            others = r.sum(axis=1, keepdims=True) - r  # (B, N)
+            y = (others[:, :, None] + cand) / n
+        else:
+            ph = np.broadcast_to(np.asarray(phantoms(n), dtype=np.float64), (B, n + 1))
+            # others' reports for each i: drop column i -> (B, N, N-1)
+            keep = ~np.eye(n, dtype=bool)
+            others = np.broadcast_to(r[:, None, :], (B, n, n))[:, keep].reshape(B, n, n - 1)
+            z = np.sort(np.concatenate([others, np.broadcast_to(ph[:, None, :], (B, n, n + 1))], axis=2), axis=2)
+            y = np.clip(cand, z[:, :, n - 1 : n], z[:, :, n : n + 1])
+        return 1.0 - np.abs(y - peaks[:, :, None])
+
+    # -- metrics ------------------------------------------------------------------------------
+    def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
+        """Optimal SW (n - TC at a median), TC and MC (half the range) per copy."""
+        peaks = np.asarray(types, dtype=np.float64)
+        srt = np.sort(peaks, axis=1)
+        med = srt[:, (peaks.shape[1] - 1) // 2]
+        tc = np.abs(peaks - med[:, None]).sum(axis=1)
+        return {"SW": peaks.shape[1] - tc, "TC": tc, "MC": (srt[:, -1] - srt[:, 0]) / 2}
+
+    def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
+        """Objectives, their ratios to the optimum (>= 1, 0/0 := 1) and ex-post axiom verdicts."""
+        peaks = np.asarray(types, dtype=np.float64)
+        opt = self.optimum(peaks)
+        # expected TC/SW; MC in expectation over the lottery (ratio of expectations)
+        dist = np.abs(outcome.support[:, None, :] - peaks[:, :, None])  # (B, N, S)
+        tc = outcome.cost.sum(axis=1)
+        mc = (dist.max(axis=1) * outcome.probs).sum(axis=1)
+        out = {"location": outcome.location, "SW": peaks.shape[1] - tc, "TC": tc, "MC": mc,
+               "SW_ratio": ratio_to_optimum(peaks.shape[1] - tc, opt["SW"], "max"),
+               "TC_ratio": ratio_to_optimum(tc, opt["TC"], "min"), "MC_ratio": ratio_to_optimum(mc, opt["MC"], "min")}
+        for axiom in AXIOMS:
+            out[axiom] = fm.satisfies(axiom, peaks, outcome.location).astype(np.float64)
+        return out
+
+
+def make_game(**kwargs: Any) -> FacilityLocation:
+    """Build the one-shot game (the runner's hook)."""
+    return FacilityLocation(**kwargs)
+
+
+def make_batched_env(
+    batch_size: int = 1,
+    max_cycles: int = 25,
+    render_mode: str | None = None,
+    action_mode: str = "continuous",
+    grid_size: int = 101,
+    redraw: str = "episode",
+    **kwargs: Any,
+) -> RepeatedGame:
+    """``RepeatedGame`` of ``FacilityLocation(**kwargs)`` over ``batch_size`` copies."""
+    return RepeatedGame(FacilityLocation(**kwargs), rounds=max_cycles, batch_size=batch_size,
+                        action_mode=action_mode, grid_size=grid_size, redraw=redraw, render_mode=render_mode)
+
+
+env, raw_env, parallel_env = pettingzoo_factories(make_batched_env, name="facility_location_v0")
+
+
+def gym_env(ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentEnv:
+    """Gymnasium single-agent view (others truthful by default)."""
+    return SingleAgentEnv(make_batched_env(batch_size=1, **kwargs), ego=ego, opponents=opponents)
+
+
+def gym_vector_env(num_envs: int = 1, ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentVectorEnv:
+    """Native ``VectorEnv`` of the single-agent view over ``num_envs`` copies."""
+    return SingleAgentVectorEnv(make_batched_env(batch_size=num_envs, **kwargs), ego=ego, opponents=opponents)
