@@ -13,15 +13,34 @@ PyTorch policies live in ``coopsim.agents.torch`` and are never imported from he
 """
 from coopsim.agents.base import Learner, get, registry
 from coopsim.agents.baselines import Constant, Truthful, UniformRandom
+from coopsim.agents.best_response import BestResponse
+from coopsim.agents.exp3 import Exp3, Exp3IX
+from coopsim.agents.fictitious_play import FictitiousPlay, SmoothFictitiousPlay
 from coopsim.agents.hedge import Hedge, hedge_regret_bound
+from coopsim.agents.policy_gradient import SoftmaxPolicyGradient
+from coopsim.agents.q_learning import QLearning
+from coopsim.agents.regret_matching import ConditionalRegretMatching, RegretMatching, RegretMatchingPlus
+from coopsim.agents.stochastic_bandits import UCB1, EpsilonGreedy
 
 __all__ = [
     "Learner",
     "registry",
     "get",
     "Hedge",
-    "hedge_regret_bound",
+    "Exp3",
+    "Exp3IX",
+    "RegretMatching",
+    "RegretMatchingPlus",
+    "ConditionalRegretMatching",
+    "FictitiousPlay",
+    "SmoothFictitiousPlay",
+    "BestResponse",
+    "EpsilonGreedy",
+    "UCB1",
+    "QLearning",
+    "SoftmaxPolicyGradient",
     "Truthful",
     "Constant",
     "UniformRandom",
+    "hedge_regret_bound",
 ]
