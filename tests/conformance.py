@@ -19,6 +19,8 @@ from pettingzoo.utils.conversions import aec_to_parallel
 def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
 
 

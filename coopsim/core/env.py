@@ -105,8 +105,9 @@ class RepeatedGame(BatchedEnv):
         self.grid = game.action_grid(check_int(grid_size, "grid_size", lo=1)) if action_mode == "grid" else None
         type_size = int(np.prod(game.type_shape, dtype=int))
         self._public_size = game.public_size
-        obs_size = type_size + self._public_size + 1
-        self._obs_space = gym.spaces.Box(-np.inf, np.inf, (obs_size,), np.float32)
+        low = np.concatenate([np.full(type_size, game.type_low), np.full(self._public_size, game.public_low), [0.0]])
+        high = np.concatenate([np.full(type_size, game.type_high), np.full(self._public_size, game.public_high), [1.0]])
+        self._obs_space = gym.spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         if self.grid is not None:
             self._act_space: gym.Space = gym.spaces.Discrete(len(self.grid))
         else:

@@ -60,6 +60,9 @@ class MechanismGame(ABC):
     #: inclusive bounds of the type space (per entry)
     type_low: float = 0.0
     type_high: float = 1.0
+    #: bounds of the public signal entries (observation space of the repeated game)
+    public_low: float = -np.inf
+    public_high: float = np.inf
     #: bounds of utilities, used by learners to rescale rewards into [0, 1]
     utility_range: tuple[float, float] = (0.0, 1.0)
 
