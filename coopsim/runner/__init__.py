@@ -1,1 +1,19 @@
-"""Placeholder: filled in by its issue."""
+"""The experiment runner: TOML specs -> units -> executors -> a Parquet results dataset.
+
+>>> from coopsim import runner
+>>> res = runner.run("experiments/specs/quickstart.toml", executor="process", out="results/quickstart")  # doctest: +SKIP
+>>> df = runner.load("results/quickstart")                                                          # doctest: +SKIP
+
+Public API: :func:`run`, :func:`load`, :func:`load_spec`, :class:`SpecError`,
+:func:`register_function`, :class:`RunResult`. See ``docs/specs.md``, ``docs/executors.md``
+and ``docs/results.md``.
+"""
+from coopsim.runner.engine import RunResult, run
+from coopsim.runner.spec import Spec, SpecError, Unit, load_spec
+from coopsim.runner.store import load, read_manifest
+from coopsim.runner.units import FUNCTIONS, execute, register_function
+
+__all__ = [
+    "FUNCTIONS", "RunResult", "Spec", "SpecError", "Unit", "execute", "load", "load_spec", "read_manifest",
+    "register_function", "run",
+]

@@ -1,0 +1,251 @@
+"""Executing one unit: build the game, mechanism and learners from a resolved config and run it.
+
+Three kinds of unit, chosen from the config:
+
+- **game** (``[env]`` names a module with ``make_game(**params)``): the runner builds the
+  mechanism from the registry, calls ``make_game(mechanism=..., **env params)``, builds one
+  learner per ``[[agents]]`` group from ``coopsim.agents`` and calls
+  ``coopsim.dynamics.run(game, learners, rounds=, batch=, seed=, feedback=, grid=, redraw=,
+  record_every=)``; the result's ``to_frame()`` is the unit's table.
+- **native** (the module has no ``make_game`` but a ``simulate`` function)::
+
+      simulate(params, seed_sequence, rounds, batch, record_every) -> dict[str, array (R,)] | DataFrame
+
+  ``params`` is the ``[env]`` table without ``name``; if the spec has a ``[mechanism]`` table,
+  ``params["mechanism"]`` is the built mechanism; if it has ``[[agents]]``, ``params["agents"]``
+  is the list of group tables as written.
+- **function** (``[function] name = ...``): a function registered with
+  :func:`register_function` under that name, same protocol as ``simulate`` with ``params`` the
+  ``[function]`` table without ``name``. Only registered names run: a spec never names code.
+
+Every kind returns a tidy frame ``round, metric, value`` (plus any id columns, e.g. ``agent``).
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coopsim.runner.spec import env_module, unit_seed
+
+#: name -> unit function (the ``[function]`` kind)
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def register_function(name: str, fn: Callable[..., Any] | None = None):
+    """Register a unit function ``fn(params, seed_sequence, rounds, batch, record_every)``.
+
+    Workers of the process pool inherit the registry (fork); for Ray or spawn-started workers,
+    register the function at import time of a module the workers import.
+    """
+
+    def add(f):
+        if name in FUNCTIONS and FUNCTIONS[name] is not f:
+            raise ValueError(f"unit function {name!r} is already registered")
+        FUNCTIONS[name] = f
+        return f
+
+    return add if fn is None else add(fn)
+
+
+# ----------------------------------------------------------------------------------------------
+# building blocks
+# ----------------------------------------------------------------------------------------------
+def build_mechanism(cfg: Mapping[str, Any]):
+    """The mechanism of ``cfg["mechanism"]`` built from the registry, or ``None``."""
+    if "mechanism" not in cfg:
+        return None
+    from coopsim import mechanisms
+
+    params = {k: v for k, v in cfg["mechanism"].items() if k != "name"}
+    return mechanisms.get(cfg["mechanism"]["name"], **params)
+
+
+def build_game(cfg: Mapping[str, Any], mechanism=None):
+    """``coopsim.envs.<env.name>.make_game(mechanism=..., **env params)``."""
+    mod = env_module(cfg["env"]["name"])
+    params = {k: v for k, v in cfg["env"].items() if k != "name"}
+    if mechanism is not None:
+        params["mechanism"] = mechanism
+    return mod.make_game(**params)
+
+
+def action_grid(exp: Mapping[str, Any]) -> int | np.ndarray:
+    g = exp["action_grid"]
+    return np.asarray(g, dtype=np.float64) if isinstance(g, list) else int(g)
+
+
+def build_learners(cfg: Mapping[str, Any], game) -> Any:
+    """One learner per ``[[agents]]`` group: a single learner for ``agents = "all"``, else a dict
+    ``{tuple(agent indices): learner}`` as ``coopsim.dynamics.run`` expects."""
+    from coopsim import agents as agents_mod
+
+    exp = cfg["experiment"]
+    grid = action_grid(exp)
+    k = grid if isinstance(grid, int) else len(grid)
+    out = {}
+    for g in cfg["agents"]:
+        params = {key: v for key, v in g.items() if key not in ("learner", "agents")}
+        which = tuple(range(game.n_agents)) if g["agents"] == "all" else tuple(g["agents"])
+        factory = agents_mod.registry.factory(g["learner"]) if hasattr(agents_mod, "registry") else None
+        accepted = set(inspect.signature(factory).parameters) if factory is not None else set()
+        fills = {"n_actions": k, "batch": exp["batch"], "n_agents": len(which),
+                 "utility_range": tuple(getattr(game, "utility_range", (0.0, 1.0)))}
+        for key, v in fills.items():
+            if key in accepted and key not in params:
+                params[key] = v
+        out[which] = agents_mod.get(g["learner"], **params)
+    if len(out) == 1 and cfg["agents"][0]["agents"] == "all":
+        return next(iter(out.values()))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# tidy tables
+# ----------------------------------------------------------------------------------------------
+def default_rounds(rounds: int, record_every: int, n: int) -> np.ndarray:
+    """Recorded rounds: after rounds ``record_every, 2*record_every, ...`` (1-based, ``n`` of them)."""
+    return record_every * np.arange(1, n + 1, dtype=np.int64)
+
+
+def tidy(result: Any, rounds: int, record_every: int) -> pd.DataFrame:
+    """Normalise a unit's output to columns ``round, metric, value`` (+ id columns).
+
+    Accepted: a dict of equal-length ``(R,)`` arrays (an optional ``"round"`` entry gives the
+    recorded rounds, else ``record_every * (1..R)``); a tidy DataFrame with ``metric`` and
+    ``value`` columns; a wide DataFrame with a ``round`` column and one column per metric; or an
+    object with ``to_frame()`` returning one of those.
+    """
+    if hasattr(result, "to_frame") and not isinstance(result, (pd.DataFrame, pd.Series)):
+        result = result.to_frame()
+    if isinstance(result, Mapping):
+        data = {k: np.asarray(v) for k, v in result.items()}
+        rnd = data.pop("round", None)
+        if not data:
+            raise ValueError("unit result: expected at least one metric array, got none")
+        lengths = {k: v.shape for k, v in data.items()}
+        if len({s for s in lengths.values()}) != 1 or len(next(iter(lengths.values()))) != 1:
+            raise ValueError(f"unit result: expected equal-length 1-D arrays, got shapes {lengths}")
+        n = next(iter(data.values())).shape[0]
+        rnd = default_rounds(rounds, record_every, n) if rnd is None else np.asarray(rnd, dtype=np.int64)
+        frames = [pd.DataFrame({"round": rnd, "metric": k, "value": v.astype(np.float64)}) for k, v in data.items()]
+        df = pd.concat(frames, ignore_index=True)
+    elif isinstance(result, pd.DataFrame):
+        df = result.reset_index() if not isinstance(result.index, pd.RangeIndex) else result
+        if "metric" in df.columns and "value" in df.columns:
+            df = df.copy()
+        elif "round" in df.columns:
+            ids = [c for c in df.columns if c == "round" or not pd.api.types.is_float_dtype(df[c])]
+            df = df.melt(id_vars=ids, var_name="metric", value_name="value")
+        else:
+            raise ValueError(f"unit result: expected a tidy (metric, value) or wide (round, ...) frame, "
+                             f"got columns {list(df.columns)}")
+        if "round" not in df.columns:
+            raise ValueError(f"unit result: expected a 'round' column, got {list(df.columns)}")
+    else:
+        raise TypeError(f"unit result: expected a dict of arrays or a DataFrame, got {type(result).__name__}")
+    df["round"] = df["round"].astype(np.int64)
+    df["metric"] = df["metric"].astype(str)
+    df["value"] = df["value"].astype(np.float64)
+    return df.reset_index(drop=True)
+
+
+def execute(config: Mapping[str, Any]) -> pd.DataFrame:
+    """Run one unit (a resolved config with its replicate) and return its tidy table."""
+    exp = config["experiment"]
+    seed = unit_seed(config)
+    rounds, batch, every = exp["rounds"], exp["batch"], exp["record_every"]
+    if "function" in config:
+        fn_name = config["function"]["name"]
+        if fn_name not in FUNCTIONS:
+            raise ValueError(f"function.name: unknown unit function {fn_name!r}; expected one of {sorted(FUNCTIONS)}")
+        params = {k: v for k, v in config["function"].items() if k != "name"}
+        out = FUNCTIONS[fn_name](params, seed, rounds, batch, every)
+    else:
+        mod = env_module(config["env"]["name"])
+        mech = build_mechanism(config)
+        if hasattr(mod, "make_game"):
+            from coopsim import dynamics
+
+            game = build_game(config, mech)
+            learners = build_learners(config, game)
+            out = dynamics.run(game, learners, rounds=rounds, batch=batch, seed=seed, feedback=exp["feedback"],
+                               grid=action_grid(exp), redraw=exp["redraw"], record_every=every)
+        else:
+            params = {k: v for k, v in config["env"].items() if k != "name"}
+            if mech is not None:
+                params["mechanism"] = mech
+            if "agents" in config:
+                params["agents"] = [dict(g) for g in config["agents"]]
+            out = mod.simulate(params, seed, rounds, batch, every)
+    df = tidy(out, rounds, every)
+    wanted = exp.get("metrics")
+    if wanted:
+        have = set(df["metric"].unique())
+        missing = [m for m in wanted if m not in have]
+        if missing:
+            raise ValueError(f"experiment.metrics: metrics {missing} are not produced by this unit; "
+                             f"available: {sorted(have)}")
+        df = df[df["metric"].isin(wanted)].reset_index(drop=True)
+    return df
+
+
+# ----------------------------------------------------------------------------------------------
+# built-in unit functions (small, deterministic; used by tests, docs and benchmarks)
+# ----------------------------------------------------------------------------------------------
+@register_function("random_walk")
+def random_walk(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
+                record_every: int) -> dict[str, np.ndarray]:
+    """A batched Gaussian random walk ``x_t = x_{t-1} + drift + scale * eps_t`` over ``batch`` copies.
+
+    Records ``mean`` (batch mean of ``x_t``) and ``abs_mean`` (batch mean of ``|x_t|``) every
+    ``record_every`` rounds. Parameters: ``drift`` (0.0), ``scale`` (1.0), ``fail`` (False: raise
+    ``RuntimeError`` when true), ``sleep`` (0.0 seconds of wall time per unit, for tests).
+    """
+    unknown = set(params) - {"drift", "scale", "fail", "sleep"}
+    if unknown:
+        raise ValueError(f"function: unknown parameters {sorted(unknown)} for random_walk")
+    drift = float(params.get("drift", 0.0))
+    scale = float(params.get("scale", 1.0))
+    if params.get("sleep"):
+        time.sleep(float(params["sleep"]))
+    if params.get("fail"):
+        raise RuntimeError("random_walk: failing on purpose (fail = true)")
+    rng = np.random.default_rng(seed_sequence)
+    x = np.cumsum(drift + scale * rng.standard_normal((rounds, batch)), axis=0)
+    rec = x[record_every - 1 :: record_every]
+    return {"mean": rec.mean(axis=1), "abs_mean": np.abs(rec).mean(axis=1)}
+
+
+@register_function("flaky")
+def flaky(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
+          record_every: int) -> dict[str, np.ndarray]:
+    """Test helper: fails on its first ``failures`` attempts, then behaves like ``random_walk``.
+
+    Attempts are counted with marker files in the folder named by the environment variable
+    ``COOPSIM_FLAKY_DIR`` (never by the spec); without it the function refuses to run.
+    ``mode = "raise"`` raises ``RuntimeError``; ``mode = "exit"`` kills the worker process
+    (``os._exit``), as a crashed machine would.
+    """
+    folder = os.environ.get("COOPSIM_FLAKY_DIR")
+    if not folder:
+        raise RuntimeError("flaky: set COOPSIM_FLAKY_DIR to a scratch folder to use this test function")
+    failures = int(params.get("failures", 1))
+    mode = params.get("mode", "raise")
+    tag = hashlib.sha256(repr(seed_sequence.entropy).encode()).hexdigest()[:16]
+    marker = os.path.join(folder, f"flaky-{tag}")
+    attempts = len([f for f in os.listdir(folder) if f.startswith(os.path.basename(marker))])
+    if attempts < failures:
+        with open(f"{marker}.{attempts}", "w") as fh:
+            fh.write(str(os.getpid()))
+        if mode == "exit":
+            os._exit(17)
+        raise RuntimeError(f"flaky: failing attempt {attempts + 1} of {failures} on purpose")
+    rest = {k: v for k, v in params.items() if k in ("drift", "scale")}
+    return random_walk(rest, seed_sequence, rounds, batch, record_every)
