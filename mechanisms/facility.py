@@ -419,7 +419,9 @@ class Average(FacilityMechanism):
     claims: ClassVar[frozenset[str]] = frozenset({"deterministic", "anonymous", "monotone"}) | _FAIR
 
     def _locate(self, x: np.ndarray) -> np.ndarray:
-        return x.mean(axis=1)
+        # the float mean can leave [x_(1), x_(n)] by one ulp (e.g. three copies of 2/3); clamp that
+        # rounding so range respect and unanimity hold exactly
+        return np.clip(x.mean(axis=1), x.min(axis=1), x.max(axis=1))
 
 
 @register("midpoint")
@@ -444,7 +446,7 @@ class AverageUniformPhantom(FacilityMechanism):
     def _locate(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[1]
         up = _gm_sorted(np.sort(x, axis=1), uniform_phantoms(n)[::-1])
-        return 0.5 * (x.mean(axis=1) + up)
+        return 0.5 * (np.clip(x.mean(axis=1), x.min(axis=1), x.max(axis=1)) + up)
 
 
 @register("threshold")
