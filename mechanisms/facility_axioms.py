@@ -316,17 +316,16 @@ def feasible_interval(axiom: str, peaks: Any) -> tuple[np.ndarray, np.ndarray]:
     x, batched = as_profile(peaks, "peaks")
     B, n = x.shape
     if axiom == "IFS":
-        lo = x.max(axis=1) - 1.0 + 1.0 / n
-        hi = x.min(axis=1) + 1.0 - 1.0 / n
+        lo = x.max(axis=1) - (1.0 - 1.0 / n)
+        hi = x.min(axis=1) + (1.0 - 1.0 / n)
     elif axiom == "UFS":
-        s = multiplicities(x)
-        lo = (x - 1.0 + s / n).max(axis=1)
-        hi = (x + 1.0 - s / n).min(axis=1)
+        slack = 1.0 - multiplicities(x) / n
+        lo = (x - slack).max(axis=1)
+        hi = (x + slack).min(axis=1)
     elif axiom == "PF":
         xs = np.sort(x, axis=1)
-        k = np.arange(1, n + 1) / n
-        lo = (xs - (k - 1.0 / n)).max(axis=1)
-        hi = (xs + 1.0 - k).min(axis=1)
+        lo = (xs - np.arange(n) / n).max(axis=1)
+        hi = (xs + np.arange(n - 1, -1, -1) / n).min(axis=1)
     elif axiom == "proportionality":
         applies = np.all((x == 0.0) | (x == 1.0), axis=1)
         target = (x == 1.0).sum(axis=1) / n
