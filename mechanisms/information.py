@@ -1,1 +1,25 @@
-"""Placeholder: filled in by its issue."""
+"""Information acquisition: the model, the optimal IC mechanism (LP), the IC checker, the online principal.
+
+A principal hires agents who exert costly effort to learn about a state and report their signals;
+it commits to effort recommendations, a decision rule and non-negative payments (Cacciamani,
+Castiglioni & Gatti, *Online Information Acquisition: Hiring Multiple Agents*, arXiv:2307.06210).
+This module gathers the public API; the pieces live in
+
+- ``information_model``: :class:`InformationModel`, :class:`InformationMechanism`, built-in instances;
+- ``information_lp``: :func:`optimal_mechanism` (HiGHS LP), restricted classes;
+- ``information_ic``: :func:`ic_violation` / :func:`ic_report` (enumerated joint deviations);
+- ``online_principal``: the explore-then-commit principal and its regret.
+"""
+from coopsim.mechanisms.information_ic import ICReport, best_responses, ic_report, ic_violation
+from coopsim.mechanisms.information_lp import (
+    LinearProgram, best_deterministic, build_lp, lp_size, optimal_mechanism, uncorrelated_mechanism,
+)
+from coopsim.mechanisms.information_model import (
+    InformationMechanism, InformationModel, agent_utilities, instance_a, instance_b, principal_utility, random_model,
+)
+
+__all__ = [
+    "InformationModel", "InformationMechanism", "instance_a", "instance_b", "random_model",
+    "principal_utility", "agent_utilities", "optimal_mechanism", "build_lp", "lp_size", "LinearProgram",
+    "best_deterministic", "uncorrelated_mechanism", "ic_violation", "ic_report", "ICReport", "best_responses",
+]

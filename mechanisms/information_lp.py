@@ -1,0 +1,364 @@
+"""The optimal incentive-compatible information-acquisition mechanism as a linear program.
+
+Variables (spec section 5): phi(a) >= 0 (recommendation), y_i(a, theta, s) = phi(a) gamma_i(a, s, theta)
+>= 0 (probability-weighted payments), w_i(a_i, b_i, s_i) free (epigraph of the best report after
+signal s_i when recommended a_i and exerting b_i). With J_a(theta, s) = mu(theta) q_a(s | theta):
+
+    max   sum_a phi(a) V(a) - sum_i sum_{a,theta,s} J_a(theta, s) y_i(a, theta, s)
+    s.t.  sum_a phi(a) = 1
+    (W)   w_i(a_i,b_i,s_i) >= sum_{a_-i, s_-i, theta} J_{(b_i,a_-i)}(theta, (s_i,s_-i)) y_i((a_i,a_-i), theta, (r_i,s_-i))
+              for all i, a_i, b_i, s_i and reports r_i
+    (O)   sum_{a_-i} [sum_{theta,s} J_a y_i(a,theta,s) - c_i(a_i) phi(a)]
+              >= sum_{s_i} w_i(a_i,b_i,s_i) - c_i(b_i) P(a_i) + eps [b_i != a_i] P(a_i),   P(a_i) = sum_{a_-i} phi(a_i, a_-i)
+    (cap) y_i(a, theta, s) <= B phi(a)                     (optional)
+    (IR)  sum_{a_-i} [sum J_a y_i - c_i(a_i) phi(a)] >= 0   (agents without a zero-cost action)
+
+The IC constraints are pooled over the others' recommendations and cover every joint shirk-and-lie
+deviation exactly (the best reporting map decomposes per signal). Solved with HiGHS through
+``scipy.optimize.linprog`` on a sparse constraint matrix. Sizes: |A| (1 + n |S| |Theta|) + sum_i
+|A_i|^2 |S_i| variables and sum_i |A_i|^2 (|S_i|^2 + 1) + 1 constraints (plus n |A||S||Theta| cap
+rows). Reference: Cacciamani, Castiglioni, Gatti, arXiv:2307.06210 (ICLR 2024) -- the formulation
+here is the project's reconstruction (see docs/mechanisms/information.md).
+"""
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from coopsim.core.validation import check_choice, check_float, check_int
+from coopsim.mechanisms.information_model import InformationMechanism, InformationModel
+
+__all__ = ["optimal_mechanism", "build_lp", "LinearProgram", "lp_size", "best_deterministic",
+           "uncorrelated_mechanism"]
+
+PHI_TOL = 1e-9
+
+
+@dataclass
+class LinearProgram:
+    """A built LP in ``linprog`` form (minimise ``c @ x``) plus the variable layout."""
+
+    c: np.ndarray
+    A_ub: sp.csr_matrix
+    b_ub: np.ndarray
+    A_eq: sp.csr_matrix
+    b_eq: np.ndarray
+    bounds: np.ndarray  # (n_var, 2)
+    n_phi: int
+    y_offsets: list[int]
+    w_offsets: list[int]
+    n_ic_rows: int
+    build_time: float
+
+    @property
+    def n_variables(self) -> int:
+        return int(self.c.size)
+
+    @property
+    def n_constraints(self) -> int:
+        return int(self.A_ub.shape[0] + self.A_eq.shape[0])
+
+
+def lp_size(n_actions: tuple[int, ...], n_signals: tuple[int, ...], n_states: int, capped: bool = False) -> tuple[int, int]:
+    """(variables, constraints) of the LP: |A|(1 + n|S||Theta|) + sum_i |A_i|^2|S_i| and
+    sum_i |A_i|^2(|S_i|^2 + 1) + 1 (+ n|A||S||Theta| cap rows)."""
+    nA, nS, n = int(np.prod(n_actions)), int(np.prod(n_signals)), len(n_actions)
+    nvar = nA * (1 + n * nS * n_states) + sum(A * A * S for A, S in zip(n_actions, n_signals))
+    ncon = sum(A * A * (S * S + 1) for A, S in zip(n_actions, n_signals)) + 1
+    if capped:
+        ncon += n * nA * nS * n_states
+    return nvar, ncon
+
+
+def _agent_view(arr: np.ndarray, i: int, n: int) -> np.ndarray:
+    """Move agent i's effort axis first and its signal axis right after theta; flatten the others.
+
+    ``arr`` has shape (A..., T, S...); returns (A_i, prod A_-i, T, S_i, prod S_-i).
+    """
+    v = np.moveaxis(arr, [i, n + 1 + i], [0, n + 1])
+    Ai, T, Si = v.shape[0], v.shape[n], v.shape[n + 1]
+    return v.reshape(Ai, -1, T, Si, int(np.prod(v.shape[n + 2:], dtype=int)))
+
+
+def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0,
+             require_ir: bool | None = None, margin: float = 0.0) -> LinearProgram:
+    """Build the sparse LP of the module docstring (``margin`` adds a further ``margin * P(a_i)``
+    to every obedience row with b_i != a_i, like ``eps``; used by the online principal)."""
+    t0 = time.perf_counter()
+    n, T = model.n_agents, model.n_states
+    nA, nS = model.n_profiles, model.n_signal_profiles
+    A, S = model.n_actions, model.n_signals
+    J = model.joint  # (A..., T, S...)
+    ny = nA * T * nS
+    y_off = [nA + i * ny for i in range(n)]
+    w_off, pos = [], nA + n * ny
+    for i in range(n):
+        w_off.append(pos)
+        pos += A[i] * A[i] * S[i]
+    nvar = pos
+    phi_idx = np.arange(nA).reshape(A)
+    y_local = np.arange(ny).reshape(*A, T, *S)
+    rows, cols, vals = [], [], []
+    row0 = 0
+    if require_ir is None:
+        ir_agents = [i for i in range(n) if not model.zero_cost[i]]
+    else:
+        ir_agents = list(range(n)) if require_ir else []
+    margin_total = float(eps) + float(margin)
+    for i in range(n):
+        Ai, Si = A[i], S[i]
+        Ji = _agent_view(J, i, n)  # (Ai, Am, T, Si, Sm)
+        Yi = _agent_view(y_local, i, n) + y_off[i]
+        Am, Sm = Ji.shape[1], Ji.shape[4]
+        M = Am * T * Sm
+        # (W) rows (a, b, si, r): coef J_i[b, am, t, si, sm] at column Y_i[a, am, t, r, sm]
+        coef = Ji.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [b, si, M]
+        col = Yi.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [a, r, M]
+        d = np.broadcast_to(coef[None, :, :, None, :], (Ai, Ai, Si, Si, M))
+        cc = np.broadcast_to(col[:, None, None, :, :], (Ai, Ai, Si, Si, M))
+        rr = np.broadcast_to((row0 + np.arange(Ai * Ai * Si * Si)).reshape(Ai, Ai, Si, Si, 1), d.shape)
+        nz = d != 0
+        rows.append(rr[nz]); cols.append(cc[nz]); vals.append(d[nz])
+        wcol = w_off[i] + np.arange(Ai * Ai * Si).reshape(Ai, Ai, Si)
+        rows.append(row0 + np.arange(Ai * Ai * Si * Si))
+        cols.append(np.broadcast_to(wcol[..., None], (Ai, Ai, Si, Si)).ravel())
+        vals.append(np.full(Ai * Ai * Si * Si, -1.0))
+        row0 += Ai * Ai * Si * Si
+        # (O) rows (a, b): -sum J_a y + sum_si w(a,b,si) + (c(a) - c(b) + margin[b != a]) P(a) <= 0
+        Jflat = Ji.reshape(Ai, -1)
+        Yflat = Yi.reshape(Ai, -1)
+        K = Jflat.shape[1]
+        orow = (row0 + np.arange(Ai * Ai)).reshape(Ai, Ai)
+        dd = np.broadcast_to(-Jflat[:, None, :], (Ai, Ai, K))
+        nz = dd != 0
+        rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, K))[nz])
+        cols.append(np.broadcast_to(Yflat[:, None, :], (Ai, Ai, K))[nz])
+        vals.append(dd[nz])
+        rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Si)).ravel())
+        cols.append(wcol.ravel())
+        vals.append(np.ones(Ai * Ai * Si))
+        c_i = model.costs[i]
+        pc = (c_i[:, None] - c_i[None, :]) + margin_total * (1 - np.eye(Ai))  # [a, b]
+        Phi_i = np.moveaxis(phi_idx, i, 0).reshape(Ai, -1)  # [a, am]
+        pv = np.broadcast_to(pc[..., None], (Ai, Ai, Am))
+        rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Am)).ravel())
+        cols.append(np.broadcast_to(Phi_i[:, None, :], (Ai, Ai, Am)).ravel())
+        vals.append(pv.ravel())
+        row0 += Ai * Ai
+        if i in ir_agents:  # (IR) rows a: -sum J_a y + c(a) P(a) <= 0
+            irow = row0 + np.arange(Ai)
+            nz = Jflat != 0
+            rows.append(np.broadcast_to(irow[:, None], Jflat.shape)[nz]); cols.append(Yflat[nz]); vals.append(-Jflat[nz])
+            rows.append(np.broadcast_to(irow[:, None], Phi_i.shape).ravel()); cols.append(Phi_i.ravel())
+            vals.append(np.broadcast_to(c_i[:, None], Phi_i.shape).ravel())
+            row0 += Ai
+    n_ic = row0
+    if cap is not None:
+        B = check_float(cap, "cap", lo=0.0)
+        ycols = np.arange(nA, nA + n * ny)
+        crow = row0 + np.arange(n * ny)
+        prof = np.tile(np.repeat(np.arange(nA), T * nS), n)
+        rows += [crow, crow]; cols += [ycols, prof]; vals += [np.ones(n * ny), np.full(n * ny, -B)]
+        row0 += n * ny
+    A_ub = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(row0, nvar))
+    b_ub = np.zeros(row0)
+    A_eq = sp.csr_matrix((np.ones(nA), (np.zeros(nA, dtype=np.int64), np.arange(nA))), shape=(1, nvar))
+    b_eq = np.ones(1)
+    c = np.zeros(nvar)
+    c[:nA] = -model.values_flat
+    Jf = model.joint_flat.ravel()
+    bounds = np.zeros((nvar, 2))
+    bounds[:, 1] = np.inf
+    for i in range(n):
+        c[y_off[i]: y_off[i] + ny] = Jf
+        bounds[y_off[i]: y_off[i] + ny, 1] = np.where(Jf > 0, np.inf, 0.0)  # safe pruning (spec 5.4)
+    bounds[nA + n * ny:, 0] = -np.inf
+    return LinearProgram(c, A_ub, b_ub, A_eq, b_eq, bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0)
+
+
+def _solve(lp: LinearProgram, c=None, A_ub=None, b_ub=None, bounds=None):
+    t0 = time.perf_counter()
+    res = linprog(lp.c if c is None else c, A_ub=lp.A_ub if A_ub is None else A_ub,
+                  b_ub=lp.b_ub if b_ub is None else b_ub, A_eq=lp.A_eq, b_eq=lp.b_eq,
+                  bounds=lp.bounds if bounds is None else bounds, method="highs")
+    return res, time.perf_counter() - t0
+
+
+def _recover(model: InformationModel, lp: LinearProgram, x: np.ndarray, tol: float = PHI_TOL):
+    n, nA, T, nS = model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+    phi = np.clip(x[:nA], 0.0, None)
+    phi = phi / phi.sum()
+    y = np.clip(x[nA: nA + n * nA * T * nS], 0.0, None).reshape(n, nA, T, nS)
+    live = phi > tol
+    gamma = np.where(live[None, :, None, None], y / np.where(live, phi, 1.0)[None, :, None, None], 0.0)
+    virtual = float(np.sum(model.joint_flat[None, ~live] * y[:, ~live]))
+    return phi.reshape(model.n_actions), gamma.reshape(model.payments_shape()), virtual
+
+
+def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps: float = 0.0,
+                      restriction: str = "none", require_ir: bool | None = None, margin: float = 0.0,
+                      grid: int = 4, uncorrelated_payments: str = "profile_free", verify: bool = True,
+                      tol: float = PHI_TOL) -> InformationMechanism:
+    """Optimal IC mechanism of ``model`` (the LP of the module docstring), solved with HiGHS.
+
+    ``cap``: payment cap B (``None``: uncapped; virtual payments on never-recommended profiles are
+    then detected and flagged ``attained=False`` with a warning). ``eps``: epsilon-strict obedience
+    (each deviation b_i != a_i loses at least eps conditional on the recommendation).
+    ``restriction``: ``"none"`` (correlated, the full LP), ``"deterministic"`` (best single profile),
+    or ``"uncorrelated"`` (product recommendations on a ``grid``, payments independent of the
+    recommended profile, or of the others' recommendations with ``uncorrelated_payments="own_rec"``).
+    Returns an :class:`InformationMechanism` with ``value`` (principal's expected utility),
+    ``recommendation``, ``payments``, ``status`` ("optimal" or "infeasible") and ``ic`` (the
+    independent checker's largest violation, when ``verify``).
+    """
+    if not isinstance(model, InformationModel):
+        raise TypeError(f"model: expected an InformationModel, got {type(model).__name__}")
+    check_choice(restriction, "restriction", ("none", "deterministic", "uncorrelated"))
+    eps = check_float(eps, "eps", lo=0.0)
+    if restriction == "deterministic":
+        return best_deterministic(model, cap, eps=eps, require_ir=require_ir, verify=verify)
+    if restriction == "uncorrelated":
+        return uncorrelated_mechanism(model, cap, eps=eps, grid=grid, payments=uncorrelated_payments,
+                                      require_ir=require_ir, verify=verify)
+    lp = build_lp(model, cap, eps=eps, require_ir=require_ir, margin=margin)
+    res, t_solve = _solve(lp)
+    return _finish(model, lp, res, t_solve, cap, eps, verify, tol)
+
+
+def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict | None = None):
+    if res.status == 2:
+        return InformationMechanism(
+            np.full(model.n_actions, np.nan), np.full(model.payments_shape(), np.nan), value=float("nan"),
+            status="infeasible", attained=False, cap=cap, eps=eps, n_variables=lp.n_variables,
+            n_constraints=lp.n_constraints, build_time=lp.build_time, solve_time=t_solve)
+    if res.status != 0:
+        raise RuntimeError(f"optimal_mechanism: HiGHS failed with status {res.status}: {res.message}")
+    phi, gamma, virtual = _recover(model, lp, res.x, tol)
+    attained = virtual <= 1e-7
+    if not attained:
+        warnings.warn(f"optimal_mechanism: virtual payments of mass {virtual:.3g} on never-recommended profiles; "
+                      "the LP value is not attained by the recovered mechanism (set a payment cap)", RuntimeWarning,
+                      stacklevel=3)
+    mech = InformationMechanism(phi, gamma, None, value=float(-res.fun), status="optimal", attained=attained,
+                                virtual_mass=virtual, cap=cap, eps=eps, n_variables=lp.n_variables,
+                                n_constraints=lp.n_constraints, build_time=lp.build_time, solve_time=t_solve,
+                                info=dict(status_extra or {}))
+    if verify:
+        from coopsim.mechanisms.information_ic import ic_violation
+
+        mech.ic = ic_violation(model, mech)
+    return mech
+
+
+def best_deterministic(model: InformationModel, cap: float | None = None, *, eps: float = 0.0,
+                       require_ir: bool | None = None, verify: bool = True) -> InformationMechanism:
+    """Best mechanism recommending one fixed profile (phi = delta_a, no payments elsewhere), over all a."""
+    lp = build_lp(model, cap, eps=eps, require_ir=require_ir)
+    nA, n, T, nS = model.n_profiles, model.n_agents, model.n_states, model.n_signal_profiles
+    best, best_res, total = None, None, 0.0
+    for a in range(nA):
+        bounds = lp.bounds.copy()
+        bounds[:nA] = 0.0
+        bounds[a] = 1.0
+        yb = bounds[nA: nA + n * nA * T * nS].reshape(n, nA, T * nS, 2)
+        mask = np.ones(nA, dtype=bool)
+        mask[a] = False
+        yb[:, mask, :, 1] = 0.0
+        res, t = _solve(lp, bounds=bounds)
+        total += t
+        if res.status == 0 and (best_res is None or -res.fun > -best_res.fun + 1e-12):
+            best, best_res = a, res
+    if best_res is None:
+        res.status = 2
+        return _finish(model, lp, res, total, cap, eps, verify, PHI_TOL)
+    mech = _finish(model, lp, best_res, total, cap, eps, verify, PHI_TOL,
+                   {"profile": tuple(int(v) for v in np.unravel_index(best, model.n_actions))})
+    return mech
+
+
+def _simplex_grid(k: int, grid: int) -> np.ndarray:
+    pts = [c for c in itertools.product(range(grid + 1), repeat=k) if sum(c) == grid]
+    return np.array(pts, dtype=np.float64) / grid
+
+
+def uncorrelated_mechanism(model: InformationModel, cap: float | None = None, *, eps: float = 0.0, grid: int = 4,
+                           payments: str = "profile_free", require_ir: bool | None = None,
+                           verify: bool = True) -> InformationMechanism:
+    """Best uncorrelated mechanism over a grid of product recommendations phi = (x)_i phi_i.
+
+    For a fixed product phi the problem is an LP in gamma (substituting y_i(a, .) = phi(a) g_i(.)):
+    ``payments="profile_free"``: gamma_i(r, theta); ``"own_rec"``: gamma_i(a_i, r, theta). Each
+    phi_i ranges over the points of the simplex with denominator ``grid`` (small instances only).
+    """
+    check_choice(payments, "payments", ("profile_free", "own_rec"))
+    grid = check_int(grid, "grid", lo=1)
+    lp = build_lp(model, cap, eps=eps, require_ir=require_ir)
+    n, nA, T, nS = model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+    ny = nA * T * nS
+    nw = lp.n_variables - nA - n * ny
+    grids = [_simplex_grid(Ai, grid) for Ai in model.n_actions]
+    own = np.indices(model.n_actions).reshape(n, -1)  # own[i, a] = a_i
+    A_ub = lp.A_ub.tocsc()
+    best = None
+    total = 0.0
+    for combo in itertools.product(*grids):
+        phi = combo[0]
+        for g in combo[1:]:
+            phi = np.multiply.outer(phi, g)
+        phi = phi.ravel()
+        # x = Tm z + x0 with z = [g (n, G, T*nS), w]
+        G = 1 if payments == "profile_free" else None
+        blocks = []
+        nz_g = []
+        for i in range(n):
+            Gi = 1 if G == 1 else model.n_actions[i]
+            gi = np.zeros(nA, dtype=np.int64) if G == 1 else own[i]
+            r = np.arange(ny)
+            prof = r // (T * nS)
+            cell = r % (T * nS)
+            blocks.append((r, gi[prof] * T * nS + cell, phi[prof], Gi))
+            nz_g.append(Gi * T * nS)
+        g_off = np.concatenate([[0], np.cumsum(nz_g)])
+        nz = int(g_off[-1])
+        rows, cols, vals = [], [], []
+        for i, (r, cidx, v, _Gi) in enumerate(blocks):
+            rows.append(nA + i * ny + r); cols.append(g_off[i] + cidx); vals.append(v)
+        rows.append(nA + n * ny + np.arange(nw)); cols.append(nz + np.arange(nw)); vals.append(np.ones(nw))
+        Tm = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(lp.n_variables, nz + nw))
+        x0 = np.zeros(lp.n_variables)
+        x0[:nA] = phi
+        c2 = Tm.T @ lp.c
+        A2 = (A_ub @ Tm).tocsr()
+        b2 = lp.b_ub - A_ub @ x0
+        bnds = np.zeros((nz + nw, 2))
+        bnds[:nz, 1] = np.inf if cap is None else float(cap)
+        bnds[nz:, 0], bnds[nz:, 1] = -np.inf, np.inf
+        t0 = time.perf_counter()
+        res = linprog(c2, A_ub=A2, b_ub=b2, bounds=bnds, method="highs")
+        total += time.perf_counter() - t0
+        if res.status != 0:
+            continue
+        val = -(res.fun + lp.c @ x0)
+        if best is None or val > best[0] + 1e-12:
+            best = (val, Tm @ res.x + x0, phi)
+    if best is None:
+        class _R:  # infeasible everywhere on the grid
+            status = 2
+        return _finish(model, lp, _R(), total, cap, eps, verify, PHI_TOL)
+
+    class _Res:
+        status = 0
+        fun = -best[0]
+        x = best[1]
+
+    mech = _finish(model, lp, _Res(), total, cap, eps, verify, PHI_TOL,
+                   {"restriction": "uncorrelated", "payments": payments, "grid": grid})
+    return mech
