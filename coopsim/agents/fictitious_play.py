@@ -91,3 +91,4 @@ class SmoothFictitiousPlay(FictitiousPlay):
         step: float | None = None,
     ) -> None:
         super().__init__(n_actions, batch, n_agents, utility_range, smooth=True, temperature=temperature, step=step)
+        self._hyper.pop("smooth")

@@ -67,7 +67,8 @@ class QLearning(Learner):
         self.d = check_float(d, "d", lo=0.0, hi=1.0, lo_open=True)
         self.q_init = as_array(q_init, "q_init")
         self._hyper = {"n_states": self.n_states, "alpha": self.alpha, "discount": self.discount,
-                       "schedule": schedule, "epsilon": self.epsilon, "beta": self.beta}
+                       "schedule": schedule, "epsilon": self.epsilon, "beta": self.beta, "c": self.c, "d": self.d,
+                       "q_init": self.q_init.item() if self.q_init.ndim == 0 else self.q_init}
         super().__init__(n_actions, batch, n_agents, utility_range)
 
     def _init_state(self) -> None:
