@@ -73,6 +73,7 @@ EXPERIMENT_DEFAULTS: dict[str, Any] = {
     "feedback": "full",
     "action_grid": 21,
     "redraw": "episode",
+    "reference": None,
 }
 FEEDBACK = ("full", "bandit")
 REDRAW = ("episode", "round")
@@ -180,6 +181,19 @@ def available_envs() -> list[str]:
         if hasattr(mod, "make_game") or hasattr(mod, "simulate"):
             names.append(info.name)
     return sorted(names)
+
+
+def game_factory(mod):
+    """What ``make_game`` really builds: when it only forwards ``**kwargs``, the class named by its
+    return annotation in the module (so unknown ``[env]`` keys are still caught by name)."""
+    fn = mod.make_game
+    names, var_kw = _signature_params(fn)
+    if var_kw:
+        ann = inspect.signature(fn).return_annotation
+        cls = getattr(mod, ann, None) if isinstance(ann, str) else ann
+        if isinstance(cls, type):
+            return cls
+    return fn
 
 
 def _mechanism_registry():
@@ -497,6 +511,8 @@ def _check_experiment_values(exp: Mapping[str, Any], origin: Mapping[str, str]) 
             raise SpecError(where("action_grid"), "a grid size >= 2 or a list of >= 2 numbers", ag)
     else:
         raise SpecError(where("action_grid"), "a grid size >= 2 or a list of >= 2 numbers", ag)
+    if exp.get("reference") is not None:
+        _choice(exp["reference"], where("reference"), ("truthful",))
     m = exp["metrics"]
     if m is not None:
         if not isinstance(m, list) or not m or not all(isinstance(x, str) and x for x in m):
@@ -571,7 +587,7 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
     native = mod is not None and not hasattr(mod, "make_game")
     if mod is not None and not native:
         reserved = ("mechanism",) if "mechanism" in cfg else ()
-        names, var_kw = _signature_params(mod.make_game)
+        names, var_kw = _signature_params(game_factory(mod))
         for k in env_params:
             if k in reserved:
                 raise SpecError(where(f"env.{k}"), "the mechanism in its own [mechanism] table", k)
@@ -601,7 +617,7 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
         return
     n_agents = env_params.get("n_agents")
     if n_agents is None and mod is not None and not native:
-        default = inspect.signature(mod.make_game).parameters.get("n_agents")
+        default = inspect.signature(game_factory(mod)).parameters.get("n_agents")
         if default is not None and _is_int(default.default):
             n_agents = default.default
     covered: dict[int, int] = {}
@@ -658,17 +674,29 @@ def _dry_build(spec: Spec) -> None:
         if key in seen:
             continue
         seen.add(key)
-        label = ", ".join(sorted(set(origin.values()))) or "spec"
         try:
             mech = build_mechanism(cfg)
         except (ValueError, TypeError) as err:
-            raise SpecError("mechanism", "parameters the mechanism accepts", cfg.get("mechanism"),
-                            note=f"{label}: {err}") from None
+            raise _constructor_error("mechanism", cfg["mechanism"], origin, err) from None
         mod = env_module(cfg["env"]["name"])
         if not hasattr(mod, "make_game"):
             continue
         try:
             build_game(cfg, mech)
         except (ValueError, TypeError) as err:
-            raise SpecError("env", "parameters the environment accepts", cfg.get("env"),
-                            note=f"{label}: {err}") from None
+            raise _constructor_error("env", cfg["env"], origin, err) from None
+
+
+def _constructor_error(section: str, table: Mapping[str, Any], origin: Mapping[str, str], err: Exception) -> SpecError:
+    """Turn a constructor's ``"param: expected ..."`` error into a SpecError naming ``section.param``."""
+    msg = str(err)
+    head, sep, rest = msg.partition(":")
+    key = head.strip()
+    if sep and key in table:
+        path = f"{section}.{key}"
+        where = f"{origin[path]} ({path})" if path in origin else path
+        return SpecError(where, rest.strip().removeprefix("expected ").strip(), _MISSING,
+                         note=f"{section} {table.get('name')!r} rejected it")
+    label = ", ".join(sorted(set(origin.values())))
+    return SpecError(section, f"parameters {table.get('name')!r} accepts", dict(table),
+                     note=f"{label + ': ' if label else ''}{msg}")

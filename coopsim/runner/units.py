@@ -176,7 +176,8 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
             game = build_game(config, mech)
             learners = build_learners(config, game)
             out = dynamics.run(game, learners, rounds=rounds, batch=batch, seed=seed, feedback=exp["feedback"],
-                               grid=action_grid(exp), redraw=exp["redraw"], record_every=every)
+                               grid=action_grid(exp), redraw=exp["redraw"], record_every=every,
+                               reference=exp.get("reference"))
         else:
             params = {k: v for k, v in config["env"].items() if k != "name"}
             if mech is not None:
