@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_int
+from coopsim.core.validation import as_array, check_choice, check_int
 
 
 def _prep(values: Any, alpha: Any, vname: str = "values") -> tuple[np.ndarray, np.ndarray, bool]:
@@ -98,9 +98,14 @@ def varian_upper_bids(values: Any, alpha: Any) -> np.ndarray:
     n = v.shape[1]
     bids_r = vp.copy()
     if S >= 1:
-        b_next = vp[:, S - 1].copy()                # first loser (0-based rank S) bids v_S
-        bids_r[:, S] = b_next
-        for s in range(S - 1, 0, -1):
+        if n > S:
+            top = S
+            b_next = vp[:, S - 1].copy()            # first loser (0-based rank S) bids v_S
+            bids_r[:, S] = b_next
+        else:
+            top = n                                 # everyone gets a slot: nobody below rank n
+            b_next = np.zeros(v.shape[0])
+        for s in range(top - 1, 0, -1):
             a_prev, a_cur = ap[:, s - 1], ap[:, s]
             with np.errstate(divide="ignore", invalid="ignore"):
                 b = np.where(a_prev > 0, (vp[:, s - 1] * (a_prev - a_cur) + b_next * a_cur) / a_prev, vp[:, s])
@@ -139,10 +144,11 @@ class EquilibriumCheck:
 
 
 def gsp_equilibrium_check(values: Any, bids: Any, alpha: Any, symmetric: bool = False,
-                          tol: float = 1e-9) -> EquilibriumCheck:
+                          tol: float = 1e-9, tie_break: str = "index") -> EquilibriumCheck:
     """Check the GSP Nash (or symmetric-Nash / locally envy-free) inequalities (EOS; Varian).
 
-    Rank by bid (ties: lower index first); per-click prices ``p_s = b_(s+1)``, ``alpha_{S+1} = 0``.
+    Rank by bid (ties: lower index first, or with ``tie_break="value"`` higher value first, the
+    rank-consistent rule Varian's upper profile needs when S = 1); per-click prices ``p_s = b_(s+1)``, ``alpha_{S+1} = 0``.
     Nash: occupant of slot s vs slot t > s pays ``p_t``; vs t < s pays the occupant's bid
     ``p_{t-1}``. Symmetric Nash uses ``p_t`` for every t. Losers (rank k > S) compare against every
     slot t at price ``p_{t-1}`` (Nash) or ``p_t`` (SNE). Utility of slot t at price p: ``(v - p) alpha_t``.
@@ -154,7 +160,11 @@ def gsp_equilibrium_check(values: Any, bids: Any, alpha: Any, symmetric: bool = 
         raise ValueError(f"bids: expected shape {v.shape} (as values), got {b.shape}")
     B, n = v.shape
     S = a.shape[1]
-    order = np.argsort(-b, axis=1, kind="stable")
+    check_choice(tie_break, "tie_break", ("index", "value"))
+    if tie_break == "value":
+        order = np.lexsort((np.broadcast_to(np.arange(n), (B, n)), -v, -b), axis=1)
+    else:
+        order = np.argsort(-b, axis=1, kind="stable")
     bs = np.take_along_axis(b, order, 1)
     vs = np.take_along_axis(v, order, 1)
     # prices p_t for t = 0..S (0-based slot t; p_t = bid of rank t+1); p_{-1} := bid of rank 0
