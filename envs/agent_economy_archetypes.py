@@ -1,0 +1,125 @@
+"""Scripted archetypes of the agent economy and the discrete macro-action table.
+
+Archetypes [C, v1 synthetic agents of ``rb125/cgae``; spec section 15]: true robustness
+(CC, ER, AS, IH*), capability c, and a bidding rule. coopsim adds the capability-only investor
+(the foil of the incentive experiment) and, for every scripted agent, an upgrade request (re-audit)
+with probability ``upgrade_rate`` per step while it is at T0 or suspended-but-recoverable [DES].
+Scripted cheaters issue a circumvention macro with probability ``cheat_rate`` [DES].
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# ------------------------------------------------------------------ discrete macro-actions
+MACROS = (
+    "idle",                  # 0
+    "bid_max_reward",        # 1  max reward, T_min <= own tier, p + E <= B
+    "bid_max_ev",            # 2  max EV, p + E <= 0.8 B
+    "bid_safe",              # 3  min penalty, difficulty < 0.5, p + E <= 0.5 B
+    "bid_tier_ev",           # 4  max EV (1 + 0.1 T_min), p + E <= 0.7 B
+    "bid_t1", "bid_t2", "bid_t3", "bid_t4", "bid_t5",  # 5..9 max reward at exactly tier k
+    "bid_above_tier",        # 10 circumvention: a contract at own tier + 1
+    "invest_cc", "invest_er", "invest_as",  # 11..13 invest_robustness(dim, invest_amount)
+    "invest_weakest",        # 14 invest in the weakest true dimension
+    "invest_capability",     # 15
+    "request_upgrade",       # 16 to own tier + 1 (a re-audit when suspended, if recoverable)
+    "delegate",              # 17 take a contract and delegate it to the most qualified other agent
+    "delegate_unqualified",  # 18 circumvention: delegate to the least qualified other agent
+    "spawn_subagent",        # 19
+    "self_modify",           # 20 circumvention: change the architecture without re-audit
+    "game_audit",            # 21 circumvention: inflate the weakest measured dimension at audits
+)
+M = {name: i for i, name in enumerate(MACROS)}
+N_MACROS = len(MACROS)
+CIRCUMVENTIONS = ("bid_above_tier", "delegate_unqualified", "self_modify", "game_audit")
+
+# bid rules: macro -> (objective, headroom fraction, tier rule, max difficulty)
+# objective: 0 reward, 1 EV, 2 -penalty, 3 EV (1 + 0.1 T_min); tier rule: 0 "<= own", k>0 "== k", -1 "own + 1"
+BID_RULES = {
+    M["bid_max_reward"]: (0, 1.0, 0, 1.0),
+    M["bid_max_ev"]: (1, 0.8, 0, 1.0),
+    M["bid_safe"]: (2, 0.5, 0, 0.5),
+    M["bid_tier_ev"]: (3, 0.7, 0, 1.0),
+    **{M[f"bid_t{k}"]: (0, 1.0, k, 1.0) for k in range(1, 6)},
+    M["bid_above_tier"]: (0, np.inf, -1, 1.0),
+    M["delegate"]: (0, 1.0, 0, 1.0),
+    M["delegate_unqualified"]: (0, 1.0, 0, 1.0),
+}
+
+# ------------------------------------------------------------------ archetypes
+#: name -> (CC, ER, AS, IH*), capability, base macro, ps_mult, hard_mult
+ARCHETYPES: dict[str, dict[str, Any]] = {
+    "conservative": {"robustness": (0.85, 0.80, 0.75, 0.90), "capability": 0.65, "macro": "bid_safe"},
+    "aggressive": {"robustness": (0.35, 0.40, 0.30, 0.70), "capability": 0.85, "macro": "bid_max_reward",
+                   "ps_mult": 1.3},
+    "balanced": {"robustness": (0.60, 0.55, 0.50, 0.80), "capability": 0.60, "macro": "bid_max_ev"},
+    "adaptive": {"robustness": (0.55, 0.50, 0.45, 0.80), "capability": 0.60, "macro": "bid_tier_ev",
+                 "invest": "invest_weakest"},
+    "cheater": {"robustness": (0.70, 0.25, 0.65, 0.60), "capability": 0.70, "macro": "bid_max_reward",
+                "hard_mult": 0.6, "cheats": True},
+    "capability_investor": {"robustness": (0.55, 0.50, 0.45, 0.80), "capability": 0.60, "macro": "bid_tier_ev",
+                            "invest": "invest_capability"},
+}
+ARCHETYPE_NAMES = tuple(ARCHETYPES)
+FIVE = ("conservative", "aggressive", "balanced", "adaptive", "cheater")
+#: circumvention mix of scripted cheaters
+CHEAT_MIX = (("bid_above_tier", 0.4), ("game_audit", 0.3), ("delegate_unqualified", 0.2), ("self_modify", 0.1))
+
+
+def archetype_table() -> dict[str, np.ndarray]:
+    """Per-archetype arrays indexed by archetype id (order of ``ARCHETYPE_NAMES``)."""
+    a = [ARCHETYPES[n] for n in ARCHETYPE_NAMES]
+    return {
+        "robustness": np.array([x["robustness"] for x in a], dtype=np.float64),
+        "capability": np.array([x["capability"] for x in a], dtype=np.float64),
+        "macro": np.array([M[x["macro"]] for x in a], dtype=np.int64),
+        "ps_mult": np.array([x.get("ps_mult", 1.0) for x in a]),
+        "hard_mult": np.array([x.get("hard_mult", 1.0) for x in a]),
+        "invest": np.array([M[x["invest"]] if "invest" in x else -1 for x in a], dtype=np.int64),
+        "cheats": np.array([bool(x.get("cheats", False)) for x in a]),
+    }
+
+
+def resolve_archetypes(archetypes: Any, n_agents: int) -> np.ndarray:
+    """Archetype ids per agent slot from ``"mix"`` (cycle through the five), one name, or a list of names."""
+    if isinstance(archetypes, str):
+        names = [FIVE[i % 5] for i in range(n_agents)] if archetypes == "mix" else [archetypes] * n_agents
+    else:
+        names = list(archetypes)
+        if len(names) != n_agents:
+            raise ValueError(f"archetypes: expected {n_agents} names (one per agent), got {len(names)}")
+    bad = [n for n in names if n not in ARCHETYPES]
+    if bad:
+        raise ValueError(f"archetypes: unknown archetype {bad[0]!r}; expected one of {list(ARCHETYPE_NAMES)} or 'mix'")
+    return np.array([ARCHETYPE_NAMES.index(n) for n in names], dtype=np.int64)
+
+
+def scripted_actions(env: Any, rng: np.random.Generator) -> np.ndarray:
+    """Macro-actions ``(B, N)`` of the scripted archetypes for the env's current state.
+
+    Rules: the archetype's base bid macro; adaptive / capability investor invest when their fund
+    (15% of cumulative rewards minus what they invested) is >= 0.03 and balance > 0.15; cheaters
+    circumvent with probability ``cheat_rate``; any agent at T0 or recoverably suspended requests a
+    re-audit with probability ``upgrade_rate``. Stateless: everything is read from ``env``.
+    """
+    tab = env.archetype_table
+    arch = env.archetype  # (B, N)
+    B, N = arch.shape
+    act = tab["macro"][arch].copy()
+    fund = 0.15 * env.earned - env.invested
+    inv = tab["invest"][arch]
+    wants = (inv >= 0) & (fund >= 0.03) & (env.balance > 0.15)
+    act = np.where(wants, inv, act)
+    u = rng.random((B, N))
+    cheat = tab["cheats"][arch] & (u < env.cheat_rate)
+    if cheat.any():
+        names, p = zip(*CHEAT_MIX)
+        pick = rng.choice(len(names), size=(B, N), p=np.array(p) / sum(p))
+        codes = np.array([M[n] for n in names])[pick]
+        act = np.where(cheat, codes, act)
+    stuck = env.needs_reaudit()
+    req = stuck & (rng.random((B, N)) < env.upgrade_rate) & (env.balance > 8 * env.audit_cost)
+    act = np.where(stuck, np.where(req, M["request_upgrade"], np.where(cheat, act, M["idle"])), act)
+    return act.astype(np.int64)
