@@ -143,6 +143,7 @@ def run(
     swap_regret: bool | None = None,
     snapshots: bool | None = None,
     keep_history: bool = False,
+    game_metrics: str = "round",
 ) -> DynamicsResult:
     """Play ``game`` for ``rounds`` rounds in ``batch`` copies with a learner population.
 
@@ -153,8 +154,10 @@ def run(
         partitioning the agents; each learner is re-bound to ``(batch, len(group))``.
     rounds, batch : ints ≥ 1.
     seed : int, SeedSequence or None.
-    feedback : "full" (full-information learners get ``U``) or "bandit" (no learner gets ``U``;
-        a full-information learner is then an error). Regret metrics always use ``U``.
+    feedback : "full" (full-information learners get ``U``), "bandit" (no learner gets ``U``;
+        a full-information learner is then an error) or "expected" (full-information learners get
+        ``game.expected_deviation_utilities(p)`` under everyone's current mixed strategies ``p``:
+        the noise-free "expected" update of spec §4.1). Regret metrics always use the realised ``U``.
     grid : int K (``game.action_grid(K)``; default ``game.default_grid_size`` or 21), a
         ``(K, ...)`` array shared by all agents or an ``(N, K, ...)`` array per agent.
     redraw : "episode" (types fixed for the run) or "round" (redrawn every round).
@@ -168,6 +171,8 @@ def run(
     swap_regret : track the ``(B, N, K, K)`` swap-regret sums (default: when ``B·N·K² ≤ 2e7``).
     snapshots : keep ``average_policy`` at every record point (default: when it fits 4e6 numbers).
     keep_history : keep per-round actions, rewards and scalar outcomes.
+    game_metrics : "round" (``game.metrics`` every round, window-averaged), "record" (only at
+        record points, last-iterate values; cheaper) or "none".
 
     Returns
     -------
@@ -178,9 +183,13 @@ def run(
         raise TypeError(f"game: expected a coopsim.core.MechanismGame, got {type(game).__name__}")
     rounds = check_int(rounds, "rounds", lo=1)
     B = check_int(batch, "batch", lo=1)
-    feedback = check_choice(feedback, "feedback", ("full", "bandit"))
+    feedback = check_choice(feedback, "feedback", ("full", "bandit", "expected"))
+    if feedback == "expected" and not callable(getattr(game, "expected_deviation_utilities", None)):
+        raise ValueError(f"feedback: 'expected' needs game.expected_deviation_utilities(mixed), which "
+                         f"{type(game).__name__} does not provide")
     redraw = check_choice(redraw, "redraw", ("episode", "round"))
     record_every = check_int(record_every, "record_every", lo=1)
+    game_metrics = check_choice(game_metrics, "game_metrics", ("round", "record", "none"))
     N = game.n_agents
     groups = normalize_groups(learners, N)
     g = _resolve_grid(game, grid)
@@ -330,11 +339,14 @@ def run(
         r = np.asarray(outcome.utility, dtype=np.float64)
         U = np.asarray(game.deviation_utilities(cur_types, x, g), dtype=np.float64)
         # 3. learn
+        U_give = U
+        if feedback == "expected":
+            U_give = np.asarray(game.expected_deviation_utilities(policy), dtype=np.float64)
         for idx, learner in groups:
             sel = list(idx)
             ctx = {"truthful": truth_idx[:, sel]}
-            give = feedback == "full" and getattr(learner, "feedback", "full") == "full"
-            learner.update(actions[:, sel], r[:, sel], full=U[:, sel] if give else None, context=ctx)
+            give = feedback != "bandit" and getattr(learner, "feedback", "full") == "full"
+            learner.update(actions[:, sel], r[:, sel], full=U_give[:, sel] if give else None, context=ctx)
         # 4. metrics
         cum_U += U
         cum_r += r
@@ -343,9 +355,14 @@ def run(
         if swap is not None:
             Ua = np.take_along_axis(U, actions[:, :, None], axis=2)       # (B, N, 1)
             swap[bi, ni, actions] += U - Ua
-        gm = game.metrics(cur_types, outcome)
-        for name, v in gm.items():
-            add_window(name, np.asarray(v, dtype=np.float64))
+        is_record = t == rec_points[len(series.get("_t", []))]
+        if game_metrics == "round" or (game_metrics == "record" and is_record):
+            for name, v in game.metrics(cur_types, outcome).items():
+                v = np.asarray(v, dtype=np.float64)
+                if game_metrics == "record":
+                    series.setdefault(name, []).append(v)
+                else:
+                    add_window(name, v)
         add_window("reward", r)
         if not field_checked:
             field_name = _scalar_outcome_field(outcome, B, outcome_field)
@@ -372,7 +389,7 @@ def run(
             add_window("outcome_distance", np.abs(f_val - target))
         n_window += 1
         # 5. record
-        if t == rec_points[len(series.get("_t", []))]:
+        if is_record:
             series.setdefault("_t", []).append(np.array(t))
             for name, v in window.items():
                 series.setdefault(name, []).append(v / n_window)
@@ -409,6 +426,7 @@ def run(
         "groups": [[list(idx), type(lr).__name__] for idx, lr in groups],
         "reference": None if reference is None else (reference if isinstance(reference, str) else "given"),
         "outcome_field": field_name, "swap_regret": bool(swap_regret), "game": type(game).__name__,
+        "game_metrics": game_metrics,
     }
     history = None
     if keep_history:
