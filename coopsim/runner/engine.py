@@ -85,6 +85,12 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
                "spec_source": sp.source, "n_units": len(units), "skipped": result.skipped, "status": "running",
                "python": sys.version.split()[0]}
     pending = {u.key: {"status": "pending", "config": u.config} for u in todo}
+    if existing:  # files written by a killed run before its manifest flush: record them as done
+        known = store.read_manifest(out).get("units", {})
+        for u in units:
+            if u.key in existing and known.get(u.key, {}).get("status") != "done":
+                pending[u.key] = {"status": "done", "config": u.config, "run_id": run_id,
+                                  "note": "results file found on disk by --resume"}
     store.update_manifest(out, units=pending, run=run_rec, spec=_clean_raw(sp.raw))
 
     bar = None

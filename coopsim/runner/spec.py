@@ -44,6 +44,7 @@ class _Missing:
 
 
 _MISSING: Any = _Missing()
+_OMIT: Any = object()  # the expected-text already says what was found
 
 
 class SpecError(ValueError):
@@ -54,7 +55,9 @@ class SpecError(ValueError):
         self.expected = expected
         self.found = found
         msg = f"{path}: expected {expected}"
-        if found is not _MISSING:
+        if found is _MISSING:
+            msg += ", got nothing (missing key)"
+        elif found is not _OMIT:
             msg += f", got {found!r}"
         if note:
             msg += f" ({note})"
@@ -695,7 +698,7 @@ def _constructor_error(section: str, table: Mapping[str, Any], origin: Mapping[s
     if sep and key in table:
         path = f"{section}.{key}"
         where = f"{origin[path]} ({path})" if path in origin else path
-        return SpecError(where, rest.strip().removeprefix("expected ").strip(), _MISSING,
+        return SpecError(where, rest.strip().removeprefix("expected ").strip(), _OMIT,
                          note=f"{section} {table.get('name')!r} rejected it")
     label = ", ".join(sorted(set(origin.values())))
     return SpecError(section, f"parameters {table.get('name')!r} accepts", dict(table),

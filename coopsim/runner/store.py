@@ -115,6 +115,15 @@ def clean_stale(out: str | Path) -> list[Path]:
     """Remove temp files left by dead writers (this host: pid gone; other hosts: older than 6 h)."""
     d = units_dir(out)
     removed: list[Path] = []
+    # manifest temp files: .manifest.json.<pid>.<rand>.tmp (always written on this host's lock)
+    if Path(out).is_dir():
+        for entry in os.scandir(out):
+            if entry.name.startswith(f".{MANIFEST}.") and entry.name.endswith(".tmp"):
+                pid_s = entry.name[len(MANIFEST) + 2:].split(".")[0]
+                if pid_s.isdigit() and not _pid_alive(int(pid_s)):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed.append(Path(entry.path))
     if not d.is_dir():
         return removed
     host = socket.gethostname()
