@@ -88,9 +88,15 @@ def _agent_view(arr: np.ndarray, i: int, n: int) -> np.ndarray:
 
 
 def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0,
-             require_ir: bool | None = None, margin: float = 0.0) -> LinearProgram:
-    """Build the sparse LP of the module docstring (``margin`` adds a further ``margin * P(a_i)``
-    to every obedience row with b_i != a_i, like ``eps``; used by the online principal)."""
+             require_ir: bool | None = None, margin: float = 0.0, payment_margin: float = 0.0) -> LinearProgram:
+    """Build the sparse LP of the module docstring.
+
+    ``margin`` adds a further ``margin * P(a_i)`` to every obedience row with b_i != a_i, like ``eps``.
+    ``payment_margin`` (k > 0) adds variables z_i(a) >= y_i(a, theta, s) (the probability-weighted
+    largest payment of profile a) and the term ``k * sum_{a_-i} z_i(a_i, a_-i)`` to those rows: a
+    payment-dependent robustness margin (with z <= B phi it is at most ``k B P(a_i)``). Both are used
+    by the online principal.
+    """
     t0 = time.perf_counter()
     n, T = model.n_agents, model.n_states
     nA, nS = model.n_profiles, model.n_signal_profiles
@@ -102,6 +108,10 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
     for i in range(n):
         w_off.append(pos)
         pos += A[i] * A[i] * S[i]
+    use_z = payment_margin > 0
+    z_off = pos
+    if use_z:
+        pos += n * nA
     nvar = pos
     phi_idx = np.arange(nA).reshape(A)
     y_local = np.arange(ny).reshape(*A, T, *S)
@@ -151,6 +161,13 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
         rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Am)).ravel())
         cols.append(np.broadcast_to(Phi_i[:, None, :], (Ai, Ai, Am)).ravel())
         vals.append(pv.ravel())
+        if use_z:
+            Z_i = z_off + i * nA + Phi_i  # z_i(a) shares phi's profile layout
+            zmask = ~np.eye(Ai, dtype=bool)  # rows with b != a
+            zr = np.broadcast_to(orow[..., None], (Ai, Ai, Am))[zmask]
+            rows.append(zr.ravel())
+            cols.append(np.broadcast_to(Z_i[:, None, :], (Ai, Ai, Am))[zmask].ravel())
+            vals.append(np.full(zr.size, float(payment_margin)))
         row0 += Ai * Ai
         if i in ir_agents:  # (IR) rows a: -sum J_a y + c(a) P(a) <= 0
             irow = row0 + np.arange(Ai)
@@ -167,6 +184,12 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
         prof = np.tile(np.repeat(np.arange(nA), T * nS), n)
         rows += [crow, crow]; cols += [ycols, prof]; vals += [np.ones(n * ny), np.full(n * ny, -B)]
         row0 += n * ny
+    if use_z:  # y_i(a, theta, s) - z_i(a) <= 0
+        ycols = np.arange(nA, nA + n * ny)
+        zrow = row0 + np.arange(n * ny)
+        zc = z_off + np.repeat(np.arange(n * nA), T * nS)
+        rows += [zrow, zrow]; cols += [ycols, zc]; vals += [np.ones(n * ny), -np.ones(n * ny)]
+        row0 += n * ny
     A_ub = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(row0, nvar))
     b_ub = np.zeros(row0)
     A_eq = sp.csr_matrix((np.ones(nA), (np.zeros(nA, dtype=np.int64), np.arange(nA))), shape=(1, nvar))
@@ -179,7 +202,7 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
     for i in range(n):
         c[y_off[i]: y_off[i] + ny] = Jf
         bounds[y_off[i]: y_off[i] + ny, 1] = np.where(Jf > 0, np.inf, 0.0)  # safe pruning (spec 5.4)
-    bounds[nA + n * ny:, 0] = -np.inf
+    bounds[nA + n * ny: z_off, 0] = -np.inf  # w free; z >= 0
     return LinearProgram(c, A_ub, b_ub, A_eq, b_eq, bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0)
 
 
@@ -204,6 +227,7 @@ def _recover(model: InformationModel, lp: LinearProgram, x: np.ndarray, tol: flo
 
 def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps: float = 0.0,
                       restriction: str = "none", require_ir: bool | None = None, margin: float = 0.0,
+                      payment_margin: float = 0.0,
                       grid: int = 4, uncorrelated_payments: str = "profile_free", verify: bool = True,
                       tol: float = PHI_TOL) -> InformationMechanism:
     """Optimal IC mechanism of ``model`` (the LP of the module docstring), solved with HiGHS.
@@ -214,6 +238,7 @@ def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps:
     ``restriction``: ``"none"`` (correlated, the full LP), ``"deterministic"`` (best single profile),
     or ``"uncorrelated"`` (product recommendations on a ``grid``, payments independent of the
     recommended profile, or of the others' recommendations with ``uncorrelated_payments="own_rec"``).
+    ``margin`` / ``payment_margin``: robustness margins on obedience rows (see :func:`build_lp`).
     Returns an :class:`InformationMechanism` with ``value`` (principal's expected utility),
     ``recommendation``, ``payments``, ``status`` ("optimal" or "infeasible") and ``ic`` (the
     independent checker's largest violation, when ``verify``).
@@ -227,7 +252,7 @@ def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps:
     if restriction == "uncorrelated":
         return uncorrelated_mechanism(model, cap, eps=eps, grid=grid, payments=uncorrelated_payments,
                                       require_ir=require_ir, verify=verify)
-    lp = build_lp(model, cap, eps=eps, require_ir=require_ir, margin=margin)
+    lp = build_lp(model, cap, eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin)
     res, t_solve = _solve(lp)
     return _finish(model, lp, res, t_solve, cap, eps, verify, tol)
 

@@ -344,3 +344,13 @@ def test_bad_arguments():
         ic_violation(m, InformationMechanism(np.array([0.3, 0.3]), np.zeros(m.payments_shape())))
     with pytest.raises(ValueError, match="mode"):
         ic_violation(m, optimal_mechanism(m), mode="strict")
+
+
+@pytest.mark.parametrize("k", [0.0, 0.01, 0.05, 0.1])
+def test_payment_margin_closed_form(k):
+    # instance A: the bet gamma must satisfy 0.3 gamma >= 0.1 + k gamma (z = gamma, the largest payment)
+    r = optimal_mechanism(instance_a(), payment_margin=k)
+    assert r.value == pytest.approx(max(0.5, 0.8 - 0.08 / (0.3 - k)), abs=1e-7)
+    # uniform margin: 0.3 gamma >= 0.1 + k; recommending L needs c(H) = 0.1 >= k
+    ru = optimal_mechanism(instance_a(), margin=k)
+    assert ru.value == pytest.approx(max(0.5, 0.8 - 0.8 * (0.1 + k) / 0.3), abs=1e-7)
