@@ -212,3 +212,20 @@ def test_utility_range_rescaling_is_equivalent():
                 r = np.take_along_axis(X, a[..., None], -1)[..., 0]
                 L.update(a, r, full=X if L.feedback == "full" else None)
         np.testing.assert_allclose(A.policy, B.policy, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_static_rules_no_global_random_no_per_row_choice_no_torch():
+    """Spec §9 L17/L19: learners never use np.random.* global state, rng.choice, or torch."""
+    import pathlib
+    import subprocess
+    import sys
+
+    pkg = pathlib.Path(ag.__file__).parent
+    for path in pkg.glob("*.py"):
+        src = path.read_text()
+        assert ".choice(" not in src, path
+        for bad in ("np.random.rand", "np.random.seed", "np.random.normal", "np.random.uniform", "np.random.randint"):
+            assert bad not in src, (path, bad)
+        assert "import torch" not in src and "gymnasium" not in src and "coopsim.envs" not in src, path
+    code = "import sys, coopsim.agents; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

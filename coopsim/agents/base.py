@@ -62,7 +62,10 @@ def _parse_n_actions(n_actions: Any) -> int | tuple[int, ...]:
 
 
 def _finite_fast(arr: np.ndarray) -> bool:
-    """True when every entry is finite (one reduction, no temporary; falls back on overflow)."""
+    """True when every entry is finite (large arrays: one reduction, no temporary; falls back to
+    an elementwise check when the sum is not finite, e.g. on overflow)."""
+    if arr.size <= 4096:
+        return bool(np.isfinite(arr).all())
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(arr.sum()):
             return True
@@ -219,7 +222,7 @@ class Learner:
             raise ValueError(f"context: {type(self).__name__} needs context[{key!r}], a (B, N) integer array")
         arr = np.asarray(context[key])
         name = f"context[{key!r}]"
-        if not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype.kind not in "iu":
             raise TypeError(f"{name}: expected integer indices, got dtype {arr.dtype}")
         check_shape(arr, name, (self.batch, self.n_agents))
         bad = (arr < 0) | (arr >= n)
@@ -232,7 +235,7 @@ class Learner:
     def check_actions(self, actions: Any) -> np.ndarray:
         """Validate (B, N) integer actions with 0 <= a[b, i] < K_i."""
         arr = np.asarray(actions)
-        if not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype.kind not in "iu":
             raise TypeError(f"actions: expected integer action indices, got dtype {arr.dtype}")
         check_shape(arr, "actions", (self.batch, self.n_agents))
         bad = (arr < 0) | (arr >= self.n_valid)
@@ -245,8 +248,14 @@ class Learner:
         return arr.astype(np.int64, copy=False)
 
     def _check_rewards(self, rewards: Any) -> np.ndarray:
-        arr = np.asarray(rewards, dtype=np.float64) if not isinstance(rewards, np.ndarray) else rewards
-        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        if isinstance(rewards, np.ndarray):
+            arr = rewards
+        else:
+            try:
+                arr = np.asarray(rewards, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"rewards: expected a numeric (B, N) array, got {type(rewards).__name__}") from None
+        if arr.dtype.kind not in "iuf":
             raise TypeError(f"rewards: expected a real numeric array, got dtype {arr.dtype}")
         arr = arr.astype(np.float64, copy=False)
         check_shape(arr, "rewards", (self.batch, self.n_agents))
