@@ -70,11 +70,12 @@ def as_votes(votes: Any, name: str = "votes") -> tuple[np.ndarray, bool]:
 def moving_phantom_medians(sorted_shares: np.ndarray, phantoms_desc: np.ndarray) -> np.ndarray:
     """``A[b, j] = min_{k=0..n} max(x_(k)[b, j], f_k[b])`` with ``x_(0) = -inf``.
 
-    ``sorted_shares``: ``(B, m, n)`` voters' shares sorted increasingly along the last axis;
+    ``sorted_shares``: ``(n, B, m)`` voters' shares sorted increasingly along the voter axis 0
+    (voters first, so the reduction is over contiguous ``(B, m)`` slabs);
     ``phantoms_desc``: ``(B, n+1)`` phantom values ``f_0 >= ... >= f_n``. Returns ``(B, m)``.
     """
-    f = phantoms_desc[:, None, :]
-    return np.minimum(np.maximum(sorted_shares, f[..., 1:]).min(axis=-1), f[..., 0])
+    f = phantoms_desc.T[:, :, None]  # (n+1, B, 1)
+    return np.minimum(np.maximum(sorted_shares, f[1:]).min(axis=0), f[0])
 
 
 class MovingPhantomMechanism(Mechanism):
@@ -90,7 +91,7 @@ class MovingPhantomMechanism(Mechanism):
         raise NotImplementedError
 
     def _total(self, xs: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return moving_phantom_medians(xs, self.phantom_values(t, xs.shape[-1])).sum(axis=-1)
+        return moving_phantom_medians(xs, self.phantom_values(t, xs.shape[0])).sum(axis=-1)
 
     def solve(self, votes: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(allocation, t*)``: allocation ``(B, m)`` (or ``(m,)``) summing to 1 and the root ``t*``.
@@ -99,8 +100,8 @@ class MovingPhantomMechanism(Mechanism):
         ``t = lo + (1 - S(lo)) (hi - lo) / (S(hi) - S(lo))`` inside the bracket.
         """
         p, batched = as_votes(votes)
-        xs = np.sort(np.swapaxes(p, 1, 2), axis=-1)  # (B, m, n)
-        B = xs.shape[0]
+        xs = np.ascontiguousarray(np.moveaxis(np.sort(p, axis=1), 1, 0))  # (n, B, m), sorted over voters
+        n, B = xs.shape[0], xs.shape[1]
         lo, hi = np.zeros(B), np.ones(B)
         s_lo, s_hi = self._total(xs, lo), self._total(xs, hi)
         for _ in range(self.iterations):
@@ -113,10 +114,10 @@ class MovingPhantomMechanism(Mechanism):
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(gap > 0, lo + (1.0 - s_lo) * (hi - lo) / np.where(gap > 0, gap, 1.0), hi)
         t = np.clip(t, lo, hi)
-        alloc = moving_phantom_medians(xs, self.phantom_values(t, xs.shape[-1]))
+        alloc = moving_phantom_medians(xs, self.phantom_values(t, n))
         # keep whichever of t and hi is closer to the simplex (the secant step never does worse than hi
         # when S is linear on the bracket; this guards the non-linear case)
-        alloc_hi = moving_phantom_medians(xs, self.phantom_values(hi, xs.shape[-1]))
+        alloc_hi = moving_phantom_medians(xs, self.phantom_values(hi, n))
         use_hi = np.abs(alloc_hi.sum(-1) - 1.0) < np.abs(alloc.sum(-1) - 1.0)
         alloc = np.where(use_hi[:, None], alloc_hi, alloc)
         t = np.where(use_hi, hi, t)

@@ -80,8 +80,14 @@ def _gm_sorted(xs: np.ndarray, phantoms_desc: np.ndarray) -> np.ndarray:
     """``min(p_{n+1}, min_{i=1..n} max(x_(i), p_{n+1-i}))`` for sorted ``xs`` ``(B, n)``.
 
     ``phantoms_desc`` holds the phantoms in decreasing order, shape ``(n+1,)`` or ``(B, n+1)``.
+    The reduction runs over the leading axis of the transposed ``(n, B)`` array (elementwise
+    minima over contiguous rows: several times faster than reducing a short last axis).
     """
-    return np.minimum(np.maximum(xs, phantoms_desc[..., 1:]).min(axis=-1), phantoms_desc[..., 0])
+    xt = np.ascontiguousarray(xs.T)  # (n, B)
+    pt = phantoms_desc.T  # (n+1,) or (n+1, B)
+    if pt.ndim == 1:
+        pt = pt[:, None]
+    return np.minimum(np.maximum(xt, pt[1:]).min(axis=0), pt[0])
 
 
 def generalized_median(reports: Any, phantoms: Any) -> np.ndarray:

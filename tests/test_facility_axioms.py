@@ -165,6 +165,18 @@ def test_ex_ante_checks_match_definition(xs, ys, ws):
     np.testing.assert_allclose(F.cost(support, x, p), dist, atol=1e-15)
 
 
+def test_check_and_satisfies_agree():
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 4, 7):
+        x = np.concatenate([rng.random((1000, n)), rng.integers(0, 3, size=(1000, n)) / 2])
+        y = np.concatenate([rng.random(1000), rng.integers(0, 2 * n + 1, 1000) / (2 * n)])
+        sup = rng.random((2000, 3))
+        p = rng.dirichlet(np.ones(3), size=2000)
+        for ax in ("IFS", "UFS", "PF", "proportionality", "unanimity"):
+            np.testing.assert_array_equal(F.check(ax, x, y).ok, F.satisfies(ax, x, y))
+            np.testing.assert_array_equal(F.check(ax, x, sup, p).ok, F.satisfies(ax, x, sup, p))
+
+
 def test_witness_groups_violate_their_bound():
     rng = np.random.default_rng(1)
     n = 6
