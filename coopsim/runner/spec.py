@@ -77,8 +77,10 @@ EXPERIMENT_DEFAULTS: dict[str, Any] = {
     "action_grid": 21,
     "redraw": "episode",
     "reference": None,
+    "game_metrics": "round",
 }
-FEEDBACK = ("full", "bandit")
+FEEDBACK = ("full", "bandit", "expected")
+GAME_METRICS = ("round", "record", "none")
 REDRAW = ("episode", "round")
 #: experiment keys that do not change a unit's random numbers (excluded from its seed derivation)
 NON_SEMANTIC = ("name", "metrics", "record_every", "seeds")
@@ -506,6 +508,7 @@ def _check_experiment_values(exp: Mapping[str, Any], origin: Mapping[str, str]) 
                         exp["record_every"])
     _choice(exp["feedback"], where("feedback"), FEEDBACK)
     _choice(exp["redraw"], where("redraw"), REDRAW)
+    _choice(exp["game_metrics"], where("game_metrics"), GAME_METRICS)
     ag = exp["action_grid"]
     if _is_int(ag):
         _int(ag, where("action_grid"), lo=2)

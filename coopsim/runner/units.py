@@ -177,7 +177,7 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
             learners = build_learners(config, game)
             out = dynamics.run(game, learners, rounds=rounds, batch=batch, seed=seed, feedback=exp["feedback"],
                                grid=action_grid(exp), redraw=exp["redraw"], record_every=every,
-                               reference=exp.get("reference"))
+                               reference=exp.get("reference"), game_metrics=exp.get("game_metrics", "round"))
         else:
             params = {k: v for k, v in config["env"].items() if k != "name"}
             if mech is not None:

@@ -1,0 +1,225 @@
+"""The coopsim CLI: exit codes, malformed specs, list/audit/report/plot, report numbers vs analyses."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import textwrap
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from coopsim.cli import main, parse_params
+
+GOOD = """
+[experiment]
+name = "cli"
+rounds = 20
+batch = 4
+record_every = 5
+seeds = 2
+
+[env]
+name = "facility_location"
+n_agents = 3
+
+[mechanism]
+name = "uniform_phantom"
+
+[[agents]]
+learner = "hedge"
+
+[grid]
+"env.n_agents" = [2, 3]
+"""
+
+
+def write(tmp_path, text, name="spec.toml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+@pytest.mark.parametrize("old, new, path", [
+    ('rounds = 20', 'rounds = 20\nwarmup = 3', "experiment.warmup"),                    # unknown key
+    ('n_agents = 3', 'n_agents = 3\ncolour = "red"', "env.colour"),                      # unknown env key
+    ('rounds = 20', 'rounds = "twenty"', "experiment.rounds"),                           # wrong type
+    ('rounds = 20', 'rounds = -3', "experiment.rounds"),                                 # negative rounds
+    ('name = "uniform_phantom"', 'name = "uniform_fantom"', "mechanism.name"),           # unknown mechanism
+    ('learner = "hedge"', 'learner = "hedgehog"', "agents.0.learner"),                   # unknown learner
+    ('[2, 3]', '[]', 'grid."env.n_agents"'),                                             # empty grid
+    ('[2, 3]', '[2, -1]', 'grid."env.n_agents"[1] (env.n_agents)'),
+])
+def test_malformed_spec_exits_2_naming_the_key_path(tmp_path, capsys, old, new, path):
+    assert old in GOOD
+    spec = write(tmp_path, GOOD.replace(old, new, 1))
+    code = main(["run", str(spec), "--out", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"bad spec: {path}:" in err, err
+    assert not (tmp_path / "o").exists()  # nothing ran
+
+
+def test_run_success_progress_and_check(tmp_path, capsys):
+    spec = write(tmp_path, GOOD)
+    assert main(["run", str(spec), "--check"]) == 0
+    assert "4 units (2 configs x 2 seeds)" in capsys.readouterr().out
+    code = main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o")])
+    cap = capsys.readouterr()
+    assert code == 0
+    assert "4 done, 0 failed, 0 skipped of 4 units" in cap.out
+    assert "4/4" in cap.err and "failed=0" in cap.err  # the tqdm bar
+    assert main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o"), "--resume",
+                 "--no-progress"]) == 0
+    assert "0 done, 0 failed, 4 skipped" in capsys.readouterr().out
+
+
+def test_failed_units_exit_1(tmp_path, capsys):
+    spec = write(tmp_path, """
+        [experiment]
+        rounds = 10
+        seeds = 2
+        [function]
+        name = "random_walk"
+        [grid]
+        "function.fail" = [false, true]
+    """)
+    code = main(["run", str(spec), "--executor", "serial", "--retries", "1", "--out", str(tmp_path / "o"),
+                 "--no-progress"])
+    cap = capsys.readouterr()
+    assert code == 1
+    assert "2 done, 2 failed" in cap.out and "failing on purpose" in cap.err
+
+
+@pytest.mark.parametrize("argv", [
+    ["frobnicate"],
+    ["run"],
+    ["run", "x.toml", "--executor", "threads"],
+    ["run", "x.toml", "--workers", "two"],
+])
+def test_bad_usage_exits_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+
+
+def test_bad_option_values_exit_2(tmp_path, capsys):
+    spec = write(tmp_path, GOOD)
+    assert main(["run", str(spec), "--workers", "0"]) == 2
+    assert main(["run", str(spec), "--address", "auto"]) == 2
+    assert main(["run", str(tmp_path / "missing.toml")]) == 2
+    assert main(["audit", "no_such_mechanism"]) == 2
+    assert main(["audit", "average", "bogus=1"]) == 2
+    assert main(["audit", "average", "novalue"]) == 2
+    assert main(["plot", str(tmp_path / "nothing"), "--metric", "SW"]) == 2
+    err = capsys.readouterr().err
+    assert "--workers" in err and "--address" in err and "mechanism:" in err
+
+
+def test_parse_params_reads_toml_literals_only():
+    p = parse_params(["k=3", "x=0.5", "flag=true", "phantoms=[0, 0.5, 1]", "name=abc", 'q="__import__(1)"'])
+    assert p == {"k": 3, "x": 0.5, "flag": True, "phantoms": [0, 0.5, 1], "name": "abc", "q": "__import__(1)"}
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for word in ("facility_location", "uniform_phantom", "[facility]", "hedge", "eta=", "random_walk"):
+        assert word in out
+    assert main(["list", "learners"]) == 0
+    out = capsys.readouterr().out
+    assert "hedge" in out and "uniform_phantom" not in out
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("coopsim")
+    if exe is None:
+        pytest.skip("console script not on PATH")
+    res = subprocess.run([exe, "list", "functions"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "random_walk" in res.stdout
+
+
+# ----------------------------------------------------------------------------------------------
+def _R(n):
+    return max(Fraction(n * k, n * n - 2 * n * k + 2 * k * k) for k in range(n + 1))
+
+
+def test_report_uniform_phantom_matches_analyses(tmp_path, capsys):
+    from coopsim import mechanisms
+    from coopsim.analysis import incentive_audit, worst_case_ratio
+    from coopsim.envs.facility_location import FacilityLocation
+    from coopsim.runner.report import facility_profiles
+
+    out = tmp_path / "up"
+    code = main(["report", "uniform_phantom", "--out", str(out), "--n", "2", "3", "4", "--profiles", "128",
+                 "--n-agents", "4"])
+    assert code == 0
+    md = (out / "report.md").read_text()
+    data = json.loads((out / "report.json").read_text())
+    for fig in ("ratios.png", "axioms.png", "deviation.png"):
+        assert (out / fig).stat().st_size > 1000 and f"]({fig})" in md
+    # audit: gain 0, recomputed independently with the same inputs
+    up = mechanisms.get("uniform_phantom")
+    game = FacilityLocation(n_agents=4, mechanism=up)
+    cls = facility_profiles(4, 128, np.random.default_rng(0))
+    aud = incentive_audit(game, np.concatenate([cls["uniform"], cls["grid"]]), grid=101, rng=0)
+    assert data["audit"]["max_gain"] == pytest.approx(aud.max_gain, abs=0)
+    assert abs(data["audit"]["max_gain"]) <= 1e-12 and data["audit"]["strategyproof"] is True
+    assert "no profitable misreport found" in md
+    # axioms hold on every profile
+    assert all(r["rate"] == 1.0 for r in data["axioms"].values())
+    assert "Holds on every profile checked: IFS, UFS, PF, proportionality, unanimity" in md
+    # ratios as in the facility spec: TC n-1, MC 2, SW R(n); and equal to worst_case_ratio
+    for r in data["ratios"]:
+        n, obj = r["n"], r["objective"]
+        expect = {"TC": Fraction(n - 1), "MC": Fraction(2), "SW": _R(n)}[obj]
+        assert r["found"] == pytest.approx(float(expect), abs=1e-9) and r["match"] is True
+        wc = worst_case_ratio(FacilityLocation(n_agents=n, mechanism=up), obj, rng=0)
+        assert r["found"] == wc.ratio
+    assert "| 4 | TC | 3 | 3 = 3 | yes |" in md
+    assert "| 3 | SW | 1.2 | 6/5 = 1.2 | yes |" in md
+
+
+def test_report_average_shows_the_witness(tmp_path, capsys):
+    from coopsim import mechanisms
+
+    out = tmp_path / "avg"
+    assert main(["report", "average", "--out", str(out), "--n", "2", "3", "--profiles", "64", "--n-agents", "3"]) == 0
+    md = (out / "report.md").read_text()
+    data = json.loads((out / "report.json").read_text())
+    w = data["audit"]["witness"]
+    assert data["audit"]["max_gain"] > 0.1 and data["audit"]["strategyproof"] is False
+    assert "**manipulable**" in md and "**Witness**" in md
+    # the witness is a real manipulation: recompute its gain from the mechanism
+    avg = mechanisms.get("average")
+    t = np.array(w["types"])
+    dev = t.copy()
+    dev[w["agent"]] = w["deviation"]
+    gain = (1 - abs(float(avg(dev)) - t[w["agent"]])) - (1 - abs(float(avg(t)) - t[w["agent"]]))
+    assert gain == pytest.approx(w["gain"], abs=1e-12)
+    assert w["location_deviation"] == pytest.approx(float(avg(dev)))
+    # the AVG ratios of the spec: TC = MC = 2 - 2/n, SW = R(n)
+    for r in data["ratios"]:
+        assert r["match"] is True, r
+
+
+def test_audit_prints_card_and_unsupported_family_says_not_available(capsys):
+    assert main(["audit", "midpoint", "n_agents=3", "--profiles", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "**manipulable**" in out and "| UFS | no |" in out
+    assert main(["audit", "no_gate"]) == 0
+    assert "Not available yet for the **gates** family" in capsys.readouterr().out
+
+
+def test_plot_writes_a_figure(tmp_path, capsys):
+    spec = write(tmp_path, GOOD)
+    assert main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--by", "env.n_agents"]) == 0
+    fig = tmp_path / "o" / "figures" / "SW_by_env-n_agents.png"
+    assert fig.stat().st_size > 1000
+    assert main(["plot", str(tmp_path / "o"), "--metric", "regret", "--by", "agent", "--out",
+                 str(tmp_path / "r.pdf")]) == 0
+    assert (tmp_path / "r.pdf").exists()
+    assert main(["plot", str(tmp_path / "o"), "--metric", "nope"]) == 2
+    assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--by", "nocolumn"]) == 2
