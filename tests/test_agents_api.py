@@ -229,3 +229,14 @@ def test_static_rules_no_global_random_no_per_row_choice_no_torch():
         assert "import torch" not in src and "gymnasium" not in src and "coopsim.envs" not in src, path
     code = "import sys, coopsim.agents; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_set_utility_range_resets_and_rescales():
+    L = ag.Exp3IX(3, batch=1, n_agents=1, eta=1.0, gamma=0.0)
+    L.update(np.zeros((1, 1), dtype=np.int64), np.ones((1, 1)))
+    assert L.set_utility_range(-1.0, 3.0) is L
+    assert L.t == 0 and (L.L == 0).all() and L.utility_range == (-1.0, 3.0)
+    L.update(np.zeros((1, 1), dtype=np.int64), np.array([[0.0]]))  # rescaled 0.25, loss 0.75
+    np.testing.assert_allclose(L.L[0, 0], [0.75 / (1 / 3), 0, 0])
+    with pytest.raises(ValueError, match="utility_range"):
+        L.set_utility_range(2.0, 2.0)

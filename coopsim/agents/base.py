@@ -100,13 +100,7 @@ class Learner:
             lo, hi = utility_range
         except (TypeError, ValueError):
             raise TypeError(f"utility_range: expected a pair (lo, hi), got {utility_range!r}") from None
-        lo = check_float(lo, "utility_range[0]")
-        hi = check_float(hi, "utility_range[1]")
-        if not hi > lo:
-            raise ValueError(f"utility_range: expected lo < hi, got ({lo}, {hi})")
-        self.utility_range = (lo, hi)
-        self.lo, self.scale = lo, hi - lo
-        self._identity_scale = lo == 0.0 and hi == 1.0
+        self._set_range(lo, hi)
         if n_agents is not None:
             n_agents = check_int(n_agents, "n_agents", lo=1)
         if isinstance(self.n_actions, tuple):
@@ -119,6 +113,23 @@ class Learner:
         self.batch: int | None = None
         if batch is not None:
             self.bind(batch, n_agents if n_agents is not None else 1)
+
+    def _set_range(self, lo: Any, hi: Any) -> None:
+        lo = check_float(lo, "utility_range[0]")
+        hi = check_float(hi, "utility_range[1]")
+        if not hi > lo:
+            raise ValueError(f"utility_range: expected lo < hi, got ({lo}, {hi})")
+        self.utility_range = (lo, hi)
+        self.lo, self.scale = lo, hi - lo
+        self._identity_scale = lo == 0.0 and hi == 1.0
+
+    def set_utility_range(self, lo: float, hi: float) -> "Learner":
+        """Declare the utility range [lo, hi] (e.g. from the game); resets a bound learner's state
+        (learned state is on the rescaled [0, 1] scale). Returns ``self``."""
+        self._set_range(lo, hi)
+        if getattr(self, "batch", None) is not None:
+            self.reset()
+        return self
 
     # ------------------------------------------------------------------ shapes
     def bind(self, batch: int, n_agents: int | None = None) -> "Learner":
