@@ -185,3 +185,19 @@ def test_game_unit_executes_with_metrics_filter():
     bad = load_spec(game_spec(experiment={"rounds": 10, "metrics": ["no_such_metric"]}))
     with pytest.raises(ValueError, match="experiment.metrics"):
         execute(bad.units()[0].config)
+
+
+SPECS = sorted((__import__("pathlib").Path(__file__).parent.parent / "experiments" / "specs").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_shipped_specs_validate_and_their_first_unit_runs(path):
+    sp = load_spec(path)
+    units = sp.units()
+    assert units and sp.name == path.stem
+    cfg = copy.deepcopy(units[-1].config)
+    cfg["experiment"].update(rounds=10, record_every=5, batch=min(cfg["experiment"]["batch"], 4))
+    df = execute(cfg)
+    assert len(df) and np.isfinite(df["value"]).all()
+    if cfg["experiment"]["metrics"]:
+        assert set(df["metric"]) == set(cfg["experiment"]["metrics"])

@@ -78,6 +78,7 @@ EXPERIMENT_DEFAULTS: dict[str, Any] = {
     "redraw": "episode",
     "reference": None,
     "game_metrics": "round",
+    "reference_mechanism": None,
 }
 FEEDBACK = ("full", "bandit", "expected")
 GAME_METRICS = ("round", "record", "none")
@@ -519,6 +520,11 @@ def _check_experiment_values(exp: Mapping[str, Any], origin: Mapping[str, str]) 
         raise SpecError(where("action_grid"), "a grid size >= 2 or a list of >= 2 numbers", ag)
     if exp.get("reference") is not None:
         _choice(exp["reference"], where("reference"), ("truthful",))
+    if exp.get("reference_mechanism") is not None:
+        ref = _str(exp["reference_mechanism"], where("reference_mechanism"))
+        reg = _mechanism_registry()
+        if ref not in reg:
+            raise SpecError(where("reference_mechanism"), f"one of {reg.names()}", ref, note="unknown mechanism")
     m = exp["metrics"]
     if m is not None:
         if not isinstance(m, list) or not m or not all(isinstance(x, str) and x for x in m):

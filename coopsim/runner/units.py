@@ -106,6 +106,19 @@ def build_learners(cfg: Mapping[str, Any], game) -> Any:
     return out
 
 
+def reference_outcome(exp: Mapping[str, Any]):
+    """``experiment.reference_mechanism`` as a callable ``types (B, N) -> (B,)``: the outcome that
+    mechanism would choose on the true types (its expected location for lotteries), or ``None``."""
+    name = exp.get("reference_mechanism")
+    if not name:
+        return None
+    from coopsim import mechanisms
+
+    ref = mechanisms.get(name)
+    fn = getattr(ref, "expected_location", ref)
+    return lambda types: np.asarray(fn(np.asarray(types, dtype=np.float64)), dtype=np.float64)
+
+
 # ----------------------------------------------------------------------------------------------
 # tidy tables
 # ----------------------------------------------------------------------------------------------
@@ -177,7 +190,8 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
             learners = build_learners(config, game)
             out = dynamics.run(game, learners, rounds=rounds, batch=batch, seed=seed, feedback=exp["feedback"],
                                grid=action_grid(exp), redraw=exp["redraw"], record_every=every,
-                               reference=exp.get("reference"), game_metrics=exp.get("game_metrics", "round"))
+                               reference=exp.get("reference"), reference_outcome=reference_outcome(exp),
+                               game_metrics=exp.get("game_metrics", "round"))
         else:
             params = {k: v for k, v in config["env"].items() if k != "name"}
             if mech is not None:
