@@ -221,6 +221,16 @@ def test_up_anonymous_symmetric_range_respecting(x, rnd):
     assert UP(np.full_like(x, x[0])) == x[0]
 
 
+@given(st.one_of(profiles, rational_profiles.map(lambda xf: [float(v) for v in xf])))
+def test_up_satisfies_every_axiom(x):
+    x = np.array(x)
+    y = UP(x)
+    for axiom in ("IFS", "UFS", "PF", "proportionality", "unanimity"):
+        assert F.satisfies(axiom, x, y), axiom
+        lo, hi = F.feasible_interval(axiom, x)
+        assert lo - 1e-12 <= y <= hi + 1e-12
+
+
 @given(profiles, st.integers(0, 100), st.floats(0, 1))
 def test_up_weakly_monotone(x, i, v):
     x = np.array(x)
