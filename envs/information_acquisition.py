@@ -1,0 +1,468 @@
+"""Information acquisition: a principal hires agents to learn a state, pays them for their reports.
+
+=====================  ================================================================
+What it models          A principal commits to a mechanism (effort recommendations, a decision
+                        rule, non-negative payments). Each round it privately recommends an effort
+                        a_i to every agent; agents choose a costly effort b_i, observe a private
+                        signal s_i drawn from q_b(s | theta), report r_i; the principal decides
+                        d(a, r), the state theta is revealed and agents are paid gamma_i(a, r, theta).
+                        A round takes two env steps: **phase 0 (effort)**, **phase 1 (report)**.
+Agents                  ``agent_0 .. agent_{n-1}`` of an :class:`InformationModel`.
+Types                   the recommendation a_i (phase 0), then the own effort and signal (phase 1).
+Actions                 ``Discrete(max(A_i, S_i))``: phase 0, effort = action mod A_i; phase 1,
+                        report = action mod S_i (documented wrap-around, so one space serves both
+                        phases).
+Observations            float32 ``[is_effort_phase, is_report_phase, onehot(a_i) (max A),
+                        onehot(b_i) (max A), onehot(s_i) (max S), t / horizon]`` (the effort and
+                        signal blocks are zero in phase 0).
+Rewards                 phase 0: ``-c_i(b_i)``; phase 1: ``gamma_i(a, r, theta)``; a round's sum is
+                        the agent's utility. The principal's utility ``u(d, theta) - sum_i gamma_i``
+                        is in ``info["metrics"]["principal_utility"]``.
+Mechanisms              ``mechanism="lp"`` (default): the optimal IC mechanism of
+                        ``coopsim.mechanisms.information.optimal_mechanism`` (``cap``, ``eps``);
+                        ``"scoring"``: a scoring rule (``rule``, ``rule_params``) scaled into
+                        [0, ``bound``] and applied to the posterior P(theta | a, r_i) implied by the
+                        report, with a fixed recommended ``profile`` (default: every agent's most
+                        costly effort); ``"decision"``: the decision-induced rule u(d*(post), theta)
+                        scaled by ``bound``; or any :class:`InformationMechanism`.
+Metrics (per copy,      ``principal_utility``, ``payments`` (sum over agents), ``decision_accuracy``
+at phase 1)             (u(d, theta) equals the best ex-post utility), ``effort_rate`` (share of agents
+                        above their cheapest effort), ``obedience_rate``, ``truthful_rate`` (r_i = s_i),
+                        ``utility_agent_<i>``.
+Arguments               ``model`` (an InformationModel or "A", "B", "random"; default "B"),
+                        ``mechanism``, ``cap``, ``eps``, ``rule``, ``rule_params``, ``bound``,
+                        ``profile``, ``model_params`` (for "random"); views add ``max_cycles`` (env
+                        steps; two per round, even), ``render_mode`` ("ansi").
+References              Cacciamani, Castiglioni, Gatti, *Online Information Acquisition: Hiring
+                        Multiple Agents*, arXiv:2307.06210 (ICLR 2024); Chen, Wu, Wu, Yang,
+                        arXiv:2303.08613; Gneiting & Raftery, JASA 2007 (scoring rules).
+=====================  ================================================================
+
+Also here: :class:`BeliefElicitation`, a one-shot ``MechanismGame`` in which agents hold a private
+belief about a binary outcome and report a probability scored by a rule (``"linear"`` S = p_w is
+the improper baseline); used by the learning experiments.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from coopsim.core.env import BatchedEnv
+from coopsim.core.game import MechanismGame, Outcome
+from coopsim.core.seeding import SeedLike, seed_sequence
+from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.interop import SingleAgentEnv, SingleAgentVectorEnv, pettingzoo_factories
+from coopsim.mechanisms import get as get_mechanism
+from coopsim.mechanisms.information import (
+    InformationMechanism, InformationModel, instance_a, instance_b, optimal_mechanism, random_model,
+)
+from coopsim.mechanisms.scoring import DecisionRule, ScoringRule
+
+__all__ = ["InformationModel", "InformationMechanism", "InformationAcquisitionEnv", "MechanismPlugin",
+           "TablePlugin", "lp_plugin", "scoring_plugin", "decision_plugin", "BeliefElicitation",
+           "make_batched_env", "env", "raw_env", "parallel_env", "gym_env", "gym_vector_env"]
+
+
+# -------------------------------------------------------------------------------------------------
+# mechanism plugins: recommendation sampler + decision table + payment table
+# -------------------------------------------------------------------------------------------------
+class MechanismPlugin:
+    """What the env needs from a mechanism: ``recommend``, ``decide`` and ``pay`` on batched arrays."""
+
+    name = "mechanism"
+
+    def recommend(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """Flat recommended profile indices ``(batch,)``."""
+        raise NotImplementedError
+
+    def decide(self, profile: np.ndarray, report: np.ndarray) -> np.ndarray:
+        """Decision indices ``(B,)`` for flat recommended profiles and flat reported signal profiles."""
+        raise NotImplementedError
+
+    def pay(self, profile: np.ndarray, reports: np.ndarray, report: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """Payments ``(B, N)`` given flat profiles, per-agent reports ``(B, N)``, flat reports and states."""
+        raise NotImplementedError
+
+
+class TablePlugin(MechanismPlugin):
+    """A mechanism given by tables: phi ``(n_profiles,)``, decisions ``(n_profiles, n_signal_profiles)``
+    and payments ``(n, n_profiles, n_states, n_signal_profiles)`` (gamma_i(a, s, theta))."""
+
+    def __init__(self, model: InformationModel, phi: np.ndarray, decision: np.ndarray, payments: np.ndarray,
+                 name: str = "table") -> None:
+        self.model = model
+        self.phi = np.asarray(phi, dtype=np.float64).ravel()
+        self._cdf = np.cumsum(self.phi)
+        self.decision = np.asarray(decision, dtype=np.int64).reshape(model.n_profiles, model.n_signal_profiles)
+        self.payments = np.asarray(payments, dtype=np.float64).reshape(
+            model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles)
+        self.name = name
+
+    def recommend(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        idx = np.searchsorted(self._cdf, rng.random(batch) * self._cdf[-1], side="right")
+        return np.minimum(idx, self.phi.size - 1)
+
+    def decide(self, profile, report):
+        return self.decision[profile, report]
+
+    def pay(self, profile, reports, report, state):
+        return self.payments[:, profile, state, report].T
+
+
+def lp_plugin(model: InformationModel, mechanism: InformationMechanism | None = None, cap: float | None = None,
+              eps: float = 0.0) -> TablePlugin:
+    """Plugin of an :class:`InformationMechanism` (the LP optimum of ``model`` when none is given)."""
+    mech = optimal_mechanism(model, cap=cap, eps=eps) if mechanism is None else mechanism.check(model)
+    return TablePlugin(model, mech.recommendation, mech.decision_flat(model), mech.payments, name="lp")
+
+
+def _posterior_payments(model: InformationModel, rule: ScoringRule, profile: tuple[int, ...]) -> np.ndarray:
+    """gamma_i(a, s, theta) = rule(P(theta | a, s_i), theta) on the fixed profile (zero elsewhere)."""
+    n = model.n_agents
+    pay = np.zeros((n, model.n_profiles, model.n_states, model.n_signal_profiles))
+    a = model.profile_index(profile)
+    own = np.indices(model.n_signals).reshape(n, -1)  # own signal of each flat signal profile
+    for i in range(n):
+        post = model.agent_posteriors(i)[profile]  # (S_i, T)
+        score = rule.score_matrix(post, validate=False)  # (S_i, T): S(post(r_i), theta)
+        pay[i, a] = score[own[i]].T  # (T, nS)
+    return pay
+
+
+def _default_profile(model: InformationModel) -> tuple[int, ...]:
+    return tuple(int(np.argmax(c)) for c in model.costs)
+
+
+def scoring_plugin(model: InformationModel, rule: str | ScoringRule = "quadratic", bound: float = 1.0,
+                   profile: tuple[int, ...] | None = None, rule_params: dict | None = None) -> TablePlugin:
+    """Pay ``bound``-scaled ``rule`` scores of the report's posterior; recommend ``profile`` always."""
+    base = get_mechanism(rule, **(rule_params or {})) if isinstance(rule, str) else rule
+    if not isinstance(base, ScoringRule):
+        raise TypeError(f"rule: expected a scoring rule name or ScoringRule, got {type(base).__name__}")
+    scaled = base.scaled(check_float(bound, "bound", lo=0.0, lo_open=True), model.n_states)
+    profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
+    phi = np.zeros(model.n_profiles)
+    phi[model.profile_index(profile)] = 1.0
+    return TablePlugin(model, phi, model.decision_flat, _posterior_payments(model, scaled, profile), name="scoring")
+
+
+def decision_plugin(model: InformationModel, bound: float = 1.0, profile: tuple[int, ...] | None = None) -> TablePlugin:
+    """Pay ``bound * u(d*(post(r_i)), theta)`` (the decision-induced rule); recommend ``profile`` always."""
+    rule = DecisionRule(model.utility)
+    profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
+    phi = np.zeros(model.n_profiles)
+    phi[model.profile_index(profile)] = 1.0
+    scale = check_float(bound, "bound", lo=0.0, lo_open=True)
+    pay = scale * _posterior_payments(model, rule, profile)
+    return TablePlugin(model, phi, model.decision_flat, pay, name="decision")
+
+
+def _resolve_model(model: Any, params: dict | None) -> InformationModel:
+    if isinstance(model, InformationModel):
+        return model
+    name = check_choice(model, "model", ("A", "B", "random"))
+    params = dict(params or {})
+    if name == "A":
+        return instance_a(**params)
+    if name == "B":
+        return instance_b(**params)
+    seed = params.pop("seed", 0)
+    return random_model(np.random.default_rng(seed), **params)
+
+
+# -------------------------------------------------------------------------------------------------
+# the two-phase batched environment
+# -------------------------------------------------------------------------------------------------
+class InformationAcquisitionEnv(BatchedEnv):
+    """Two-phase batched information-acquisition game (see the module card)."""
+
+    metadata = {"render_modes": ["ansi"], "name": "information_acquisition_v0", "is_parallelizable": True}
+
+    def __init__(self, model: Any = "B", mechanism: Any = "lp", batch_size: int = 1, rounds: int = 1,
+                 render_mode: str | None = None, cap: float | None = None, eps: float = 0.0,
+                 rule: str | ScoringRule = "quadratic", rule_params: dict | None = None, bound: float = 1.0,
+                 profile: tuple[int, ...] | None = None, model_params: dict | None = None) -> None:
+        self.model = _resolve_model(model, model_params)
+        m = self.model
+        if isinstance(mechanism, MechanismPlugin):
+            self.plugin = mechanism
+        elif isinstance(mechanism, InformationMechanism):
+            self.plugin = lp_plugin(m, mechanism)
+        else:
+            kind = check_choice(mechanism, "mechanism", ("lp", "scoring", "decision"))
+            if kind == "lp":
+                self.plugin = lp_plugin(m, cap=cap, eps=eps)
+            elif kind == "scoring":
+                self.plugin = scoring_plugin(m, rule, bound, profile, rule_params)
+            else:
+                self.plugin = decision_plugin(m, bound, profile)
+        self.n_agents = m.n_agents
+        self.batch_size = check_int(batch_size, "batch_size", lo=1)
+        self.rounds = check_int(rounds, "rounds", lo=1)
+        self.horizon = 2 * self.rounds
+        self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
+        self._maxA, self._maxS = max(m.n_actions), max(m.n_signals)
+        self._obs_size = 2 + 2 * self._maxA + self._maxS + 1
+        self._obs_space = gym.spaces.Box(0.0, 1.0, (self._obs_size,), np.float32)
+        self._act_spaces = [gym.spaces.Discrete(max(A, S)) for A, S in zip(m.n_actions, m.n_signals)]
+        self.state_space = gym.spaces.Box(0.0, 1.0, (self.n_agents * self._obs_size + m.n_states,), np.float32)
+        self._nA = np.array(m.n_actions)
+        self._nS = np.array(m.n_signals)
+        self._costs = np.zeros((self.n_agents, self._maxA))
+        for i, c in enumerate(m.costs):
+            self._costs[i, : c.size] = c
+        self._min_cost = np.array([c.min() for c in m.costs])
+        self._cdf_prior = np.cumsum(m.prior)
+        self._cdf_q = np.cumsum(m.q_flat, axis=-1)  # (nA, T, nS)
+        self._best_u = m.utility.max(axis=0)  # (T,)
+        self._rng = np.random.default_rng(0)
+        self._alloc()
+
+    def _alloc(self) -> None:
+        B, N = self.batch_size, self.n_agents
+        self.t = np.zeros(B, dtype=np.int64)
+        self.phase = np.zeros(B, dtype=np.int64)
+        self.profile = np.zeros(B, dtype=np.int64)
+        self.rec = np.zeros((B, N), dtype=np.int64)
+        self.effort = np.zeros((B, N), dtype=np.int64)
+        self.signal = np.zeros((B, N), dtype=np.int64)
+        self.theta = np.zeros(B, dtype=np.int64)
+        self.has_theta = np.zeros(B, dtype=bool)
+
+    # -- spaces -------------------------------------------------------------------------------------
+    def observation_space(self, agent: int) -> gym.Space:
+        return self._obs_space
+
+    def action_space(self, agent: int) -> gym.Space:
+        return self._act_spaces[agent]
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _new_round(self, idx: np.ndarray) -> None:
+        if idx.size == 0:
+            return
+        prof = self.plugin.recommend(self._rng, idx.size)
+        self.profile[idx] = prof
+        self.rec[idx] = np.stack(np.unravel_index(prof, self.model.n_actions), axis=1)
+        self.phase[idx] = 0
+        self.effort[idx] = 0
+        self.signal[idx] = 0
+        self.has_theta[idx] = False
+
+    def _observe(self) -> np.ndarray:
+        B, N, A, S = self.batch_size, self.n_agents, self._maxA, self._maxS
+        obs = np.zeros((B, N, self._obs_size), dtype=np.float32)
+        rep = self.phase == 1
+        obs[:, :, 0] = ~rep[:, None]
+        obs[:, :, 1] = rep[:, None]
+        b_idx, n_idx = np.indices((B, N))
+        obs[b_idx, n_idx, 2 + self.rec] = 1.0
+        rb, rn = b_idx[rep], n_idx[rep]
+        obs[rb, rn, 2 + A + self.effort[rep]] = 1.0
+        obs[rb, rn, 2 + 2 * A + self.signal[rep]] = 1.0
+        obs[:, :, -1] = np.minimum(self.t / self.horizon, 1.0)[:, None]
+        return obs
+
+    # -- contract ------------------------------------------------------------------------------------
+    def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed_sequence(seed))
+        mask = None if not options else options.get("reset_mask")
+        if mask is None:
+            self._alloc()
+            idx = np.arange(self.batch_size)
+        else:
+            mask = as_array(mask, "reset_mask", dtype=bool)
+            if mask.shape != (self.batch_size,):
+                raise ValueError(f"reset_mask: expected shape ({self.batch_size},), got {mask.shape}")
+            idx = np.flatnonzero(mask)
+            self.t[idx] = 0
+        self._new_round(idx)
+        return self._observe(), {}
+
+    def _check_actions(self, actions: Any) -> np.ndarray:
+        B, N = self.batch_size, self.n_agents
+        arr = np.asarray(actions)
+        if arr.shape == (B, N, 1):
+            arr = arr[..., 0]
+        if arr.shape != (B, N):
+            raise ValueError(f"actions: expected integer actions of shape ({B}, {N}), got {arr.shape}")
+        if not np.issubdtype(arr.dtype, np.integer):
+            if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+                arr = arr.astype(np.int64)
+            else:
+                raise TypeError(f"actions: expected integer action indices, got dtype {arr.dtype}")
+        hi = np.array([s.n for s in self._act_spaces])
+        bad = (arr < 0) | (arr >= hi[None, :])
+        if bad.any():
+            b, i = np.argwhere(bad)[0]
+            raise ValueError(f"actions: expected agent {i}'s action in [0, {hi[i] - 1}], got {arr[b, i]}")
+        return arr.astype(np.int64)
+
+    def step(self, actions: Any):
+        if np.any(self.t >= self.horizon):
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        act = self._check_actions(actions)
+        B, N = self.batch_size, self.n_agents
+        m = self.model
+        rewards = np.zeros((B, N))
+        info: dict[str, Any] = {}
+        eff = np.flatnonzero(self.phase == 0)
+        rep = np.flatnonzero(self.phase == 1)
+        if eff.size:  # phase 0: efforts, then nature draws theta and the signals
+            b = act[eff] % self._nA[None, :]
+            self.effort[eff] = b
+            rewards[eff] = -self._costs[np.arange(N)[None, :], b]
+            b_flat = np.ravel_multi_index(tuple(b.T), m.n_actions)
+            u = self._rng.random((eff.size, 2))
+            th = np.minimum(np.searchsorted(self._cdf_prior, u[:, 0], side="right"), m.n_states - 1)
+            s = np.minimum((u[:, 1:2] >= self._cdf_q[b_flat, th]).sum(-1), m.n_signal_profiles - 1)
+            self.theta[eff] = th
+            self.has_theta[eff] = True
+            self.signal[eff] = np.stack(np.unravel_index(s, m.n_signals), axis=1)
+            self.phase[eff] = 1
+        if rep.size:  # phase 1: reports, decision, payments
+            r = act[rep] % self._nS[None, :]
+            r_flat = np.ravel_multi_index(tuple(r.T), m.n_signals)
+            prof, th = self.profile[rep], self.theta[rep]
+            d = self.plugin.decide(prof, r_flat)
+            pay = self.plugin.pay(prof, r, r_flat, th)
+            rewards[rep] = pay
+            u_p = m.utility[d, th]
+            eff_b = self.effort[rep]
+            cost = self._costs[np.arange(N)[None, :], eff_b]
+            full = lambda v: self._full(rep, v)  # noqa: E731
+            metrics = {
+                "principal_utility": full(u_p - pay.sum(1)),
+                "payments": full(pay.sum(1)),
+                "decision_accuracy": full((u_p >= self._best_u[th] - 1e-12).astype(float)),
+                "effort_rate": full((cost > self._min_cost[None, :] + 1e-12).mean(1)),
+                "obedience_rate": full((eff_b == self.rec[rep]).mean(1)),
+                "truthful_rate": full((r == self.signal[rep]).mean(1)),
+            }
+            for i in range(N):
+                metrics[f"utility_agent_{i}"] = full(pay[:, i] - cost[:, i])
+            payments = np.full((B, N), np.nan)
+            payments[rep] = pay
+            info = {"metrics": metrics, "payments": payments,
+                    "state": self._full(rep, th.astype(float)), "decision": self._full(rep, d.astype(float))}
+        self.t += 1
+        done = self.t >= self.horizon
+        nxt = rep[~done[rep]]
+        self._new_round(nxt)
+        truncated = np.broadcast_to(done[:, None], (B, N)).copy()
+        terminated = np.zeros((B, N), dtype=bool)
+        return self._observe(), rewards, terminated, truncated, info
+
+    def _full(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = np.full(self.batch_size, np.nan)
+        out[idx] = values
+        return out
+
+    def default_actions(self) -> np.ndarray:
+        """Obedient and truthful: the recommendation in phase 0, the observed signal in phase 1."""
+        return np.where((self.phase == 1)[:, None], self.signal, self.rec).astype(np.int64)
+
+    def state(self) -> np.ndarray:
+        th = np.zeros((self.batch_size, self.model.n_states), dtype=np.float32)
+        rows = np.flatnonzero(self.has_theta)
+        th[rows, self.theta[rows]] = 1.0
+        return np.concatenate([self._observe().reshape(self.batch_size, -1), th], axis=1)
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        ph = "effort" if self.phase[0] == 0 else "report"
+        return (f"step {self.t[0]}/{self.horizon} phase={ph} rec={self.rec[0].tolist()} "
+                f"effort={self.effort[0].tolist()} signal={self.signal[0].tolist()}")
+
+
+# -------------------------------------------------------------------------------------------------
+# one-shot belief elicitation (for learners)
+# -------------------------------------------------------------------------------------------------
+class BeliefElicitation(MechanismGame):
+    """Agents hold a private belief f = P(w = 1) of a binary outcome and report a probability r.
+
+    Utility = expected score S((1 - r, r); (1 - f, f)) (``utility="expected"``) or the realised score
+    at an outcome drawn from f (``"realised"``, stochastic). ``rule``: a scoring-rule registry name
+    (scaled into [0, 1]) or ``"linear"`` (S(p, w) = p_w, improper: the best report is a corner).
+    A truncated logarithmic rule (``rule_params={"eps": e}``) restricts reports to [e, 1 - e].
+    Beliefs are drawn from Beta(``a``, ``b``) or fixed at ``belief``.
+    """
+
+    action_shape = ()
+    type_shape = ()
+    utility_range = (0.0, 1.0)
+
+    def __init__(self, n_agents: int = 1, rule: str = "quadratic", rule_params: dict | None = None,
+                 belief: float | None = None, a: float = 2.0, b: float = 2.0, utility: str = "expected") -> None:
+        self.n_agents = check_int(n_agents, "n_agents", lo=1)
+        self.rule_name = rule
+        self.utility_mode = check_choice(utility, "utility", ("expected", "realised"))
+        if rule == "linear":
+            self._scores = lambda p: p  # S(p, w) = p_w
+        else:
+            base = get_mechanism(rule, **(rule_params or {}))
+            if not isinstance(base, ScoringRule):
+                raise TypeError(f"rule: expected a scoring rule, got {type(base).__name__}")
+            scaled = base.scaled(1.0, 2)
+            self._scores = lambda p: scaled.score_matrix(p)
+            eps = getattr(base, "eps", None)
+            if eps:  # truncated log rule: reports live in [eps, 1 - eps]
+                self.action_low, self.action_high = float(eps), 1.0 - float(eps)
+        self.belief = None if belief is None else check_float(belief, "belief", lo=0.0, hi=1.0)
+        self.a = check_float(a, "a", lo=0.0, lo_open=True)
+        self.b = check_float(b, "b", lo=0.0, lo_open=True)
+        self._rng = np.random.default_rng(0)
+
+    def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        if self.belief is not None:
+            return np.full((batch, self.n_agents), self.belief)
+        return rng.beta(self.a, self.b, size=(batch, self.n_agents))
+
+    def score_table(self, reports: np.ndarray) -> np.ndarray:
+        """S((1 - r, r), w) for w in {0, 1}: shape ``(..., 2)``."""
+        r = np.asarray(reports, dtype=np.float64)
+        return self._scores(np.stack([1.0 - r, r], axis=-1))
+
+    def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        f = np.asarray(types, dtype=np.float64)
+        r = self.check_actions(actions)
+        s = self.score_table(r)
+        if self.utility_mode == "expected":
+            util = (1 - f) * s[..., 0] + f * s[..., 1]
+        else:
+            w = (self._rng.random(f.shape) < f).astype(np.int64)
+            util = np.take_along_axis(s, w[..., None], -1)[..., 0]
+        return Outcome(util, report=r, error=np.abs(r - f))
+
+    def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
+        return {"mean_abs_error": outcome.error.mean(1), "mean_utility": outcome.utility.mean(1),
+                "corner_rate": ((outcome.report <= 0.0) | (outcome.report >= 1.0)).mean(1).astype(float)}
+
+
+# -------------------------------------------------------------------------------------------------
+# factories (PettingZoo / Gymnasium)
+# -------------------------------------------------------------------------------------------------
+def make_batched_env(batch_size: int = 1, max_cycles: int = 2, render_mode: str | None = None,
+                     **kwargs: Any) -> InformationAcquisitionEnv:
+    """``InformationAcquisitionEnv`` with ``max_cycles`` env steps (two per round; must be even)."""
+    steps = check_int(max_cycles, "max_cycles", lo=2)
+    if steps % 2:
+        raise ValueError(f"max_cycles: expected an even number of steps (two per round), got {steps}")
+    return InformationAcquisitionEnv(batch_size=batch_size, rounds=steps // 2, render_mode=render_mode, **kwargs)
+
+
+env, raw_env, parallel_env = pettingzoo_factories(make_batched_env, name="information_acquisition_v0",
+                                                  default_max_cycles=2)
+
+
+def gym_env(ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentEnv:
+    """Gymnasium single-agent view (the other agents obedient and truthful by default)."""
+    return SingleAgentEnv(make_batched_env(batch_size=1, **kwargs), ego=ego, opponents=opponents)
+
+
+def gym_vector_env(num_envs: int = 1, ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentVectorEnv:
+    """Native ``VectorEnv`` of the single-agent view over ``num_envs`` copies."""
+    return SingleAgentVectorEnv(make_batched_env(batch_size=num_envs, **kwargs), ego=ego, opponents=opponents)

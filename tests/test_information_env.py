@@ -1,0 +1,149 @@
+"""The two-phase information-acquisition env: dynamics, metrics, plugins, conformance."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import coopsim.envs.information_acquisition as ia
+from coopsim.envs.information_acquisition import BeliefElicitation, InformationAcquisitionEnv, InformationModel
+from coopsim.mechanisms.information import instance_a, instance_b, optimal_mechanism, random_model
+from tests.conformance import check_all
+
+
+def _round(env, actions=None):
+    env.step(env.default_actions() if actions is None else actions[0])
+    return env.step(env.default_actions() if actions is None else actions[1])
+
+
+def test_reexport():
+    from coopsim.mechanisms.information import InformationModel as M
+    assert InformationModel is M
+
+
+def test_obedient_truthful_metrics_match_lp_value():
+    env = InformationAcquisitionEnv("B", batch_size=100_000, rounds=1)
+    env.reset(seed=0)
+    obs, r, term, trunc, info = _round(env)
+    met = info["metrics"]
+    assert met["principal_utility"].mean() == pytest.approx(8 / 15, abs=0.005)
+    assert met["obedience_rate"].mean() == 1.0 and met["truthful_rate"].mean() == 1.0
+    assert met["effort_rate"].mean() == pytest.approx(0.5)  # one of two agents works
+    assert met["decision_accuracy"].mean() == pytest.approx(0.8, abs=0.005)
+    np.testing.assert_allclose(met["payments"], info["payments"].sum(1))
+    assert trunc.all() and not term.any()
+
+
+def test_phase_rewards_sum_to_utility_and_shirk_detected():
+    env = InformationAcquisitionEnv("A", batch_size=50_000, rounds=1)
+    env.reset(seed=1)
+    o, r0, *_ = env.step(np.zeros((50_000, 1), dtype=np.int64))  # shirk
+    assert (r0 == 0).all()
+    o, r1, _, _, info = env.step(env.default_actions())  # truthful report of an uninformative signal
+    met = info["metrics"]
+    assert met["effort_rate"].mean() == 0 and met["obedience_rate"].mean() == 0
+    np.testing.assert_allclose(met["utility_agent_0"], r0[:, 0] + r1[:, 0])
+    # shirking earns 1/3 * 1/2 on average, vs 0.8/3 - 0.1 for working: the bet makes them indifferent
+    assert met["utility_agent_0"].mean() == pytest.approx(0.5 / 3, abs=0.005)
+
+
+def test_observations_encode_phase_recommendation_signal():
+    env = InformationAcquisitionEnv("B", batch_size=4, rounds=2)
+    obs, _ = env.reset(seed=3)
+    assert obs.shape == (4, 2, 2 + 2 * 2 + 2 + 1)
+    assert (obs[..., 0] == 1).all() and (obs[..., 1] == 0).all()
+    np.testing.assert_array_equal(obs[..., 2:4].argmax(-1), env.rec)
+    obs, *_ = env.step(env.default_actions())
+    assert (obs[..., 1] == 1).all()
+    np.testing.assert_array_equal(obs[..., 4:6].argmax(-1), env.effort)
+    np.testing.assert_array_equal(obs[..., 6:8].argmax(-1), env.signal)
+    assert obs[0, 0, -1] == pytest.approx(0.25)
+
+
+def test_determinism_and_seeds():
+    outs = []
+    for _ in range(2):
+        env = InformationAcquisitionEnv("random", model_params={"seed": 4, "n_agents": 3, "n_states": 4},
+                                        batch_size=64, rounds=5, cap=2.0)
+        env.reset(seed=11)
+        rows = []
+        rng = np.random.default_rng(0)
+        for _ in range(10):
+            a = rng.integers(0, 2, size=(64, 3))
+            _, r, *_ = env.step(a)
+            rows.append(r)
+        outs.append(np.stack(rows))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_scoring_and_decision_plugins():
+    env = InformationAcquisitionEnv("A", mechanism="scoring", rule="quadratic", bound=1.0, batch_size=100_000)
+    env.reset(seed=0)
+    *_, info = _round(env)
+    # Q+ scaled to [0, 1] on the posteriors (0.8, 0.2): (S + 1) / 2 = 0.96 correct, 0.36 wrong
+    assert info["metrics"]["payments"].mean() == pytest.approx(0.8 * 0.96 + 0.2 * 0.36, abs=0.005)
+    env = InformationAcquisitionEnv("A", mechanism="decision", bound=0.5, batch_size=100_000)
+    env.reset(seed=0)
+    *_, info = _round(env)
+    assert info["metrics"]["payments"].mean() == pytest.approx(0.5 * 0.8, abs=0.005)
+    mech = optimal_mechanism(instance_a(0.05))
+    env = InformationAcquisitionEnv(instance_a(0.05), mechanism=mech, batch_size=10)
+    assert env.plugin.name == "lp"
+
+
+def test_partial_reset_and_errors():
+    env = InformationAcquisitionEnv("B", batch_size=3, rounds=1)
+    env.reset(seed=0)
+    _round(env)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(env.default_actions())
+    env.reset(options={"reset_mask": np.array([True, False, False])})
+    assert env.t.tolist() == [0, 2, 2]
+    with pytest.raises(ValueError, match="reset_mask"):
+        env.reset(options={"reset_mask": np.array([True, False])})
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="actions"):
+        env.step(np.zeros((3, 3), dtype=int))
+    with pytest.raises(ValueError, match="agent 1"):
+        env.step(np.array([[0, 2]] * 3))
+    with pytest.raises(ValueError, match="mechanism"):
+        InformationAcquisitionEnv("B", mechanism="vcg")
+    with pytest.raises(ValueError, match="model"):
+        InformationAcquisitionEnv("C")
+    with pytest.raises(ValueError, match="max_cycles"):
+        ia.make_batched_env(max_cycles=3)
+
+
+def test_belief_elicitation_best_reports():
+    grid = np.linspace(0, 1, 101)
+    for rule, want in [("quadratic", 0.3), ("spherical", 0.3), ("linear", 0.0)]:
+        g = BeliefElicitation(rule=rule, belief=0.3)
+        types = g.sample_types(np.random.default_rng(0), 1)
+        u = g.play(np.repeat(types, 101, 0), grid[:, None]).utility[:, 0]
+        assert grid[np.argmax(u)] == pytest.approx(want)
+    g = BeliefElicitation(rule="logarithmic", rule_params={"eps": 0.01}, belief=0.3)
+    assert (g.action_low, g.action_high) == (0.01, 0.99)
+    with pytest.raises(ValueError, match="actions"):
+        g.play(np.array([[0.3]]), np.array([[0.0]]))
+    lg = g.action_grid(99)
+    u = g.play(np.full((99, 1), 0.3), lg[:, None]).utility[:, 0]
+    assert lg[np.argmax(u)] == pytest.approx(0.3)
+
+
+def _randomised_b_mechanism():
+    """Instance B hiring agent 0 or agent 1 with probability 1/2 each, paying the 1/3 bet."""
+    from coopsim.mechanisms.information import InformationMechanism, ic_violation, principal_utility
+    m = instance_b()
+    phi = np.array([[0.0, 0.5], [0.5, 0.0]])
+    pay = np.zeros(m.payments_shape())
+    bet = np.eye(2) / 3  # [theta, own signal]
+    pay[0, 1, 0] = bet[:, :, None]
+    pay[1, 0, 1] = bet[:, None, :]
+    mech = InformationMechanism(phi, pay)
+    assert ic_violation(m, mech) <= 1e-12
+    assert principal_utility(m, mech) == pytest.approx(8 / 15)
+    return m, mech
+
+
+def test_conformance():
+    m, mech = _randomised_b_mechanism()
+    check_all(ia, env_id="coopsim/InformationAcquisition-v0", max_cycles=4, model=m, mechanism=mech)
