@@ -227,18 +227,25 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     eligible = (bids >= reserve) & (bids * quality > 0)
     rank_key = bids * quality if rank_by == "score" else bids.copy()
     key = np.where(eligible, rank_key, -1.0)
+    if ctr is None and tie_break != "random" and m >= 1 and (max_slots == 1 or (m == 1 and max_slots != 0)):
+        return _single_slot(rule, bids, quality, position, key, reserve, tie_break == "share", rank_by)
     if tie_break == "random":
         perm = (rng if rng is not None else np.random.default_rng()).random((B, n)).argsort(axis=1)
         order = np.take_along_axis(perm, np.argsort(-np.take_along_axis(key, perm, 1), axis=1, kind="stable"), 1)
     else:
         order = np.argsort(-key, axis=1, kind="stable")
-    ks = np.take_along_axis(key, order, 1)
+    fo = (order + (np.arange(B) * n)[:, None]).ravel()                 # flat gather/scatter index
+    ks = key.ravel()[fo].reshape(B, n)
     el = ks >= 0
-    qs = np.take_along_axis(quality, order, 1)
-    bs = np.take_along_axis(bids, order, 1)
+    qs = quality.ravel()[fo].reshape(B, n)
+    bs = bids.ravel()[fo].reshape(B, n)
     # positions sorted descending, truncated to max_slots, padded with zeros to n+1 ranks
-    pos_order = np.argsort(-position, axis=1, kind="stable")
-    a_sorted = np.take_along_axis(position, pos_order, 1)
+    if m <= 1 or not (np.diff(position, axis=1) > 0).any():
+        pos_order = np.broadcast_to(np.arange(m), (B, m))               # already sorted
+        a_sorted = position
+    else:
+        pos_order = np.argsort(-position, axis=1, kind="stable")
+        a_sorted = np.take_along_axis(position, pos_order, 1)
     S = min(n, m if max_slots is None else min(m, max_slots))
     alpha = np.zeros((B, n + 1))
     alpha[:, :S] = a_sorted[:, :S]
@@ -304,12 +311,64 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     pos_pad = np.full((B, n), -1, dtype=np.int64)
     pos_pad[:, :S] = pos_order[:, :S]
     asg_s = np.where(shown, pos_pad, -1)
-    assignment = np.empty((B, n), dtype=np.int64)
-    click = np.empty((B, n))
-    payment = np.empty((B, n))
-    np.put_along_axis(assignment, order, asg_s, 1)
-    np.put_along_axis(click, order, click_s, 1)
-    np.put_along_axis(payment, order, pay_s, 1)
+    assignment = np.empty(B * n, dtype=np.int64)
+    click = np.empty(B * n)
+    payment = np.empty(B * n)
+    assignment[fo] = asg_s.ravel()
+    click[fo] = click_s.ravel()
+    payment[fo] = pay_s.ravel()
+    return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n)
+
+
+def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
+                 reserve: float, share: bool, rank_by: str = "score") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-slot fast path of :func:`separable_auction` (winner and runner-up; no sort).
+
+    Winner = highest key (lower index on ties); per-click price ``max(r, e_2 / q_w)`` for GSP and
+    VCG (they coincide with one slot), own bid for GFP. ``share``: the ``c`` bidders tied at the
+    top each win with probability ``1/c`` and then pay the price set by the other tied bids.
+    Works on the transposed ``(n, B)`` layout, where reductions over bidders are contiguous.
+    """
+    B, n = bids.shape
+    rows = np.arange(B)
+    a_best = position.max(axis=1)
+    slot = position.argmax(axis=1)
+    kt = np.empty((n, B))
+    np.copyto(kt, key.T)                                               # (n, B), our own copy
+    top = kt.max(axis=0)
+    ar = np.arange(n)[:, None]
+    is_top = kt == top
+    w = (n - (is_top * (n - ar).astype(np.float64)).max(axis=0)).astype(np.int64)   # first maximiser
+    np.copyto(kt, -1.0, where=ar == w)                                 # drop the winner
+    second = np.maximum(kt.max(axis=0), 0.0) if n > 1 else np.zeros(B)
+    live = (top > 0) & (a_best > 0)
+    if share:
+        winners = is_top.T & live[:, None]
+        c = winners.sum(axis=1, keepdims=True)
+        nxt = np.where(c >= 2, top[:, None], second[:, None])
+        if rule == "gfp":
+            price = bids
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                price = np.maximum(reserve, nxt / quality if rank_by == "score" else nxt)
+        click = np.where(winners, quality * a_best[:, None] / np.maximum(c, 1), 0.0)
+        payment = np.where(winners, click * price, 0.0)
+        assignment = np.where(winners & (ar.T == w[:, None]), slot[:, None], -1)
+        return assignment, click, payment
+    wl = w[live]
+    rl = rows[live]
+    qw = quality[rl, wl]
+    if rule == "gfp":
+        price = bids[rl, wl]
+    else:
+        price = np.maximum(reserve, second[live] / qw if rank_by == "score" else second[live])
+    click = np.zeros((B, n))
+    payment = np.zeros((B, n))
+    assignment = np.full((B, n), -1, dtype=np.int64)
+    cw = qw * a_best[live]
+    click[rl, wl] = cw
+    payment[rl, wl] = cw * price
+    assignment[rl, wl] = slot[live]
     return assignment, click, payment
 
 
