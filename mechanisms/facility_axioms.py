@@ -245,21 +245,19 @@ def _min_slack(axiom: str, x: np.ndarray, support: np.ndarray, p: np.ndarray) ->
     if axiom in ("proportionality", "unanimity"):
         applies, dist = _special(axiom, x, support, p, _expected_distance(x[:, :1], support, p)[:, 0])
         return np.where(applies, -dist, np.inf)
-    if axiom == "IFS":  # E|Y - x| is convex in x: the extreme peaks bind
-        ext = np.stack([x.min(axis=1), x.max(axis=1)], axis=1)
-        return (1.0 - 1.0 / n) - _expected_distance(ext, support, p).max(axis=1)
-    if support.shape[1] == 1 and axiom in ("IFS", "UFS", "PF"):
+    if support.shape[1] == 1:
         # deterministic location: the distance form is equivalent to membership of the interval
         # ([lo, hi] before clipping to [0, 1]; see feasible_interval), which needs no prefix minima
         lo, hi = _interval_2d(axiom, x)
         y = support[:, 0]
         return np.minimum(y - lo, hi - y)
+    # lotteries, ex ante: E|Y - x| is convex in x
+    if axiom == "IFS":  # the extreme peaks bind
+        ext = np.stack([x.min(axis=1), x.max(axis=1)], axis=1)
+        return (1.0 - 1.0 / n) - _expected_distance(ext, support, p).max(axis=1)
     xt = np.ascontiguousarray(np.sort(x, axis=1).T)  # (N, B), sorted along axis 0
     # distances depend on the peak only, so compute them in the sorted, agent-first layout
-    if support.shape[1] == 1:
-        Dt = np.abs(xt - support[:, 0])
-    else:
-        Dt = np.einsum("bk,ibk->ib", p, np.abs(support[None, :, :] - xt[:, :, None]))
+    Dt = np.einsum("bk,ibk->ib", p, np.abs(support[None, :, :] - xt[:, :, None]))
     if axiom == "UFS":
         return ((1.0 - _run_lengths(xt) / n) - Dt).min(axis=0)
     bound_r, bound_l, _, _ = _pf_terms(xt)
