@@ -14,11 +14,12 @@ Measures agent-updates per second = B * N / (seconds per act + update) for
       per-agent loop we could write; no validation);
 - EXP3-IX with bandit feedback at the same sizes.
 
-Run: ``python benchmarks/bench_learners.py [--rounds 50] [--loop-agents 2048]``.
+Run: ``python benchmarks/bench_learners.py [--rounds 50] [--loop-agents 2048] [--clock wall|cpu]``.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -47,6 +48,9 @@ class PerAgentHedge:
         self.S += u
 
 
+CLOCK = time.perf_counter  # --clock cpu switches to time.process_time (robust to a loaded machine)
+
+
 def time_vectorised(learner, B: int, N: int, K: int, rounds: int, full: bool) -> float:
     rng = np.random.default_rng(0)
     data = np.random.default_rng(1)
@@ -58,11 +62,11 @@ def time_vectorised(learner, B: int, N: int, K: int, rounds: int, full: bool) ->
         learner.update(a, R[t % 4], full=U[t % 4] if full else None)
     best = np.inf
     for rep in range(3):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for t in range(rounds):
             a = learner.act(rng)
             learner.update(a, R[t % 4], full=U[t % 4] if full else None)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, CLOCK() - t0)
     return B * N * rounds / best
 
 
@@ -73,20 +77,20 @@ def time_loop(K: int, n_agents_total: int, rounds: int, kind: str) -> float:
     if kind == "coopsim-per-agent":
         agents = [ag.Hedge(K, batch=1, n_agents=1, horizon=10_000) for _ in range(n_agents_total)]
         Uj = U.reshape(n_agents_total, 1, 1, K)
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for t in range(rounds):
             for j, agent in enumerate(agents):
                 a = agent.act(rng)
                 agent.update(a, Uj[j, :, :, a[0, 0]], full=Uj[j])
-        return n_agents_total * rounds / (time.perf_counter() - t0)
+        return n_agents_total * rounds / (CLOCK() - t0)
     agents = [PerAgentHedge(K, 0.05, kind.split("+")[1]) for _ in range(n_agents_total)]
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     for t in range(rounds):
         for j, agent in enumerate(agents):
             a = agent.act(rng)
             u = U[j]
             agent.update(a, u[a], u)
-    return n_agents_total * rounds / (time.perf_counter() - t0)
+    return n_agents_total * rounds / (CLOCK() - t0)
 
 
 def main() -> None:
@@ -96,9 +100,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--loop-agents", type=int, default=2048,
                         help="agents timed in the per-agent loop (the rate is per agent-update)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: time.perf_counter; cpu: time.process_time (use on a shared, loaded machine)")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     B, N = args.batch, args.agents
-    print(f"numpy {np.__version__}; B = {B}, N = {N}; agent-updates/s (act + update), best of 3 x {args.rounds} rounds")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"numpy {np.__version__}; B = {B}, N = {N}; agent-updates/s (act + update), best of 3 x {args.rounds} "
+          f"rounds; {args.clock} clock; {os.cpu_count()} CPUs, load average {load:.2f}")
     header = f"{'learner':<28}{'K':>5}{'updates/s':>14}{'target':>10}{'ratio vs loop':>15}"
     print(header)
     print("-" * len(header))

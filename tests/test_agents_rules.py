@@ -334,3 +334,15 @@ def test_baselines():
         ag.Constant([5, 3], batch=1, action=3)
     u = ag.UniformRandom([2, 6], batch=1)
     np.testing.assert_allclose(u.policy[0, 0], [0.5, 0.5, 0, 0, 0, 0])
+
+
+def test_q_learning_configurable_state_key():
+    rng = np.random.default_rng(0)
+    L = ag.QLearning(2, batch=1, n_agents=1, n_states=4, state_key="value_bin", schedule="constant", epsilon=0.0,
+                     alpha=1.0)
+    a = L.act(rng, {"value_bin": np.array([[3]])})
+    one_round(L, a, r=np.array([[0.7]]))
+    np.testing.assert_allclose(L.Q[0, 0, 3, a[0, 0]], 0.7)
+    assert (L.Q[0, 0, :3] == 0).all()
+    with pytest.raises(ValueError, match="value_bin"):
+        L.act(rng, {"state": np.array([[1]])})

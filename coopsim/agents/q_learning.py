@@ -1,7 +1,8 @@
 """Tabular Q-learning with epsilon-greedy exploration (learning spec §4.11), bandit feedback.
 
 Tables Q (B, N, S, K) with S = ``n_states``; the state of agent i in copy b is
-``context["state"][b, i]`` (omit the context when S = 1, the stateless variant). Rewards are
+``context[state_key][b, i]`` (``state_key="state"`` by default; omit the context when S = 1, the
+stateless variant). Rewards are
 rescaled to [0, 1]; Q is stored on that scale. Update for the played (s, a) with reward r:
 
     Q(s, a) <- (1 - alpha) Q(s, a) + alpha [r + gamma max_a' Q(s', a')]
@@ -56,7 +57,11 @@ class QLearning(Learner):
         c: float = 5.0,
         d: float = 0.1,
         q_init: Any = 0.0,
+        state_key: str = "state",
     ) -> None:
+        if not isinstance(state_key, str) or not state_key:
+            raise TypeError(f"state_key: expected a non-empty string, got {state_key!r}")
+        self.state_key = state_key
         self.n_states = check_int(n_states, "n_states", lo=1)
         self.alpha = check_float(alpha, "alpha", lo=0.0, hi=1.0, lo_open=True)
         self.discount = check_float(discount, "discount", lo=0.0, hi=1.0, hi_open=True)
@@ -68,7 +73,8 @@ class QLearning(Learner):
         self.q_init = as_array(q_init, "q_init")
         self._hyper = {"n_states": self.n_states, "alpha": self.alpha, "discount": self.discount,
                        "schedule": schedule, "epsilon": self.epsilon, "beta": self.beta, "c": self.c, "d": self.d,
-                       "q_init": self.q_init.item() if self.q_init.ndim == 0 else self.q_init}
+                       "q_init": self.q_init.item() if self.q_init.ndim == 0 else self.q_init,
+                       "state_key": state_key}
         super().__init__(n_actions, batch, n_agents, utility_range)
 
     def _init_state(self) -> None:
@@ -84,7 +90,8 @@ class QLearning(Learner):
         self._state = np.zeros((self.batch, self.n_agents), dtype=np.int64)
         self._pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def _states(self, context: Any, key: str = "state") -> np.ndarray:
+    def _states(self, context: Any, key: str | None = None) -> np.ndarray:
+        key = self.state_key if key is None else key
         if self.n_states == 1 and (context is None or key not in context):
             return np.zeros((self.batch, self.n_agents), dtype=np.int64)
         return self.context_index(context, key, self.n_states)
@@ -144,6 +151,6 @@ class QLearning(Learner):
         from the same state)."""
         if self._pending is not None:
             s, a, u = self._pending
-            s_next = s if next_state is None else self._states({"state": next_state})
+            s_next = s if next_state is None else self._states({self.state_key: next_state})
             self._apply(s, a, u, s_next)
             self._pending = None
