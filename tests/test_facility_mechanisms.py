@@ -240,6 +240,18 @@ def test_up_weakly_monotone(x, i, v):
     assert UP(hi) >= UP(x)
 
 
+def test_generalized_medians_are_1_lipschitz():
+    # continuity: |f(x') - f(x)| <= max_i |x'_i - x_i| for every generalized median (AVG, MID too)
+    rng = np.random.default_rng(12)
+    for n in (1, 2, 5, 9):
+        x = rng.random((2000, n))
+        xp = np.clip(x + rng.normal(0, 0.05, x.shape), 0, 1)
+        bound = np.abs(xp - x).max(axis=1) + 1e-15
+        for name in ("uniform_phantom", "median", "ifs_optimal_phantom", "average", "midpoint"):
+            mech = mechanisms.get(name)
+            assert (np.abs(mech(xp) - mech(x)) <= bound).all(), name
+
+
 def test_up_not_strictly_monotone():
     assert UP([0.1, 0.5, 0.9]) == UP([0.2, 0.5, 0.9]) == 0.5
     assert AVG([0.2, 0.5, 0.9]) > AVG([0.1, 0.5, 0.9])
