@@ -97,6 +97,8 @@ OBS_FIELDS = (
 )
 OBS_SIZE = sum(n for _, n in OBS_FIELDS)
 HEADROOM_CAP = 1e6
+#: observation bound: money-valued entries (balance, exposure, headroom) are clipped to +-OBS_BOUND
+OBS_BOUND = 1e6
 
 
 def _gini(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -174,6 +176,7 @@ class AgentEconomy(BatchedEnv):
         require_T4_to_delegate: bool = False,
         cheat_rate: float = 0.3,
         upgrade_rate: float = 0.2,
+        bid_rounds: int = 3,
         render_mode: str | None = None,
     ) -> None:
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
@@ -250,15 +253,16 @@ class AgentEconomy(BatchedEnv):
         self.require_T4_to_delegate = bool(require_T4_to_delegate)
         self.cheat_rate = check_float(cheat_rate, "cheat_rate", lo=0.0, hi=1.0)
         self.upgrade_rate = check_float(upgrade_rate, "upgrade_rate", lo=0.0, hi=1.0)
+        self.bid_rounds = check_int(bid_rounds, "bid_rounds", lo=1)
         self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
         self.robustness_gate = getattr(self.gate, "reads", "robustness") == "robustness"
         # contract book: W blocks of one step's postings
         self.W = self.open_lifetime + int(self.durations.max())
         self.n_post = self.market.n
         self.n_contracts = self.W * self.n_post
-        self._obs_space = gym.spaces.Box(-np.inf, np.inf, (OBS_SIZE,), np.float32)
+        self._obs_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, (OBS_SIZE,), np.float32)
         self._act_space = gym.spaces.Discrete(N_MACROS)
-        self.state_space = gym.spaces.Box(-np.inf, np.inf, (self.n_agents * 4 + 1,), np.float32)
+        self.state_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, (self.n_agents * 4 + 1,), np.float32)
         self._rng = np.random.default_rng(0)
         self._policy_rng = np.random.default_rng(1)
         self._alloc(self.batch_size)
@@ -850,12 +854,14 @@ class AgentEconomy(BatchedEnv):
         frac = np.zeros((B, N))
         trule = np.zeros((B, N), np.int64)
         dmax = np.ones((B, N))
-        for mcode, (o, f, tr, dm) in BID_RULES.items():
+        strict = np.zeros((B, N), dtype=bool)
+        for mcode, (o, f, tr, dm, st) in BID_RULES.items():
             sel = macro == mcode
             obj = np.where(sel, o, obj)
             frac = np.where(sel, f, frac)
             trule = np.where(sel, tr, trule)
             dmax = np.where(sel, dm, dmax)
+            strict = np.where(sel, st, strict)
         bidding = obj >= 0
         if not bidding.any():
             return np.full((B, N), -1)
@@ -867,11 +873,9 @@ class AgentEconomy(BatchedEnv):
         r = self.c_reward[:, None, :]
         d = self.c_difficulty[:, None, :]
         ceil = np.minimum(self.ceilings[tier_obs], HEADROOM_CAP)
-        lim = np.where(np.isfinite(frac), np.where(np.isfinite(frac), frac, 0.0) * ceil, np.inf)
-        fits = expo[..., None] + p <= lim[..., None] + 1e-15
+        fits = expo[..., None] + p <= (frac * ceil)[..., None] + 1e-15
         cand = open_ & tier_ok & (d < dmax[..., None]) & bidding[..., None]
-        strict = np.isfinite(frac)[..., None]
-        cand &= fits | ~strict
+        cand &= fits | ~strict[..., None]
         ps = success_probability(self.capability[..., None], d, self.ps_mult[..., None], self.hard_mult[..., None])
         ev = ps * r - (1.0 - ps) * p
         o3 = obj[..., None]
@@ -882,13 +886,39 @@ class AgentEconomy(BatchedEnv):
         return np.where(has, best, -1)
 
     def _bids(self, macro: np.ndarray, blocked: np.ndarray) -> np.ndarray:
-        B, N = self.batch_size, self.n_agents
+        """Gate checks and allocation in up to ``bid_rounds`` rounds: losers of a contested contract
+        re-select among the contracts still open (one contract per agent and step)."""
+        B = self.batch_size
         expo = self.exposure()
+        tier_now = self.effective_tier()
+        gf = self.exposure(grandfathered_only=True, tier=tier_now) if self.on_demotion == "grandfather" else None
+        logs = []
+        accepted = np.zeros(B)
+        cur = macro.copy()
+        for _ in range(self.bid_rounds):
+            res = self._bid_round(cur, blocked, expo, tier_now, gf)
+            if res is None:
+                break
+            n_acc, log, retry = res
+            accepted += n_acc
+            if log:
+                logs.append(log)
+            if not retry.any():
+                break
+            cur = np.where(retry, macro, M["idle"])
+        if logs:
+            self.last_acceptances = {k: np.concatenate([lg[k] for lg in logs]) if k != "ratio_by_copy"
+                                     else np.max([lg[k] for lg in logs], axis=0) for k in logs[0]}
+        else:
+            self.last_acceptances = {"ratio_by_copy": np.zeros(B)}
+        return accepted
+
+    def _bid_round(self, macro, blocked, expo, tier_now, gf):
+        B, N = self.batch_size, self.n_agents
         choice = self._select_contracts(macro, self.tier, expo)
         bidder = choice >= 0
-        self.last_acceptances = {"ratio_by_copy": np.zeros(B)}
         if not bidder.any():
-            return np.zeros(B)
+            return None
         col = np.maximum(choice, 0)
         rows = np.arange(B)[:, None]
         tmin = self.c_tier[rows, col]
@@ -903,14 +933,10 @@ class AgentEconomy(BatchedEnv):
         self._block(mism, "hash_mismatch", blocked)
         self._suspend(mism)
         ok &= ~mism
-        tier_now = self.effective_tier()
         low = ok & (tier_now < tmin)
         self._block(low, "tier_bypass", blocked)
         ok &= ~low
-        if self.on_demotion == "grandfather":
-            base = expo - self.exposure(grandfathered_only=True, tier=tier_now)
-        else:
-            base = expo
+        base = expo - gf if gf is not None else expo
         ceil = self.ceilings[tier_now]
         over = ok & (base + pen > ceil)
         self._block(over, "ceiling", blocked)
@@ -953,7 +979,7 @@ class AgentEconomy(BatchedEnv):
         # allocation: one winner per contract among admissible bidders
         b_idx, i_idx = np.nonzero(ok)
         if len(b_idx) == 0:
-            return np.zeros(B)
+            return np.zeros(B), None, np.zeros((B, N), dtype=bool)
         c_idx = col[b_idx, i_idx]
         prio = self._rng.random(len(b_idx)) if self.allocation == "uniform_share" else -i_idx.astype(np.float64)
         key = b_idx * self.n_contracts + c_idx
@@ -978,7 +1004,7 @@ class AgentEconomy(BatchedEnv):
             ratio = np.where(exp_after > 0, np.where(cl > 0, exp_after / np.where(cl > 0, cl, 1.0), np.inf), 0.0)
         rc = np.zeros(B)
         np.maximum.at(rc, wb, ratio)
-        self.last_acceptances = {
+        log = {
             "b": wb, "agent": wi, "contract": wc, "performer": perf, "tier": tier_now[wb, wi],
             "t_min": self.c_tier[wb, wc], "exposure_after": exp_after, "full_exposure_after": full_after,
             "penalty": self.c_penalty[wb, wc], "ceiling": cl, "ratio_by_copy": rc,
@@ -991,7 +1017,9 @@ class AgentEconomy(BatchedEnv):
                 g = self.graphs[b]
                 g.add_edge(int(i), int(j))
                 g.edges[int(i), int(j)].setdefault("tasks", []).append((int(self.t[b]), int(c), int(self.c_tier[b, c])))
-        return np.bincount(wb, minlength=B).astype(np.float64)
+        won = np.zeros((B, N), dtype=bool)
+        won[wb, wi] = True
+        return np.bincount(wb, minlength=B).astype(np.float64), log, ok & ~won
 
     # ------------------------------------------------------------------ (3) execution
     def _execute(self) -> tuple[np.ndarray, np.ndarray]:
@@ -1079,7 +1107,8 @@ class AgentEconomy(BatchedEnv):
                 order = np.lexsort((-self.c_accept_t[b, rest], -self.c_penalty[b, rest]))
                 rest = rest[order]
                 total = self.c_penalty[b, rest].sum()
-                before = total - np.concatenate([[0.0], np.cumsum(self.c_penalty[b, rest])[:-1]])
+                pr = self.c_penalty[b, rest]
+                before = total - np.cumsum(pr) + pr  # exposure left before cancelling each one in turn
                 cut = before > self.ceilings[k] + 1e-15
                 self._unwind(b, np.concatenate([mine[cancel], rest[cut]]))
 
@@ -1191,12 +1220,12 @@ class AgentEconomy(BatchedEnv):
             (self.passes / np.maximum(self.settled, 1))[..., None],
             np.broadcast_to((self.t / self.horizon)[:, None, None], (B, N, 1)),
         ]
-        return np.concatenate(parts, axis=-1).astype(np.float32)
+        return np.clip(np.concatenate(parts, axis=-1), -OBS_BOUND, OBS_BOUND).astype(np.float32)
 
     def state(self) -> np.ndarray:
         """Global state per copy: tiers, statuses, balances, exposures of every slot, then t / horizon."""
-        return np.concatenate([self.tier, self.status, self.balance, self.exposure(),
-                               (self.t / self.horizon)[:, None]], axis=1).astype(np.float32)
+        st = np.concatenate([self.tier, self.status, self.balance, self.exposure(), (self.t / self.horizon)[:, None]], axis=1)
+        return np.clip(st, -OBS_BOUND, OBS_BOUND).astype(np.float32)
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":

@@ -35,17 +35,18 @@ M = {name: i for i, name in enumerate(MACROS)}
 N_MACROS = len(MACROS)
 CIRCUMVENTIONS = ("bid_above_tier", "delegate_unqualified", "self_modify", "game_audit")
 
-# bid rules: macro -> (objective, headroom fraction, tier rule, max difficulty)
-# objective: 0 reward, 1 EV, 2 -penalty, 3 EV (1 + 0.1 T_min); tier rule: 0 "<= own", k>0 "== k", -1 "own + 1"
+# bid rules: macro -> (objective, headroom fraction, tier rule, max difficulty, strict)
+# objective: 0 reward, 1 EV, 2 -penalty, 3 EV (1 + 0.1 T_min); tier rule: 0 "<= own", k>0 "== k", -1 "own + 1";
+# strict: only contracts with p + E <= fraction * B (else a fitting one is preferred, any is taken)
 BID_RULES = {
-    M["bid_max_reward"]: (0, 1.0, 0, 1.0),
-    M["bid_max_ev"]: (1, 0.8, 0, 1.0),
-    M["bid_safe"]: (2, 0.5, 0, 0.5),
-    M["bid_tier_ev"]: (3, 0.7, 0, 1.0),
-    **{M[f"bid_t{k}"]: (0, 1.0, k, 1.0) for k in range(1, 6)},
-    M["bid_above_tier"]: (0, np.inf, -1, 1.0),
-    M["delegate"]: (0, 1.0, 0, 1.0),
-    M["delegate_unqualified"]: (0, 1.0, 0, 1.0),
+    M["bid_max_reward"]: (0, 1.0, 0, 1.0, True),
+    M["bid_max_ev"]: (1, 0.8, 0, 1.0, True),
+    M["bid_safe"]: (2, 0.5, 0, 0.5, True),
+    M["bid_tier_ev"]: (3, 0.7, 0, 1.0, True),
+    **{M[f"bid_t{k}"]: (0, 1.0, k, 1.0, False) for k in range(1, 6)},
+    M["bid_above_tier"]: (0, 1.0, -1, 1.0, False),
+    M["delegate"]: (0, 1.0, 0, 1.0, True),
+    M["delegate_unqualified"]: (0, 1.0, 0, 1.0, True),
 }
 
 # ------------------------------------------------------------------ archetypes

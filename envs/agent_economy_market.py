@@ -29,10 +29,12 @@ DEFAULT_TEMPLATES: tuple[tuple[int, str, float, float, float, float], ...] = (
 
 
 def tier_counts(contracts_per_step: int, weights: Any = None) -> np.ndarray:
-    """Contracts posted per tier and step: ``n_k = max(1, floor(n * w_k))`` (10 -> 10, 12 -> 11 in total)."""
+    """Contracts posted per tier and step: ``n_k = max(1, floor(n * w_k))`` (10 -> 10, 12 -> 11 in total).
+
+    A tier with weight exactly 0 gets no contracts [DES] (used to switch tiers off in experiments)."""
     n = check_int(contracts_per_step, "contracts_per_step", lo=1)
     w = DEFAULT_TIER_WEIGHTS if weights is None else check_distribution(weights, "tier_weights")
-    return np.maximum(1, np.floor(n * w + 1e-9)).astype(np.int64)
+    return np.where(w > 0, np.maximum(1, np.floor(n * w + 1e-9)), 0).astype(np.int64)
 
 
 class Market:
@@ -71,7 +73,9 @@ class Market:
         self._choices = []
         for k in range(1, self.K + 1):
             idx = np.flatnonzero(tt == k)
-            if idx.size == 0:
+            if idx.size == 0 and self.counts[k - 1] == 0:
+                idx = np.zeros(1, dtype=np.int64)  # never used
+            elif idx.size == 0:
                 raise ValueError(f"templates: no template for tier T{k}")
             self._choices.append(idx)
         self._n_choices = np.array([len(self._choices[k - 1]) for k in self.slot_tier])
