@@ -193,10 +193,11 @@ def check_t3c(exposure: Any, weakest: Any, entrant_exposure: float, entrant_weak
     rb = as_array(weakest, "weakest", ndim=1, lo=0.0, hi=1.0)
     s0 = float(aggregate_safety(w, rb))
     s1 = float(aggregate_safety(np.append(w, entrant_exposure), np.append(rb, entrant_weakest)))
+    tol = 1e-12
     if entrant_exposure <= 0:
         ok = s1 == s0
-    elif entrant_weakest >= s0:
-        ok = s1 >= s0 - 1e-12
+    elif entrant_weakest >= s0 - tol:  # equal within rounding counts as "not below"
+        ok = s1 >= s0 - tol
     else:
         ok = s1 < s0 or w.sum() == 0
     return Check("T3c", bool(ok), s1 - s0, {"before": s0, "after": s1})
