@@ -258,3 +258,19 @@ def test_manifest_updates_from_many_processes_are_all_kept(tmp_path):
     # status never downgrades
     store.update_manifest(out, units={"0-0": {"status": "failed"}})
     assert runner.read_manifest(out)["units"]["0-0"]["status"] == "done"
+
+
+def test_load_handles_a_parameter_with_mixed_types(tmp_path):
+    out = tmp_path / "o"
+    spec = walk_spec(units=2)
+    spec["grid"] = {"function.drift": [0.0, 1]}  # float in one unit, int in the other: promoted
+    runner.run(spec, executor="serial", out=out, progress=False)
+    df = runner.load(out)
+    assert df["function.drift"].dtype == np.float64
+    # a string in one unit and a number in another: still loads (object column)
+    from coopsim.runner import store as st
+    frame = pd.DataFrame({"round": [1], "metric": ["m"], "value": [1.0]})
+    st.write_unit(out, "aaaa", {"p": "x"}, frame)
+    st.write_unit(out, "bbbb", {"p": 3}, frame)
+    df = runner.load(out)
+    assert set(df.loc[df["unit"].isin(["aaaa", "bbbb"]), "p"]) == {"x", 3}

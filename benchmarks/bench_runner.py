@@ -1,0 +1,112 @@
+"""Runner benchmarks: executor speed-up, Ray per-unit overhead, results store write/load.
+
+    python benchmarks/bench_runner.py            # full sizes (a few minutes on 2 cores)
+    python benchmarks/bench_runner.py --quick    # small sizes, for a smoke check
+
+1. 200 small units (facility game n = 3, Hedge, 200 rounds, B = 64, 21-point report grid) on
+   ``serial`` and on ``process`` with 2 workers: wall time and speed-up (target >= 1.6x on 2 cores).
+2. Ray per-unit overhead: trivial units (a 1-round random walk) on a local Ray instance with 2 CPUs;
+   overhead per unit = wall time / units (the units do no work), next to the process pool's figure.
+3. Results store: 10^4 units x 100 recorded rounds (2 metrics, so 2 x 10^6 rows) written through
+   ``coopsim.runner.run`` (serial; the units are trivial) and read back with ``coopsim.runner.load``:
+   seconds, bytes on disk, rows.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from coopsim import runner
+
+
+def facility_spec(units: int) -> dict:
+    return {"experiment": {"name": "bench", "seeds": units, "rounds": 200, "batch": 64, "record_every": 20,
+                           "action_grid": 21},
+            "env": {"name": "facility_location", "n_agents": 3},
+            "mechanism": {"name": "average"},
+            "agents": [{"learner": "hedge"}]}
+
+
+def trivial_spec(units: int, rounds: int = 1) -> dict:
+    return {"experiment": {"name": "trivial", "seeds": units, "rounds": rounds, "batch": 1, "record_every": 1},
+            "function": {"name": "random_walk"}}
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def timed_run(spec, executor, out, **kw) -> float:
+    sp = runner.load_spec(spec)
+    t0 = time.perf_counter()
+    res = runner.run(sp, executor=executor, out=out, progress=False, **kw)
+    wall = time.perf_counter() - t0
+    assert res.failed == 0, res.failures
+    return wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip-ray", action="store_true")
+    args = ap.parse_args()
+    n_fac = 40 if args.quick else 200
+    n_ray = 100 if args.quick else 400
+    n_store = 1000 if args.quick else 10_000
+    tmp = Path(tempfile.mkdtemp(prefix="bench_runner_"))
+    print(f"cpus: {os.cpu_count()}; scratch: {tmp}")
+    try:
+        # 1. serial vs process
+        serial = timed_run(facility_spec(n_fac), "serial", tmp / "serial")
+        process = timed_run(facility_spec(n_fac), "process", tmp / "process", workers=2)
+        a, b = runner.load(tmp / "serial"), runner.load(tmp / "process")
+        same = a.sort_values(["unit", "metric", "round", "agent"]).reset_index(drop=True).equals(
+            b.sort_values(["unit", "metric", "round", "agent"]).reset_index(drop=True))
+        print(f"\n[1] {n_fac} facility units (n=3, Hedge, T=200, B=64)")
+        print(f"    serial           {serial:8.2f} s  ({1e3 * serial / n_fac:6.1f} ms/unit)")
+        print(f"    process, 2 wkrs  {process:8.2f} s  ({1e3 * process / n_fac:6.1f} ms/unit)")
+        print(f"    speed-up         {serial / process:8.2f} x   (target >= 1.6x; identical tables: {same})")
+
+        # 2. per-unit overhead of the executors on trivial units
+        print(f"\n[2] per-unit overhead, {n_ray} trivial units")
+        s = timed_run(trivial_spec(n_ray), "serial", tmp / "t_serial")
+        p = timed_run(trivial_spec(n_ray), "process", tmp / "t_process", workers=2)
+        print(f"    serial           {1e3 * s / n_ray:8.2f} ms/unit (store + manifest only)")
+        print(f"    process, 2 wkrs  {1e3 * p / n_ray:8.2f} ms/unit")
+        if not args.skip_ray:
+            try:
+                import ray
+            except ImportError:
+                print("    ray              not installed")
+            else:
+                t0 = time.perf_counter()
+                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+                start = time.perf_counter() - t0
+                timed_run(trivial_spec(20, rounds=2), "ray", tmp / "t_warm")  # warm the workers
+                r = timed_run(trivial_spec(n_ray), "ray", tmp / "t_ray")
+                ray.shutdown()
+                print(f"    ray, 2 cpus      {1e3 * r / n_ray:8.2f} ms/unit  (ray.init {start:.1f} s, not counted)")
+                print(f"    ray overhead vs serial: {1e3 * (r - s) / n_ray:+.2f} ms/unit")
+
+        # 3. store: write and load 10^4 units x 100 recorded rounds
+        out = tmp / "store"
+        w = timed_run(trivial_spec(n_store, rounds=100), "serial", out)
+        t0 = time.perf_counter()
+        df = runner.load(out)
+        lt = time.perf_counter() - t0
+        size = du(out / "units")
+        print(f"\n[3] store: {n_store} units x 100 recorded rounds x 2 metrics = {len(df):,} rows")
+        print(f"    write (runner.run, serial)  {w:8.2f} s  ({1e3 * w / n_store:.2f} ms/unit)")
+        print(f"    load  (runner.load)         {lt:8.2f} s")
+        print(f"    on disk: units/ {size / 1e6:.1f} MB ({size / n_store / 1e3:.1f} kB/unit, "
+              f"{size / len(df):.1f} B/row); manifest.json {(out / 'manifest.json').stat().st_size / 1e6:.1f} MB")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
