@@ -182,8 +182,10 @@ class FacilityLocation(MechanismGame):
         out = {"location": outcome.location, "SW": peaks.shape[1] - tc, "TC": tc, "MC": mc,
                "SW_ratio": ratio_to_optimum(peaks.shape[1] - tc, opt["SW"], "max"),
                "TC_ratio": ratio_to_optimum(tc, opt["TC"], "min"), "MC_ratio": ratio_to_optimum(mc, opt["MC"], "min")}
-        for axiom in AXIOMS:
-            out[axiom] = fm.satisfies(axiom, peaks, outcome.location).astype(np.float64)
+        for axiom in AXIOMS:  # lotteries are judged ex ante: expected distances (spec §6.2)
+            verdict = (fm.satisfies(axiom, peaks, outcome.support, outcome.probs) if self.randomized
+                       else fm.satisfies(axiom, peaks, outcome.location))
+            out[axiom] = verdict.astype(np.float64)
         return out
 
 
