@@ -384,15 +384,17 @@ class InformationAcquisitionEnv(BatchedEnv):
 class BeliefElicitation(MechanismGame):
     """Agents hold a private belief f = P(w = 1) of a binary outcome and report a probability r.
 
-    Utility = expected score S((1 - r, r); (1 - f, f)) (``utility="expected"``) or the realised score
-    at an outcome drawn from f (``"realised"``, stochastic). ``rule``: a scoring-rule registry name
-    (scaled into [0, 1]) or ``"linear"`` (S(p, w) = p_w, improper: the best report is a corner).
-    A truncated logarithmic rule (``rule_params={"eps": e}``) restricts reports to [e, 1 - e].
-    Beliefs are drawn from Beta(``a``, ``b``) or fixed at ``belief``.
+    Types ``(B, N, 2)``: ``[f, w]`` with the agent's outcome w ~ Bernoulli(f) drawn with the type
+    (so counterfactual reports are scored at the same outcome). Utility = expected score
+    S((1 - r, r); (1 - f, f)) (``utility="expected"``) or the realised score S((1 - r, r), w)
+    (``"realised"``). ``rule``: a scoring-rule registry name (scaled into [0, 1]) or ``"linear"``
+    (S(p, w) = p_w, improper: the best report is a corner). A truncated logarithmic rule
+    (``rule_params={"eps": e}``) restricts reports to [e, 1 - e]. Beliefs are drawn from
+    Beta(``a``, ``b``) or fixed at ``belief``.
     """
 
     action_shape = ()
-    type_shape = ()
+    type_shape = (2,)
     utility_range = (0.0, 1.0)
 
     def __init__(self, n_agents: int = 1, rule: str = "quadratic", rule_params: dict | None = None,
@@ -414,12 +416,15 @@ class BeliefElicitation(MechanismGame):
         self.belief = None if belief is None else check_float(belief, "belief", lo=0.0, hi=1.0)
         self.a = check_float(a, "a", lo=0.0, lo_open=True)
         self.b = check_float(b, "b", lo=0.0, lo_open=True)
-        self._rng = np.random.default_rng(0)
 
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
-        if self.belief is not None:
-            return np.full((batch, self.n_agents), self.belief)
-        return rng.beta(self.a, self.b, size=(batch, self.n_agents))
+        shape = (batch, self.n_agents)
+        f = np.full(shape, self.belief) if self.belief is not None else rng.beta(self.a, self.b, size=shape)
+        w = (rng.random(shape) < f).astype(np.float64)
+        return np.stack([f, w], axis=-1)
+
+    def truthful_actions(self, types: np.ndarray) -> np.ndarray:
+        return np.clip(np.asarray(types, dtype=np.float64)[..., 0], self.action_low, self.action_high)
 
     def score_table(self, reports: np.ndarray) -> np.ndarray:
         """S((1 - r, r), w) for w in {0, 1}: shape ``(..., 2)``."""
@@ -427,13 +432,13 @@ class BeliefElicitation(MechanismGame):
         return self._scores(np.stack([1.0 - r, r], axis=-1))
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
-        f = np.asarray(types, dtype=np.float64)
+        types = np.asarray(types, dtype=np.float64)
+        f, w = types[..., 0], types[..., 1].astype(np.int64)
         r = self.check_actions(actions)
         s = self.score_table(r)
         if self.utility_mode == "expected":
             util = (1 - f) * s[..., 0] + f * s[..., 1]
         else:
-            w = (self._rng.random(f.shape) < f).astype(np.int64)
             util = np.take_along_axis(s, w[..., None], -1)[..., 0]
         return Outcome(util, report=r, error=np.abs(r - f))
 

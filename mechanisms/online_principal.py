@@ -21,7 +21,9 @@ Chen, Wu, Wu & Yang, arXiv:2303.08613; the papers' procedures may differ):
    Then mix a weight rho_eff = ``rho * min(1, eps_bar)`` (``rho_decay=True``, default; the spec's
    constant ``rho`` with ``rho_decay=False``, which adds a linear-in-T cost) of a [0, B]-scaled
    quadratic score of the agent's estimated posterior, shifted per state so that uninformative
-   reports earn 0 (an outcome-only shift keeps propriety): gamma = (1 - rho) gamma_LP + rho S'.
+   reports earn 0 (an outcome-only shift keeps propriety): gamma = (1 - rho) gamma_LP + rho S',
+   only for (agent, profile) pairs the LP pays (a "hired" agent); unpaid agents stay at 0 (the
+   score of an estimated-informative but truly uninformative signal would otherwise reward lies).
    If the margin LP is infeasible the principal commits to the safe mechanism: recommend the
    cheapest profile and pay nothing.
 
@@ -159,7 +161,7 @@ class ExploreThenCommit:
         mh = self.model_hat
         n = mh.n_agents
         rule = QuadraticRule().scaled(self.cap)
-        pay = (1.0 - rho) * mech.payments
+        pay = np.array(mech.payments, dtype=np.float64, copy=True)
         for i in range(n):
             post = mh.agent_posteriors(i)  # (A..., S_i, T)
             score = rule.score_matrix(post, validate=False)  # (A..., S_i, T): S(post(a, r_i), theta)
@@ -167,7 +169,9 @@ class ExploreThenCommit:
             score = np.moveaxis(score, -1, n)  # (A..., T, S_i)
             shape = [*mh.n_actions, mh.n_states] + [1] * n
             shape[n + 1 + i] = mh.n_signals[i]
-            pay[i] = pay[i] + rho * score.reshape(shape)
+            hired = mech.payments[i].reshape(*mh.n_actions, -1).max(axis=-1) > 1e-9  # (A...)
+            mix = np.where(hired.reshape(*mh.n_actions, *([1] * (n + 1))), rho, 0.0)
+            pay[i] = np.where(mix > 0, (1.0 - rho) * mech.payments[i], mech.payments[i]) + mix * score.reshape(shape)
         return InformationMechanism(mech.recommendation, pay, value=mech.value, status=mech.status,
                                     cap=self.cap, info=dict(mech.info, rho=rho))
 

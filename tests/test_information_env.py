@@ -119,13 +119,14 @@ def test_belief_elicitation_best_reports():
         g = BeliefElicitation(rule=rule, belief=0.3)
         types = g.sample_types(np.random.default_rng(0), 1)
         u = g.play(np.repeat(types, 101, 0), grid[:, None]).utility[:, 0]
+        assert g.truthful_actions(types)[0, 0] == 0.3
         assert grid[np.argmax(u)] == pytest.approx(want)
     g = BeliefElicitation(rule="logarithmic", rule_params={"eps": 0.01}, belief=0.3)
     assert (g.action_low, g.action_high) == (0.01, 0.99)
     with pytest.raises(ValueError, match="actions"):
-        g.play(np.array([[0.3]]), np.array([[0.0]]))
+        g.play(np.array([[[0.3, 1.0]]]), np.array([[0.0]]))
     lg = g.action_grid(99)
-    u = g.play(np.full((99, 1), 0.3), lg[:, None]).utility[:, 0]
+    u = g.play(np.tile([0.3, 0.0], (99, 1, 1)), lg[:, None]).utility[:, 0]
     assert lg[np.argmax(u)] == pytest.approx(0.3)
 
 
@@ -147,3 +148,14 @@ def _randomised_b_mechanism():
 def test_conformance():
     m, mech = _randomised_b_mechanism()
     check_all(ia, env_id="coopsim/InformationAcquisition-v0", max_cycles=4, model=m, mechanism=mech)
+
+
+def test_belief_elicitation_realised_scores_share_the_outcome():
+    g = BeliefElicitation(rule="quadratic", utility="realised", a=1, b=1)
+    types = g.sample_types(np.random.default_rng(0), 5000)
+    u = g.play(types, types[..., 0]).utility
+    w = types[..., 1]
+    f = types[..., 0]
+    np.testing.assert_allclose(u, 1 - (f - w) ** 2)  # Q+ scaled to [0, 1] = 1 - (f - y)^2
+    dev = g.deviation_utilities(types[:3], types[:3, :, 0], np.array([0.0, 1.0]))
+    np.testing.assert_allclose(dev[..., 1], 1 - (1 - w[:3]) ** 2)
