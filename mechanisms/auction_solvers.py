@@ -452,3 +452,35 @@ def threshold_payment(alloc, bids: np.ndarray, i: int, method: str = "exact", gr
             break
     b[i] = bi
     return bi * top - integral
+
+
+# --------------------------------------------------------------------------------------------
+# batched click probabilities of given allocations (vectorised over B)
+# --------------------------------------------------------------------------------------------
+def batch_click_probs(model: str, assignment: np.ndarray, render_rank: np.ndarray, ctr: np.ndarray,
+                      weights: np.ndarray | None = None, cont: np.ndarray | None = None,
+                      outside: float = 1.0) -> np.ndarray:
+    """Click probabilities ``(B, n)`` of allocations ``assignment`` (position per ad, -1 none).
+
+    ``render_rank`` orders the shown ads for the cascade (0 first). additive: ``c_{i, x_i}``; mnl:
+    ``w_{i x_i} / (w0 + sum_shown w)``; cascade: ``p_k prod_{l rendered before k} q_l`` with
+    ``q = 1 - p`` when ``cont`` is None. Vectorised over the batch (sort along the ad axis).
+    """
+    B, n = assignment.shape
+    shown = assignment >= 0
+    pos = np.where(shown, assignment, 0)
+    p = np.where(shown, np.take_along_axis(ctr, pos[:, :, None], 2)[:, :, 0], 0.0)
+    if model == "additive":
+        return p
+    if model == "mnl":
+        w = np.where(shown, np.take_along_axis(weights, pos[:, :, None], 2)[:, :, 0], 0.0)
+        return w / (outside + w.sum(axis=1, keepdims=True))
+    q = 1.0 - p if cont is None else np.take_along_axis(cont, pos[:, :, None], 2)[:, :, 0]
+    q = np.where(shown, q, 1.0)
+    key = np.where(shown, render_rank, n + np.arange(n))
+    order = np.argsort(key, axis=1, kind="stable")
+    qs = np.take_along_axis(q, order, 1)
+    reach_s = np.concatenate([np.ones((B, 1)), np.cumprod(qs, axis=1)[:, :-1]], axis=1)
+    reach = np.empty((B, n))
+    np.put_along_axis(reach, order, reach_s, 1)
+    return p * reach

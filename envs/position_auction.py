@@ -1,0 +1,518 @@
+"""Position auctions: classic sponsored-search slots and sponsored creatives inside AI-generated content.
+
+=====================  ================================================================
+What it models          N advertisers with private per-click values bid for ad positions. Classic
+                        separable slots (CTR = quality x position factor; GSP, VCG, generalized
+                        first price, single-item first/second price, Myerson) or the AIGC model of
+                        Balseiro et al.: a CTR per (creative, position) pair, at most K ads, the
+                        auctioneer choosing matching and rendering order, with additive, MNL or
+                        cascade users.
+Agents                  ``agent_0 .. agent_{N-1}``; ``n_agents >= 1``.
+Types                   per-click value ``v_i``: ``uniform`` (``lo``, ``hi``), ``lognormal``
+                        (``mu``, ``sigma``; values above ``cap``, default the 99.9% quantile, are
+                        set to ``cap``) or ``fixed`` (``profile``), drawn i.i.d.. When CTRs are
+                        random (random qualities, ``ctr="aigc"``) the type is the vector
+                        ``[v_i, p_i1 .. p_im]`` (value, then the ad's CTR at every position).
+Actions                 ``action="bid"``: a bid per click in ``[0, bid_max]``; ``action="shading"``:
+                        a shading factor ``s`` in ``[0, shade_max]`` with bid ``s v_i``. Box, or an
+                        index into a grid (``action_mode="grid"``; ``bid_grid`` sets the grid).
+Observations            own type, last round's per-click price of every position, episode clock.
+Rewards                 expected quasi-linear utility ``v_i pi_i - t_i`` (``utility="expected"``),
+                        or realised: clicks sampled from the click model, charged per click or per
+                        impression (``utility="sampled"``).
+Mechanisms              any auction of ``coopsim.mechanisms`` by registry name: ``gsp``, ``vcg``,
+                        ``gfp``, ``first_price``, ``second_price``, ``myerson``, ``aigc_vcg``.
+                        Separable mechanisms run under MNL/cascade users are re-scored under the
+                        true click model (the separable-approximation baseline).
+Metrics (per copy)      ``welfare``, ``revenue``, ``bidder_surplus``; with reference metrics:
+                        ``opt_welfare``, ``efficiency`` (welfare / optimum), ``vcg_revenue``,
+                        ``revenue_vs_vcg``, ``myerson_revenue``, ``revenue_vs_myerson`` (truthful
+                        bids under VCG / Myerson; 0/0 := 1, x/0 := nan).
+Arguments               ``n_agents``, ``n_slots``, ``mechanism``, ``mechanism_params``, ``values``,
+                        ``value_params``, ``ctr``, ``ctr_params``, ``click_model``, ``action``,
+                        ``bid_max``, ``shade_max``, ``bid_grid``, ``utility``,
+                        ``reference_metrics``, ``seed`` (click sampling); env views add
+                        ``max_cycles``, ``action_mode``, ``grid_size``, ``redraw``, ``render_mode``.
+References              Balseiro et al., "Position Auctions in AI-Generated Content", arXiv
+                        2506.03309; Edelman, Ostrovsky & Schwarz, AER 97(1) 2007; Varian, IJIO
+                        25(6) 2007; Myerson, MOR 6(1) 1981; Feng et al., arXiv 2009.06136;
+                        Banchio & Skrzypacz, arXiv 2202.05947; Jeunen et al., AuctionGym (KDD'23).
+=====================  ================================================================
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from coopsim.core.env import RepeatedGame
+from coopsim.core.game import MechanismGame, Outcome
+from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.interop import SingleAgentEnv, SingleAgentVectorEnv, pettingzoo_factories
+from coopsim.mechanisms import auction_solvers as sol
+from coopsim.mechanisms import auctions as au
+from coopsim.mechanisms import get as get_mechanism
+from coopsim.mechanisms import myerson as my
+
+VALUE_DISTRIBUTIONS = ("uniform", "lognormal", "fixed")
+CTR_KINDS = ("separable", "aigc", "fixed")
+SEPARABLE_MECHANISMS = ("gsp", "vcg", "gfp", "first_price", "second_price")
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` with 0/0 := 1 and x/0 := nan."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = num / den
+    return np.where(den == 0, np.where(num == 0, 1.0, np.nan), r)
+
+
+class PositionAuction(MechanismGame):
+    """One round of a position auction over ``B`` copies (see the module card)."""
+
+    objectives = {"welfare": "max", "revenue": "max"}
+    default_grid_size = 101
+
+    def __init__(
+        self,
+        n_agents: int = 3,
+        n_slots: int = 1,
+        mechanism: str | Any = "second_price",
+        mechanism_params: dict[str, Any] | None = None,
+        values: str = "uniform",
+        value_params: dict[str, Any] | None = None,
+        ctr: str = "separable",
+        ctr_params: dict[str, Any] | None = None,
+        click_model: str = "additive",
+        action: str = "bid",
+        bid_max: float | None = None,
+        shade_max: float = 1.0,
+        bid_grid: Any = None,
+        utility: str = "expected",
+        reference_metrics: str | bool = "auto",
+        seed: int = 0,
+    ) -> None:
+        self.n_agents = check_int(n_agents, "n_agents", lo=1)
+        self.n_slots = check_int(n_slots, "n_slots", lo=0)
+        self.values = check_choice(values, "values", VALUE_DISTRIBUTIONS)
+        self.value_params = self._check_value_params(dict(value_params or {}))
+        self.ctr_kind = check_choice(ctr, "ctr", CTR_KINDS)
+        self.click_model = check_choice(click_model, "click_model", sol.CLICK_MODELS)
+        self.ctr_params = self._check_ctr_params(dict(ctr_params or {}))
+        self.action = check_choice(action, "action", ("bid", "shading"))
+        self.utility = check_choice(utility, "utility", ("expected", "sampled"))
+        self.mechanism_params = dict(mechanism_params or {})
+        self._build_mechanism(mechanism)
+        # spaces and ranges
+        v_cap = self._value_cap()
+        if self.action == "bid":
+            self.action_low, self.action_high = 0.0, check_float(bid_max if bid_max is not None else v_cap,
+                                                                "bid_max", lo=0.0, lo_open=True)
+            overbid = max(self.action_high - 0.0, 0.0)
+        else:
+            self.action_low, self.action_high = 0.0, check_float(shade_max, "shade_max", lo=0.0, lo_open=True)
+            overbid = max(self.action_high - 1.0, 0.0) * v_cap
+        self.utility_range = (-overbid, v_cap)
+        self.bid_grid = None if bid_grid is None else as_array(bid_grid, "bid_grid", ndim=1, lo=self.action_low,
+                                                               hi=self.action_high)
+        self.type_low, self.type_high = 0.0, max(v_cap, 1.0)
+        # per-click prices never exceed the winning bid
+        self.public_low = 0.0
+        self.public_high = self.action_high if self.action == "bid" else self.action_high * v_cap
+        self.type_shape = (1 + self.n_slots,) if self.random_ctr else ()
+        self.reference_metrics = (self.cheap_references if reference_metrics == "auto"
+                                  else bool(check_choice(reference_metrics, "reference_metrics", ("auto", True, False))))
+        self._click_rng = np.random.default_rng(check_int(seed, "seed", lo=0))
+        self._force_expected = False
+        self._closed_form = self._closed_form_kind()
+
+    # -- configuration ------------------------------------------------------------------------
+    def _check_value_params(self, p: dict[str, Any]) -> dict[str, Any]:
+        allowed = {"uniform": {"lo", "hi"}, "lognormal": {"mu", "sigma", "cap"}, "fixed": {"profile"}}[self.values]
+        unknown = set(p) - allowed
+        if unknown:
+            raise ValueError(f"value_params: unknown keys {sorted(unknown)} for values={self.values!r}; "
+                             f"expected a subset of {sorted(allowed)}")
+        if self.values == "uniform":
+            p["lo"] = check_float(p.get("lo", 0.0), "value_params.lo", lo=0.0)
+            p["hi"] = check_float(p.get("hi", 1.0), "value_params.hi", lo=p["lo"], lo_open=True)
+            self.distribution: Any = my.Uniform(p["lo"], p["hi"])
+        elif self.values == "lognormal":
+            p["mu"] = check_float(p.get("mu", 0.0), "value_params.mu")
+            p["sigma"] = check_float(p.get("sigma", 0.5), "value_params.sigma", lo=0.0, lo_open=True)
+            self.distribution = my.LogNormal(p["mu"], p["sigma"])
+            p["cap"] = check_float(p.get("cap", float(self.distribution.ppf(0.999))), "value_params.cap",
+                                   lo=0.0, lo_open=True)
+        else:
+            if "profile" not in p:
+                raise ValueError("value_params.profile: required for values='fixed'")
+            prof = as_array(p["profile"], "value_params.profile", ndim=(0, 1), lo=0.0)
+            prof = np.broadcast_to(prof, (self.n_agents,)).copy() if prof.ndim == 0 else prof
+            if prof.shape != (self.n_agents,):
+                raise ValueError(f"value_params.profile: expected {self.n_agents} values, got shape {prof.shape}")
+            p["profile"] = prof
+            self.distribution = [my.Fixed(float(x)) for x in prof]
+        return p
+
+    def _value_cap(self) -> float:
+        p = self.value_params
+        if self.values == "uniform":
+            return p["hi"]
+        if self.values == "lognormal":
+            return p["cap"]
+        return float(max(p["profile"].max(), 1e-12))
+
+    def _check_ctr_params(self, p: dict[str, Any]) -> dict[str, Any]:
+        N, m = self.n_agents, self.n_slots
+        allowed = {"separable": {"position", "quality", "quality_range", "decay", "cascade", "continuation",
+                                 "outside"},
+                   "aigc": {"low", "high", "decay", "cascade", "continuation", "outside"},
+                   "fixed": {"matrix", "cascade", "continuation", "outside"}}[self.ctr_kind]
+        unknown = set(p) - allowed
+        if unknown:
+            raise ValueError(f"ctr_params: unknown keys {sorted(unknown)} for ctr={self.ctr_kind!r}; "
+                             f"expected a subset of {sorted(allowed)}")
+        decay = check_float(p.get("decay", 0.7 if self.ctr_kind == "separable" else 1.0), "ctr_params.decay",
+                            lo=0.0, hi=1.0)
+        p["decay"] = decay
+        self.random_ctr = False
+        if self.ctr_kind == "separable":
+            pos = p.get("position")
+            pos = decay ** np.arange(m) if pos is None else as_array(pos, "ctr_params.position", ndim=1, lo=0.0, hi=1.0)
+            if pos.shape != (m,):
+                raise ValueError(f"ctr_params.position: expected {m} position CTRs (n_slots), got shape {pos.shape}")
+            p["position"] = pos
+            q = p.get("quality")
+            if q is None:
+                p["quality"] = np.ones(N)
+            elif isinstance(q, str):
+                check_choice(q, "ctr_params.quality", ("uniform",))
+                lo, hi = p.get("quality_range", (0.5, 1.0))
+                p["quality_range"] = (check_float(lo, "ctr_params.quality_range[0]", lo=0.0, hi=1.0),
+                                      check_float(hi, "ctr_params.quality_range[1]", lo=lo, hi=1.0))
+                self.random_ctr = True
+            else:
+                qa = as_array(q, "ctr_params.quality", ndim=1, lo=0.0, hi=1.0)
+                if qa.shape != (N,):
+                    raise ValueError(f"ctr_params.quality: expected {N} qualities, got shape {qa.shape}")
+                p["quality"] = qa
+        elif self.ctr_kind == "aigc":
+            p["low"] = check_float(p.get("low", 0.05), "ctr_params.low", lo=0.0, hi=1.0)
+            p["high"] = check_float(p.get("high", 0.5), "ctr_params.high", lo=p["low"], hi=1.0)
+            self.random_ctr = True
+        else:
+            if "matrix" not in p:
+                raise ValueError("ctr_params.matrix: required for ctr='fixed'")
+            M = as_array(p["matrix"], "ctr_params.matrix", ndim=2, lo=0.0, hi=1.0)
+            if M.shape != (N, m):
+                raise ValueError(f"ctr_params.matrix: expected shape ({N}, {m}), got {M.shape}")
+            p["matrix"] = M
+        p["cascade"] = check_choice(p.get("cascade", "stop"), "ctr_params.cascade", ("stop", "continuation"))
+        if p["cascade"] == "continuation":
+            c = as_array(p.get("continuation", 0.8), "ctr_params.continuation", ndim=(0, 1), lo=0.0, hi=1.0)
+            p["continuation"] = np.broadcast_to(c, (N,)).copy()
+        p["outside"] = check_float(p.get("outside", 1.0), "ctr_params.outside", lo=0.0, lo_open=True)
+        return p
+
+    def _build_mechanism(self, mechanism: Any) -> None:
+        params = dict(self.mechanism_params)
+        if isinstance(mechanism, str):
+            name = mechanism
+            if name == "aigc_vcg":
+                params.setdefault("click_model", self.click_model)
+                params.setdefault("max_ads", self.n_slots)
+                if self.click_model == "cascade":
+                    params.setdefault("cascade", self.ctr_params["cascade"])
+                params.setdefault("outside", self.ctr_params["outside"])
+                if params["click_model"] != self.click_model:
+                    raise ValueError(f"mechanism_params.click_model: must match click_model={self.click_model!r}")
+            if name == "myerson":
+                params.setdefault("distribution", self.distribution)
+                if self.click_model != "additive" or self.ctr_kind != "separable":
+                    params.setdefault("click_model", self.click_model)
+                    params.setdefault("max_ads", self.n_slots)
+            if name in ("first_price", "second_price"):
+                params.setdefault("tie_break", "share")
+            self.mechanism = get_mechanism(name, **params)
+        elif callable(mechanism):
+            name = type(mechanism).__name__
+            self.mechanism = mechanism
+        else:
+            raise TypeError(f"mechanism: expected a registry name or an auction mechanism, got {mechanism!r}")
+        self.mechanism_name = name
+        self.separable_mechanism = isinstance(self.mechanism, au._Separable) or (
+            isinstance(self.mechanism, au.Myerson) and self.mechanism.click_model == "separable")
+        if self.separable_mechanism and self.ctr_kind == "aigc" and self.click_model == "additive" \
+                and not isinstance(self.mechanism, au.VCG):
+            pass  # GSP on non-separable CTRs: separable approximation (documented)
+
+    @property
+    def cheap_references(self) -> bool:
+        """Reference metrics are vectorised (cheap) in the separable additive model."""
+        return self.ctr_kind == "separable" and (self.click_model == "additive" or self.n_slots <= 1)
+
+    # -- types ----------------------------------------------------------------------------------
+    def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """Values ``(batch, N)`` (or ``[value, CTR row]`` ``(batch, N, 1 + m)`` with random CTRs)."""
+        B = check_int(batch, "batch", lo=1)
+        N, m = self.n_agents, self.n_slots
+        p = self.value_params
+        if self.values == "uniform":
+            v = rng.uniform(p["lo"], p["hi"], (B, N))
+        elif self.values == "lognormal":
+            v = np.minimum(rng.lognormal(p["mu"], p["sigma"], (B, N)), p["cap"])     # truncated at cap
+        else:
+            v = np.broadcast_to(p["profile"], (B, N)).copy()
+        if not self.random_ctr:
+            return v
+        c = self.ctr_params
+        if self.ctr_kind == "separable":
+            lo, hi = c["quality_range"]
+            ctr = rng.uniform(lo, hi, (B, N))[:, :, None] * c["position"][None, None, :]
+        else:
+            ctr = rng.uniform(c["low"], c["high"], (B, N, m)) * (c["decay"] ** np.arange(m))
+        return np.concatenate([v[:, :, None], ctr], axis=2)
+
+    def split(self, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(values (B, N), ctr (B, N, m))`` from a type profile."""
+        t = np.asarray(types, dtype=np.float64)
+        B = t.shape[0]
+        if self.random_ctr:
+            return t[..., 0], t[..., 1:]
+        c = self.ctr_params
+        if self.ctr_kind == "separable":
+            ctr = c["quality"][:, None] * c["position"][None, :]
+        else:
+            ctr = c["matrix"]
+        return t, np.broadcast_to(ctr, (B, self.n_agents, self.n_slots))
+
+    def truthful_actions(self, types: np.ndarray) -> np.ndarray:
+        """Bid = value (``action="bid"``) or shading factor 1."""
+        v, _ = self.split(types)
+        if self.action == "shading":
+            return np.ones_like(v)
+        return np.minimum(v, self.action_high)
+
+    def to_bids(self, values: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Bids from actions: identity, or ``s v`` for shading factors."""
+        return actions * values if self.action == "shading" else actions
+
+    def action_grid(self, k: int) -> np.ndarray:
+        """``bid_grid`` if given, else ``k`` evenly spaced actions in ``[action_low, action_high]``."""
+        if self.bid_grid is not None:
+            return self.bid_grid.copy()
+        return np.linspace(self.action_low, self.action_high, k)
+
+    # -- the auction ----------------------------------------------------------------------------
+    def _factors(self, ctr: np.ndarray) -> dict[str, np.ndarray]:
+        """Separable factors ``quality`` ((N,) or (B, N)) and ``position`` (m,) of the current CTRs."""
+        c = self.ctr_params
+        if not self.random_ctr:
+            return {"quality": c["quality"], "position": c["position"]}
+        a0 = c["position"].max() if self.n_slots else 0.0
+        j = int(c["position"].argmax()) if self.n_slots else 0
+        q = ctr[:, :, j] / a0 if a0 > 0 else np.zeros(ctr.shape[:2])
+        return {"quality": np.minimum(q, 1.0), "position": c["position"]}
+
+    def _cont(self, B: int) -> np.ndarray | None:
+        c = self.ctr_params
+        if self.click_model != "cascade":
+            return None
+        if c["cascade"] == "stop":
+            return None
+        return np.broadcast_to(c["continuation"][None, :, None], (B, self.n_agents, self.n_slots))
+
+    def _weights(self, ctr: np.ndarray) -> np.ndarray | None:
+        if self.click_model != "mnl":
+            return None
+        if (ctr >= 1.0).any():
+            raise ValueError("ctr_params: MNL logit calibration needs CTRs < 1")
+        return ctr / (1.0 - ctr)
+
+    def run_auction(self, values: np.ndarray, bids: np.ndarray, ctr: np.ndarray) -> au.AuctionResult:
+        """Run the mechanism and (for separable mechanisms under MNL/cascade users) re-score clicks."""
+        B = bids.shape[0]
+        mech = self.mechanism
+        if self.separable_mechanism:
+            if self.ctr_kind == "separable":
+                res = mech(bids, **self._factors(ctr))
+            else:
+                res = mech(bids, ctr)
+            if self.click_model != "additive" and self.n_slots > 1:
+                pi = sol.batch_click_probs(self.click_model, res.assignment, res.assignment, ctr,
+                                           self._weights(ctr), self._cont(B), self.ctr_params["outside"])
+                res = au.AuctionResult(assignment=res.assignment, click_prob=pi, payment=res.price * pi,
+                                       price=res.price, render_rank=res.assignment, billing=res.billing,
+                                       click_model=self.click_model, p_shown=np.where(res.assignment >= 0,
+                                       np.take_along_axis(ctr, np.maximum(res.assignment, 0)[:, :, None], 2)[:, :, 0], 0),
+                                       q_shown=self._q_shown(res.assignment, ctr), cascade=self.ctr_params["cascade"])
+            return res
+        kw: dict[str, Any] = {}
+        if self.click_model == "cascade" and self.ctr_params["cascade"] == "continuation":
+            kw["cont"] = self._cont(B)
+        return mech(bids, ctr, **kw)
+
+    def _q_shown(self, asg: np.ndarray, ctr: np.ndarray) -> np.ndarray:
+        cont = self._cont(asg.shape[0])
+        src = 1.0 - ctr if cont is None else cont
+        return np.where(asg >= 0, np.take_along_axis(src, np.maximum(asg, 0)[:, :, None], 2)[:, :, 0], 1.0)
+
+    def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        """Bids from actions, one batched auction, utilities ``v pi - t`` (expected or realised)."""
+        acts = self.check_actions(actions)
+        v, ctr = self.split(types)
+        bids = self.to_bids(v, acts)
+        res = self.run_auction(v, bids, ctr)
+        expected = v * res.click_prob - res.payment
+        if self.utility == "sampled" and not self._force_expected:
+            clicks = res.sample_clicks(self._click_rng)
+            util = v * clicks - res.realized_payment(clicks)
+        else:
+            clicks = None
+            util = expected
+        B = v.shape[0]
+        slot_prices = np.zeros((B, self.n_slots))
+        shown = res.assignment >= 0
+        bi, ii = np.nonzero(shown)
+        slot_prices[bi, res.assignment[bi, ii]] = res.price[bi, ii]
+        return Outcome(util, public=("slot_prices",), assignment=res.assignment, click_prob=res.click_prob,
+                       payment=res.payment, price=res.price, bids=bids, values=v, expected_utility=expected,
+                       clicks=clicks, slot_prices=slot_prices, revenue=res.revenue)
+
+    # -- counterfactuals ------------------------------------------------------------------------
+    def _closed_form_kind(self) -> str | None:
+        """``"fpa"``/``"spa"`` when the single-slot closed form applies, else None."""
+        mech = self.mechanism
+        if not isinstance(mech, au._Separable) or self.ctr_kind != "separable":
+            return None
+        one_slot = isinstance(mech, (au.FirstPrice, au.SecondPrice)) or self.n_slots == 1 or mech.max_slots == 1
+        if not one_slot or self.n_slots < 1 or mech.rank_by != "score" or mech.tie_break not in ("index", "share"):
+            return None
+        return "fpa" if mech.rule == "gfp" else "spa"
+
+    def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """``U[b, i, k]``: expected utility of agent i had it alone played candidate k.
+
+        Single-slot first/second price (or any separable mechanism with one slot): O(B N K) closed
+        form (learning spec section 1.1). With scores ``e_j = q_j b_j`` (``-1`` if ineligible:
+        ``b_j < r`` or ``e_j = 0``), let ``m_i`` be the highest competing score and ``c_i`` the
+        number of other agents at it. A candidate bid g (score ``q_i g``) wins with probability 1 if
+        ``q_i g > m_i``, ``1/(1 + c_i)`` on a tie (``tie_break="share"``; with ``"index"``: 1 if i
+        precedes every tied competitor), else 0. FPA: ``share q_i a (v_i - g)``; SPA:
+        ``share q_i a (v_i - max(r, m_i^+ / q_i))``. Otherwise the generic batched path; always in
+        expectation (sampled clicks are averaged out).
+        """
+        if self._closed_form is None:
+            self._force_expected = True
+            try:
+                return super().deviation_utilities(types, actions, candidates)
+            finally:
+                self._force_expected = False
+        v, ctr = self.split(types)
+        acts = np.asarray(actions, dtype=np.float64)
+        B, N = v.shape
+        cand = self._broadcast_candidates(candidates, B)                   # (B, N, K)
+        g = cand * v[:, :, None] if self.action == "shading" else cand
+        bids = self.to_bids(v, acts)
+        fac = self._factors(ctr)
+        a_best = float(fac["position"].max())
+        q = np.broadcast_to(fac["quality"], (B, N))
+        r = self.mechanism.reserve
+        key = np.where((bids >= r) & (bids * q > 0), bids * q, -1.0)           # (B, N)
+        others = np.broadcast_to(key[:, None, :], (B, N, N)).copy()
+        idx = np.arange(N)
+        others[:, idx, idx] = -np.inf                                       # exclude self
+        cm = others.max(axis=2)                                             # (B, N)
+        tied = (others == cm[:, :, None]) & (cm[:, :, None] > 0)
+        n_tied = tied.sum(axis=2)
+        first_tied = np.where(tied, idx[None, None, :], N).min(axis=2)
+        mk = np.where((g >= r) & (g * q[:, :, None] > 0), g * q[:, :, None], -1.0)   # (B, N, K)
+        cmk = cm[:, :, None]
+        win = (mk > 0) & (mk > cmk)
+        tie = (mk > 0) & (mk == cmk)
+        if self.mechanism.tie_break == "share":
+            share = win + tie / (1.0 + n_tied[:, :, None])
+        else:
+            share = win + tie * (idx[None, :, None] < first_tied[:, :, None])
+        clicks = share * q[:, :, None] * a_best
+        if self._closed_form == "fpa":
+            price = g
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                price = np.maximum(r, np.maximum(cmk, 0.0) / q[:, :, None])
+            price = np.where(clicks > 0, price, 0.0)
+        return clicks * (v[:, :, None] - price)
+
+    # -- metrics --------------------------------------------------------------------------------
+    def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
+        """Optimal expected welfare ``max_x sum_i v_i pi_i(x)`` per copy."""
+        v, ctr = self.split(types)
+        if self.cheap_references:
+            return {"welfare": au.VCG()(v, **self._factors(ctr)).welfare(v)}
+        ref = au.AIGCVCG(click_model=self.click_model, max_ads=self.n_slots, cascade=self.ctr_params["cascade"],
+                         outside=self.ctr_params["outside"])
+        kw = {"cont": self._cont(v.shape[0])} if self._cont(v.shape[0]) is not None else {}
+        return {"welfare": ref.optimum(v, ctr, **kw)}
+
+    def reference_outcomes(self, types: np.ndarray) -> dict[str, np.ndarray]:
+        """VCG and Myerson revenue at truthful bids (per copy)."""
+        v, ctr = self.split(types)
+        B = v.shape[0]
+        c = self.ctr_params
+        if self.cheap_references:
+            fac = self._factors(ctr)
+            vcg = au.VCG()(v, **fac)
+            mye = au.Myerson(distribution=self.distribution)(v, **fac)
+            return {"opt_welfare": vcg.welfare(v), "vcg_revenue": vcg.revenue, "myerson_revenue": mye.revenue}
+        kw = {"cont": self._cont(B)} if self._cont(B) is not None else {}
+        vcg = au.AIGCVCG(click_model=self.click_model, max_ads=self.n_slots, cascade=c["cascade"],
+                         outside=c["outside"])(v, ctr, **kw)
+        mye = au.Myerson(distribution=self.distribution, click_model=self.click_model, max_ads=self.n_slots,
+                         cascade=c["cascade"], outside=c["outside"])(v, ctr, **kw)
+        return {"opt_welfare": vcg.welfare(v), "vcg_revenue": vcg.revenue, "myerson_revenue": mye.revenue}
+
+    def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
+        """Welfare, revenue, bidder surplus (expected) and, when enabled, ratios to references."""
+        v = outcome.values
+        welfare = (v * outcome.click_prob).sum(axis=1)
+        revenue = outcome.payment.sum(axis=1)
+        out = {"welfare": welfare, "revenue": revenue, "bidder_surplus": welfare - revenue,
+               "realized_utility": outcome.utility.sum(axis=1)}
+        if self.reference_metrics:
+            ref = self.reference_outcomes(types)
+            out.update(ref)
+            out["efficiency"] = _ratio(welfare, ref["opt_welfare"])
+            out["revenue_vs_vcg"] = _ratio(revenue, ref["vcg_revenue"])
+            out["revenue_vs_myerson"] = _ratio(revenue, ref["myerson_revenue"])
+        return out
+
+
+def make_game(**kwargs: Any) -> PositionAuction:
+    """Build the one-shot game (the runner's hook)."""
+    return PositionAuction(**kwargs)
+
+
+def make_batched_env(
+    batch_size: int = 1,
+    max_cycles: int = 25,
+    render_mode: str | None = None,
+    action_mode: str = "continuous",
+    grid_size: int = 101,
+    redraw: str = "round",
+    **kwargs: Any,
+) -> RepeatedGame:
+    """``RepeatedGame`` of ``PositionAuction(**kwargs)`` over ``batch_size`` copies (values redrawn every round)."""
+    return RepeatedGame(PositionAuction(**kwargs), rounds=max_cycles, batch_size=batch_size,
+                        action_mode=action_mode, grid_size=grid_size, redraw=redraw, render_mode=render_mode)
+
+
+env, raw_env, parallel_env = pettingzoo_factories(make_batched_env, name="position_auction_v0")
+
+
+def gym_env(ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentEnv:
+    """Gymnasium single-agent view (others truthful by default)."""
+    return SingleAgentEnv(make_batched_env(batch_size=1, **kwargs), ego=ego, opponents=opponents)
+
+
+def gym_vector_env(num_envs: int = 1, ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentVectorEnv:
+    """Native ``VectorEnv`` of the single-agent view over ``num_envs`` copies."""
+    return SingleAgentVectorEnv(make_batched_env(batch_size=num_envs, **kwargs), ego=ego, opponents=opponents)
