@@ -73,6 +73,10 @@ def err(spec) -> SpecError:
     (lambda s: s.pop("agents"), "agents", ["[[agents]]"]),
     (lambda s: s.update(agents=[]), "agents", ["non-empty"]),
     (lambda s: s["env"].pop("name"), "env.name", ["missing key"]),
+    # found by building and running each distinct config for 2 rounds before the sweep
+    (lambda s: s["agents"][0].update(eta=-1.0), "agents.0.eta", ["> 0", "-1.0"]),
+    (lambda s: s["experiment"].update(metrics=["SW", "nope"]), "experiment.metrics", ["'SW_ratio'", "['nope']"]),
+    (lambda s: s["experiment"].update(feedback="bandit"), "experiment.feedback", ["full-information learner"]),
 ])
 def test_malformed_specs_name_the_key_path(mutate, path, words):
     spec = game_spec()
@@ -182,7 +186,7 @@ def test_game_unit_executes_with_metrics_filter():
     df = execute(sp.units()[0].config)
     assert set(df["metric"]) == {"SW", "regret"}
     assert sorted(df["round"].unique()) == [5, 10]
-    bad = load_spec(game_spec(experiment={"rounds": 10, "metrics": ["no_such_metric"]}))
+    bad = load_spec(game_spec(experiment={"rounds": 10, "metrics": ["no_such_metric"]}), build=False)
     with pytest.raises(ValueError, match="experiment.metrics"):
         execute(bad.units()[0].config)
 

@@ -50,11 +50,11 @@ _OMIT: Any = object()  # the expected-text already says what was found
 class SpecError(ValueError):
     """A malformed experiment spec. The message starts with the offending key path."""
 
-    def __init__(self, path: str, expected: str, found: Any = _MISSING, *, note: str = "") -> None:
+    def __init__(self, path: str, expected: str, found: Any = _MISSING, *, note: str = "", raw: bool = False) -> None:
         self.path = path
         self.expected = expected
         self.found = found
-        msg = f"{path}: expected {expected}"
+        msg = f"{path}: {expected}" if raw else f"{path}: expected {expected}"
         if found is _MISSING:
             msg += ", got nothing (missing key)"
         elif found is not _OMIT:
@@ -464,6 +464,7 @@ def load_spec(spec: str | Path | Mapping[str, Any], *, check_names: bool = True,
         validate_config(cfg, origin, check_names=check_names)
     if build and check_names:
         _dry_build(out)
+        _probe(out)
     return out
 
 
@@ -712,3 +713,52 @@ def _constructor_error(section: str, table: Mapping[str, Any], origin: Mapping[s
     label = ", ".join(sorted(set(origin.values())))
     return SpecError(section, f"parameters {table.get('name')!r} accepts", dict(table),
                      note=f"{label + ': ' if label else ''}{msg}")
+
+
+#: at most this many distinct configs are probed by ``_probe``
+PROBE_LIMIT = 64
+
+
+def _probe(spec: Spec) -> None:
+    """Run each distinct game config for 2 rounds on 1 copy, so that learner hyper-parameters, feedback
+    kinds and metric names the code rejects are reported as a SpecError before the sweep starts.
+
+    Only ``ValueError``/``TypeError`` (input validation) become spec errors; function and native units
+    are not probed (they may be slow or have side effects such as the ``flaky`` test helper).
+    """
+    from coopsim.runner.units import execute
+
+    for cfg, origin in spec.points()[:PROBE_LIMIT]:
+        if "function" in cfg or not hasattr(env_module(cfg["env"]["name"]), "make_game"):
+            continue
+        small = copy.deepcopy(cfg)
+        small["replicate"] = 0
+        small["experiment"].update(rounds=min(2, cfg["experiment"]["rounds"]), record_every=1, batch=1)
+        try:
+            execute(small)
+        except (ValueError, TypeError) as err:
+            raise _probe_error(cfg, origin, err) from None
+
+
+def _probe_error(cfg: Mapping[str, Any], origin: Mapping[str, str], err: Exception) -> SpecError:
+    msg = str(err)
+    head, sep, rest = msg.partition(":")
+    key = head.strip()
+    candidates = []
+    if key == "experiment.metrics":
+        candidates.append("experiment.metrics")
+    for i, g in enumerate(cfg.get("agents", [])):
+        if key in g:
+            candidates.append(f"agents.{i}.{key}")
+    if key in cfg["experiment"]:
+        candidates.append(f"experiment.{key}")
+    if sep and candidates:
+        path = candidates[0]
+        where = f"{origin[path]} ({path})" if path in origin else path
+        text = rest.strip()
+        if text.startswith("expected "):
+            return SpecError(where, text.removeprefix("expected "), _OMIT, note="rejected when the unit was built")
+        return SpecError(where, text, _OMIT, raw=True, note="rejected when the unit was built")
+    label = ", ".join(sorted(set(origin.values())))
+    return SpecError("spec", "a config whose units can be built and run", _OMIT,
+                     note=f"{label + ': ' if label else ''}{type(err).__name__}: {msg}")

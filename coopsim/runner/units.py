@@ -205,8 +205,8 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
         have = set(df["metric"].unique())
         missing = [m for m in wanted if m not in have]
         if missing:
-            raise ValueError(f"experiment.metrics: metrics {missing} are not produced by this unit; "
-                             f"available: {sorted(have)}")
+            raise ValueError(f"experiment.metrics: expected metric names the unit produces, one of {sorted(have)}; "
+                             f"got {missing}")
         df = df[df["metric"].isin(wanted)].reset_index(drop=True)
     return df
 
