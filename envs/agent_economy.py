@@ -127,6 +127,7 @@ class AgentEconomy(BatchedEnv):
         batch_size: int = 1,
         horizon: int = 500,
         archetypes: Any = "mix",
+        archetype_overrides: dict | None = None,
         n_initial: int | None = None,
         gate: Any = "weakest_link_gate",
         thresholds: Any = None,
@@ -184,7 +185,7 @@ class AgentEconomy(BatchedEnv):
         self.horizon = check_int(horizon, "horizon", lo=1)
         self.n_initial = self.n_agents if n_initial is None else check_int(n_initial, "n_initial", lo=0, hi=self.n_agents)
         self.slot_archetype = resolve_archetypes(archetypes, self.n_agents)
-        self.archetype_table = archetype_table()
+        self.archetype_table = archetype_table(archetype_overrides)
         # gate
         if isinstance(gate, str):
             check_choice(gate, "gate", ("weakest_link_gate", "capability_gate", "no_gate"))
@@ -254,6 +255,9 @@ class AgentEconomy(BatchedEnv):
         self.cheat_rate = check_float(cheat_rate, "cheat_rate", lo=0.0, hi=1.0)
         self.upgrade_rate = check_float(upgrade_rate, "upgrade_rate", lo=0.0, hi=1.0)
         self.bid_rounds = check_int(bid_rounds, "bid_rounds", lo=1)
+        self._rule_table = np.tile(np.array([-1.0, 0.0, 0.0, 1.0, 0.0]), (N_MACROS, 1))
+        for mcode, (o, f, tr, dm, st) in BID_RULES.items():
+            self._rule_table[mcode] = (o, f, tr, dm, float(st))
         self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
         self.robustness_gate = getattr(self.gate, "reads", "robustness") == "robustness"
         # contract book: W blocks of one step's postings
@@ -848,42 +852,50 @@ class AgentEconomy(BatchedEnv):
             self._pending_demotions |= dem
 
     def _select_contracts(self, macro: np.ndarray, tier_obs: np.ndarray, expo: np.ndarray) -> np.ndarray:
-        """Resolve bid macros to one contract column per agent (-1 if none), vectorised over (B, N, C)."""
+        """Resolve bid macros to one contract column per agent (-1 if none).
+
+        Vectorised over the bidding agents x the ``open_lifetime`` most recent posting blocks (the
+        only blocks that can hold OPEN contracts). Rule per macro in ``BID_RULES``: candidates are
+        open contracts passing the tier rule and difficulty cap (and, for strict rules, with
+        ``E + p <= fraction * B_tier``); the best by the rule's objective wins, fitting ones first.
+        """
         B, N = macro.shape
-        obj = np.full((B, N), -1)
-        frac = np.zeros((B, N))
-        trule = np.zeros((B, N), np.int64)
-        dmax = np.ones((B, N))
-        strict = np.zeros((B, N), dtype=bool)
-        for mcode, (o, f, tr, dm, st) in BID_RULES.items():
-            sel = macro == mcode
-            obj = np.where(sel, o, obj)
-            frac = np.where(sel, f, frac)
-            trule = np.where(sel, tr, trule)
-            dmax = np.where(sel, dm, dmax)
-            strict = np.where(sel, st, strict)
-        bidding = obj >= 0
+        out = np.full((B, N), -1)
+        rule = self._rule_table[macro]  # (B, N, 5): objective, fraction, tier rule, dmax, strict
+        bidding = rule[..., 0] >= 0
         if not bidding.any():
-            return np.full((B, N), -1)
-        open_ = (self.c_state == C_OPEN)[:, None, :]
-        ct = self.c_tier[:, None, :]
-        want_tier = np.where(trule == 0, tier_obs, np.where(trule > 0, trule, tier_obs + 1))[..., None]
-        tier_ok = np.where((trule == 0)[..., None], ct <= want_tier, ct == want_tier)
-        p = self.c_penalty[:, None, :]
-        r = self.c_reward[:, None, :]
-        d = self.c_difficulty[:, None, :]
-        ceil = np.minimum(self.ceilings[tier_obs], HEADROOM_CAP)
-        fits = expo[..., None] + p <= (frac * ceil)[..., None] + 1e-15
-        cand = open_ & tier_ok & (d < dmax[..., None]) & bidding[..., None]
-        cand &= fits | ~strict[..., None]
-        ps = success_probability(self.capability[..., None], d, self.ps_mult[..., None], self.hard_mult[..., None])
-        ev = ps * r - (1.0 - ps) * p
-        o3 = obj[..., None]
-        score = np.where(o3 == 0, r, np.where(o3 == 1, ev, np.where(o3 == 2, -p, ev * (1 + 0.1 * ct))))
+            return out
+        b_idx, i_idx = np.nonzero(bidding)
+        rb = rule[b_idx, i_idx]
+        obj, frac, trule, dmax, strict = rb[:, 0], rb[:, 1], rb[:, 2].astype(np.int64), rb[:, 3], rb[:, 4] > 0
+        # columns of the open window, per copy
+        blocks = (self.t[:, None] - np.arange(self.open_lifetime)[None, :]) % self.W  # (B, ol)
+        cols_b = (blocks[:, :, None] * self.n_post + np.arange(self.n_post)).reshape(B, -1)
+        rows = np.arange(B)[:, None]
+        cols = cols_b[b_idx]  # (n, Cw)
+        open_ = (self.c_state[rows, cols_b] == C_OPEN)[b_idx]
+        ct = self.c_tier[rows, cols_b][b_idx]
+        p = self.c_penalty[rows, cols_b][b_idx]
+        r = self.c_reward[rows, cols_b][b_idx]
+        d = self.c_difficulty[rows, cols_b][b_idx]
+        tob = tier_obs[b_idx, i_idx]
+        want = np.where(trule == 0, tob, np.where(trule > 0, trule, tob + 1))[:, None]
+        tier_ok = np.where((trule == 0)[:, None], ct <= want, ct == want)
+        ceil = np.minimum(self.ceilings[tob], HEADROOM_CAP)
+        fits = expo[b_idx, i_idx][:, None] + p <= (frac * ceil)[:, None] + 1e-15
+        cand = open_ & tier_ok & (d < dmax[:, None]) & (fits | ~strict[:, None])
+        score = np.where((obj == 0)[:, None], r, -p)
+        use_ev = (obj == 1) | (obj == 3)
+        if use_ev.any():
+            ps = success_probability(self.capability[b_idx, i_idx][:, None], d, self.ps_mult[b_idx, i_idx][:, None],
+                                     self.hard_mult[b_idx, i_idx][:, None])
+            ev = ps * r - (1.0 - ps) * p
+            score = np.where((obj == 1)[:, None], ev, np.where((obj == 3)[:, None], ev * (1 + 0.1 * ct), score))
         score = np.where(cand, score + fits * 1e6, -np.inf)
-        best = np.argmax(score, axis=-1)
-        has = cand.any(axis=-1)
-        return np.where(has, best, -1)
+        best = np.argmax(score, axis=1)
+        has = cand.any(axis=1)
+        out[b_idx, i_idx] = np.where(has, cols[np.arange(len(b_idx)), best], -1)
+        return out
 
     def _bids(self, macro: np.ndarray, blocked: np.ndarray) -> np.ndarray:
         """Gate checks and allocation in up to ``bid_rounds`` rounds: losers of a contested contract

@@ -69,9 +69,25 @@ FIVE = ("conservative", "aggressive", "balanced", "adaptive", "cheater")
 CHEAT_MIX = (("bid_above_tier", 0.4), ("game_audit", 0.3), ("delegate_unqualified", 0.2), ("self_modify", 0.1))
 
 
-def archetype_table() -> dict[str, np.ndarray]:
-    """Per-archetype arrays indexed by archetype id (order of ``ARCHETYPE_NAMES``)."""
-    a = [ARCHETYPES[n] for n in ARCHETYPE_NAMES]
+def archetype_table(overrides: dict | None = None) -> dict[str, np.ndarray]:
+    """Per-archetype arrays indexed by archetype id (order of ``ARCHETYPE_NAMES``).
+
+    ``overrides`` maps an archetype name to replacement fields, e.g.
+    ``{"adaptive": {"capability": 0.8}}`` (fields: robustness, capability, macro, ps_mult, hard_mult).
+    """
+    specs = {n: dict(ARCHETYPES[n]) for n in ARCHETYPE_NAMES}
+    for name, fields in (overrides or {}).items():
+        if name not in specs:
+            raise ValueError(f"archetype_overrides: unknown archetype {name!r}; expected one of {list(ARCHETYPE_NAMES)}")
+        bad = set(fields) - {"robustness", "capability", "macro", "ps_mult", "hard_mult", "invest", "cheats"}
+        if bad:
+            raise ValueError(f"archetype_overrides[{name!r}]: unknown fields {sorted(bad)}")
+        specs[name].update(fields)
+        r = np.asarray(specs[name]["robustness"], dtype=float)
+        c = float(specs[name]["capability"])
+        if r.shape != (4,) or np.any(~np.isfinite(r)) or np.any((r < 0) | (r > 1)) or not 0 <= c <= 1:
+            raise ValueError(f"archetype_overrides[{name!r}]: expected robustness (4 values in [0, 1]) and capability in [0, 1]")
+    a = [specs[n] for n in ARCHETYPE_NAMES]
     return {
         "robustness": np.array([x["robustness"] for x in a], dtype=np.float64),
         "capability": np.array([x["capability"] for x in a], dtype=np.float64),

@@ -111,6 +111,6 @@ def success_probability(capability: Any, difficulty: Any, ps_mult: Any = 1.0, ha
     ``ps_mult`` (capped at 0.95) and times ``hard_mult`` when ``d > 0.5`` (archetype modifiers)."""
     c = np.asarray(capability, dtype=np.float64)
     d = np.asarray(difficulty, dtype=np.float64)
-    p = np.clip(c * (1.0 - 0.5 * d), 0.05, 0.95)
+    p = np.minimum(np.maximum(c * (1.0 - 0.5 * d), 0.05), 0.95)
     p = np.minimum(p * ps_mult, 0.95)
     return np.where(d > 0.5, p * hard_mult, p)
