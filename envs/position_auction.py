@@ -24,7 +24,8 @@ Mechanisms              any auction of ``coopsim.mechanisms`` by registry name: 
                         ``gfp``, ``first_price``, ``second_price``, ``myerson``, ``aigc_vcg``.
                         Separable mechanisms run under MNL/cascade users are re-scored under the
                         true click model (the separable-approximation baseline).
-Metrics (per copy)      ``welfare``, ``revenue``, ``bidder_surplus``; with reference metrics:
+Metrics (per copy)      ``welfare``, ``revenue``, ``bidder_surplus`` (expected), ``realized_utility``,
+                        ``highest_bid``; with reference metrics:
                         ``opt_welfare``, ``efficiency`` (welfare / optimum), ``vcg_revenue``,
                         ``revenue_vs_vcg``, ``myerson_revenue``, ``revenue_vs_myerson`` (truthful
                         bids under VCG / Myerson; 0/0 := 1, x/0 := nan).
@@ -239,6 +240,11 @@ class PositionAuction(MechanismGame):
         else:
             raise TypeError(f"mechanism: expected a registry name or an auction mechanism, got {mechanism!r}")
         self.mechanism_name = name
+        #: the number of ads the mechanism may show (its ``max_ads`` / ``max_slots``, else n_slots)
+        budget = getattr(self.mechanism, "max_ads", None)
+        if budget is None:
+            budget = getattr(self.mechanism, "max_slots", None)
+        self.ad_budget = self.n_slots if budget is None else min(int(budget), self.n_slots)
         self.separable_mechanism = isinstance(self.mechanism, au._Separable) or (
             isinstance(self.mechanism, au.Myerson) and self.mechanism.click_model == "separable")
         if self.separable_mechanism and self.ctr_kind == "aigc" and self.click_model == "additive" \
@@ -444,11 +450,12 @@ class PositionAuction(MechanismGame):
 
     # -- metrics --------------------------------------------------------------------------------
     def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
-        """Optimal expected welfare ``max_x sum_i v_i pi_i(x)`` per copy."""
+        """Optimal expected welfare ``max_x sum_i v_i pi_i(x)`` over allocations with at most
+        ``ad_budget`` ads (the mechanism's ``max_ads``/``max_slots``), per copy."""
         v, ctr = self.split(types)
         if self.cheap_references:
-            return {"welfare": au.VCG()(v, **self._factors(ctr)).welfare(v)}
-        ref = au.AIGCVCG(click_model=self.click_model, max_ads=self.n_slots, cascade=self.ctr_params["cascade"],
+            return {"welfare": au.VCG(max_slots=self.ad_budget)(v, **self._factors(ctr)).welfare(v)}
+        ref = au.AIGCVCG(click_model=self.click_model, max_ads=self.ad_budget, cascade=self.ctr_params["cascade"],
                          outside=self.ctr_params["outside"])
         kw = {"cont": self._cont(v.shape[0])} if self._cont(v.shape[0]) is not None else {}
         return {"welfare": ref.optimum(v, ctr, **kw)}
@@ -460,13 +467,13 @@ class PositionAuction(MechanismGame):
         c = self.ctr_params
         if self.cheap_references:
             fac = self._factors(ctr)
-            vcg = au.VCG()(v, **fac)
-            mye = au.Myerson(distribution=self.distribution)(v, **fac)
+            vcg = au.VCG(max_slots=self.ad_budget)(v, **fac)
+            mye = au.Myerson(distribution=self.distribution, max_ads=self.ad_budget)(v, **fac)
             return {"opt_welfare": vcg.welfare(v), "vcg_revenue": vcg.revenue, "myerson_revenue": mye.revenue}
         kw = {"cont": self._cont(B)} if self._cont(B) is not None else {}
-        vcg = au.AIGCVCG(click_model=self.click_model, max_ads=self.n_slots, cascade=c["cascade"],
+        vcg = au.AIGCVCG(click_model=self.click_model, max_ads=self.ad_budget, cascade=c["cascade"],
                          outside=c["outside"])(v, ctr, **kw)
-        mye = au.Myerson(distribution=self.distribution, click_model=self.click_model, max_ads=self.n_slots,
+        mye = au.Myerson(distribution=self.distribution, click_model=self.click_model, max_ads=self.ad_budget,
                          cascade=c["cascade"], outside=c["outside"])(v, ctr, **kw)
         return {"opt_welfare": vcg.welfare(v), "vcg_revenue": vcg.revenue, "myerson_revenue": mye.revenue}
 
@@ -476,7 +483,7 @@ class PositionAuction(MechanismGame):
         welfare = (v * outcome.click_prob).sum(axis=1)
         revenue = outcome.payment.sum(axis=1)
         out = {"welfare": welfare, "revenue": revenue, "bidder_surplus": welfare - revenue,
-               "realized_utility": outcome.utility.sum(axis=1)}
+               "realized_utility": outcome.utility.sum(axis=1), "highest_bid": outcome.bids.max(axis=1)}
         if self.reference_metrics:
             ref = self.reference_outcomes(types)
             out.update(ref)

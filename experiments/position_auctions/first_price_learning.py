@@ -1,0 +1,113 @@
+"""No-regret bidders on a shading grid: first price, second price and multi-slot VCG.
+
+Targets (spec position_auctions.md section 9.3, learning.md section 8.2): with i.i.d. U[0,1]
+values redrawn every round, first-price learners shade to (n-1)/n with revenue (n-1)/(n+1);
+second-price and VCG learners bid truthfully (s = 1). Reports, per configuration, the time-averaged
+shading factor of the learners' mixed strategies over the last ``tail`` of the run and the
+revenue over the same window (mean +- standard error over all copies of all seeds).
+
+    python first_price_learning.py [first_price_learning.toml]
+
+Writes results/first_price_learning.csv and results/first_price_learning.png.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from coopsim import agents, dynamics
+from coopsim.envs.position_auction import PositionAuction
+from coopsim.mechanisms.auctions import first_price_bne_revenue
+
+HERE = Path(__file__).parent
+
+
+def tail_average_policy(res, tail: float) -> np.ndarray:
+    """Average policy over the last ``tail`` of the rounds, from the cumulative snapshots."""
+    snaps = res.policy_snapshots                       # (R, B, N, K) cumulative averages
+    T = res.rounds
+    t_end = T[-1]
+    k0 = int(np.searchsorted(T, (1 - tail) * t_end))
+    t0 = T[k0 - 1] if k0 > 0 else 0
+    s0 = snaps[k0 - 1] if k0 > 0 else 0.0
+    return (t_end * snaps[-1] - t0 * s0) / (t_end - t0)
+
+
+def run_one(mech: str, n: int, n_slots: int, learner: str, feedback: str, rounds: int, batch: int,
+            grid_step: float, tail: float, seed: int, params: dict | None = None) -> dict:
+    game = PositionAuction(n_agents=n, n_slots=n_slots, mechanism=mech, action="shading",
+                           reference_metrics=False)
+    grid = np.round(np.arange(0.0, 1.0 + 1e-9, grid_step), 10)
+    K = len(grid)
+    lrn = agents.get(learner, n_actions=K, utility_range=game.utility_range, horizon=rounds, **(params or {}))
+    rec = max(rounds // 40, 1)
+    res = dynamics.run(game, lrn, rounds=rounds, batch=batch, seed=seed, feedback=feedback, grid=grid,
+                       redraw="round", record_every=rec, swap_regret=False, snapshots=True)
+    pol = tail_average_policy(res, tail)                # (B, N, K)
+    factor = (pol * grid).sum(-1).mean(axis=1)          # per copy, mean over agents
+    last = (res.policy * grid).sum(-1).mean(axis=1)
+    k0 = int(np.searchsorted(res.rounds, (1 - tail) * res.rounds[-1]))
+    revenue = res["revenue"][k0:].mean(axis=0)          # window averages -> per copy
+    return {"factor": factor, "last_factor": last, "revenue": revenue,
+            "curve_rounds": res.rounds, "curve_revenue": res["revenue"].mean(axis=1),
+            "wall": res.wall_time}
+
+
+def main(spec_path: str) -> None:
+    spec = tomllib.loads(Path(spec_path).read_text())
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    rows, curves = [], {}
+    for run in spec["runs"]:
+        for n in run["n"]:
+            parts = {"factor": [], "last_factor": [], "revenue": []}
+            t0 = time.perf_counter()
+            for s in range(spec["seeds"]):
+                r = run_one(run["mechanism"], n, run.get("n_slots", 1), run["learner"], run["feedback"],
+                            run["rounds"], run.get("batch", spec["batch"]), run.get("grid_step", spec["grid_step"]),
+                            spec["tail"], spec["seed"] + s, run.get("params"))
+                for k in parts:
+                    parts[k].append(r[k])
+                curves[(run["mechanism"], n, run["learner"])] = (r["curve_rounds"], r["curve_revenue"])
+            row = {"mechanism": run["mechanism"], "n": n, "slots": run.get("n_slots", 1),
+                   "learner": run["learner"], "params": str(run.get("params", {})), "rounds": run["rounds"]}
+            for k, v in parts.items():
+                x = np.concatenate(v)
+                row[k] = x.mean()
+                row[k + "_se"] = x.std(ddof=1) / np.sqrt(len(x))
+            if run["mechanism"] == "first_price":
+                row["factor_target"], row["revenue_target"] = (n - 1) / n, first_price_bne_revenue(n)
+            elif run.get("n_slots", 1) == 1:
+                row["factor_target"], row["revenue_target"] = 1.0, first_price_bne_revenue(n)
+            else:
+                row["factor_target"], row["revenue_target"] = 1.0, np.nan
+            row["seconds"] = time.perf_counter() - t0
+            rows.append(row)
+            print({k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()},
+                  flush=True)
+    df = pd.DataFrame(rows)
+    df.to_csv(out_dir / f"{spec['name']}.csv", index=False)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for (mech, n, lrn), (t, rev) in curves.items():
+            ax.plot(t, rev, label=f"{mech} n={n} {lrn}")
+        ax.set_xlabel("round")
+        ax.set_ylabel("revenue (window average)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out_dir / f"{spec['name']}.png", dpi=120)
+    except Exception as err:  # pragma: no cover - plotting is optional
+        print("plot skipped:", err)
+    print(df.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else str(HERE / "first_price_learning.toml"))
