@@ -161,6 +161,7 @@ class AgentEconomy(BatchedEnv):
         debit_on_expiry: bool = True,
         false_pass: float = 0.0,
         false_fail: float = 0.0,
+        robustness_factor: float = 0.0,
         audit_can_promote: bool = True,
         upgrade_audit_can_demote: bool = False,
         suspension_recovery: str = "reaudit",
@@ -235,6 +236,7 @@ class AgentEconomy(BatchedEnv):
         self.debit_on_expiry = bool(debit_on_expiry)
         self.false_pass = check_float(false_pass, "false_pass", lo=0.0, hi=1.0)
         self.false_fail = check_float(false_fail, "false_fail", lo=0.0, hi=1.0)
+        self.robustness_factor = check_float(robustness_factor, "robustness_factor", lo=0.0, hi=1.0)
         self.audit_can_promote = bool(audit_can_promote)
         self.upgrade_audit_can_demote = bool(upgrade_audit_can_demote)
         self.suspension_recovery = check_choice(suspension_recovery, "suspension_recovery", ("none", "reaudit"))
@@ -1046,6 +1048,9 @@ class AgentEconomy(BatchedEnv):
         liable = self.c_liable[b, c]
         d = self.c_difficulty[b, c]
         ps = success_probability(self.capability[b, perf], d, self.ps_mult[b, perf], self.hard_mult[b, perf])
+        if self.robustness_factor > 0:  # optional: execution also depends on true weakest-link robustness
+            phi = self.robustness_factor
+            ps = ps * (1.0 - phi + phi * self.r_true[b, perf, :3].min(axis=-1))
         u = self._rng.random((2, len(b)))
         success = u[0] < ps
         passed = np.where(success, u[1] >= self.false_fail, u[1] < self.false_pass)
