@@ -61,7 +61,7 @@ from coopsim.mechanisms.information import (
 from coopsim.mechanisms.scoring import DecisionRule, ScoringRule
 
 __all__ = ["InformationModel", "InformationMechanism", "InformationAcquisitionEnv", "MechanismPlugin",
-           "TablePlugin", "lp_plugin", "scoring_plugin", "decision_plugin", "BeliefElicitation",
+           "TablePlugin", "lp_plugin", "scoring_plugin", "decision_plugin", "BeliefElicitation", "EffortReportGame",
            "make_batched_env", "env", "raw_env", "parallel_env", "gym_env", "gym_vector_env"]
 
 
@@ -445,6 +445,122 @@ class BeliefElicitation(MechanismGame):
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
         return {"mean_abs_error": outcome.error.mean(1), "mean_utility": outcome.utility.mean(1),
                 "corner_rate": ((outcome.report <= 0.0) | (outcome.report >= 1.0)).mean(1).astype(float)}
+
+
+class EffortReportGame(MechanismGame):
+    """One round of the information-acquisition game as a one-shot ``MechanismGame`` over *plans*.
+
+    Agent i's action indexes a plan: for every recommendation a_i an effort b_i and a reporting map
+    phi_i : S_i -> S_i, i.e. ``(A_i * S_i^S_i)^A_i`` plans (``plan_table(i)`` decodes them; at most
+    ``max_plans``). Types ``(B, N, 3)`` carry the round's common random numbers (u_rec, u_theta,
+    u_signal), identical for all agents, so counterfactual plans are evaluated on the same draws:
+    a ~ phi, theta ~ mu, s ~ q_b(. | theta) by inverse CDF. Utility gamma_i(a, r, theta) - c_i(b_i),
+    shifted into [0, 1] by ``utility_range``; ``metrics``: obedience, truthfulness, principal utility.
+    Used to let learners choose effort and reports under a mechanism plug-in.
+    """
+
+    type_shape = (3,)
+    action_shape = ()
+
+    def __init__(self, model: Any = "A", mechanism: Any = "lp", max_plans: int = 4096, cap: float | None = None,
+                 eps: float = 0.0, rule: str | ScoringRule = "quadratic", rule_params: dict | None = None,
+                 bound: float = 1.0, profile: tuple[int, ...] | None = None, model_params: dict | None = None) -> None:
+        shell = InformationAcquisitionEnv(model, mechanism, cap=cap, eps=eps, rule=rule, rule_params=rule_params,
+                                          bound=bound, profile=profile, model_params=model_params)
+        self.model, self.plugin = shell.model, shell.plugin
+        m = self.model
+        self.n_agents = m.n_agents
+        self._plans = []
+        for i in range(m.n_agents):
+            A, S = m.n_actions[i], m.n_signals[i]
+            per = A * S ** S
+            k = per ** A
+            if k > max_plans:
+                raise ValueError(f"model: agent {i} has {k} plans (> max_plans={max_plans}); use a smaller instance")
+            maps = np.array(np.unravel_index(np.arange(S ** S), [S] * S)).T  # (S^S, S)
+            choice = np.array(np.unravel_index(np.arange(k), [per] * A)).T  # (k, A): per-rec behaviour
+            effort = choice // (S ** S)  # (k, A)
+            rmap = maps[choice % (S ** S)]  # (k, A, S)
+            self._plans.append((effort, rmap))
+        self.n_plans = tuple(len(e) for e, _ in self._plans)
+        self.action_low, self.action_high = 0.0, float(max(self.n_plans) - 1)
+        pay_max = float(np.max(getattr(self.plugin, "payments", np.ones(1))))
+        self._shift = float(max(c.max() for c in m.costs))
+        self._scale = max(pay_max + self._shift, 1e-12)
+        self.utility_range = (0.0, 1.0)
+        self._cdf_prior = np.cumsum(m.prior)
+        self._cdf_q = np.cumsum(m.q_flat, axis=-1)
+
+    def plan_table(self, agent: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(effort (K, A_i), report_map (K, A_i, S_i))`` of agent ``agent``'s plans."""
+        return self._plans[agent]
+
+    def obedient_truthful_plan(self, agent: int) -> int:
+        """Index of the plan that obeys every recommendation and reports truthfully."""
+        eff, rmap = self._plans[agent]
+        A, S = rmap.shape[1], rmap.shape[2]
+        ok = (eff == np.arange(A)).all(1) & (rmap == np.arange(S)).all((1, 2))
+        return int(np.flatnonzero(ok)[0])
+
+    def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        u = rng.random((batch, 1, 3))
+        return np.broadcast_to(u, (batch, self.n_agents, 3)).copy()
+
+    def truthful_actions(self, types: np.ndarray) -> np.ndarray:
+        B = np.asarray(types).shape[0]
+        return np.tile([float(self.obedient_truthful_plan(i)) for i in range(self.n_agents)], (B, 1))
+
+    def action_grid(self, k: int) -> np.ndarray:
+        return np.arange(max(self.n_plans), dtype=np.float64)
+
+    def _check_plans(self, actions: Any) -> np.ndarray:
+        arr = np.asarray(actions, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != self.n_agents:
+            raise ValueError(f"actions: expected plan indices of shape (B, {self.n_agents}), got {arr.shape}")
+        k = np.round(arr).astype(np.int64)
+        hi = np.array(self.n_plans)
+        bad = (np.abs(arr - k) > 1e-9) | (k < 0) | (k >= hi[None, :])
+        if bad.any():
+            b, i = np.argwhere(bad)[0]
+            raise ValueError(f"actions: expected agent {i}'s plan index as an integer in [0, {hi[i] - 1}], "
+                             f"got {arr[b, i]}")
+        return k
+
+    def _decode(self, types: np.ndarray, actions: np.ndarray):
+        m = self.model
+        u = np.asarray(types, dtype=np.float64)[:, 0, :]
+        B = u.shape[0]
+        prof = np.minimum(np.searchsorted(self.plugin._cdf, u[:, 0] * self.plugin._cdf[-1], side="right"),
+                          m.n_profiles - 1)
+        rec = np.stack(np.unravel_index(prof, m.n_actions), axis=1)  # (B, N)
+        k = self._check_plans(actions)
+        effort = np.empty((B, self.n_agents), dtype=np.int64)
+        maps = []
+        for i, (eff, rmap) in enumerate(self._plans):
+            ki = k[:, i]
+            effort[:, i] = eff[ki, rec[:, i]]
+            maps.append(rmap[ki, rec[:, i]])  # (B, S_i)
+        b_flat = np.ravel_multi_index(tuple(effort.T), m.n_actions)
+        th = np.minimum(np.searchsorted(self._cdf_prior, u[:, 1], side="right"), m.n_states - 1)
+        s_flat = np.minimum((u[:, 2:3] >= self._cdf_q[b_flat, th]).sum(-1), m.n_signal_profiles - 1)
+        s = np.stack(np.unravel_index(s_flat, m.n_signals), axis=1)
+        r = np.stack([maps[i][np.arange(B), s[:, i]] for i in range(self.n_agents)], axis=1)
+        return prof, rec, effort, th, s, r
+
+    def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        m = self.model
+        prof, rec, effort, th, s, r = self._decode(types, actions)
+        r_flat = np.ravel_multi_index(tuple(r.T), m.n_signals)
+        d = self.plugin.decide(prof, r_flat)
+        pay = self.plugin.pay(prof, r, r_flat, th)
+        cost = np.stack([m.costs[i][effort[:, i]] for i in range(self.n_agents)], axis=1)
+        util = (pay - cost + self._shift) / self._scale
+        return Outcome(util, obey=(effort == rec).astype(float), truthful=(r == s).astype(float),
+                       principal=m.utility[d, th] - pay.sum(1), payment=pay.sum(1))
+
+    def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
+        return {"obedience_rate": outcome.obey.mean(1), "truthful_rate": outcome.truthful.mean(1),
+                "principal_utility": outcome.principal, "payments": outcome.payment}
 
 
 # -------------------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from coopsim.mechanisms.information_lp import optimal_mechanism
 from coopsim.mechanisms.information_model import InformationMechanism, InformationModel, principal_utility
 from coopsim.mechanisms.scoring import QuadraticRule
 
-__all__ = ["ExploreThenCommit", "OnlineResult", "run_online", "sample_rounds"]
+__all__ = ["ExploreThenCommit", "OnlineResult", "run_online", "sample_rounds", "mix_proper_score"]
 
 
 def sample_rounds(model: InformationModel, profiles: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -156,24 +156,41 @@ class ExploreThenCommit:
 
     def _mix_score(self, mech: InformationMechanism) -> InformationMechanism:
         rho = self.rho * min(1.0, self.radius()) if self.rho_decay else self.rho
-        if rho == 0:
-            return mech
-        mh = self.model_hat
-        n = mh.n_agents
-        rule = QuadraticRule().scaled(self.cap)
-        pay = np.array(mech.payments, dtype=np.float64, copy=True)
-        for i in range(n):
-            post = mh.agent_posteriors(i)  # (A..., S_i, T)
-            score = rule.score_matrix(post, validate=False)  # (A..., S_i, T): S(post(a, r_i), theta)
-            score = score - score.min(axis=-2, keepdims=True)  # outcome-only shift: uninformative -> 0
-            score = np.moveaxis(score, -1, n)  # (A..., T, S_i)
-            shape = [*mh.n_actions, mh.n_states] + [1] * n
-            shape[n + 1 + i] = mh.n_signals[i]
-            hired = mech.payments[i].reshape(*mh.n_actions, -1).max(axis=-1) > 1e-9  # (A...)
-            mix = np.where(hired.reshape(*mh.n_actions, *([1] * (n + 1))), rho, 0.0)
-            pay[i] = np.where(mix > 0, (1.0 - rho) * mech.payments[i], mech.payments[i]) + mix * score.reshape(shape)
-        return InformationMechanism(mech.recommendation, pay, value=mech.value, status=mech.status,
-                                    cap=self.cap, info=dict(mech.info, rho=rho))
+        return mix_proper_score(self.model_hat, mech, rho, self.cap)
+
+
+def mix_proper_score(model: InformationModel, mechanism: InformationMechanism, rho: float,
+                     bound: float = 1.0) -> InformationMechanism:
+    """Mix a strictly proper score into the payments of hired agents (strict truthfulness).
+
+    gamma'_i(a, s, theta) = (1 - rho) gamma_i(a, s, theta) + rho S'_i(a, s_i, theta) for every
+    (agent, profile) the mechanism pays (max payment > 1e-9), unchanged elsewhere, where
+    S'_i = S_B(P(. | a, s_i), theta) - min_r S_B(P(. | a, r), theta) is the quadratic rule scaled into
+    [0, ``bound``] at the agent's posterior under ``model`` (which may be an estimate), shifted per
+    state so that the smallest payment is 0 (an outcome-only shift keeps strict propriety).
+    Payments stay in [0, bound] when the original ones do.
+    """
+    rho = check_float(rho, "rho", lo=0.0, hi=1.0)
+    if rho == 0:
+        return mechanism
+    mh = model
+    n = mh.n_agents
+    rule = QuadraticRule().scaled(check_float(bound, "bound", lo=0.0, lo_open=True))
+    pay = np.array(mechanism.payments, dtype=np.float64, copy=True)
+    for i in range(n):
+        post = mh.agent_posteriors(i)  # (A..., S_i, T)
+        score = rule.score_matrix(post, validate=False)  # (A..., S_i, T): S(post(a, r_i), theta)
+        score = score - score.min(axis=-2, keepdims=True)  # outcome-only shift: uninformative -> 0
+        score = np.moveaxis(score, -1, n)  # (A..., T, S_i)
+        shape = [*mh.n_actions, mh.n_states] + [1] * n
+        shape[n + 1 + i] = mh.n_signals[i]
+        hired = mechanism.payments[i].reshape(*mh.n_actions, -1).max(axis=-1) > 1e-9  # (A...)
+        mix = np.where(hired.reshape(*mh.n_actions, *([1] * (n + 1))), rho, 0.0)
+        pay[i] = np.where(mix > 0, (1.0 - rho) * mechanism.payments[i], mechanism.payments[i]) \
+            + mix * score.reshape(shape)
+    return InformationMechanism(mechanism.recommendation, pay, mechanism.decision, value=mechanism.value,
+                                status=mechanism.status, cap=mechanism.cap,
+                                info=dict(mechanism.info, rho=rho))
 
 
 @dataclass

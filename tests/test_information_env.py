@@ -159,3 +159,30 @@ def test_belief_elicitation_realised_scores_share_the_outcome():
     np.testing.assert_allclose(u, 1 - (f - w) ** 2)  # Q+ scaled to [0, 1] = 1 - (f - y)^2
     dev = g.deviation_utilities(types[:3], types[:3, :, 0], np.array([0.0, 1.0]))
     np.testing.assert_allclose(dev[..., 1], 1 - (1 - w[:3]) ** 2)
+
+
+def test_effort_report_game_plans_and_utilities():
+    from coopsim.envs.information_acquisition import EffortReportGame
+    from coopsim.mechanisms.information import agent_utilities
+
+    m = instance_a(0.05)
+    mech = optimal_mechanism(m)
+    g = EffortReportGame(m, mech)
+    assert g.n_plans == ((2 * 4) ** 2,)
+    k = g.obedient_truthful_plan(0)
+    eff, rmap = g.plan_table(0)
+    assert eff[k].tolist() == [0, 1] and rmap[k].tolist() == [[0, 1], [0, 1]]
+    types = g.sample_types(np.random.default_rng(0), 200_000)
+    out = g.play(types, g.truthful_actions(types))
+    assert out.obey.mean() == 1.0 and out.truthful.mean() == 1.0
+    # utilities are (gamma - c + shift) / scale; recover the agent's expected utility
+    u = out.utility[:, 0] * g._scale - g._shift
+    assert u.mean() == pytest.approx(agent_utilities(m, mech)[0], abs=0.003)
+    assert out.principal.mean() == pytest.approx(mech.value, abs=0.005)
+    # counterfactual plans share the round's random numbers
+    dev = g.deviation_utilities(types[:5], g.truthful_actions(types[:5]), np.arange(64.0))
+    np.testing.assert_allclose(dev[:, 0, k], out.utility[:5, 0])
+    with pytest.raises(ValueError, match="plan index"):
+        g.play(types[:2], np.array([[64.0], [0.0]]))
+    with pytest.raises(ValueError, match="max_plans"):
+        EffortReportGame(random_model(np.random.default_rng(0), n_agents=1, n_actions=3, n_signals=3), "lp")

@@ -88,3 +88,23 @@ def test_bad_arguments():
         ExploreThenCommit(instance_a(), 100, explore_mode="incentivized")
     with pytest.raises(TypeError, match="template"):
         ExploreThenCommit("A", 100)
+
+
+def test_mix_proper_score_makes_truth_strict():
+    from coopsim.mechanisms.information import ic_report, mix_proper_score, principal_utility
+
+    m = instance_a(0.05)
+    r = optimal_mechanism(m, eps=0.02)
+    assert ic_report(m, r).truthfulness == pytest.approx(0.0, abs=1e-12)  # lies are only weakly worse
+    mm = mix_proper_score(m, r, rho=0.05, bound=1.0)
+    rep = ic_report(m, mm)
+    assert rep.violation <= 1e-9
+    assert rep.obedience < -0.01
+    # every misreport after working now strictly loses: check the best non-identity map
+    from coopsim.mechanisms.information_ic import deviation_table
+    E, P = deviation_table(m, mm, 0)
+    truthful = E[1, 1, 0, 0] + E[1, 1, 1, 1]
+    for rmap in [(0, 0), (1, 1), (1, 0)]:
+        assert E[1, 1, 0, rmap[0]] + E[1, 1, 1, rmap[1]] < truthful - 1e-4
+    assert 0 <= mm.payments.min() and mm.payments.max() <= 1.0
+    assert principal_utility(m, mm) < r.value  # strictness costs the principal something
