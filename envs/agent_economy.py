@@ -269,6 +269,7 @@ class AgentEconomy(BatchedEnv):
         self._obs_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, (OBS_SIZE,), np.float32)
         self._act_space = gym.spaces.Discrete(N_MACROS)
         self.state_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, (self.n_agents * 4 + 1,), np.float32)
+        self.schedule = G.ThresholdSchedule(self.thresholds)
         self._rng = np.random.default_rng(0)
         self._policy_rng = np.random.default_rng(1)
         self._alloc(self.batch_size)
@@ -1252,6 +1253,24 @@ class AgentEconomy(BatchedEnv):
             rows.append(f"  {ARCHETYPE_NAMES[self.archetype[0, i]]:>19} {STATUS_NAMES[self.status[0, i]]:>9} "
                         f"T{self.tier[0, i]} balance {self.balance[0, i]:+.4f}")
         return "\n".join(rows)
+
+    # ------------------------------------------------------------------ threshold schedule
+    def raise_thresholds(self, thresholds: Any) -> None:
+        """Raise the gate's thresholds from the current step on (a decrease raises ``ValueError``,
+        spec T3d) and re-certify every ACTIVE agent against the new table at its current effective
+        scores; agents that fall are demoted (``on_demotion`` applies)."""
+        if not isinstance(self.gate, G.WeakestLinkGate):
+            raise TypeError("thresholds: only the weakest-link gate has a robustness threshold schedule")
+        self.schedule.update(int(self.t.max()), thresholds)
+        self.thresholds = self.schedule.current
+        self.gate.thresholds = self.thresholds
+        r, ih = self._effective()
+        new = self._gate(r, ih)
+        active = self.status == ACTIVE
+        drop = active & (new < self.tier)
+        self.tier = np.where(active, np.minimum(new, self.tier), self.tier)
+        self._pending_demotions |= drop
+        self._apply_demotions()
 
     # ------------------------------------------------------------------ convenience
     def archetype_earnings(self) -> dict[str, np.ndarray]:

@@ -474,3 +474,38 @@ def test_scripted_archetype_ordering_testbed():
 def test_conformance():
     conformance = pytest.importorskip("tests.conformance")
     conformance.check_all(ae, max_cycles=60, n_agents=4, initial_balance=1.0)
+
+
+def test_ih_failure_at_registration_suspends_under_force_t0_only():
+    ov = {"conservative": {"robustness": (0.9, 0.9, 0.9, 0.3)}}
+    env = AgentEconomy(n_agents=2, batch_size=3, archetypes="conservative", archetype_overrides=ov, sigma_reg=0.0)
+    env.reset(seed=0)
+    assert np.all(env.status == SUSPENDED) and np.all(env.tier == 0)
+    env = AgentEconomy(n_agents=2, batch_size=3, archetypes="conservative", archetype_overrides=ov, sigma_reg=0.0,
+                       ih_rule="reaudit")
+    env.reset(seed=0)
+    assert np.all(env.status == ACTIVE) and np.all(env.tier == 5)
+
+
+def test_require_t4_to_delegate():
+    env = AgentEconomy(n_agents=2, batch_size=4, archetypes="conservative", decay_rate=0.0, audit_rates=np.zeros(6),
+                       upkeep=0.0, initial_balance=1.0, require_T4_to_delegate=True, tier_weights=[0, 1.0, 0, 0, 0],
+                       templates=[(2, "a", 0.015, 0.008, 0.3, 0.5)])
+    env.reset(seed=0)
+    _set_scores(env, np.array([[0.7, 0.7, 0.7], [0.55, 0.55, 0.55]]))  # T3 delegator, T2 delegate
+    env.step(np.array([[M["delegate"], 0]] * 4))
+    assert env.cum["blocked"][:, ae.R["delegation_not_permitted"]].sum() == 4
+
+
+def test_raise_thresholds_only_rises_and_recertifies():
+    env = AgentEconomy(n_agents=5, batch_size=4, decay_rate=0.0, audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0)
+    env.reset(seed=0)
+    new = G.DEFAULT_THRESHOLDS.copy()
+    new[:, 1] = [0.4, 0.4, 0.35]
+    env.raise_thresholds(new)
+    r, _ = env._effective()
+    act = (env.status == ACTIVE) & (env.tier >= 1)
+    assert P.check_t3d(r.min(-1)[act], env.tier[act], new)  # floor rises to 0.35
+    assert np.all(env.tier[(env.status == ACTIVE)] <= G.weakest_link_tier(np.clip(r, 0, 1), None, new)[env.status == ACTIVE])
+    with pytest.raises(ValueError, match="only rise"):
+        env.raise_thresholds(G.DEFAULT_THRESHOLDS)
