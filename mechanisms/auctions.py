@@ -234,6 +234,8 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
         order = np.take_along_axis(perm, np.argsort(-np.take_along_axis(key, perm, 1), axis=1, kind="stable"), 1)
     else:
         order = np.argsort(-key, axis=1, kind="stable")
+    if tie_break != "share":
+        return _top_ranks(rule, bids, quality, position, key, order, ctr, reserve, rank_by, max_slots)
     fo = (order + (np.arange(B) * n)[:, None]).ravel()                 # flat gather/scatter index
     ks = key.ravel()[fo].reshape(B, n)
     el = ks >= 0
@@ -317,6 +319,66 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     assignment[fo] = asg_s.ravel()
     click[fo] = click_s.ravel()
     payment[fo] = pay_s.ravel()
+    return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n)
+
+
+def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
+               order: np.ndarray, ctr: np.ndarray | None, reserve: float, rank_by: str,
+               max_slots: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Separable auction without tie sharing, on the top ``S + 1`` ranks only (``S`` slots).
+
+    Same rules as :func:`separable_auction`; ranks below ``S + 1`` never matter, so every per-rank
+    array has width ``S`` or ``S + 1`` and results are scattered into zero-filled outputs.
+    """
+    B, n = bids.shape
+    m = position.shape[1]
+    S = min(n, m if max_slots is None else min(m, max_slots))
+    assignment = np.full(B * n, -1, dtype=np.int64)
+    click = np.zeros(B * n)
+    payment = np.zeros(B * n)
+    if S == 0:
+        return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n)
+    W = min(n, S + 1)
+    base = (np.arange(B) * n)[:, None]
+    fo = (order[:, :W] + base).ravel()
+    ks = key.ravel()[fo].reshape(B, W)
+    el = ks > 0
+    if m <= 1 or not (np.diff(position, axis=1) > 0).any():
+        pos_top = np.broadcast_to(np.arange(S), (B, S))                 # positions already sorted
+        a_top = position[:, :S]
+    else:
+        pos_order = np.argsort(-position, axis=1, kind="stable")
+        pos_top = pos_order[:, :S]
+        a_top = np.take_along_axis(position, pos_top, 1)
+    alpha = np.zeros((B, S + 1))
+    alpha[:, :S] = a_top * el[:, :S]
+    nxt = np.zeros((B, S))
+    nxt[:, : W - 1] = np.where(el[:, 1:W], ks[:, 1:W], 0.0)              # key of rank s+1
+    fs = fo.reshape(B, W)[:, :S].ravel()
+    qs = quality.ravel()[fs].reshape(B, S)
+    if ctr is None:
+        c = qs * alpha[:, :S]
+    else:
+        c = ctr[np.arange(B)[:, None], order[:, :S], pos_top] * (alpha[:, :S] > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if rule == "gfp":
+            price = bids.ravel()[fs].reshape(B, S)
+        elif rule == "gsp":
+            price = np.maximum(reserve, nxt / qs if rank_by == "score" else nxt)
+        else:
+            d = alpha[:, :S] - alpha[:, 1:]
+            upper = np.tril(np.ones((S, S)))                                 # upper[t, s] = 1 if t >= s
+            if reserve > 0:
+                terms = d[:, None, :] * np.maximum(qs[:, :, None] * reserve, nxt[:, None, :])   # (B, s, t)
+                pay = (terms * upper.T[None]).sum(axis=2)                     # sum over t >= s
+            else:
+                pay = (d * nxt) @ upper                                         # reverse cumulative sum
+            den = qs * alpha[:, :S]
+            price = np.where(den > 0, pay / den, 0.0)
+    shown = alpha[:, :S] > 0
+    assignment[fs] = np.where(shown, pos_top, -1).ravel()
+    click[fs] = c.ravel()
+    payment[fs] = np.where(shown, c * price, 0.0).ravel()
     return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n)
 
 
