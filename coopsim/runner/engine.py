@@ -103,6 +103,7 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
     t0 = time.perf_counter()
     buffer: dict[str, dict[str, Any]] = {}
     last_flush = time.monotonic()
+    flush_every = FLUSH_EVERY
     try:
         for oc in RUNNERS[executor](todo, retries=retries, workers=workers, address=address):
             rec: dict[str, Any] = {"config": oc.unit.config, "attempts": oc.attempts, "seconds": round(oc.seconds, 6),
@@ -119,9 +120,12 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(failed=result.failed, skipped=result.skipped)
-            if time.monotonic() - last_flush > FLUSH_EVERY:
+            if time.monotonic() - last_flush > flush_every:
+                t_flush = time.monotonic()
                 store.update_manifest(out, units=buffer)
                 buffer, last_flush = {}, time.monotonic()
+                # a large manifest takes a while to rewrite: keep that under ~10% of the sweep
+                flush_every = max(FLUSH_EVERY, 10 * (last_flush - t_flush))
     finally:
         if bar is not None:
             bar.close()

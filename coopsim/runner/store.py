@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 UNITS_DIR = "units"
@@ -216,7 +215,7 @@ def update_manifest(out: str | Path, *, units: Mapping[str, Mapping[str, Any]] |
             man["runs"] = runs
         tmp = Path(out) / f".{MANIFEST}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         with tmp.open("w") as fh:
-            json.dump(man, fh, sort_keys=True, default=str)  # no indent: the C encoder is ~10x faster
+            fh.write(json.dumps(man, sort_keys=True, default=str))  # dumps + no indent: the C encoder
         os.replace(tmp, Path(out) / MANIFEST)
     return man
 
@@ -235,25 +234,30 @@ def unit_files(path: str | Path) -> list[Path]:
     return sorted(Path(e.path) for e in os.scandir(d) if e.name.endswith(".parquet") and not e.name.startswith("."))
 
 
+def _read_file(path: Path, columns: list[str] | None) -> pa.Table:
+    return pq.ParquetFile(path).read(columns=columns)
+
+
 def load_table(path: str | Path, columns: Iterable[str] | None = None) -> pa.Table:
-    """All unit files as one Arrow table; schemas are unified (missing parameter columns are null)."""
+    """All unit files as one Arrow table, in file-name (unit key) order.
+
+    Files are read in a thread pool and concatenated with permissive schema promotion: a parameter
+    column missing from some units is null there, int and float columns unify to float.
+    Dictionary-encoded string columns are decoded to plain strings.
+    """
     files = unit_files(path)
+    cols = list(columns) if columns is not None else None
     if not files:
         return pa.table({"unit": pa.array([], pa.string()), "round": pa.array([], pa.int64()),
                          "metric": pa.array([], pa.string()), "value": pa.array([], pa.float64())})
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        schemas = list(pool.map(pq.read_schema, files))
-    schemas = [s.remove_metadata() for s in schemas]
-    first = schemas[0]
-    if all(s.equals(first) for s in schemas[1:]):
-        schema = first
-    else:
-        fixed = []
-        for s in schemas:  # null-typed columns (a parameter that is None) must not win the unification
-            fixed.append(pa.schema([f for f in s if not pa.types.is_null(f.type)]))
-        schema = pa.unify_schemas(fixed, promote_options="permissive")
-    dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
-    return dataset.to_table(columns=list(columns) if columns is not None else None)
+    with ThreadPoolExecutor(max_workers=min(16, 2 * (os.cpu_count() or 1) + 2)) as pool:
+        tables = list(pool.map(lambda f: _read_file(f, cols), files))
+    tables = [t.replace_schema_metadata(None) for t in tables]
+    table = pa.concat_tables(tables, promote_options="permissive")
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return table
 
 
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
@@ -278,18 +282,14 @@ def load(path: str | Path, columns: Iterable[str] | None = None) -> pd.DataFrame
     One row per unit x recorded round x metric: ``unit`` (config hash), ``round``, ``metric``,
     ``value``, any id columns the unit produced (e.g. ``agent``), then the unit's parameters as
     dotted columns (``experiment.rounds``, ``env.n_agents``, ``mechanism.name``,
-    ``agents.0.learner``, ``replicate``, ...). Rows are sorted by unit, metric and round.
+    ``agents.0.learner``, ``replicate``, ...). Rows come unit by unit in key order, each unit's rows
+    in the order its unit function produced them (game units: by metric, round, agent).
     """
     try:
         df = load_table(path, columns).to_pandas()
     except _ARROW_ERRORS:
         df = _load_per_file(path, columns)
-    for c in df.columns:  # dictionary-encoded strings come back as categoricals: make them plain
+    for c in df.columns:  # (fallback path) dictionary-encoded strings come back as categoricals
         if isinstance(df[c].dtype, pd.CategoricalDtype):
             df[c] = df[c].astype(df[c].cat.categories.dtype)
-    sort = [c for c in ("unit", "metric", "round") if c in df.columns]
-    extra = [c for c in df.columns if c not in MEASURE_COLUMNS and "." not in c and c != "replicate"]
-    sort += [c for c in extra if c not in sort]
-    if sort and len(df):
-        df = df.sort_values(sort, kind="stable").reset_index(drop=True)
     return df

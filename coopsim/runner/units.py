@@ -147,8 +147,13 @@ def tidy(result: Any, rounds: int, record_every: int) -> pd.DataFrame:
             raise ValueError(f"unit result: expected equal-length 1-D arrays, got shapes {lengths}")
         n = next(iter(data.values())).shape[0]
         rnd = default_rounds(rounds, record_every, n) if rnd is None else np.asarray(rnd, dtype=np.int64)
-        frames = [pd.DataFrame({"round": rnd, "metric": k, "value": v.astype(np.float64)}) for k, v in data.items()]
-        df = pd.concat(frames, ignore_index=True)
+        if rnd.shape != (n,):
+            raise ValueError(f"unit result: expected 'round' of shape ({n},), got {rnd.shape}")
+        names = [str(k) for k in data]
+        df = pd.DataFrame({"round": np.tile(rnd, len(names)),
+                           "metric": np.repeat(np.array(names, dtype=object), n),
+                           "value": np.concatenate([v.astype(np.float64) for v in data.values()])})
+        return df
     elif isinstance(result, pd.DataFrame):
         df = result.reset_index() if not isinstance(result.index, pd.RangeIndex) else result
         if "metric" in df.columns and "value" in df.columns:
