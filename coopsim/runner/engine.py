@@ -97,6 +97,7 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
     if progress:
         from tqdm.auto import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: the process pool forks after the bar exists
         bar = tqdm(total=len(units), initial=result.skipped, desc=sp.name, unit="unit", dynamic_ncols=True,
                    file=sys.stderr)
         bar.set_postfix(failed=0, skipped=result.skipped)
