@@ -49,61 +49,79 @@ def timed_run(spec, executor, out, **kw) -> float:
     return wall
 
 
+def parallelism(out: Path, wall: float) -> float:
+    """Sum of the units' own run times over the sweep's wall time: the cores the sweep really got."""
+    units = runner.read_manifest(out)["units"].values()
+    return sum(u.get("seconds", 0.0) for u in units) / wall
+
+
+def bench_executors(tmp: Path, n_fac: int) -> None:
+    serial = timed_run(facility_spec(n_fac), "serial", tmp / "serial")
+    process = timed_run(facility_spec(n_fac), "process", tmp / "process", workers=2)
+    keys = ["unit", "metric", "round", "agent"]
+    a = runner.load(tmp / "serial").sort_values(keys).reset_index(drop=True)
+    b = runner.load(tmp / "process").sort_values(keys).reset_index(drop=True)
+    print(f"\n[1] {n_fac} facility units (n=3, Hedge, T=200, B=64)")
+    print(f"    serial           {serial:8.2f} s  ({1e3 * serial / n_fac:6.1f} ms/unit; "
+          f"parallelism {parallelism(tmp / 'serial', serial):.2f})")
+    print(f"    process, 2 wkrs  {process:8.2f} s  ({1e3 * process / n_fac:6.1f} ms/unit; "
+          f"parallelism {parallelism(tmp / 'process', process):.2f})")
+    print(f"    speed-up         {serial / process:8.2f} x   (target >= 1.6x; identical tables: {a.equals(b)}; "
+          f"load average now {os.getloadavg()[0]:.1f})")
+
+
+def bench_overhead(tmp: Path, n_ray: int, skip_ray: bool) -> None:
+    print(f"\n[2] per-unit overhead, {n_ray} trivial units (1-round random walk)")
+    s = timed_run(trivial_spec(n_ray), "serial", tmp / "t_serial")
+    p = timed_run(trivial_spec(n_ray), "process", tmp / "t_process", workers=2)
+    print(f"    serial           {1e3 * s / n_ray:8.2f} ms/unit (run + store + manifest)")
+    print(f"    process, 2 wkrs  {1e3 * p / n_ray:8.2f} ms/unit")
+    if skip_ray:
+        return
+    try:
+        import ray
+    except ImportError:
+        print("    ray              not installed")
+        return
+    t0 = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    start = time.perf_counter() - t0
+    timed_run(trivial_spec(20, rounds=2), "ray", tmp / "t_warm")  # start the workers
+    r = timed_run(trivial_spec(n_ray), "ray", tmp / "t_ray")
+    ray.shutdown()
+    print(f"    ray, 2 cpus      {1e3 * r / n_ray:8.2f} ms/unit  (ray.init {start:.1f} s, not counted)")
+    print(f"    ray minus serial {1e3 * (r - s) / n_ray:+8.2f} ms/unit")
+
+
+def bench_store(tmp: Path, n_store: int) -> None:
+    out = tmp / "store"
+    w = timed_run(trivial_spec(n_store, rounds=100), "serial", out)
+    t0 = time.perf_counter()
+    df = runner.load(out)
+    lt = time.perf_counter() - t0
+    size = du(out / "units")
+    print(f"\n[3] store: {n_store} units x 100 recorded rounds x 2 metrics = {len(df):,} rows")
+    print(f"    write (runner.run, serial)  {w:8.2f} s  ({1e3 * w / n_store:.2f} ms/unit, unit run included)")
+    print(f"    load  (runner.load)         {lt:8.2f} s")
+    print(f"    on disk: units/ {size / 1e6:.1f} MB ({size / n_store / 1e3:.1f} kB/unit, "
+          f"{size / len(df):.1f} B/row); manifest.json {(out / 'manifest.json').stat().st_size / 1e6:.1f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
     ap.add_argument("--skip-ray", action="store_true")
+    ap.add_argument("--only", type=int, nargs="*", default=[1, 2, 3], help="sections to run (1 2 3)")
     args = ap.parse_args()
-    n_fac = 40 if args.quick else 200
-    n_ray = 100 if args.quick else 400
-    n_store = 1000 if args.quick else 10_000
     tmp = Path(tempfile.mkdtemp(prefix="bench_runner_"))
-    print(f"cpus: {os.cpu_count()}; scratch: {tmp}")
+    print(f"cpus: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} (other processes share the cores)")
     try:
-        # 1. serial vs process
-        serial = timed_run(facility_spec(n_fac), "serial", tmp / "serial")
-        process = timed_run(facility_spec(n_fac), "process", tmp / "process", workers=2)
-        a, b = runner.load(tmp / "serial"), runner.load(tmp / "process")
-        same = a.sort_values(["unit", "metric", "round", "agent"]).reset_index(drop=True).equals(
-            b.sort_values(["unit", "metric", "round", "agent"]).reset_index(drop=True))
-        print(f"\n[1] {n_fac} facility units (n=3, Hedge, T=200, B=64)")
-        print(f"    serial           {serial:8.2f} s  ({1e3 * serial / n_fac:6.1f} ms/unit)")
-        print(f"    process, 2 wkrs  {process:8.2f} s  ({1e3 * process / n_fac:6.1f} ms/unit)")
-        print(f"    speed-up         {serial / process:8.2f} x   (target >= 1.6x; identical tables: {same})")
-
-        # 2. per-unit overhead of the executors on trivial units
-        print(f"\n[2] per-unit overhead, {n_ray} trivial units")
-        s = timed_run(trivial_spec(n_ray), "serial", tmp / "t_serial")
-        p = timed_run(trivial_spec(n_ray), "process", tmp / "t_process", workers=2)
-        print(f"    serial           {1e3 * s / n_ray:8.2f} ms/unit (store + manifest only)")
-        print(f"    process, 2 wkrs  {1e3 * p / n_ray:8.2f} ms/unit")
-        if not args.skip_ray:
-            try:
-                import ray
-            except ImportError:
-                print("    ray              not installed")
-            else:
-                t0 = time.perf_counter()
-                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-                start = time.perf_counter() - t0
-                timed_run(trivial_spec(20, rounds=2), "ray", tmp / "t_warm")  # warm the workers
-                r = timed_run(trivial_spec(n_ray), "ray", tmp / "t_ray")
-                ray.shutdown()
-                print(f"    ray, 2 cpus      {1e3 * r / n_ray:8.2f} ms/unit  (ray.init {start:.1f} s, not counted)")
-                print(f"    ray overhead vs serial: {1e3 * (r - s) / n_ray:+.2f} ms/unit")
-
-        # 3. store: write and load 10^4 units x 100 recorded rounds
-        out = tmp / "store"
-        w = timed_run(trivial_spec(n_store, rounds=100), "serial", out)
-        t0 = time.perf_counter()
-        df = runner.load(out)
-        lt = time.perf_counter() - t0
-        size = du(out / "units")
-        print(f"\n[3] store: {n_store} units x 100 recorded rounds x 2 metrics = {len(df):,} rows")
-        print(f"    write (runner.run, serial)  {w:8.2f} s  ({1e3 * w / n_store:.2f} ms/unit)")
-        print(f"    load  (runner.load)         {lt:8.2f} s")
-        print(f"    on disk: units/ {size / 1e6:.1f} MB ({size / n_store / 1e3:.1f} kB/unit, "
-              f"{size / len(df):.1f} B/row); manifest.json {(out / 'manifest.json').stat().st_size / 1e6:.1f} MB")
+        if 1 in args.only:
+            bench_executors(tmp, 40 if args.quick else 200)
+        if 2 in args.only:
+            bench_overhead(tmp, 100 if args.quick else 400, args.skip_ray)
+        if 3 in args.only:
+            bench_store(tmp, 1000 if args.quick else 10_000)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
