@@ -66,12 +66,15 @@ class LinearProgram:
         return int(self.A_ub.shape[0] + self.A_eq.shape[0])
 
 
-def lp_size(n_actions: tuple[int, ...], n_signals: tuple[int, ...], n_states: int, capped: bool = False) -> tuple[int, int]:
+def lp_size(n_actions: tuple[int, ...], n_signals: tuple[int, ...], n_states: int, capped: bool = False,
+            ic_mode: str = "pooled") -> tuple[int, int]:
     """(variables, constraints) of the LP: |A|(1 + n|S||Theta|) + sum_i |A_i|^2|S_i| and
-    sum_i |A_i|^2(|S_i|^2 + 1) + 1 (+ n|A||S||Theta| cap rows)."""
+    sum_i |A_i|^2(|S_i|^2 + 1) + 1 (+ n|A||S||Theta| cap rows). Per-profile IC multiplies the
+    w variables and (W)/(O) rows of agent i by |A_-i| = |A|/|A_i|."""
     nA, nS, n = int(np.prod(n_actions)), int(np.prod(n_signals)), len(n_actions)
-    nvar = nA * (1 + n * nS * n_states) + sum(A * A * S for A, S in zip(n_actions, n_signals))
-    ncon = sum(A * A * (S * S + 1) for A, S in zip(n_actions, n_signals)) + 1
+    k = [nA // A if ic_mode == "per_profile" else 1 for A in n_actions]
+    nvar = nA * (1 + n * nS * n_states) + sum(A * A * S * ki for A, S, ki in zip(n_actions, n_signals, k))
+    ncon = sum(A * A * (S * S + 1) * ki for A, S, ki in zip(n_actions, n_signals, k)) + 1
     if capped:
         ncon += n * nA * nS * n_states
     return nvar, ncon
@@ -88,15 +91,18 @@ def _agent_view(arr: np.ndarray, i: int, n: int) -> np.ndarray:
 
 
 def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0,
-             require_ir: bool | None = None, margin: float = 0.0, payment_margin: float = 0.0) -> LinearProgram:
+             require_ir: bool | None = None, margin: float = 0.0, payment_margin: float = 0.0,
+             ic_mode: str = "pooled") -> LinearProgram:
     """Build the sparse LP of the module docstring.
 
     ``margin`` adds a further ``margin * P(a_i)`` to every obedience row with b_i != a_i, like ``eps``.
     ``payment_margin`` (k > 0) adds variables z_i(a) >= y_i(a, theta, s) (the probability-weighted
     largest payment of profile a) and the term ``k * sum_{a_-i} z_i(a_i, a_-i)`` to those rows: a
     payment-dependent robustness margin (with z <= B phi it is at most ``k B P(a_i)``). Both are used
-    by the online principal.
+    by the online principal. ``ic_mode="per_profile"`` writes one (W)/(O) block per whole
+    recommended profile a = (a_i, a_-i) instead of pooling over a_-i (w_i(a, b_i, s_i) variables).
     """
+    per_profile = check_choice(ic_mode, "ic_mode", ("pooled", "per_profile")) == "per_profile"
     t0 = time.perf_counter()
     n, T = model.n_agents, model.n_states
     nA, nS = model.n_profiles, model.n_signal_profiles
@@ -107,7 +113,7 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
     w_off, pos = [], nA + n * ny
     for i in range(n):
         w_off.append(pos)
-        pos += A[i] * A[i] * S[i]
+        pos += (nA if per_profile else A[i]) * A[i] * S[i]
     use_z = payment_margin > 0
     z_off = pos
     if use_z:
@@ -128,6 +134,14 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
         Yi = _agent_view(y_local, i, n) + y_off[i]
         Am, Sm = Ji.shape[1], Ji.shape[4]
         M = Am * T * Sm
+        c_i = model.costs[i]
+        Phi_i = np.moveaxis(phi_idx, i, 0).reshape(Ai, -1)  # [a, am]
+        if per_profile:
+            row0 = _per_profile_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i, w_off[i],
+                                     margin_total, payment_margin, z_off + i * nA if use_z else None)
+            if i in ir_agents:
+                row0 = _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i)
+            continue
         # (W) rows (a, b, si, r): coef J_i[b, am, t, si, sm] at column Y_i[a, am, t, r, sm]
         coef = Ji.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [b, si, M]
         col = Yi.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [a, r, M]
@@ -154,9 +168,7 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
         rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Si)).ravel())
         cols.append(wcol.ravel())
         vals.append(np.ones(Ai * Ai * Si))
-        c_i = model.costs[i]
         pc = (c_i[:, None] - c_i[None, :]) + margin_total * (1 - np.eye(Ai))  # [a, b]
-        Phi_i = np.moveaxis(phi_idx, i, 0).reshape(Ai, -1)  # [a, am]
         pv = np.broadcast_to(pc[..., None], (Ai, Ai, Am))
         rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Am)).ravel())
         cols.append(np.broadcast_to(Phi_i[:, None, :], (Ai, Ai, Am)).ravel())
@@ -169,13 +181,8 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
             cols.append(np.broadcast_to(Z_i[:, None, :], (Ai, Ai, Am))[zmask].ravel())
             vals.append(np.full(zr.size, float(payment_margin)))
         row0 += Ai * Ai
-        if i in ir_agents:  # (IR) rows a: -sum J_a y + c(a) P(a) <= 0
-            irow = row0 + np.arange(Ai)
-            nz = Jflat != 0
-            rows.append(np.broadcast_to(irow[:, None], Jflat.shape)[nz]); cols.append(Yflat[nz]); vals.append(-Jflat[nz])
-            rows.append(np.broadcast_to(irow[:, None], Phi_i.shape).ravel()); cols.append(Phi_i.ravel())
-            vals.append(np.broadcast_to(c_i[:, None], Phi_i.shape).ravel())
-            row0 += Ai
+        if i in ir_agents:
+            row0 = _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i)
     n_ic = row0
     if cap is not None:
         B = check_float(cap, "cap", lo=0.0)
@@ -206,6 +213,61 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
     return LinearProgram(c, A_ub, b_ub, A_eq, b_eq, bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0)
 
 
+def _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i) -> int:
+    """(IR) rows a_i: -sum_{a_-i} sum J_a y_i + c_i(a_i) P(a_i) <= 0."""
+    Ai = Ji.shape[0]
+    Jflat, Yflat = Ji.reshape(Ai, -1), Yi.reshape(Ai, -1)
+    irow = row0 + np.arange(Ai)
+    nz = Jflat != 0
+    rows.append(np.broadcast_to(irow[:, None], Jflat.shape)[nz]); cols.append(Yflat[nz]); vals.append(-Jflat[nz])
+    rows.append(np.broadcast_to(irow[:, None], Phi_i.shape).ravel()); cols.append(Phi_i.ravel())
+    vals.append(np.broadcast_to(c_i[:, None], Phi_i.shape).ravel())
+    return row0 + Ai
+
+
+def _per_profile_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i, w0, margin_total, payment_margin, z0) -> int:
+    """(W) rows (a, am, b, s_i, r) and (O) rows (a, am, b) conditioned on the whole profile (a, am)."""
+    Ai, Am, T, Si, Sm = Ji.shape
+    M1 = T * Sm
+    coefP = Ji.transpose(1, 0, 3, 2, 4).reshape(Am, Ai, Si, M1)  # [am, b, si, M1]
+    colP = Yi.transpose(1, 0, 3, 2, 4).reshape(Am, Ai, Si, M1)  # [am, a, r, M1]
+    shape = (Ai, Am, Ai, Si, Si, M1)
+    d = np.broadcast_to(coefP[None, :, :, :, None, :], shape)
+    cc = np.broadcast_to(colP.transpose(1, 0, 2, 3)[:, :, None, None, :, :], shape)
+    nrow = Ai * Am * Ai * Si * Si
+    rr = np.broadcast_to((row0 + np.arange(nrow)).reshape(*shape[:5], 1), shape)
+    nz = d != 0
+    rows.append(rr[nz]); cols.append(cc[nz]); vals.append(d[nz])
+    wcol = w0 + np.arange(Ai * Am * Ai * Si).reshape(Ai, Am, Ai, Si)
+    rows.append(row0 + np.arange(nrow))
+    cols.append(np.broadcast_to(wcol[..., None], shape[:5]).ravel())
+    vals.append(np.full(nrow, -1.0))
+    row0 += nrow
+    # (O) rows (a, am, b)
+    orow = (row0 + np.arange(Ai * Am * Ai)).reshape(Ai, Am, Ai)
+    Jg = Ji.reshape(Ai, Am, T, Si * Sm).transpose(0, 1, 2, 3).reshape(Ai, Am, -1)  # [a, am, K1]
+    Yg = Yi.reshape(Ai, Am, -1)
+    K1 = Jg.shape[2]
+    dd = np.broadcast_to(-Jg[:, :, None, :], (Ai, Am, Ai, K1))
+    nz = dd != 0
+    rows.append(np.broadcast_to(orow[..., None], dd.shape)[nz])
+    cols.append(np.broadcast_to(Yg[:, :, None, :], dd.shape)[nz])
+    vals.append(dd[nz])
+    rows.append(np.broadcast_to(orow[..., None], (Ai, Am, Ai, Si)).ravel())
+    cols.append(wcol.ravel())
+    vals.append(np.ones(wcol.size))
+    pc = (c_i[:, None] - c_i[None, :]) + margin_total * (1 - np.eye(Ai))  # [a, b]
+    rows.append(orow.ravel())
+    cols.append(np.broadcast_to(Phi_i[:, :, None], (Ai, Am, Ai)).ravel())
+    vals.append(np.broadcast_to(pc[:, None, :], (Ai, Am, Ai)).ravel())
+    if z0 is not None:
+        off = ~np.eye(Ai, dtype=bool)[:, None, :].repeat(Am, axis=1)  # b != a
+        rows.append(orow[off])
+        cols.append(np.broadcast_to((z0 + Phi_i)[:, :, None], (Ai, Am, Ai))[off])
+        vals.append(np.full(int(off.sum()), float(payment_margin)))
+    return row0 + Ai * Am * Ai
+
+
 def _solve(lp: LinearProgram, c=None, A_ub=None, b_ub=None, bounds=None):
     t0 = time.perf_counter()
     res = linprog(lp.c if c is None else c, A_ub=lp.A_ub if A_ub is None else A_ub,
@@ -227,7 +289,7 @@ def _recover(model: InformationModel, lp: LinearProgram, x: np.ndarray, tol: flo
 
 def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps: float = 0.0,
                       restriction: str = "none", require_ir: bool | None = None, margin: float = 0.0,
-                      payment_margin: float = 0.0,
+                      payment_margin: float = 0.0, ic_mode: str = "pooled", payment_scope: str = "full_profile",
                       grid: int = 4, uncorrelated_payments: str = "profile_free", verify: bool = True,
                       tol: float = PHI_TOL) -> InformationMechanism:
     """Optimal IC mechanism of ``model`` (the LP of the module docstring), solved with HiGHS.
@@ -239,6 +301,9 @@ def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps:
     or ``"uncorrelated"`` (product recommendations on a ``grid``, payments independent of the
     recommended profile, or of the others' recommendations with ``uncorrelated_payments="own_rec"``).
     ``margin`` / ``payment_margin``: robustness margins on obedience rows (see :func:`build_lp`).
+    ``ic_mode="per_profile"``: IC conditional on the whole recommended profile (can only lower the
+    value). ``payment_scope="own_report"``: gamma_i(a, r, theta) may depend on the recommended
+    profile and agent i's own report only, not on the others' reports.
     Returns an :class:`InformationMechanism` with ``value`` (principal's expected utility),
     ``recommendation``, ``payments``, ``status`` ("optimal" or "infeasible") and ``ic`` (the
     independent checker's largest violation, when ``verify``).
@@ -252,9 +317,48 @@ def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps:
     if restriction == "uncorrelated":
         return uncorrelated_mechanism(model, cap, eps=eps, grid=grid, payments=uncorrelated_payments,
                                       require_ir=require_ir, verify=verify)
-    lp = build_lp(model, cap, eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin)
-    res, t_solve = _solve(lp)
-    return _finish(model, lp, res, t_solve, cap, eps, verify, tol)
+    lp = build_lp(model, cap, eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin,
+                  ic_mode=ic_mode)
+    if check_choice(payment_scope, "payment_scope", ("full_profile", "own_report")) == "own_report":
+        res, t_solve = _solve_own_report(model, lp)
+    else:
+        res, t_solve = _solve(lp)
+    mech = _finish(model, lp, res, t_solve, cap, eps, verify, tol)
+    mech.info.update(ic_mode=ic_mode, payment_scope=payment_scope)
+    return mech
+
+
+def _solve_own_report(model: InformationModel, lp: LinearProgram):
+    """Solve with y_i(a, theta, s) = g_i(a, theta, s_i): agent i's payment ignores the others' reports."""
+    n, nA, T, nS = model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+    ny = nA * T * nS
+    own = np.indices(model.n_signals).reshape(n, -1)  # own[i, s] = s_i
+    rows, cols = [np.arange(nA)], [np.arange(nA)]
+    off = nA
+    r = np.arange(ny)
+    a_t = r // nS  # (a, theta) cell
+    s = r % nS
+    for i in range(n):
+        Si = model.n_signals[i]
+        rows.append(nA + i * ny + r)
+        cols.append(off + a_t * Si + own[i][s])
+        off += nA * T * Si
+    nw = lp.n_variables - nA - n * ny
+    rows.append(nA + n * ny + np.arange(nw)); cols.append(off + np.arange(nw))
+    nz = off + nw
+    Tm = sp.csr_matrix((np.ones(sum(len(x) for x in rows)), (np.concatenate(rows), np.concatenate(cols))),
+                       shape=(lp.n_variables, nz))
+    bnds = np.zeros((nz, 2))
+    bnds[:, 1] = np.inf
+    bnds[:nA] = lp.bounds[:nA]
+    bnds[off:] = lp.bounds[nA + n * ny:]
+    t0 = time.perf_counter()
+    res = linprog(Tm.T @ lp.c, A_ub=(lp.A_ub @ Tm).tocsr(), b_ub=lp.b_ub, A_eq=(lp.A_eq @ Tm).tocsr(), b_eq=lp.b_eq,
+                  bounds=bnds, method="highs")
+    t = time.perf_counter() - t0
+    if res.status == 0:
+        res.x = Tm @ res.x
+    return res, t
 
 
 def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict | None = None):

@@ -354,3 +354,38 @@ def test_payment_margin_closed_form(k):
     # uniform margin: 0.3 gamma >= 0.1 + k; recommending L needs c(H) = 0.1 >= k
     ru = optimal_mechanism(instance_a(), margin=k)
     assert ru.value == pytest.approx(max(0.5, 0.8 - 0.8 * (0.1 + k) / 0.3), abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_per_profile_and_own_report_restrictions(seed):
+    m = random_model(np.random.default_rng(seed), n_agents=2, n_actions=2, n_signals=2, n_states=2,
+                     product=bool(seed % 2))
+    full = optimal_mechanism(m, cap=1.0)
+    pp = optimal_mechanism(m, cap=1.0, ic_mode="per_profile")
+    own = optimal_mechanism(m, cap=1.0, payment_scope="own_report")
+    assert pp.value <= full.value + 1e-9 and own.value <= full.value + 1e-9
+    assert ic_violation(m, pp, mode="per_profile") <= 1e-7 and pp.ic <= 1e-7
+    assert own.ic <= 1e-7
+    # own-report payments do not depend on the other agent's report
+    np.testing.assert_allclose(own.payments[0], np.broadcast_to(own.payments[0][..., :1], own.payments[0].shape),
+                               atol=1e-9)
+    np.testing.assert_allclose(own.payments[1], np.broadcast_to(own.payments[1][..., :1, :], own.payments[1].shape),
+                               atol=1e-9)
+    lp = build_lp(m, ic_mode="per_profile")
+    assert (lp.n_variables, lp.n_constraints) == lp_size(m.n_actions, m.n_signals, m.n_states, ic_mode="per_profile")
+
+
+def test_per_profile_loses_the_value_of_pooling():
+    # monitoring works only through pooling: per-profile IC falls back to the bet (8/15)
+    m = monitoring_instance()
+    pooled = optimal_mechanism(m, cap=1.0)
+    pp = optimal_mechanism(m, cap=1.0, ic_mode="per_profile")
+    assert pooled.value > 0.68
+    assert pp.value == pytest.approx(8 / 15, abs=1e-7)
+    assert ic_violation(m, pooled, mode="per_profile") > 1e-3  # pooled-IC, not per-profile IC
+    m = instance_b()
+    assert optimal_mechanism(m, ic_mode="per_profile").value == pytest.approx(8 / 15, abs=1e-7)
+    with pytest.raises(ValueError, match="ic_mode"):
+        optimal_mechanism(m, ic_mode="strict")
+    with pytest.raises(ValueError, match="payment_scope"):
+        optimal_mechanism(m, payment_scope="mine")
