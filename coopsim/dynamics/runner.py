@@ -304,6 +304,7 @@ def run(
     cum_out = np.zeros(B)
     actions = np.zeros((B, N), dtype=np.int64)
     policy = np.zeros((B, N, K))
+    single = len(groups) == 1 and groups[0][0] == tuple(range(N))   # one learner, agents in order
 
     def add_window(name: str, value: np.ndarray) -> None:
         if name in window:
@@ -329,15 +330,20 @@ def run(
             a = np.asarray(learner.act(rng, context=ctx))
             if a.shape != (B, len(idx)):
                 raise ValueError(f"{type(learner).__name__}.act returned shape {a.shape}, expected {(B, len(idx))}")
-            actions[:, sel] = a
-            policy[:, sel] = np.asarray(learner.policy)
+            if single:
+                actions = a.astype(np.int64, copy=False)
+                policy = np.array(learner.policy)    # a copy: learners may reuse buffers
+            else:
+                actions[:, sel] = a
+                policy[:, sel] = np.asarray(learner.policy)
         if actions.min() < 0 or actions.max() >= K:
             raise ValueError(f"learners returned action indices outside [0, {K})")
-        x = grid_full[ni, actions]                                        # (B, N, *ev)
+        x = grid_full[ni, actions] if per_agent_grid else g[actions]      # (B, N, *ev)
         # 2. play and deviation utilities
         outcome = game.play(cur_types, x)
         r = np.asarray(outcome.utility, dtype=np.float64)
         U = np.asarray(game.deviation_utilities(cur_types, x, g), dtype=np.float64)
+        cum_exp += np.einsum("bnk,bnk->bn", policy, U)                    # <p_t, U_t> before any update
         # 3. learn
         U_give = U
         if feedback == "expected":
@@ -350,7 +356,6 @@ def run(
         # 4. metrics
         cum_U += U
         cum_r += r
-        cum_exp += (policy * U).sum(axis=2)
         counts[bi, ni, actions] += 1.0
         if swap is not None:
             Ua = np.take_along_axis(U, actions[:, :, None], axis=2)       # (B, N, 1)
@@ -437,7 +442,7 @@ def run(
         rounds=rec,
         series=out_series,
         grid=np.array(g),
-        policy=policy.copy(),
+        policy=np.array(policy),
         average_policy=current("average_policy"),
         empirical_policy=counts / rounds,
         types=np.array(cur_types),

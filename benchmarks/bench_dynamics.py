@@ -1,0 +1,103 @@
+"""Throughput of coopsim.dynamics.run and of the optional torch trainer.
+
+1. ``run`` (full-information Hedge, average-rule facility location, closed-form deviation
+   utilities) in agent-steps per second (one agent-step = one agent acts, the game computes its
+   deviation-utility row, the learner updates, and the regret/CCE/distance metrics are updated),
+   against the baseline "bare loop": the same learner and game calls with no metrics. The ratio
+   run/bare is the cost of the bookkeeping.
+2. The torch trainer (REINFORCE and PPO, first-price auction, n = 2) in agent-samples per second
+   on the CPU (and on CUDA when available).
+
+    python benchmarks/bench_dynamics.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from coopsim import agents
+from coopsim.core.game import MechanismGame, Outcome
+from coopsim.dynamics import run
+from coopsim.envs.facility_location import FacilityLocation
+
+
+def bare_loop(game, B, K, T, seed=0):
+    rng = np.random.default_rng(seed)
+    learner = agents.Hedge(K, horizon=T).bind(B, game.n_agents)
+    grid = game.action_grid(K)
+    types = game.sample_types(rng, B)
+    t0 = time.perf_counter()
+    for _ in range(T):
+        a = learner.act(rng)
+        x = grid[a]
+        out = game.play(types, x)
+        U = game.deviation_utilities(types, x, grid)
+        learner.update(a, out.utility, full=U)
+    return time.perf_counter() - t0
+
+
+def bench_run(B, N, K, T):
+    game = FacilityLocation(n_agents=N, mechanism="average")
+    t0 = time.perf_counter()
+    run(game, agents.Hedge(K, horizon=T), rounds=T, batch=B, seed=0, grid=K, record_every=max(1, T // 10),
+        game_metrics="none", swap_regret=False, reference="truthful")
+    t_run = time.perf_counter() - t0
+    t_bare = bare_loop(game, B, K, T)
+    steps = B * N * T
+    print(f"run  B={B:5d} N={N:2d} K={K:3d} T={T:4d}: {steps / t_run / 1e6:6.2f} M agent-steps/s   "
+          f"bare loop {steps / t_bare / 1e6:6.2f} M/s   run/bare time ratio {t_run / t_bare:5.2f}")
+
+
+class FirstPrice(MechanismGame):
+    def __init__(self, n=2):
+        self.n_agents = n
+
+    def sample_types(self, rng, batch):
+        return rng.random((batch, self.n_agents))
+
+    def play(self, types, actions):
+        b = np.asarray(actions)
+        win = b == b.max(axis=1, keepdims=True)
+        return Outcome(win / win.sum(axis=1, keepdims=True) * (types - b))
+
+
+def bench_torch(iters):
+    try:
+        import torch
+    except ImportError:
+        print("torch not installed: skipping the torch trainer benchmark")
+        return
+    from coopsim.agents.torch import ContinuousPolicy, PolicyGradientTrainer
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for dev in devices:
+        for threads in ([1, torch.get_num_threads()] if dev == "cpu" else [None]):
+            if threads is not None:
+                torch.set_num_threads(threads)
+            for algo, B in (("reinforce", 512), ("ppo", 512), ("reinforce", 8192)):
+                pol = ContinuousPolicy(2, 1, hidden=(64, 64), scale_feature=0, device=dev, seed=0)
+                tr = PolicyGradientTrainer(FirstPrice(2), pol, algo=algo, batch=B, lr=1e-3, epochs=10,
+                                           minibatch=64, seed=0)
+                tr.train(2)  # warm-up
+                tr.samples, tr.history = 0, {"mean_reward": [], "loss": [], "seconds": []}
+                tr.train(iters)
+                label = f"{dev}" + (f" ({threads} thread{'s' if threads > 1 else ''})" if threads else "")
+                print(f"torch {algo:9s} B={B:5d} hidden=(64,64) on {label:18s}: "
+                      f"{tr.samples_per_second:12,.0f} agent-samples/s  "
+                      f"({iters / tr.history['seconds'][-1]:.1f} updates/s)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true")
+    a = p.parse_args()
+    T = 100 if a.quick else 300
+    for B, N, K in ((1024, 10, 21), (1024, 10, 101), (128, 3, 41)):
+        bench_run(B, N, K, T)
+    bench_torch(5 if a.quick else 20)
+
+
+if __name__ == "__main__":
+    main()
