@@ -72,13 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
         a = sub.add_parser(name, help=helptext)
         a.add_argument("mechanism", help="registered mechanism name (see coopsim list mechanisms)")
         a.add_argument("params", nargs="*", help="mechanism parameters as key=value (TOML values)")
-        a.add_argument("--n-agents", type=int, default=5, help="agents in the audited game (default 5)")
+        a.add_argument("--n-agents", type=int, default=None,
+                       help="agents in the audited game (default 5, or the n a mechanism is built for)")
         a.add_argument("--profiles", type=int, default=512, help="type profiles per class (default 512)")
         a.add_argument("--grid", type=int, default=101, help="misreport grid points (default 101)")
         a.add_argument("--seed", type=int, default=0)
         if name == "report":
             a.add_argument("--n", type=int, nargs="+", default=[2, 3, 4, 5, 6],
-                           help="numbers of agents for the worst-case ratios (default 2..6)")
+                           help="numbers of agents for the worst-case ratios (default 2..6; a mechanism "
+                                "built for one n uses that n)")
             a.add_argument("--out", default=None, help="folder for report.md and figures (default reports/<mechanism>)")
 
     pl = sub.add_parser("plot", help="plot a metric of a results folder")
@@ -174,7 +176,11 @@ def _family_options(args: argparse.Namespace, params: dict[str, Any]) -> tuple[d
     for key in list(params):  # n_agents=3 etc. given as key=value are audit options, not mechanism params
         if key in opts:
             opts[key] = params.pop(key)
+    if opts["n_agents"] is None:
+        del opts["n_agents"]
     for key, lo in (("n_agents", 2), ("profiles", 1), ("grid", 2), ("seed", 0)):
+        if key not in opts:
+            continue
         v = opts[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise UsageError(f"--{key.replace('_', '-')}: expected an integer >= {lo}, got {v!r}")

@@ -254,7 +254,7 @@ def facility_axioms(mech: Any, n: int, m: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int = 5, profiles: int = 512,
+def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int | None = None, profiles: int = 512,
                    grid: int = 101, seed: int = 0, full: bool = False, ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
                    **unknown: Any) -> Card:
     """Audit (and, with ``full``, the report card) of a facility mechanism."""
@@ -264,6 +264,12 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
     from coopsim.envs.facility_location import FacilityLocation
 
     card = Card(name, "facility", dict(params))
+    fixed_n = getattr(mech, "n_agents", None)  # e.g. a generalized median with n + 1 given phantoms
+    if isinstance(fixed_n, int):
+        if n_agents is not None and n_agents != fixed_n:
+            raise ValueError(f"n_agents: {name} with these parameters is defined for n = {fixed_n} only, got {n_agents}")
+        n_agents, ratio_ns = fixed_n, (fixed_n,)
+    n_agents = 5 if n_agents is None else n_agents
     game = FacilityLocation(n_agents=n_agents, mechanism=mech)
     rng = np.random.default_rng(seed)
     cls = facility_profiles(n_agents, profiles, rng)
