@@ -223,3 +223,29 @@ def test_plot_writes_a_figure(tmp_path, capsys):
     assert (tmp_path / "r.pdf").exists()
     assert main(["plot", str(tmp_path / "o"), "--metric", "nope"]) == 2
     assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--by", "nocolumn"]) == 2
+
+
+def test_audit_of_a_mechanism_built_for_one_n(capsys):
+    assert main(["audit", "generalized_median", "phantoms=[0, 0.5, 0.5, 1]", "--profiles", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "Incentive audit (n = 3)" in out and "| max gain | 0 |" in out
+    assert main(["audit", "generalized_median", "phantoms=[0, 0.5, 0.5, 1]", "--n-agents", "4"]) == 2
+
+
+def test_family_dispatch_uses_registered_handlers(monkeypatch):
+    from coopsim.runner import report as rep
+
+    seen = {}
+
+    def gates_audit(name, params, mech, **options):
+        seen.update(name=name, options=options, family=rep.family_of(mech))
+        card = rep.Card(name, "gates", dict(params))
+        card.sections.append(("Invariants", "checked"))
+        return card
+
+    monkeypatch.setitem(rep.FAMILIES, "gates", {"audit": gates_audit, "report": gates_audit})
+    card = rep.audit("no_gate", {}, seed=3)
+    assert seen == {"name": "no_gate", "options": {"seed": 3}, "family": "gates"}
+    assert card.available and "## Invariants" in card.markdown()
+    assert rep.family_of(rep.build("uniform_phantom")) == "facility"
+    assert rep.family_of(rep.build("gsp")) == "auctions"
