@@ -6,10 +6,12 @@ signal s_i when recommended a_i and exerting b_i). With J_a(theta, s) = mu(theta
 
     max   sum_a phi(a) V(a) - sum_i sum_{a,theta,s} J_a(theta, s) y_i(a, theta, s)
     s.t.  sum_a phi(a) = 1
-    (W)   w_i(a_i,b_i,s_i) >= sum_{a_-i, s_-i, theta} J_{(b_i,a_-i)}(theta, (s_i,s_-i)) y_i((a_i,a_-i), theta, (r_i,s_-i))
+    (W)   w_i(a_i,b_i,s_i) >= sum_{a_-i, s_-i, theta} J_{(b_i,a_-i)}(theta, (s_i,s_-i))
+                                   * y_i((a_i,a_-i), theta, (r_i,s_-i))
               for all i, a_i, b_i, s_i and reports r_i
     (O)   sum_{a_-i} [sum_{theta,s} J_a y_i(a,theta,s) - c_i(a_i) phi(a)]
-              >= sum_{s_i} w_i(a_i,b_i,s_i) - c_i(b_i) P(a_i) + eps [b_i != a_i] P(a_i),   P(a_i) = sum_{a_-i} phi(a_i, a_-i)
+              >= sum_{s_i} w_i(a_i,b_i,s_i) - c_i(b_i) P(a_i) + eps [b_i != a_i] P(a_i),
+          with P(a_i) = sum_{a_-i} phi(a_i, a_-i)
     (cap) y_i(a, theta, s) <= B phi(a)                     (optional)
     (IR)  sum_{a_-i} [sum J_a y_i - c_i(a_i) phi(a)] >= 0   (agents without a zero-cost action)
 
@@ -26,8 +28,6 @@ import itertools
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog

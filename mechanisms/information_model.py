@@ -152,7 +152,8 @@ class InformationModel:
         for i, t in enumerate(signals):
             t = as_array(t, f"signals[{i}]", ndim=3, lo=0.0)
             if t.shape[0] != len(np.atleast_1d(costs[i])):
-                raise ValueError(f"signals[{i}]: expected {len(np.atleast_1d(costs[i]))} effort rows, got shape {t.shape}")
+                raise ValueError(f"signals[{i}]: expected {len(np.atleast_1d(costs[i]))} effort rows, "
+                                 f"got shape {t.shape}")
             s = t.sum(axis=-1)
             if np.any(np.abs(s - 1) > 1e-8):
                 raise ValueError(f"signals[{i}]: expected each q_(a_i)(. | theta) to sum to 1, got sums {s.tolist()}")
@@ -256,7 +257,8 @@ def _profile_outcomes(model: InformationModel, mech: InformationMechanism, strat
 
 def principal_utility(model: InformationModel, mechanism: InformationMechanism,
                       strategies: dict | None = None) -> float:
-    """Principal's expected utility U_P = sum_a phi(a) sum_{theta,s} mu q_b(s|theta) [u(d(a, r), theta) - sum_i gamma_i(a, r, theta)].
+    """Principal's expected utility
+    U_P = sum_a phi(a) sum_{theta,s} mu(theta) q_b(s|theta) [u(d(a, r), theta) - sum_i gamma_i(a, r, theta)].
 
     With obedient truthful agents (default) b = a and r = s; ``strategies`` may give per-agent
     ``effort[i][a_i]`` and ``report[i][a_i, s_i]`` (reporting maps) to evaluate deviations.
@@ -276,7 +278,8 @@ def principal_utility(model: InformationModel, mechanism: InformationMechanism,
 
 def agent_utilities(model: InformationModel, mechanism: InformationMechanism,
                     strategies: dict | None = None) -> np.ndarray:
-    """Each agent's expected utility sum_a phi(a) [sum mu q_b(s|theta) gamma_i(a, r, theta) - c_i(b_i)], shape ``(n,)``."""
+    """Each agent's expected utility, shape ``(n,)``:
+    sum_a phi(a) [sum_{theta,s} mu(theta) q_b(s|theta) gamma_i(a, r, theta) - c_i(b_i)]."""
     phi = np.asarray(mechanism.recommendation, dtype=np.float64).ravel()
     n = model.n_agents
     pay = np.asarray(mechanism.payments, dtype=np.float64).reshape(

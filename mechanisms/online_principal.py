@@ -48,7 +48,8 @@ from coopsim.mechanisms.scoring import QuadraticRule
 __all__ = ["ExploreThenCommit", "OnlineResult", "run_online", "sample_rounds", "mix_proper_score"]
 
 
-def sample_rounds(model: InformationModel, profiles: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_rounds(model: InformationModel, profiles: np.ndarray,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw theta ~ mu and s ~ q_a(. | theta) for each flat profile index in ``profiles`` ``(k,)``.
 
     Returns ``(states (k,), signals (k,))`` with flat signal-profile indices (inverse-CDF sampling).

@@ -66,7 +66,8 @@ def main(spec_path: str | None = None) -> None:
                                  if "obedience_rate" in res else np.nan))
                 r = rows[-1]
                 print(f"{inst['name']:2} {mname:18} agent {i} rec {a_i} {'hired' if hired else 'idle '} "
-                      f"mass on {'obey+truth' if hired else 'obey'} {r['mass_obedient_truthful']:.3f} (min {r['min_mass']:.3f}, "
+                      f"mass on {'obey+truth' if hired else 'obey'} {r['mass_obedient_truthful']:.3f} "
+                      f"(min {r['min_mass']:.3f}, "
                       f"copies >= {spec['threshold']}: {r['share_copies_learned']:.2f}); mechanism value {value:.4f}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)

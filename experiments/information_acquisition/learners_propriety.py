@@ -52,7 +52,8 @@ def main(spec_path: str | None = None) -> None:
                                  ok=bool(abs(mode - target) <= tol + 1e-9)))
                 print(f"{rule:12} f={f:4.2f} {lname:6} mode {mode:5.3f} target {target:5.3f} "
                       f"mass within {tol} {rows[-1]['mass_near_target']:5.2f} "
-                      f"copies at target {rows[-1]['share_copies_at_target']:5.2f} {'ok' if rows[-1]['ok'] else 'MISS'}")
+                      f"copies at target {rows[-1]['share_copies_at_target']:5.2f} "
+                      f"{'ok' if rows[-1]['ok'] else 'MISS'}")
     df = pd.DataFrame(rows)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
