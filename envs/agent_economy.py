@@ -589,7 +589,7 @@ class AgentEconomy(BatchedEnv):
         acc = self._bids(macro, step_blocked)
         exp_peak = self.exposure()
         r_eff, ih_eff = self._effective()
-        tier_now = self.effective_tier()
+        tier_now = self._tier_now  # allocation changes no certification
         rbar = np.clip(r_eff.min(axis=-1), 0.0, 1.0)
         safety_active = G.aggregate_safety(np.where(self.status == ACTIVE, exp_peak, 0.0), rbar)
         pot_w = np.where(self.status == ACTIVE, np.minimum(self.ceilings[tier_now], HEADROOM_CAP), 0.0)
@@ -906,6 +906,7 @@ class AgentEconomy(BatchedEnv):
         B = self.batch_size
         expo = self.exposure()
         tier_now = self.effective_tier()
+        self._tier_now = tier_now
         gf = self.exposure(grandfathered_only=True, tier=tier_now) if self.on_demotion == "grandfather" else None
         logs = []
         accepted = np.zeros(B)

@@ -137,8 +137,11 @@ def dimension_tiers(robustness: Any, thresholds: Any = None, basis_points: bool 
     x = _scores(robustness, basis_points=basis_points)
     if basis_points:
         th = np.round(th * 10000.0) / 10000.0
-    # thresholds start at 0 and x >= 0, so the count is >= 1
-    return (x[..., :, None] >= th).sum(axis=-1).astype(np.int64) - 1
+    # thresholds start at 0 and x >= 0, so the count is >= 1; side="right" makes x = theta qualify
+    out = np.empty(x.shape, dtype=np.int64)
+    for d in range(3):
+        out[..., d] = np.searchsorted(th[d], x[..., d], side="right") - 1
+    return out
 
 
 def weakest_link_tier(
