@@ -389,3 +389,70 @@ def test_per_profile_loses_the_value_of_pooling():
         optimal_mechanism(m, ic_mode="strict")
     with pytest.raises(ValueError, match="payment_scope"):
         optimal_mechanism(m, payment_scope="mine")
+
+
+def _naive_lp_value(m, cap):
+    """Independent dense LP with every reporting map written out (Python loops; tiny instances only)."""
+    from scipy.optimize import linprog
+
+    n, T = m.n_agents, m.n_states
+    A, S = m.n_actions, m.n_signals
+    profiles = list(itertools.product(*[range(k) for k in A]))
+    sigs = list(itertools.product(*[range(k) for k in S]))
+    nA, nS = len(profiles), len(sigs)
+    yidx = lambda i, a, t, s: nA + ((i * nA + profiles.index(a)) * T + t) * nS + sigs.index(s)  # noqa: E731
+    nvar = nA + n * nA * T * nS
+    c = np.zeros(nvar)
+    for k, a in enumerate(profiles):
+        c[k] = -m.values[a]
+        for i in range(n):
+            for t in range(T):
+                for s in sigs:
+                    c[yidx(i, a, t, s)] = m.prior[t] * m.signals[a + (t,) + s]
+    rows = []
+    for i in range(n):
+        for ai in range(A[i]):
+            for bi in range(A[i]):
+                for phi_map in itertools.product(range(S[i]), repeat=S[i]):
+                    row = np.zeros(nvar)  # deviation value - obedient value <= 0
+                    for k, a in enumerate(profiles):
+                        if a[i] != ai:
+                            continue
+                        b = a[:i] + (bi,) + a[i + 1:]
+                        row[k] += m.costs[i][ai] - m.costs[i][bi]
+                        for t in range(T):
+                            for s in sigs:
+                                row[yidx(i, a, t, s)] -= m.prior[t] * m.signals[a + (t,) + s]
+                                r = s[:i] + (phi_map[s[i]],) + s[i + 1:]
+                                row[yidx(i, a, t, r)] += m.prior[t] * m.signals[b + (t,) + s]
+                    rows.append(row)
+    for i in range(n):
+        for k, a in enumerate(profiles):
+            for t in range(T):
+                for s in sigs:
+                    row = np.zeros(nvar)
+                    row[yidx(i, a, t, s)] = 1.0
+                    row[k] = -cap
+                    rows.append(row)
+    A_eq = np.zeros((1, nvar))
+    A_eq[0, :nA] = 1
+    res = linprog(c, A_ub=np.array(rows), b_ub=np.zeros(len(rows)), A_eq=A_eq, b_eq=[1.0],
+                  bounds=[(0, None)] * nvar, method="highs")
+    assert res.status == 0
+    return -res.fun
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 10**6), st.booleans(), st.sampled_from([0.5, 1.0, 3.0]))
+def test_lp_matches_naive_dense_formulation(seed, product, cap):
+    rng = np.random.default_rng(seed)
+    m = random_model(rng, n_agents=2, n_actions=2, n_signals=2, n_states=2, product=product, max_cost=0.15)
+    assert optimal_mechanism(m, cap=cap, verify=False).value == pytest.approx(_naive_lp_value(m, cap), abs=1e-7)
+    m1 = random_model(rng, n_agents=1, n_actions=3, n_signals=3, n_states=3, max_cost=0.15)
+    assert optimal_mechanism(m1, cap=cap, verify=False).value == pytest.approx(_naive_lp_value(m1, cap), abs=1e-7)
+
+
+def test_lp_matches_naive_three_agents():
+    m = random_model(np.random.default_rng(12), n_agents=3, n_actions=2, n_signals=2, n_states=2, product=False,
+                     max_cost=0.1)
+    assert optimal_mechanism(m, cap=2.0, verify=False).value == pytest.approx(_naive_lp_value(m, 2.0), abs=1e-7)
