@@ -25,6 +25,9 @@ Mechanisms              ``mechanism="lp"`` (default): the optimal IC mechanism o
                         report, with a fixed recommended ``profile`` (default: every agent's most
                         costly effort); ``"decision"``: the decision-induced rule u(d*(post), theta)
                         scaled by ``bound``; or any :class:`InformationMechanism`.
+Policies                ``default_actions()`` obedient and truthful; ``best_response_actions()``
+                        best-responding agents (IC checker, ties obey); learners via the PettingZoo /
+                        Gymnasium views or :class:`EffortReportGame` (plans) with ``coopsim.dynamics``.
 Metrics (per copy,      ``principal_utility``, ``payments`` (sum over agents), ``decision_accuracy``
 at phase 1)             (u(d, theta) equals the best ex-post utility), ``effort_rate`` (share of agents
                         above their cheapest effort), ``obedience_rate``, ``truthful_rate`` (r_i = s_i),
@@ -56,7 +59,7 @@ from coopsim.core.validation import as_array, check_choice, check_float, check_i
 from coopsim.interop import SingleAgentEnv, SingleAgentVectorEnv, pettingzoo_factories
 from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.information import (
-    InformationMechanism, InformationModel, instance_a, instance_b, optimal_mechanism, random_model,
+    InformationMechanism, InformationModel, best_responses, instance_a, instance_b, optimal_mechanism, random_model,
 )
 from coopsim.mechanisms.scoring import DecisionRule, ScoringRule
 
@@ -218,6 +221,7 @@ class InformationAcquisitionEnv(BatchedEnv):
         self._cdf_q = np.cumsum(m.q_flat, axis=-1)  # (nA, T, nS)
         self._best_u = m.utility.max(axis=0)  # (T,)
         self._rng = np.random.default_rng(0)
+        self._br = None
         self._alloc()
 
     def _alloc(self) -> None:
@@ -363,6 +367,33 @@ class InformationAcquisitionEnv(BatchedEnv):
     def default_actions(self) -> np.ndarray:
         """Obedient and truthful: the recommendation in phase 0, the observed signal in phase 1."""
         return np.where((self.phase == 1)[:, None], self.signal, self.rec).astype(np.int64)
+
+    def mechanism(self) -> InformationMechanism:
+        """The plug-in's tables as an :class:`InformationMechanism` (``TablePlugin`` only)."""
+        if not isinstance(self.plugin, TablePlugin):
+            raise TypeError(f"mechanism: plug-in {type(self.plugin).__name__} has no tables")
+        m, pl = self.model, self.plugin
+        return InformationMechanism(pl.phi.reshape(m.n_actions), pl.payments.reshape(m.payments_shape()),
+                                    pl.decision.reshape(*m.n_actions, *m.n_signals))
+
+    def best_response_actions(self, tol: float = 1e-7) -> np.ndarray:
+        """Best-responding agents (others obedient and truthful; ties obey), from the IC checker:
+        phase 0 the best effort for the recommendation, phase 1 the best report of the signal."""
+        if self._br is None:
+            br = best_responses(self.model, self.mechanism(), tol=tol)
+            A, S = self._maxA, self._maxS
+            eff = np.zeros((self.n_agents, A), dtype=np.int64)
+            rep = np.zeros((self.n_agents, A, S), dtype=np.int64)
+            for i in range(self.n_agents):
+                eff[i, : len(br["effort"][i])] = br["effort"][i]
+                r = br["report"][i]
+                rep[i, : r.shape[0], : r.shape[1]] = r
+            self._br = (eff, rep)
+        eff, rep = self._br
+        agents = np.arange(self.n_agents)[None, :]
+        phase0 = eff[agents, self.rec]
+        phase1 = rep[agents, self.rec, self.signal]
+        return np.where((self.phase == 1)[:, None], phase1, phase0).astype(np.int64)
 
     def state(self) -> np.ndarray:
         th = np.zeros((self.batch_size, self.model.n_states), dtype=np.float32)

@@ -186,3 +186,28 @@ def test_effort_report_game_plans_and_utilities():
         g.play(types[:2], np.array([[64.0], [0.0]]))
     with pytest.raises(ValueError, match="max_plans"):
         EffortReportGame(random_model(np.random.default_rng(0), n_agents=1, n_actions=3, n_signals=3), "lp")
+
+
+def test_best_responding_agents_follow_the_checker():
+    from coopsim.mechanisms.information import InformationMechanism, principal_utility
+    from tests.test_information import _joint_only_mechanism
+
+    m, mech = _joint_only_mechanism()  # shirking and always reporting 0 gains 0.05
+    env = InformationAcquisitionEnv(m, mechanism=mech, batch_size=100_000)
+    env.reset(seed=0)
+    a0 = env.best_response_actions()
+    assert (a0 == 0).all()  # shirk
+    env.step(a0)
+    a1 = env.best_response_actions()
+    assert (a1 == 0).all()  # always report 0
+    *_, info = env.step(a1)
+    assert info["metrics"]["obedience_rate"].mean() == 0 and info["metrics"]["effort_rate"].mean() == 0
+    assert info["metrics"]["utility_agent_0"].mean() == pytest.approx(0.75, abs=0.005)
+    # an IC mechanism: best responders obey and tell the truth
+    env = InformationAcquisitionEnv("B", batch_size=1000)
+    env.reset(seed=1)
+    np.testing.assert_array_equal(env.best_response_actions(), env.default_actions())
+    env.step(env.default_actions())
+    np.testing.assert_array_equal(env.best_response_actions(), env.default_actions())
+    assert principal_utility(env.model, env.mechanism()) == pytest.approx(8 / 15)
+    assert isinstance(env.mechanism(), InformationMechanism)
