@@ -246,3 +246,57 @@ def test_bad_input_is_rejected():
         run(FacilityLocation(n_agents=2), agents.Hedge(5), rounds=1, grid=5, reference="equilibrium")
     with pytest.raises(ValueError, match="types"):
         run(FacilityLocation(n_agents=2), agents.Hedge(5), rounds=1, grid=5, types=np.full((1, 2), 2.0))
+
+
+# -- exact identities on random normal-form games -------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from coopsim.analysis.equilibrium import cce_gap  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(2, 3), st.integers(2, 3), st.integers(0, 2**31 - 1))
+def test_online_gaps_equal_exact_gaps_of_the_empirical_joint_play(n_players, n_actions, seed):
+    """CCE gap (max external regret / T) and CE gap (max swap regret / T) of the run equal the
+    exact gaps of the empirical joint distribution of play, on random games."""
+    rng = np.random.default_rng(seed)
+    g = mg.MatrixGame(rng.normal(size=(n_players, *([n_actions] * n_players))))
+    T, B = 60, 2
+    res = run(g, agents.Hedge(n_actions, horizon=T, utility_range=g.utility_range), rounds=T, batch=B,
+              seed=seed, keep_history=True, record_every=T)
+    A = res.history["actions"]
+    for b in range(B):
+        joint = np.zeros((n_actions,) * n_players)
+        np.add.at(joint, tuple(A[:, b, i] for i in range(n_players)), 1.0 / T)
+        # the analysis clips each player's gain at 0 (the deviation k = own action is allowed)
+        assert max(res["cce_gap"][-1, b], 0.0) == pytest.approx(cce_gap(g, joint), abs=1e-10)
+        assert res["ce_gap"][-1, b] == pytest.approx(ce_gap(g, joint), abs=1e-10)
+
+
+def test_unequal_action_sets_with_a_per_agent_grid_and_masks():
+    P = np.random.default_rng(0).normal(size=(2, 2, 3))
+    g = mg.MatrixGame(P)
+    res = run(g, agents.Hedge((2, 3), horizon=200, utility_range=g.utility_range), rounds=200, batch=4, seed=0,
+              grid=g.action_grid(3), keep_history=True)
+    assert res.history["actions"][:, :, 0].max() <= 1          # agent 0 has 2 actions: never the padding
+    assert res.history["actions"][:, :, 1].max() == 2
+    assert np.all(res.average_policy[:, 0, 2] == 0.0)
+    assert res["exploitability_avg"].shape == (200, 4)
+
+
+def test_redraw_round_with_callable_reference_and_record_metrics():
+    game = FacilityLocation(n_agents=3, mechanism="median")
+    calls = []
+
+    def ref(types):
+        calls.append(1)
+        return types                                          # truthful reports as the reference
+
+    res = run(game, agents.Hedge(11, horizon=20), rounds=20, batch=3, seed=1, grid=11, redraw="round",
+              reference=ref, record_every=5, game_metrics="record", keep_history=True)
+    assert len(calls) == 20                                   # re-evaluated on every type draw
+    assert "avg_outcome_distance" not in res                  # time averages need fixed types
+    assert res["SW"].shape == (4, 3) and res["outcome_distance"].shape == (4, 3)
+    # "record": the game's metric at the record round itself (last iterate): location = outcome
+    np.testing.assert_allclose(res["location"], res.history["outcome"][[4, 9, 14, 19]])
