@@ -117,7 +117,10 @@ class TablePlugin(MechanismPlugin):
 def lp_plugin(model: InformationModel, mechanism: InformationMechanism | None = None, cap: float | None = None,
               eps: float = 0.0) -> TablePlugin:
     """Plugin of an :class:`InformationMechanism` (the LP optimum of ``model`` when none is given)."""
-    mech = optimal_mechanism(model, cap=cap, eps=eps) if mechanism is None else mechanism.check(model)
+    mech = optimal_mechanism(model, cap=cap, eps=eps) if mechanism is None else mechanism
+    if mech.status == "infeasible":
+        raise ValueError(f"mechanism: the LP is infeasible for this model (eps={eps}); lower eps")
+    mech.check(model)
     return TablePlugin(model, mech.recommendation, mech.decision_flat(model), mech.payments, name="lp")
 
 

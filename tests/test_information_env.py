@@ -111,6 +111,10 @@ def test_partial_reset_and_errors():
         InformationAcquisitionEnv("C")
     with pytest.raises(ValueError, match="max_cycles"):
         ia.make_batched_env(max_cycles=3)
+    q = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]])
+    flat = InformationModel([0.5, 0.5], [[0.0, 0.0]], q, np.eye(2))
+    with pytest.raises(ValueError, match="infeasible"):
+        InformationAcquisitionEnv(flat, eps=0.01)
 
 
 def test_belief_elicitation_best_reports():
