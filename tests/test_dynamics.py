@@ -300,3 +300,12 @@ def test_redraw_round_with_callable_reference_and_record_metrics():
     assert res["SW"].shape == (4, 3) and res["outcome_distance"].shape == (4, 3)
     # "record": the game's metric at the record round itself (last iterate): location = outcome
     np.testing.assert_allclose(res["location"], res.history["outcome"][[4, 9, 14, 19]])
+
+
+def test_exploitability_only_for_index_grids_and_nan_on_unmasked_padding():
+    g = mg.rock_paper_scissors()
+    res = run(g, agents.Hedge(3), rounds=5, batch=2, seed=0, grid=np.array([2.0, 1.0, 0.0]))
+    assert "exploitability" not in res                        # permuted grid: policies are not over actions
+    g2 = mg.MatrixGame(np.random.default_rng(0).normal(size=(2, 2, 3)))
+    res = run(g2, agents.Hedge(3, horizon=5), rounds=5, batch=2, seed=0, grid=g2.action_grid(3))
+    assert np.isnan(res["exploitability"]).all()               # unmasked learner plays the padding

@@ -25,7 +25,8 @@ Metrics (learning spec §6), from running sums (no stored history):
   public field (e.g. the facility ``location``), and ``|mean_{s≤t} f(x_s) - f*|``
   (``avg_outcome_distance``, fixed types only);
 - the game's own ``metrics``; per-agent ``reward``; for games with a ``payoff_tensor``
-  (normal-form), ``exploitability`` of the current policy and ``exploitability_avg`` of the
+  (normal-form; grid = action indices), ``exploitability`` of the current policy (NaN when a
+  learner without a mask puts mass on padded entries) and ``exploitability_avg`` of the
   average policy (exact, OpenSpiel convention NashConv/N).
 
 Window averages: series of per-round quantities (game metrics, rewards, distances) are averaged
@@ -277,6 +278,20 @@ def run(
     # metric state
     payoff = getattr(game, "payoff_tensor", None)
     exploit = payoff is not None and len(ev) == 0 and K == max(np.shape(payoff)[1:])
+    if exploit:
+        # the grid must be the action indices (row i: 0..A_i-1, then padding) for policies to be
+        # distributions over the game's actions
+        n_act = np.asarray(np.shape(payoff)[1:])
+        valid = np.arange(K)[None, :] < n_act[:, None]
+        exploit = bool(np.all(np.where(valid, grid_full == np.arange(K)[None, :], True)))
+
+    def exploitability_or_nan(p: np.ndarray) -> np.ndarray:
+        from coopsim.analysis.equilibrium import exploitability
+
+        try:
+            return np.asarray(exploitability(game, p), dtype=np.float64)
+        except ValueError:      # probability on padded grid entries (learner without a mask)
+            return np.full(B, np.nan)
     if swap_regret is None:
         swap_regret = B * N * K * K <= _SWAP_AUTO_LIMIT
     rec_points = sorted({t for t in range(record_every, rounds + 1, record_every)} | {rounds})
@@ -416,10 +431,8 @@ def run(
                 series.setdefault("avg_outcome_distance", []).append(np.abs(cum_out / t - target))
             avg = current("average_policy")
             if exploit:
-                from coopsim.analysis.equilibrium import exploitability
-
-                series.setdefault("exploitability", []).append(np.asarray(exploitability(game, policy)))
-                series.setdefault("exploitability_avg", []).append(np.asarray(exploitability(game, avg)))
+                series.setdefault("exploitability", []).append(exploitability_or_nan(policy))
+                series.setdefault("exploitability_avg", []).append(exploitability_or_nan(avg))
             if snapshots:
                 snaps.append(avg)
 
