@@ -530,12 +530,10 @@ class AgentEconomy(BatchedEnv):
     def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         """Start new episodes; ``options={"reset_mask": (B,) bool}`` restarts only those copies."""
         mask = None if not options else options.get("reset_mask")
-        if seed is not None or mask is None:
-            if seed is not None:
-                ss = seed_sequence(seed)
-                env_ss, pol_ss = ss.spawn(2)
-                self._rng = np.random.default_rng(env_ss)
-                self._policy_rng = np.random.default_rng(pol_ss)
+        if seed is not None:  # env stream and scripted-policy stream spawned from one seed
+            env_ss, pol_ss = seed_sequence(seed).spawn(2)
+            self._rng = np.random.default_rng(env_ss)
+            self._policy_rng = np.random.default_rng(pol_ss)
         if mask is None:
             mask = np.ones(self.batch_size, dtype=bool)
         mask = as_array(mask, "reset_mask", dtype=bool)
