@@ -207,7 +207,7 @@ def test_report_average_shows_the_witness(tmp_path, capsys):
 def test_audit_prints_card_and_unsupported_family_says_not_available(capsys):
     assert main(["audit", "midpoint", "n_agents=3", "--profiles", "64"]) == 0
     out = capsys.readouterr().out
-    assert "**manipulable**" in out and "| UFS | no |" in out
+    assert "**manipulable**" in out and "| UFS | no | no |" in out
     assert main(["audit", "no_gate"]) == 0
     assert "Not available yet for the **gates** family" in capsys.readouterr().out
 

@@ -316,18 +316,28 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
 
     ax = facility_axioms(mech, n_agents, profiles, seed + 1)
     card.data["axioms"] = ax
-    rows = ["| axiom | spec §6.2 | overall | uniform | grid | {0,1} | unanimous | first failure (profile -> E[y]) |",
-            "|---|---|---|---|---|---|---|---|"]
+    claim_of = {"IFS": "IFS", "UFS": "UFS", "PF": "PF", "proportionality": "proportional", "unanimity": "unanimous"}
+    rows = ["| axiom | claimed | spec §6.2 | overall | uniform | grid | {0,1} | unanimous | first failure (profile -> E[y]) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    broken = []
     for axiom, res in ax.items():
         pc = res["per_class"]
         wit = res["witness"]
+        claimed = claim_of.get(axiom) in claims
+        res["claimed"] = claimed
+        if claimed and res["rate"] < 1.0:
+            broken.append(axiom)
         wtxt = "—" if wit is None else f"{_fmt(wit['profile'])} -> {_fmt(wit['expected_location'])}"
-        rows.append(f"| {axiom} | {table.get('axioms', {}).get(axiom, '—')} | {_fmt(res['rate'])} | "
-                    f"{_fmt(pc['uniform'])} | {_fmt(pc['grid'])} | {_fmt(pc['binary'])} | {_fmt(pc['unanimous'])} | {wtxt} |")
+        rows.append(f"| {axiom} | {'yes' if claimed else 'no'} | {table.get('axioms', {}).get(axiom, '—')} | "
+                    f"{_fmt(res['rate'])} | {_fmt(pc['uniform'])} | {_fmt(pc['grid'])} | {_fmt(pc['binary'])} | "
+                    f"{_fmt(pc['unanimous'])} | {wtxt} |")
     holds = [a for a, r in ax.items() if r["rate"] == 1.0]
+    card.data["claims_contradicted"] = broken + (["strategyproof"] if claimed_sp and not aud.strategyproof else [])
+    note = f" **Claimed but violated: {', '.join(broken)}.**" if broken else ""
     card.sections.append((f"Fairness axioms (n = {n_agents}, ex ante for lotteries)",
                           f"Share of profiles on which each axiom holds ({profiles} profiles per class, tolerance "
-                          f"1e-12). Holds on every profile checked: {', '.join(holds) or 'none'}.\n\n" + "\n".join(rows)))
+                          f"1e-12). Holds on every profile checked: {', '.join(holds) or 'none'}.{note}\n\n"
+                          + "\n".join(rows)))
 
     if full:
         ratio_rows = []
