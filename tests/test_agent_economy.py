@@ -529,3 +529,41 @@ def test_t3a_t3b_on_random_economies(seed, dur, lam, entrants):
         assert P.check_t3b(w, rbar, tier)
         pot = np.where(env.status == ACTIVE, env.ceilings[tier], 0.0)
         assert P.check_t3b(pot, rbar, tier)  # potential weights: T0 agents weigh 0
+
+
+@pytest.mark.parametrize("fp, ff", [(1.0, 0.0), (0.0, 1.0), (0.0, 0.0)])
+def test_verifier_error_rates(fp, ff):
+    env = AgentEconomy(n_agents=4, batch_size=16, archetypes="balanced", false_pass=fp, false_fail=ff,
+                       initial_balance=5.0, decay_rate=0.0)
+    env.reset(seed=0)
+    for _ in range(30):
+        env.step(np.full((16, 4), M["bid_t1"]))
+    c = env.cum
+    settled, failed = c["settled_by_tier"].sum(), c["failed_by_tier"].sum()
+    assert settled > 0 and 0 < failed < settled
+    done = (env.c_state == ae.C_COMPLETED).sum() + (env.c_state == ae.C_FAILED).sum()
+    if fp == 1.0:
+        assert c["false_passes"].sum() == failed  # every true failure passes verification
+        assert (env.c_state == ae.C_FAILED).sum() == 0 and done > 0
+    elif ff == 1.0:
+        assert (env.c_state == ae.C_COMPLETED).sum() == 0 and c["false_passes"].sum() == 0
+    else:
+        assert c["false_passes"].sum() == 0
+
+
+@pytest.mark.parametrize("allocation", ["uniform_share", "fcfs"])
+def test_allocation_among_identical_bidders(allocation):
+    env = AgentEconomy(n_agents=4, batch_size=200, archetypes="balanced", allocation=allocation, decay_rate=0.0,
+                       audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0, tier_weights=[1.0, 0, 0, 0, 0],
+                       contracts_per_step=1, templates=[(1, "a", 0.002, 0.001, 0.1, 0.2)], bid_rounds=1)
+    env.reset(seed=0)
+    _set_scores(env, [0.5, 0.5, 0.5])
+    wins = np.zeros(4)
+    for _ in range(10):
+        env.step(np.full((200, 4), M["bid_t1"]))
+        np.add.at(wins, env.last_acceptances["agent"], 1)
+    share = wins / wins.sum()
+    if allocation == "fcfs":
+        assert share[0] == 1.0
+    else:  # uniform among admissible bidders (Def 16 in expectation): 2000 draws, sd ~ 0.01
+        assert np.all(np.abs(share - 0.25) < 0.04), share
