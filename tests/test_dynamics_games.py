@@ -101,7 +101,8 @@ def test_sequential_best_response_reaches_uniform_phantom_within_1e7():
         peaks = rng.random((40, n))
         br = best_response_dynamics(game, peaks, init="truthful", tol=1e-9, max_sweeps=20_000)
         assert br.converged.all(), n
-        np.testing.assert_allclose(br.outcome.location, UP(peaks), atol=1e-7, rtol=0)
+        # issue: within 1e-7; spec L9: within 1e-9 (observed ~1e-16)
+        np.testing.assert_allclose(br.outcome.location, UP(peaks), atol=1e-9, rtol=0)
         # the final profile is an equilibrium: no agent gains more than 1e-9 by any report
         U = game.deviation_utilities(peaks, br.actions, np.linspace(0, 1, 1001))
         assert np.all(U.max(axis=2) - br.outcome.utility <= 1e-9)
@@ -172,3 +173,21 @@ def test_strategyproof_rules_learners_become_outcome_equivalent_to_truthful(mech
     assert res["regret"][-1].max() <= agents.hedge_regret_bound(T, K) / T
     assert res["regret"][-1].mean() <= 0.01
     assert res["regret_expected"][-1].mean() < res["regret_expected"][0].mean()
+
+
+def test_best_response_search_equals_the_closed_form_under_the_average_rule():
+    """Grid + zoom search is exact for single-peaked utilities: equals clip(n t_i - S_-i, 0, 1)."""
+    from coopsim.dynamics import best_response_search
+
+    rng = np.random.default_rng(5)
+    for n in (2, 3, 6):
+        game = FacilityLocation(n_agents=n, mechanism="average")
+        peaks, reports = rng.random((200, n)), rng.random((200, n))
+        for i in range(n):
+            best, val = best_response_search(game, peaks, reports, i)
+            closed = np.clip(n * peaks[:, i] - (reports.sum(axis=1) - reports[:, i]), 0.0, 1.0)
+            trial = reports.copy()
+            trial[:, i] = closed
+            # same utility as the closed form (the maximiser is unique here), to round-off
+            np.testing.assert_allclose(val, game.play(peaks, trial).utility[:, i], atol=1e-12)
+            np.testing.assert_allclose(best, closed, atol=1e-9)
