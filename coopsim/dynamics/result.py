@@ -97,7 +97,6 @@ class DynamicsResult:
         """
         import pandas as pd
 
-        R = len(self.rounds)
         frames = []
         for name in sorted(self.series):
             x = np.asarray(self.series[name], dtype=np.float64)
@@ -106,7 +105,7 @@ class DynamicsResult:
                 agents = np.array([-1])
             else:
                 agents = np.arange(x.shape[2])
-            B, A = x.shape[1], x.shape[2]
+            B = x.shape[1]
             if per_copy:
                 rr, cc, aa = np.meshgrid(self.rounds, np.arange(B), agents, indexing="ij")
                 frames.append(pd.DataFrame({
@@ -125,7 +124,6 @@ class DynamicsResult:
             return pd.DataFrame(columns=cols)
         df = pd.concat(frames, ignore_index=True)
         df["metric"] = df["metric"].astype("string")
-        del R
         return df
 
     def __repr__(self) -> str:
