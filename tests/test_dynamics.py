@@ -309,3 +309,26 @@ def test_exploitability_only_for_index_grids_and_nan_on_unmasked_padding():
     g2 = mg.MatrixGame(np.random.default_rng(0).normal(size=(2, 2, 3)))
     res = run(g2, agents.Hedge(3, horizon=5), rounds=5, batch=2, seed=0, grid=g2.action_grid(3))
     assert np.isnan(res["exploitability"]).all()               # unmasked learner plays the padding
+
+
+def test_context_fn_feeds_states_to_q_learning():
+    """State = the opponent's last action (memory-1), as in the Calvano setup, through context_fn."""
+    g = mg.prisoners_dilemma()
+    seen = []
+
+    def memory_one(types, t, last_actions, last_outcome):
+        seen.append(None if last_actions is None else last_actions.copy())
+        if last_actions is None:
+            return {"state": np.zeros((3, 2), dtype=np.int64)}
+        return {"state": last_actions[:, ::-1].copy()}          # each agent sees the other's action
+
+    res = run(g, agents.QLearning(2, n_states=2, discount=0.9, utility_range=g.utility_range), rounds=50,
+              batch=3, seed=0, keep_history=True, context_fn=memory_one)
+    assert seen[0] is None and len(seen) == 50
+    for t in range(1, 50):
+        np.testing.assert_array_equal(seen[t], res.history["actions"][t - 1])
+    with pytest.raises(ValueError, match="context_fn"):
+        run(g, agents.UniformRandom(2), rounds=2, batch=3, seed=0,
+            context_fn=lambda **k: {"state": np.zeros((3, 2))})        # floats, not indices
+    with pytest.raises(TypeError, match="context_fn"):
+        run(g, agents.UniformRandom(2), rounds=2, batch=3, seed=0, context_fn=lambda **k: [1, 2])

@@ -39,7 +39,7 @@ draw has a fixed shape per round, so the same ``(seed, batch)`` gives bit-identi
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -145,6 +145,7 @@ def run(
     snapshots: bool | None = None,
     keep_history: bool = False,
     game_metrics: str = "round",
+    context_fn: Callable[..., Mapping[str, np.ndarray]] | None = None,
 ) -> DynamicsResult:
     """Play ``game`` for ``rounds`` rounds in ``batch`` copies with a learner population.
 
@@ -174,6 +175,9 @@ def run(
     keep_history : keep per-round actions, rewards and scalar outcomes.
     game_metrics : "round" (``game.metrics`` every round, window-averaged), "record" (only at
         record points, last-iterate values; cheaper) or "none".
+    context_fn : optional ``f(types=, t=, last_actions=, last_outcome=) -> {name: (B, N) ints}``
+        called before every round (``last_*`` are None in round 1); its arrays join the learners'
+        context next to ``"truthful"`` (sliced to each group), e.g. ``"state"`` for Q-learning.
 
     Returns
     -------
@@ -318,6 +322,7 @@ def run(
     ref_field_value: np.ndarray | None = None
     cum_out = np.zeros(B)
     actions = np.zeros((B, N), dtype=np.int64)
+    last_outcome = None
     policy = np.zeros((B, N, K))
     single = len(groups) == 1 and groups[0][0] == tuple(range(N))   # one learner, agents in order
 
@@ -339,9 +344,26 @@ def run(
             truth_idx, ref_actions, ref_out = type_state(cur_types)
             ref_field_value = None
         # 1. act
-        for (idx, learner), rng in zip(groups, group_rngs):
+        extra: dict[str, np.ndarray] = {}
+        if context_fn is not None:
+            got = context_fn(types=cur_types, t=t, last_actions=None if t == 1 else actions.copy(),
+                             last_outcome=last_outcome)
+            if not isinstance(got, Mapping):
+                raise TypeError(f"context_fn: expected a dict of (B, N) integer arrays, got {type(got).__name__}")
+            for key, v in got.items():
+                v = np.asarray(v)
+                if v.shape != (B, N) or not np.issubdtype(v.dtype, np.integer):
+                    raise ValueError(f"context_fn: {key!r} must be a ({B}, {N}) integer array, got "
+                                     f"{v.dtype} {v.shape}")
+                extra[str(key)] = v
+        contexts = []
+        for idx, _ in groups:
             sel = list(idx)
-            ctx = {"truthful": truth_idx[:, sel]}
+            ctx = {key: v[:, sel] for key, v in extra.items()}
+            ctx["truthful"] = truth_idx[:, sel]
+            contexts.append(ctx)
+        for (idx, learner), rng, ctx in zip(groups, group_rngs, contexts):
+            sel = list(idx)
             a = np.asarray(learner.act(rng, context=ctx))
             if a.shape != (B, len(idx)):
                 raise ValueError(f"{type(learner).__name__}.act returned shape {a.shape}, expected {(B, len(idx))}")
@@ -356,6 +378,7 @@ def run(
         x = grid_full[ni, actions] if per_agent_grid else g[actions]      # (B, N, *ev)
         # 2. play and deviation utilities
         outcome = game.play(cur_types, x)
+        last_outcome = outcome
         r = np.asarray(outcome.utility, dtype=np.float64)
         U = np.asarray(game.deviation_utilities(cur_types, x, g), dtype=np.float64)
         cum_exp += np.einsum("bnk,bnk->bn", policy, U)                    # <p_t, U_t> before any update
@@ -363,9 +386,8 @@ def run(
         U_give = U
         if feedback == "expected":
             U_give = np.asarray(game.expected_deviation_utilities(policy), dtype=np.float64)
-        for idx, learner in groups:
+        for (idx, learner), ctx in zip(groups, contexts):
             sel = list(idx)
-            ctx = {"truthful": truth_idx[:, sel]}
             give = feedback != "bandit" and getattr(learner, "feedback", "full") == "full"
             learner.update(actions[:, sel], r[:, sel], full=U_give[:, sel] if give else None, context=ctx)
         # 4. metrics
