@@ -49,10 +49,12 @@ def timed_run(spec, executor, out, **kw) -> float:
     return wall
 
 
-def parallelism(out: Path, wall: float) -> float:
-    """Sum of the units' own run times over the sweep's wall time: the cores the sweep really got."""
-    units = runner.read_manifest(out)["units"].values()
-    return sum(u.get("seconds", 0.0) for u in units) / wall
+def cores_used(out: Path, wall: float) -> tuple[float, float]:
+    """(units in flight, cores obtained): the units' wall seconds and CPU seconds summed, over the
+    sweep's wall time. On idle cores both approach the number of workers; on a shared machine the
+    second shows how much CPU the sweep really got."""
+    units = list(runner.read_manifest(out)["units"].values())
+    return (sum(u.get("seconds", 0.0) for u in units) / wall, sum(u.get("cpu_seconds", 0.0) for u in units) / wall)
 
 
 def bench_executors(tmp: Path, n_fac: int) -> None:
@@ -61,13 +63,18 @@ def bench_executors(tmp: Path, n_fac: int) -> None:
     keys = ["unit", "metric", "round", "agent"]
     a = runner.load(tmp / "serial").sort_values(keys).reset_index(drop=True)
     b = runner.load(tmp / "process").sort_values(keys).reset_index(drop=True)
+    fs, cs = cores_used(tmp / "serial", serial)
+    fp, cp = cores_used(tmp / "process", process)
     print(f"\n[1] {n_fac} facility units (n=3, Hedge, T=200, B=64)")
-    print(f"    serial           {serial:8.2f} s  ({1e3 * serial / n_fac:6.1f} ms/unit; "
-          f"parallelism {parallelism(tmp / 'serial', serial):.2f})")
-    print(f"    process, 2 wkrs  {process:8.2f} s  ({1e3 * process / n_fac:6.1f} ms/unit; "
-          f"parallelism {parallelism(tmp / 'process', process):.2f})")
+    print(f"    serial           {serial:8.2f} s  ({1e3 * serial / n_fac:6.1f} ms/unit; in flight {fs:.2f}, "
+          f"cores obtained {cs:.2f})")
+    print(f"    process, 2 wkrs  {process:8.2f} s  ({1e3 * process / n_fac:6.1f} ms/unit; in flight {fp:.2f}, "
+          f"cores obtained {cp:.2f})")
     print(f"    speed-up         {serial / process:8.2f} x   (target >= 1.6x; identical tables: {a.equals(b)}; "
           f"load average now {os.getloadavg()[0]:.1f})")
+    eff = (serial / process) / (cp / cs)
+    print(f"    efficiency       {eff:8.2f}     (speed-up / (cores obtained by process / by serial)); estimate on "
+          f"2 idle cores: {2 * eff:.2f} x")
 
 
 def bench_overhead(tmp: Path, n_ray: int, skip_ray: bool) -> None:

@@ -108,6 +108,7 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
     try:
         for oc in RUNNERS[executor](todo, retries=retries, workers=workers, address=address):
             rec: dict[str, Any] = {"config": oc.unit.config, "attempts": oc.attempts, "seconds": round(oc.seconds, 6),
+                                   "cpu_seconds": round(oc.cpu_seconds, 6),
                                    "host": oc.host, "pid": oc.pid, "finished": store.now_iso(), "run_id": run_id}
             if oc.ok:
                 store.write_unit(out, oc.unit.key, oc.unit.params(), oc.frame)

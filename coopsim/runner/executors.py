@@ -38,18 +38,23 @@ class Outcome:
     seconds: float
     host: str
     pid: int
+    cpu_seconds: float = 0.0
 
 
-def work(config: dict[str, Any]) -> tuple[bool, Any, float, str, int]:
-    """Run one unit in the current process; never raises (errors come back as a traceback)."""
+def work(config: dict[str, Any]) -> tuple[bool, Any, tuple[float, float], str, int]:
+    """Run one unit in the current process; never raises (errors come back as a traceback).
+
+    Returns ``(ok, frame or traceback, (wall seconds, CPU seconds), host, pid)``.
+    """
     from coopsim.runner.units import execute
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         frame = execute(config)
-        return True, frame, time.perf_counter() - t0, socket.gethostname(), os.getpid()
+        ok, payload = True, frame
     except Exception:  # noqa: BLE001 - reported, retried, recorded
-        return False, traceback.format_exc(), time.perf_counter() - t0, socket.gethostname(), os.getpid()
+        ok, payload = False, traceback.format_exc()
+    return ok, payload, (time.perf_counter() - t0, time.process_time() - c0), socket.gethostname(), os.getpid()
 
 
 def _die_with_parent() -> None:
@@ -88,7 +93,7 @@ def run_serial(units: Sequence[Unit], retries: int = 0, **_: Any) -> Iterator[Ou
             ok, payload, secs, host, pid = work(unit.config)
             if ok or not tr.retry(unit):
                 yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
-                              tr.attempts[unit.key], secs, host, pid)
+                              tr.attempts[unit.key], secs[0], host, pid, secs[1])
                 break
 
 
@@ -127,10 +132,10 @@ def run_process(units: Sequence[Unit], retries: int = 0, workers: int | None = N
                 except BrokenProcessPool:
                     broken = True
                     ok, payload, secs, host, pid = (False, "worker process died (BrokenProcessPool) while running "
-                                                    "this unit or a unit beside it", 0.0, socket.gethostname(), -1)
+                                                    "this unit or a unit beside it", (0.0, 0.0), socket.gethostname(), -1)
                 if ok or not tr.retry(unit):
                     yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
-                                  tr.attempts[unit.key], secs, host, pid)
+                                  tr.attempts[unit.key], secs[0], host, pid, secs[1])
                 else:
                     todo.insert(0, unit)
             if broken:
@@ -183,10 +188,10 @@ def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None,
                 try:
                     ok, payload, secs, host, pid = ray.get(ref)
                 except ray.exceptions.RayError as err:
-                    ok, payload, secs, host, pid = False, f"Ray task failed: {type(err).__name__}: {err}", 0.0, "", -1
+                    ok, payload, secs, host, pid = False, f"Ray task failed: {type(err).__name__}: {err}", (0.0, 0.0), "", -1
                 if ok or not tr.retry(unit):
                     yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
-                                  tr.attempts[unit.key], secs, host, pid)
+                                  tr.attempts[unit.key], secs[0], host, pid, secs[1])
                 else:
                     todo.insert(0, unit)
     finally:
