@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--retries", type=int, default=0, help="retries of a failing unit before it is recorded failed")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r.add_argument("--check", action="store_true", help="validate the spec and print the units; run nothing")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a spec key, e.g. --set experiment.rounds=50 (TOML value; repeatable)")
 
     ls = sub.add_parser("list", help="list environments, mechanisms, learners and unit functions")
     ls.add_argument("what", nargs="?", choices=["envs", "mechanisms", "learners", "functions", "all"], default="all")
@@ -102,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--retries: expected an integer >= 0, got {args.retries}")
     if args.address is not None and args.executor != "ray":
         raise UsageError("--address: only used with --executor ray")
-    spec = runner.load_spec(args.spec)
+    spec = runner.load_spec(args.spec, overrides=parse_params(args.overrides))
     if args.check:
         units = spec.units()
         print(f"{spec.name}: {len(units)} units ({len(spec.points())} configs x {len(spec.replicates)} seeds)")

@@ -249,3 +249,13 @@ def test_family_dispatch_uses_registered_handlers(monkeypatch):
     assert card.available and "## Invariants" in card.markdown()
     assert rep.family_of(rep.build("uniform_phantom")) == "facility"
     assert rep.family_of(rep.build("gsp")) == "auctions"
+
+
+def test_run_set_overrides(tmp_path, capsys):
+    spec = write(tmp_path, GOOD)
+    assert main(["run", str(spec), "--check", "--set", "experiment.seeds=3", "--set", "env.types=\"beta\""]) == 0
+    assert "6 units (2 configs x 3 seeds)" in capsys.readouterr().out
+    assert main(["run", str(spec), "--check", "--set", "experiment.rounds=-1"]) == 2
+    assert "bad spec: experiment.rounds:" in capsys.readouterr().err
+    assert main(["run", str(spec), "--check", "--set", "nowhere.x=1"]) == 2
+    assert "--set nowhere.x" in capsys.readouterr().err

@@ -380,11 +380,40 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise SpecError("spec", "valid TOML", str(p), note=str(err)) from None
 
 
-def load_spec(spec: str | Path | Mapping[str, Any], *, check_names: bool = True, build: bool = True) -> Spec:
+def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set dotted key paths (``experiment.rounds``, ``env.n_agents``, ``agents.0.eta``) in a raw spec.
+
+    Used by ``coopsim run --set``; the result is validated like any spec.
+    """
+    raw = copy.deepcopy(raw)
+    for path, value in overrides.items():
+        parts = path.split(".")
+        where = f"--set {path}"
+        if len(parts) < 2 or parts[0] not in ("experiment", "env", "mechanism", "agents", "function"):
+            raise SpecError(where, "a dotted key path starting with experiment., env., mechanism., agents.<i>. "
+                                   "or function.", path)
+        if parts[0] == "agents":
+            groups = raw.get("agents")
+            if len(parts) != 3 or not parts[1].isdigit() or not isinstance(groups, list) or int(parts[1]) >= len(groups):
+                raise SpecError(where, f"agents.<i>.<key> with i < {len(groups) if isinstance(groups, list) else 0}", path)
+            groups[int(parts[1])][parts[2]] = value
+            continue
+        if len(parts) != 2:
+            raise SpecError(where, f"{parts[0]}.<key> (one level)", path)
+        table = raw.setdefault(parts[0], {})
+        if not isinstance(table, dict):
+            raise SpecError(where, f"a path into the table [{parts[0]}]", path)
+        table[parts[1]] = value
+    return raw
+
+
+def load_spec(spec: str | Path | Mapping[str, Any], *, check_names: bool = True, build: bool = True,
+              overrides: Mapping[str, Any] | None = None) -> Spec:
     """Read and validate a spec (a TOML path or a dict); raise ``SpecError`` naming the key path.
 
     ``check_names`` looks names up in the registries; ``build`` also constructs every distinct
-    game of the grid once, so that parameter values the constructors reject are reported here.
+    game of the grid once and runs it for two rounds, so that values the constructors, learners
+    or metrics reject are reported here. ``overrides`` sets dotted key paths before validation.
     """
     source = None
     if isinstance(spec, (str, Path)):
@@ -396,6 +425,8 @@ def load_spec(spec: str | Path | Mapping[str, Any], *, check_names: bool = True,
         default_name = "experiment"
     else:
         raise SpecError("spec", "a path to a TOML file or a dict", spec)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
 
     for key in raw:
         if key not in TOP_LEVEL:
