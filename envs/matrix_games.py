@@ -85,6 +85,8 @@ class MatrixGame(MechanismGame):
         self._strides = np.array(
             [int(np.prod(self.n_actions[i + 1:], dtype=np.int64)) for i in range(N)], dtype=np.int64)
         self._flat = P.reshape(N, -1)
+        self._hi = np.array(self.n_actions, dtype=np.int64) - 1
+        self._agent_col = np.arange(N)[None, :, None]
         if action_names is not None:
             if len(action_names) != N or any(len(a) != n for a, n in zip(action_names, self.n_actions)):
                 raise ValueError(f"action_names: expected {N} lists of lengths {self.n_actions}, got {action_names!r}")
@@ -124,21 +126,35 @@ class MatrixGame(MechanismGame):
         """Boolean ``(N, max A)`` mask of valid actions (all True when action counts are equal)."""
         return np.arange(max(self.n_actions))[None, :] < np.array(self.n_actions)[:, None]
 
-    def _indices(self, actions: Any, name: str = "actions") -> np.ndarray:
-        arr = as_array(actions, name)
-        if arr.ndim < 2 or arr.shape[-1] != self.n_agents:
-            raise ValueError(f"{name}: expected shape (B, {self.n_agents}), got {arr.shape}")
-        idx = np.rint(arr).astype(np.int64)
-        if np.any(idx != arr):
-            bad = arr[idx != arr].flat[0]
-            raise ValueError(f"{name}: expected integer action indices, got {bad}")
-        hi = np.array(self.n_actions) - 1
+    def _int_check(self, arr: Any, hi: np.ndarray, name: str, agent_axis: int | None) -> np.ndarray:
+        """Integer indices in ``[0, hi]`` (``hi`` broadcast against ``arr``); ValueError otherwise."""
+        a = np.asarray(arr)
+        if a.dtype.kind in "iu":
+            idx = a.astype(np.int64, copy=False)
+        else:
+            try:
+                a = a.astype(np.float64, copy=False)
+            except (TypeError, ValueError):
+                raise TypeError(f"{name}: expected numeric action indices, got {type(arr).__name__}") from None
+            with np.errstate(invalid="ignore"):
+                idx = a.astype(np.int64)
+            if not np.array_equal(idx, a):
+                as_array(a, name)                          # NaN / inf get the shared message
+                bad = a[idx != a].flat[0]
+                raise ValueError(f"{name}: expected integer action indices, got {bad}")
         bad = (idx < 0) | (idx > hi)
         if bad.any():
-            j = np.argwhere(bad)[0]
-            raise ValueError(f"{name}: expected indices in [0, {hi[j[-1]]}] for agent {j[-1]}, "
-                             f"got {idx[tuple(j)]} at index {tuple(int(x) for x in j)}")
+            j = tuple(int(x) for x in np.argwhere(bad)[0])
+            who = f" for agent {j[agent_axis]}" if agent_axis is not None else ""
+            limit = np.broadcast_to(hi, idx.shape)[j]
+            raise ValueError(f"{name}: expected indices in [0, {int(limit)}]{who}, got {idx[j]} at index {j}")
         return idx
+
+    def _indices(self, actions: Any, name: str = "actions") -> np.ndarray:
+        arr = np.asarray(actions)
+        if arr.ndim < 2 or arr.shape[-1] != self.n_agents:
+            raise ValueError(f"{name}: expected shape (B, {self.n_agents}), got {arr.shape}")
+        return self._int_check(arr, self._hi, name, arr.ndim - 1)
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """``utility[b, i] = P[i, a_b]`` for the index profile ``a_b``; ``outcome.actions`` is public."""
@@ -148,15 +164,24 @@ class MatrixGame(MechanismGame):
         return Outcome(np.moveaxis(util, 0, -1), public=("actions",), actions=idx.astype(np.float64))
 
     def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """Closed form ``U[b, i, k] = P[i, a_{b,1}, .., cand[i, k], .., a_{b,N}]``, shape ``(B, N, K)``."""
+        """Closed form ``U[b, i, k] = P[i, a_{b,1}, .., cand[i, k], .., a_{b,N}]``, shape ``(B, N, K)``.
+
+        ``candidates`` is ``(K,)`` (every entry must be valid for every agent), ``(N, K)`` or
+        ``(B, N, K)`` action indices."""
         idx = self._indices(actions)
         B, N = idx.shape
-        cand = self._broadcast_candidates(candidates, B)   # (B, N, K)
-        cidx = self._indices(np.moveaxis(cand, 2, 0), "candidates")  # (K, B, N) checked per agent
-        cidx = np.moveaxis(cidx, 0, 2)                     # (B, N, K)
+        cand = np.asarray(candidates)
+        if cand.ndim == 1:
+            cidx = self._int_check(cand, np.int64(min(self.n_actions) - 1), "candidates", None)[None, None, :]
+        elif cand.ndim == 2 and cand.shape[0] == N:
+            cidx = self._int_check(cand, self._hi[:, None], "candidates", 0)[None]
+        elif cand.ndim == 3 and cand.shape[:2] in ((B, N), (1, N)):
+            cidx = self._int_check(cand, self._hi[None, :, None], "candidates", 1)
+        else:
+            raise ValueError(f"candidates: expected shape (K,), ({N}, K) or ({B}, {N}, K), got {cand.shape}")
         base = (idx @ self._strides)[:, None] - idx * self._strides   # (B, N)
         flat = base[:, :, None] + cidx * self._strides[None, :, None]
-        return self._flat[np.arange(N)[None, :, None], flat]
+        return self._flat[self._agent_col, flat]
 
     def expected_deviation_utilities(self, mixed: Any) -> np.ndarray:
         """``U[..., i, k] = Σ_{a_-i} P[i, k, a_-i] Π_{j≠i} σ_j(a_j)`` for a mixed profile ``mixed`` of

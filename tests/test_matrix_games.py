@@ -110,6 +110,12 @@ def test_bad_input_rejected():
         g.play(np.zeros((1, 2)), np.array([[3.0, 1.0]]))   # out of range
     with pytest.raises(ValueError, match="actions"):
         g.play(np.zeros((1, 3)), np.array([[0.0, 1.0, 2.0]]))
+    with pytest.raises(ValueError, match="actions: expected finite"):
+        g.play(np.zeros((1, 2)), np.array([[np.nan, 1.0]]))
+    with pytest.raises(ValueError, match="candidates"):
+        g.deviation_utilities(np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((3, 3)))   # (N, K) needs N = 2
+    with pytest.raises(ValueError, match="candidates.*agent 1"):
+        g.deviation_utilities(np.zeros((1, 2)), np.zeros((1, 2)), np.array([[0, 1, 2], [0, 1, 3]]))
     with pytest.raises(ValueError, match="candidates"):
         g.deviation_utilities(np.zeros((1, 2)), np.zeros((1, 2)), np.arange(4.0))
     with pytest.raises(ValueError, match="k"):
