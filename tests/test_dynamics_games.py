@@ -83,6 +83,15 @@ def test_conditional_regret_matching_reaches_a_correlated_equilibrium_in_chicken
     np.testing.assert_allclose(res["ce_gap"][-1], ce_gap(g, joint), atol=1e-9)
 
 
+@pytest.mark.slow
+def test_conditional_regret_matching_chicken_spec_horizon():
+    """Spec checklist L4 horizon: T = 10^5."""
+    g = mg.chicken()
+    res = run(g, agents.ConditionalRegretMatching(2, utility_range=g.utility_range), rounds=100_000, batch=2,
+              seed=1, record_every=50_000, swap_regret=True, game_metrics="none")
+    assert res["ce_gap"][-1].max() <= 0.02
+
+
 def test_hedge_external_regret_in_self_play_obeys_its_bound():
     """Hedge's regret bound holds against any sequence, hence in self-play (rewards rescaled)."""
     g = mg.matching_pennies()
