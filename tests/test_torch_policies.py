@@ -172,3 +172,11 @@ def test_numpy_learners_import_without_touching_torch():
     code = ("import sys; import coopsim, coopsim.agents, coopsim.dynamics, coopsim.agents.torch; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_torch_raises_an_import_error_naming_the_extra():
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import coopsim.agents.torch as t\n"
+            "try:\n    t.ContinuousPolicy\nexcept ImportError as e:\n    assert 'coopsim[torch]' in str(e), e\n"
+            "else:\n    raise SystemExit('no ImportError')\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
