@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
             a.add_argument("--n", type=int, nargs="+", default=[2, 3, 4, 5, 6],
                            help="numbers of agents for the worst-case ratios (default 2..6; a mechanism "
                                 "built for one n uses that n)")
-            a.add_argument("--out", default=None, help="folder for report.md and figures (default reports/<mechanism>)")
+            a.add_argument("--out", default=None, help="folder for report.md and figures (default results/reports/<mechanism>)")
 
     pl = sub.add_parser("plot", help="plot a metric of a results folder")
     pl.add_argument("results", help="results folder written by coopsim run")
@@ -213,7 +213,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     params, opts = _family_options(args, parse_params(args.params))
     if any(n < 2 for n in args.n):
         raise UsageError(f"--n: expected integers >= 2, got {args.n}")
-    out = Path(args.out) if args.out else Path("reports") / args.mechanism
+    out = Path(args.out) if args.out else Path("results") / "reports" / args.mechanism
     command = "coopsim report " + " ".join(shlex.quote(a) for a in [args.mechanism, *args.params])
     card, path = rep.report(args.mechanism, params, out=out, command=command, ratio_ns=tuple(args.n), **opts)
     print(path.read_text())
