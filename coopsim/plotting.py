@@ -8,13 +8,16 @@ errors, ``se = std(ddof=1) / sqrt(m)`` over the ``m`` units averaged.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
-if os.environ.get("MPLBACKEND", "").lower() not in ("agg", "pdf", "svg", "cairo"):
+# Headless by default (CLI, scripts, workers); a Jupyter kernel keeps its inline backend and an
+# explicit MPLBACKEND is respected.
+if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
