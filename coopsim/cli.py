@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--metric", required=True, help="metric name (see the 'metric' column)")
     pl.add_argument("--by", nargs="*", default=[], help="columns whose values get one line each (e.g. mechanism.name)")
     pl.add_argument("--x", default="round", help="x axis column (default round)")
+    pl.add_argument("--at-round", default=None, metavar="last|N",
+                    help="keep one recorded round per unit (its last, or round N) — for --x other than round")
     pl.add_argument("--out", default=None, help="figure path (.png/.pdf/.svg; default <results>/figures/<metric>.png)")
     return p
 
@@ -230,11 +232,22 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     if df.empty:
         raise UsageError(f"results: no finished units under {args.results!r}")
+    if args.at_round is not None:
+        if args.at_round == "last":
+            df = df[df["round"] == df.groupby("unit")["round"].transform("max")]
+        elif args.at_round.isdigit():
+            df = df[df["round"] == int(args.at_round)]
+            if df.empty:
+                raise UsageError(f"--at-round: no unit recorded round {args.at_round}")
+        else:
+            raise UsageError(f"--at-round: expected 'last' or a round number, got {args.at_round!r}")
     try:
         fig = plotting.plot_metric(df, args.metric, by=args.by, x=args.x)
     except ValueError as err:
         raise UsageError(str(err)) from None
     suffix = ("_by_" + "_".join(b.replace(".", "-") for b in args.by)) if args.by else ""
+    if args.x != "round":
+        suffix = f"_vs_{args.x.replace('.', '-')}{suffix}"
     out = Path(args.out) if args.out else Path(args.results) / "figures" / f"{args.metric}{suffix}.png"
     plotting.save(fig, out)
     print(f"figure written to {out}")

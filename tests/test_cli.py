@@ -259,3 +259,13 @@ def test_run_set_overrides(tmp_path, capsys):
     assert "bad spec: experiment.rounds:" in capsys.readouterr().err
     assert main(["run", str(spec), "--check", "--set", "nowhere.x=1"]) == 2
     assert "--set nowhere.x" in capsys.readouterr().err
+
+
+def test_plot_against_a_parameter_at_the_last_round(tmp_path, capsys):
+    spec = write(tmp_path, GOOD)
+    assert main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert main(["plot", str(tmp_path / "o"), "--metric", "SW_ratio", "--x", "env.n_agents", "--at-round", "last"]) == 0
+    assert (tmp_path / "o" / "figures" / "SW_ratio_vs_env-n_agents.png").stat().st_size > 1000
+    assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--at-round", "7"]) == 2
+    assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--at-round", "first"]) == 2
+    assert main(["run", str(tmp_path)]) == 2  # a folder is not a spec

@@ -376,6 +376,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise SpecError("spec", "an existing TOML file", str(p)) from None
+    except OSError as err:
+        raise SpecError("spec", "a readable TOML file", str(p), note=str(err)) from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError("spec", "valid TOML", str(p), note=str(err)) from None
 
