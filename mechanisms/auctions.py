@@ -181,9 +181,10 @@ def separable_inputs(bids: Any, ctr: Any = None, quality: Any = None, position: 
             position = np.asarray(default_position, dtype=np.float64)
         a = _check_factor(position, B, None, "position", hi=1.0)
         q = _check_factor(quality, B, n, "quality") if quality is not None else np.ones((B, n))
-        prod = q.max(axis=1) * a.max(axis=1) if a.shape[1] else np.zeros(B)
-        if (prod > 1.0 + 1e-12).any():
-            raise ValueError(f"quality: expected quality x position <= 1 (a CTR), got {prod.max()}")
+        if quality is not None and a.size and q.size and q.max() * a.max() > 1.0 + 1e-12:
+            prod = q.max(axis=1) * a.max(axis=1)                     # exact per-auction check
+            if (prod > 1.0 + 1e-12).any():
+                raise ValueError(f"quality: expected quality x position <= 1 (a CTR), got {prod.max()}")
         separable = np.ones(B, dtype=bool)
     return b, np.asarray(q, dtype=np.float64), np.asarray(a, dtype=np.float64), C, separable
 
@@ -207,8 +208,8 @@ def _group_bounds(key_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray,
                       ctr: np.ndarray | None = None, *, reserve: float = 0.0, rank_by: str = "score",
                       max_slots: int | None = None, tie_break: str = "index",
-                      rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Separable position auction ``rule`` in {"gsp", "vcg", "gfp"}; returns (assignment, click, payment).
+                      rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Separable position auction ``rule`` in {"gsp", "vcg", "gfp"}; returns (assignment, click, payment, price).
 
     Eligible bidders (``b_i >= reserve`` and score ``e_i = q_i b_i > 0``) are ranked by score (or by
     bid if ``rank_by="bid"``); the s-th ranked gets the s-th best position (``a`` sorted
@@ -319,7 +320,8 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     assignment[fo] = asg_s.ravel()
     click[fo] = click_s.ravel()
     payment[fo] = pay_s.ravel()
-    return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n)
+    click, payment = click.reshape(B, n), payment.reshape(B, n)
+    return assignment.reshape(B, n), click, payment, _price(payment, click)
 
 
 def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
@@ -336,8 +338,9 @@ def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.nd
     assignment = np.full(B * n, -1, dtype=np.int64)
     click = np.zeros(B * n)
     payment = np.zeros(B * n)
+    price_out = np.zeros(B * n)
     if S == 0:
-        return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n)
+        return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n), price_out.reshape(B, n)
     W = min(n, S + 1)
     base = (np.arange(B) * n)[:, None]
     fo = (order[:, :W] + base).ravel()
@@ -375,11 +378,12 @@ def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.nd
                 pay = (d * nxt) @ upper                                         # reverse cumulative sum
             den = qs * alpha[:, :S]
             price = np.where(den > 0, pay / den, 0.0)
-    shown = alpha[:, :S] > 0
+    shown = (alpha[:, :S] > 0) & (c > 0)
     assignment[fs] = np.where(shown, pos_top, -1).ravel()
     click[fs] = c.ravel()
     payment[fs] = np.where(shown, c * price, 0.0).ravel()
-    return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n)
+    price_out[fs] = np.where(shown, price, 0.0).ravel()
+    return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n), price_out.reshape(B, n)
 
 
 def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
@@ -401,7 +405,7 @@ def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.
     ar = np.arange(n)[:, None]
     is_top = kt == top
     w = (n - (is_top * (n - ar).astype(np.float64)).max(axis=0)).astype(np.int64)   # first maximiser
-    np.copyto(kt, -1.0, where=ar == w)                                 # drop the winner
+    kt[w, rows] = -1.0                                                 # drop the winner
     second = np.maximum(kt.max(axis=0), 0.0) if n > 1 else np.zeros(B)
     live = (top > 0) & (a_best > 0)
     if share:
@@ -416,7 +420,7 @@ def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.
         click = np.where(winners, quality * a_best[:, None] / np.maximum(c, 1), 0.0)
         payment = np.where(winners, click * price, 0.0)
         assignment = np.where(winners & (ar.T == w[:, None]), slot[:, None], -1)
-        return assignment, click, payment
+        return assignment, click, payment, np.where(winners, price, 0.0)
     wl = w[live]
     rl = rows[live]
     qw = quality[rl, wl]
@@ -431,7 +435,9 @@ def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.
     click[rl, wl] = cw
     payment[rl, wl] = cw * price
     assignment[rl, wl] = slot[live]
-    return assignment, click, payment
+    price_out = np.zeros((B, n))
+    price_out[rl, wl] = price
+    return assignment, click, payment, price_out
 
 
 # ============================================================================================
@@ -466,15 +472,14 @@ class _Separable(PositionAuctionMechanism):
         b, q, a, C, sep = separable_inputs(bids, ctr, quality, position, self.default_position)
         if self.max_slots is not None and C is not None and self.max_slots > C.shape[2]:
             raise ValueError(f"max_slots: expected <= number of positions {C.shape[2]}, got {self.max_slots}")
-        asg, click, pay = separable_auction(self.rule, b, q, a, C, reserve=self.reserve, rank_by=self.rank_by,
-                                            max_slots=self.max_slots, tie_break=self.tie_break,
-                                            rng=rng if rng is not None else self._rng)
-        return self._result(asg, click, pay)
+        out = separable_auction(self.rule, b, q, a, C, reserve=self.reserve, rank_by=self.rank_by,
+                                max_slots=self.max_slots, tie_break=self.tie_break,
+                                rng=rng if rng is not None else self._rng)
+        return self._result(*out)
 
-    def _result(self, asg, click, pay) -> AuctionResult:
-        rr = np.where(asg >= 0, asg, -1)
-        return AuctionResult(assignment=asg, click_prob=click, payment=pay, price=_price(pay, click),
-                             render_rank=rr, billing=self.billing, click_model="additive")
+    def _result(self, asg, click, pay, price) -> AuctionResult:
+        return AuctionResult(assignment=asg, click_prob=click, payment=pay, price=price,
+                             render_rank=asg, billing=self.billing, click_model="additive")
 
 
 @register("gsp")
@@ -508,14 +513,14 @@ class VCG(_Separable):
         b, q, a, C, sep = separable_inputs(bids, ctr, quality, position, self.default_position)
         if C is not None and self.max_slots is not None and self.max_slots > C.shape[2]:
             raise ValueError(f"max_slots: expected <= number of positions {C.shape[2]}, got {self.max_slots}")
-        asg, click, pay = separable_auction("vcg", b, q, a, C, reserve=self.reserve, max_slots=self.max_slots,
-                                            tie_break=self.tie_break, rng=rng if rng is not None else self._rng)
-        res = self._result(asg, click, pay)
+        res = self._result(*separable_auction("vcg", b, q, a, C, reserve=self.reserve, max_slots=self.max_slots,
+                                              tie_break=self.tie_break, rng=rng if rng is not None else self._rng))
         if C is not None and not sep.all() and quality is None and position is None:
             K = C.shape[2] if self.max_slots is None else self.max_slots
             gen = AIGCVCG(click_model="additive", max_ads=K, reserve=self.reserve, billing=self.billing)
             rows = np.flatnonzero(~sep)
             sub = gen(b[rows], C[rows])
+            res.render_rank = res.render_rank.copy()          # was a view of the assignment
             for f in ("assignment", "click_prob", "payment", "price", "render_rank"):
                 getattr(res, f)[rows] = getattr(sub, f)
         return res
