@@ -153,21 +153,27 @@ def test_flatten_config_columns():
 
 def test_spec_is_never_executed_as_code(tmp_path, monkeypatch):
     """Strings that would run code if evaluated stay strings; import-path names are rejected."""
+    monkeypatch.chdir(tmp_path)
     marker = tmp_path / "pwned"
+    short = "__import__('os').system('touch pwned')"  # relative to the cwd: no path separator
     payload = f"__import__('pathlib').Path({str(marker)!r}).touch()"
     spec_file = tmp_path / "evil.toml"
     spec_file.write_text(textwrap.dedent(f"""
         [experiment]
-        name = "{payload.replace('"', "'")}"
+        name = "{short}"
         rounds = 5
         [function]
         name = "random_walk"
+        [grid]
+        "function.drift" = ["{payload}"]
     """))
-    monkeypatch.chdir(tmp_path)
     sp = load_spec(spec_file)
-    assert sp.name.startswith("__import__")
-    res = runner.run(sp, executor="serial", out=tmp_path / "out", progress=False)
-    assert res.done == 1 and not marker.exists()
+    assert sp.name == short
+    res = runner.run(sp, executor="serial", progress=False)  # default out: results/<name>
+    assert res.failed == 1 and "could not convert string to float" in next(iter(res.failures.values()))
+    assert not marker.exists() and (tmp_path / "results" / short).is_dir()
+    # a name cannot point the output folder elsewhere
+    assert str(err(fn_spec(experiment={"name": "../../etc"}))).startswith("experiment.name:")
     for field, value in (("env", {"name": payload}), ("function", {"name": payload})):
         bad = tmp_path / "evil2.toml"
         body = {"env": f'[env]\nname = "{value["name"]}"\n[[agents]]\nlearner = "hedge"\n',

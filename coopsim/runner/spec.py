@@ -510,6 +510,9 @@ def _experiment(exp: Any, default_name: str) -> dict[str, Any]:
     if "name" not in exp:
         out["name"] = default_name
     _str(out["name"], "experiment.name")
+    if any(c in out["name"] for c in "/\\\0") or out["name"] in (".", ".."):
+        raise SpecError("experiment.name", "a name without path separators (it names the output folder)",
+                        out["name"])
     seeds = out.pop("seeds")
     if _is_int(seeds):
         _int(seeds, "experiment.seeds", lo=1)
