@@ -611,10 +611,7 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
         return f"{origin[p]} ({p})" if p in origin else p
 
     exp = cfg["experiment"]
-    try:
-        _check_experiment_values(exp, origin)
-    except SpecError:
-        raise
+    _check_experiment_values(exp, origin)
     if "function" in cfg:
         fn = cfg["function"]
         _str(fn["name"], where("function.name"))
