@@ -95,9 +95,25 @@ def bench_overhead(tmp: Path, n_ray: int, skip_ray: bool) -> None:
     start = time.perf_counter() - t0
     timed_run(trivial_spec(20, rounds=2), "ray", tmp / "t_warm")  # start the workers
     r = timed_run(trivial_spec(n_ray), "ray", tmp / "t_ray")
+    # latency: one unit at a time through a Ray task (submit, run, fetch) vs in-process
+    from coopsim.runner.executors import work
+
+    cfg = runner.load_spec(trivial_spec(1)).units()[0].config
+    remote = ray.remote(max_retries=0, num_cpus=1)(work)
+    ray.get(remote.remote(cfg))
+    t0 = time.perf_counter()
+    for _ in range(100):
+        ray.get(remote.remote(cfg))
+    lat = (time.perf_counter() - t0) / 100
+    t0 = time.perf_counter()
+    for _ in range(100):
+        work(cfg)
+    local = (time.perf_counter() - t0) / 100
     ray.shutdown()
-    print(f"    ray, 2 cpus      {1e3 * r / n_ray:8.2f} ms/unit  (ray.init {start:.1f} s, not counted)")
+    print(f"    ray, 2 cpus      {1e3 * r / n_ray:8.2f} ms/unit throughput (ray.init {start:.1f} s, not counted)")
     print(f"    ray minus serial {1e3 * (r - s) / n_ray:+8.2f} ms/unit")
+    print(f"    ray task latency {1e3 * lat:8.2f} ms/unit one at a time vs {1e3 * local:.2f} ms in-process: "
+          f"overhead {1e3 * (lat - local):.2f} ms/unit")
 
 
 def bench_store(tmp: Path, n_store: int) -> None:
