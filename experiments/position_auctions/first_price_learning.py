@@ -3,8 +3,10 @@
 Targets (spec position_auctions.md section 9.3, learning.md section 8.2): with i.i.d. U[0,1]
 values redrawn every round, first-price learners shade to (n-1)/n with revenue (n-1)/(n+1);
 second-price and VCG learners bid truthfully (s = 1). Reports, per configuration, the time-averaged
-shading factor of the learners' mixed strategies over the last ``tail`` of the run and the
-revenue over the same window (mean +- standard error over all copies of all seeds).
+shading factor of the learners' mixed strategies over the last ``tail`` of the run, the revenue
+over the same window and ``policy_max``, the largest probability of the last policy (a diffuse,
+unconverged policy has a mean factor near 0.5 whatever the target), as mean +- standard error over
+all copies of all seeds.
 
     python first_price_learning.py [first_price_learning.toml]
 
@@ -53,7 +55,8 @@ def run_one(mech: str, n: int, n_slots: int, learner: str, feedback: str, rounds
     last = (res.policy * grid).sum(-1).mean(axis=1)
     k0 = int(np.searchsorted(res.rounds, (1 - tail) * res.rounds[-1]))
     revenue = res["revenue"][k0:].mean(axis=0)          # window averages -> per copy
-    return {"factor": factor, "last_factor": last, "revenue": revenue,
+    peak = res.policy.max(axis=-1).mean(axis=1)          # concentration of the last policy
+    return {"factor": factor, "last_factor": last, "revenue": revenue, "policy_max": peak,
             "curve_rounds": res.rounds, "curve_revenue": res["revenue"].mean(axis=1),
             "wall": res.wall_time}
 
@@ -65,7 +68,7 @@ def main(spec_path: str) -> None:
     rows, curves = [], {}
     for run in spec["runs"]:
         for n in run["n"]:
-            parts = {"factor": [], "last_factor": [], "revenue": []}
+            parts = {"factor": [], "last_factor": [], "revenue": [], "policy_max": []}
             t0 = time.perf_counter()
             for s in range(spec["seeds"]):
                 r = run_one(run["mechanism"], n, run.get("n_slots", 1), run["learner"], run["feedback"],
