@@ -120,8 +120,8 @@ class PositionAuction(MechanismGame):
         self.public_low = 0.0
         self.public_high = self.action_high if self.action == "bid" else self.action_high * v_cap
         self.type_shape = (1 + self.n_slots,) if self.random_ctr else ()
-        self.reference_metrics = (self.cheap_references if reference_metrics == "auto"
-                                  else bool(check_choice(reference_metrics, "reference_metrics", ("auto", True, False))))
+        check_choice(reference_metrics, "reference_metrics", ("auto", True, False))
+        self.reference_metrics = self.cheap_references if reference_metrics == "auto" else bool(reference_metrics)
         self._click_rng = np.random.default_rng(check_int(seed, "seed", lo=0))
         self._force_expected = False
         self._closed_form = self._closed_form_kind()
@@ -346,10 +346,11 @@ class PositionAuction(MechanismGame):
             if self.click_model != "additive" and self.n_slots > 1:
                 pi = sol.batch_click_probs(self.click_model, res.assignment, res.assignment, ctr,
                                            self._weights(ctr), self._cont(B), self.ctr_params["outside"])
+                pos = np.maximum(res.assignment, 0)[:, :, None]
+                p_shown = np.where(res.assignment >= 0, np.take_along_axis(ctr, pos, 2)[:, :, 0], 0.0)
                 res = au.AuctionResult(assignment=res.assignment, click_prob=pi, payment=res.price * pi,
                                        price=res.price, render_rank=res.assignment, billing=res.billing,
-                                       click_model=self.click_model, p_shown=np.where(res.assignment >= 0,
-                                       np.take_along_axis(ctr, np.maximum(res.assignment, 0)[:, :, None], 2)[:, :, 0], 0),
+                                       click_model=self.click_model, p_shown=p_shown,
                                        q_shown=self._q_shown(res.assignment, ctr), cascade=self.ctr_params["cascade"])
             return res
         kw: dict[str, Any] = {}

@@ -148,7 +148,8 @@ def gsp_equilibrium_check(values: Any, bids: Any, alpha: Any, symmetric: bool = 
     """Check the GSP Nash (or symmetric-Nash / locally envy-free) inequalities (EOS; Varian).
 
     Rank by bid (ties: lower index first, or with ``tie_break="value"`` higher value first, the
-    rank-consistent rule Varian's upper profile needs when S = 1); per-click prices ``p_s = b_(s+1)``, ``alpha_{S+1} = 0``.
+    rank-consistent rule Varian's upper profile needs when S = 1); per-click prices
+    ``p_s = b_(s+1)``, ``alpha_{S+1} = 0``.
     Nash: occupant of slot s vs slot t > s pays ``p_t``; vs t < s pays the occupant's bid
     ``p_{t-1}``. Symmetric Nash uses ``p_t`` for every t. Losers (rank k > S) compare against every
     slot t at price ``p_{t-1}`` (Nash) or ``p_t`` (SNE). Utility of slot t at price p: ``(v - p) alpha_t``.

@@ -819,7 +819,8 @@ class Myerson(PositionAuctionMechanism):
         if len(self._phis) == 1:
             return self._phis[0](b)
         if len(self._phis) != b.shape[1]:
-            raise ValueError(f"distribution: expected one distribution per bidder ({b.shape[1]}), got {len(self._phis)}")
+            raise ValueError(f"distribution: expected one distribution per bidder ({b.shape[1]}), "
+                             f"got {len(self._phis)}")
         return np.stack([self._phis[i](b[:, i]) for i in range(b.shape[1])], axis=1)
 
     def _inverse(self, y: np.ndarray, strict: np.ndarray, who: np.ndarray) -> np.ndarray:
@@ -893,7 +894,8 @@ class Myerson(PositionAuctionMechanism):
         if ctr is None and weights is None and position is not None:
             b0 = check_bids(bids)
             a = _check_factor(position, b0.shape[0], None, "position", hi=1.0)
-            qf = _check_factor(quality, b0.shape[0], b0.shape[1], "quality") if quality is not None else np.ones_like(b0)
+            qf = (_check_factor(quality, b0.shape[0], b0.shape[1], "quality") if quality is not None
+                  else np.ones_like(b0))
             ctr = qf[:, :, None] * a[:, None, :]
         b, C, W, Q, K = inner.prepare(bids, ctr, weights, cont)
         B, n = b.shape

@@ -295,7 +295,9 @@ def test_sampled_clicks_have_the_right_marginals():
                                  else getattr(r, f) for f in r.__dataclass_fields__})
         clicks = big.sample_clicks(np.random.default_rng(0))
         np.testing.assert_allclose(clicks.mean(0), r.click_prob[0], atol=0.01)
-        if params["click_model"] == "mnl" or params.get("cascade", "stop") == "stop" and params["click_model"] == "cascade":
+        exclusive = params["click_model"] == "mnl" or (
+            params["click_model"] == "cascade" and params.get("cascade", "stop") == "stop")
+        if exclusive:
             assert clicks.sum(axis=1).max() <= 1
 
 
