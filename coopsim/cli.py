@@ -259,6 +259,7 @@ COMMANDS = {"run": cmd_run, "list": cmd_list, "audit": cmd_audit, "report": cmd_
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coopsim`` console script; returns the exit code."""
+    from coopsim.runner.executors import ExecutorError
     from coopsim.runner.spec import SpecError
 
     parser = build_parser()
@@ -268,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as err:
         print(f"coopsim {args.command}: bad spec: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as err:
+    except (UsageError, ExecutorError) as err:
         print(f"coopsim {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except (ValueError, TypeError) as err:

@@ -269,3 +269,13 @@ def test_plot_against_a_parameter_at_the_last_round(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--at-round", "7"]) == 2
     assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--at-round", "first"]) == 2
     assert main(["run", str(tmp_path)]) == 2  # a folder is not a spec
+
+
+def test_unreachable_ray_address_exits_2_fast(tmp_path, capsys):
+    pytest.importorskip("ray")
+    spec = write(tmp_path, GOOD)
+    assert main(["run", str(spec), "--executor", "ray", "--address", "127.0.0.1:1", "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 2
+    assert "no Ray cluster reachable at 127.0.0.1:1" in capsys.readouterr().err
+    assert main(["run", str(spec), "--executor", "ray", "--address", "nonsense", "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 2

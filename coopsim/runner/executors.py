@@ -26,6 +26,10 @@ from coopsim.runner.spec import Unit
 EXECUTORS = ("serial", "process", "ray")
 
 
+class ExecutorError(RuntimeError):
+    """The executor could not start (Ray missing, no cluster at the address)."""
+
+
 @dataclass
 class Outcome:
     """What became of one unit: ``frame`` when done, ``error`` (a traceback) when failed."""
@@ -163,13 +167,19 @@ def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None,
     try:
         import ray
     except ImportError:
-        raise RuntimeError("executor 'ray' needs Ray: pip install 'coopsim[ray]'") from None
+        raise ExecutorError("executor 'ray' needs Ray: pip install 'coopsim[ray]'") from None
     started = False
     if not ray.is_initialized():
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        if address and address != "auto":
+            _check_reachable(address)
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        except Exception as err:  # noqa: BLE001 - connection refused, no cluster at "auto", ...
+            raise ExecutorError(f"address: could not start or join Ray ({address or 'local instance'}): "
+                                f"{type(err).__name__}: {err}") from None
         started = True
     remote = ray.remote(max_retries=0, num_cpus=1)(work)
     tr = _Tracker(retries)
@@ -202,6 +212,18 @@ def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None,
                 pass
         if started:
             ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast (instead of Ray's minutes of retries) when ``HOST:PORT`` accepts no TCP connection."""
+    hostport = address.split("://", 1)[-1]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ExecutorError(f"address: expected 'auto' or HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ExecutorError(f"address: no Ray cluster reachable at {address} ({err})") from None
 
 
 RUNNERS = {"serial": run_serial, "process": run_process, "ray": run_ray}
