@@ -231,6 +231,9 @@ class PositionAuction(MechanismGame):
                 if self.click_model != "additive" or self.ctr_kind != "separable":
                     params.setdefault("click_model", self.click_model)
                     params.setdefault("max_ads", self.n_slots)
+                    params.setdefault("outside", self.ctr_params["outside"])
+                    if self.click_model == "cascade":
+                        params.setdefault("cascade", self.ctr_params["cascade"])
             if name in ("first_price", "second_price"):
                 params.setdefault("tie_break", "share")
             self.mechanism = get_mechanism(name, **params)

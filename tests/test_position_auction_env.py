@@ -205,3 +205,29 @@ def test_bad_actions():
         game.play(types, np.full((2, 3), -0.1))
     with pytest.raises(ValueError, match="actions"):
         game.play(types, np.full((2, 4), 0.1))
+
+
+@pytest.mark.parametrize("kw", [
+    dict(n_agents=1),
+    dict(n_agents=3, n_slots=0, mechanism="gsp"),
+    dict(n_agents=2, n_slots=2, ctr="fixed", ctr_params={"matrix": [[0.3, 0.2], [0.1, 0.4]]}, mechanism="aigc_vcg"),
+    dict(n_agents=3, n_slots=2, values="lognormal", ctr="aigc", click_model="mnl", mechanism="aigc_vcg",
+         reference_metrics=True),
+    dict(n_agents=3, n_slots=2, ctr="aigc", click_model="cascade", mechanism="myerson",
+         ctr_params={"cascade": "continuation", "continuation": [0.9, 0.8, 0.7]}),
+    dict(n_agents=3, n_slots=2, ctr="aigc", click_model="mnl", mechanism="myerson", ctr_params={"outside": 2.0}),
+    dict(n_agents=3, n_slots=2, ctr="aigc", click_model="cascade", mechanism="aigc_vcg",
+         ctr_params={"cascade": "continuation"}, utility="sampled"),
+])
+def test_configurations_play_and_stay_individually_rational(kw):
+    game = pa.PositionAuction(**kw)
+    types = game.sample_types(np.random.default_rng(0), 5)
+    out = game.play(types, game.truthful_actions(types))
+    v = out.values
+    assert out.utility.shape == (5, game.n_agents)
+    assert (out.payment >= -1e-12).all() and (out.payment <= v * out.click_prob + 1e-12).all()
+    assert (out.expected_utility >= -1e-12).all()
+    m = game.metrics(types, out)
+    assert all(x.shape == (5,) for x in m.values())
+    U = game.deviation_utilities(types, game.truthful_actions(types), game.action_grid(4))
+    assert U.shape == (5, game.n_agents, 4) and np.isfinite(U).all()
