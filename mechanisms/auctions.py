@@ -225,9 +225,11 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     """
     B, n = bids.shape
     m = position.shape[1]
-    eligible = (bids >= reserve) & (bids * quality > 0)
-    rank_key = bids * quality if rank_by == "score" else bids.copy()
-    key = np.where(eligible, rank_key, -1.0)
+    score = bids * quality
+    if reserve == 0 and rank_by == "score":
+        key = np.where(score > 0, score, -1.0)                          # bids >= 0 are validated
+    else:
+        key = np.where((bids >= reserve) & (score > 0), score if rank_by == "score" else bids, -1.0)
     if ctr is None and tie_break != "random" and m >= 1 and (max_slots == 1 or (m == 1 and max_slots != 0)):
         return _single_slot(rule, bids, quality, position, key, reserve, tie_break == "share", rank_by)
     if tie_break == "random":
