@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -68,6 +69,8 @@ def _die_with_parent() -> None:
         import ctypes
         import signal
 
+        if not sys.platform.startswith("linux"):
+            return
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - best effort, not available off Linux

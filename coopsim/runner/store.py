@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import json
 import os
 import socket
@@ -165,16 +164,39 @@ def clean_stale(out: str | Path) -> list[Path]:
 # ----------------------------------------------------------------------------------------------
 # manifest
 # ----------------------------------------------------------------------------------------------
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+
 @contextlib.contextmanager
 def manifest_lock(out: str | Path):
-    """Exclusive ``fcntl.flock`` on ``out/.manifest.lock`` (blocks until granted)."""
+    """Exclusive ``fcntl.flock`` on ``out/.manifest.lock`` (blocks until granted; ``msvcrt.locking``
+    on Windows)."""
     Path(out).mkdir(parents=True, exist_ok=True)
     fd = os.open(Path(out) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    time.sleep(0.05)
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
         os.close(fd)
 
 
