@@ -211,3 +211,22 @@ def test_shipped_specs_validate_and_their_first_unit_runs(path):
     assert len(df) and np.isfinite(df["value"]).all()
     if cfg["experiment"]["metrics"]:
         assert set(df["metric"]) == set(cfg["experiment"]["metrics"])
+
+
+def test_facility_card_unit_reproduces_the_spec_table():
+    sp = load_spec({"experiment": {"name": "card", "rounds": 1},
+                    "function": {"name": "facility_card", "mechanism": "average", "n_agents": 3, "profiles": 64},
+                    "grid": {"function.mechanism": ["average", "uniform_phantom"]}})
+    rows = {}
+    for u in sp.units():
+        df = execute(u.config)
+        assert set(df["round"]) == {0}
+        rows[u.config["function"]["mechanism"]] = dict(zip(df["metric"], df["value"]))
+    avg, up = rows["average"], rows["uniform_phantom"]
+    assert avg["audit_gain"] == pytest.approx(2 / 9, abs=1e-9)  # (0, 0, 1/3): the third agent reports 1
+    assert avg["ratio_TC"] == pytest.approx(4 / 3, abs=1e-9) and avg["spec_TC"] == pytest.approx(4 / 3)
+    assert up["audit_gain"] <= 1e-12 and up["ratio_TC"] == pytest.approx(2.0, abs=1e-9)
+    assert up["ratio_SW"] == pytest.approx(6 / 5, abs=1e-9) and up["ratio_MC"] == pytest.approx(2.0, abs=1e-9)
+    assert all(up[a] == 1.0 for a in ("IFS", "UFS", "PF", "proportionality", "unanimity"))
+    with pytest.raises(ValueError, match="facility mechanism"):
+        execute({**sp.units()[0].config, "function": {"name": "facility_card", "mechanism": "gsp"}})

@@ -269,3 +269,48 @@ def flaky(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, roun
         raise RuntimeError(f"flaky: failing attempt {attempts + 1} of {failures} on purpose")
     rest = {k: v for k, v in params.items() if k in ("drift", "scale")}
     return random_walk(rest, seed_sequence, rounds, batch, record_every)
+
+
+@register_function("facility_card")
+def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
+                  record_every: int) -> dict[str, np.ndarray]:
+    """The facility report card's numbers as one unit (one recorded "round" 0), for sweeping the
+    facility spec's §6.2 table over mechanisms and n with ``coopsim run``.
+
+    Parameters: ``mechanism`` (a facility mechanism's registry name), ``n_agents`` (>= 2),
+    ``profiles`` (per profile class, default 256), ``grid`` (misreport grid, default 101).
+    Metrics: ``audit_gain``; the axiom satisfaction rates ``IFS``, ``UFS``, ``PF``,
+    ``proportionality``, ``unanimity``; worst-case ratios ``ratio_SW``, ``ratio_TC``, ``ratio_MC``
+    and the spec's values ``spec_SW``, ``spec_TC``, ``spec_MC`` (nan where the table has no entry).
+    ``rounds``, ``batch`` and ``record_every`` are not used. The audit seed is drawn from the unit's
+    ``SeedSequence``.
+    """
+    from coopsim import mechanisms
+    from coopsim.runner import report
+
+    unknown = set(params) - {"mechanism", "n_agents", "profiles", "grid"}
+    if unknown:
+        raise ValueError(f"function: unknown parameters {sorted(unknown)} for facility_card; expected mechanism, "
+                         f"n_agents, profiles, grid")
+    name = params.get("mechanism", "uniform_phantom")
+    n = int(params.get("n_agents", 3))
+    if n < 2:
+        raise ValueError(f"function.n_agents: expected an integer >= 2, got {n}")
+    mech = mechanisms.get(name)
+    if report.family_of(mech) != "facility":
+        raise ValueError(f"function.mechanism: expected a facility mechanism, got {name!r} ({report.family_of(mech)})")
+    seed = int(np.random.default_rng(seed_sequence).integers(2**31))
+    card = report.facility_audit(name, {}, mech, n_agents=n, profiles=int(params.get("profiles", 256)),
+                                 grid=int(params.get("grid", 101)), seed=seed, full=False)
+    out: dict[str, Any] = {"round": np.array([0]), "audit_gain": [card.data["audit"]["max_gain"]]}
+    for axiom, res in card.data["axioms"].items():
+        out[axiom] = [res["rate"]]
+    from coopsim.analysis import worst_case_ratio
+    from coopsim.envs.facility_location import FacilityLocation
+
+    game = FacilityLocation(n_agents=n, mechanism=mech)
+    for obj in ("SW", "TC", "MC"):
+        out[f"ratio_{obj}"] = [worst_case_ratio(game, obj, rng=seed).ratio]
+        sv = report.spec_ratio(name, obj, n)
+        out[f"spec_{obj}"] = [np.nan if sv is None else float(sv)]
+    return {k: np.asarray(v, dtype=np.float64 if k != "round" else np.int64) for k, v in out.items()}
