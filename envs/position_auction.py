@@ -238,8 +238,13 @@ class PositionAuction(MechanismGame):
                 params.setdefault("tie_break", "share")
             self.mechanism = get_mechanism(name, **params)
         elif callable(mechanism):
-            name = type(mechanism).__name__
+            name = getattr(mechanism, "registry_name", None) or type(mechanism).__name__
             self.mechanism = mechanism
+            inner = getattr(mechanism, "click_model", None)
+            if isinstance(mechanism, (au.AIGCVCG, au.Myerson)) and inner not in ("separable", self.click_model) \
+                    and not (inner == "additive" and self.n_slots <= 1):
+                raise ValueError(f"mechanism: its click_model {inner!r} does not match click_model="
+                                 f"{self.click_model!r}")
         else:
             raise TypeError(f"mechanism: expected a registry name or an auction mechanism, got {mechanism!r}")
         self.mechanism_name = name
