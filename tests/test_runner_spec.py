@@ -230,3 +230,42 @@ def test_facility_card_unit_reproduces_the_spec_table():
     assert all(up[a] == 1.0 for a in ("IFS", "UFS", "PF", "proportionality", "unanimity"))
     with pytest.raises(ValueError, match="facility mechanism"):
         execute({**sp.units()[0].config, "function": {"name": "facility_card", "mechanism": "gsp"}})
+
+
+def test_native_env_simulate_protocol(monkeypatch, tmp_path):
+    """An env module without make_game but with simulate(params, seed_sequence, rounds, batch, record_every)."""
+    import sys
+    import types
+
+    import pandas as pd
+
+    seen = {}
+    mod = types.ModuleType("coopsim.envs.native_demo")
+
+    def simulate(params, seed_sequence, rounds, batch, record_every):
+        seen.update(params=params, rounds=rounds, batch=batch, record_every=record_every)
+        rng = np.random.default_rng(seed_sequence)
+        r = np.arange(record_every, rounds + 1, record_every)
+        if params.get("wide"):
+            return pd.DataFrame({"round": r, "gdp": rng.random(len(r)), "gini": rng.random(len(r))})
+        return {"gdp": rng.random(len(r)), "gini": rng.random(len(r))}
+
+    mod.simulate = simulate
+    monkeypatch.setitem(sys.modules, "coopsim.envs.native_demo", mod)
+    spec = {"experiment": {"name": "native", "rounds": 20, "batch": 3, "record_every": 5, "seeds": 2},
+            "env": {"name": "native_demo", "tax": 0.1},
+            "mechanism": {"name": "uniform_phantom"},
+            "agents": [{"learner": "scripted_a", "agents": [0]}, {"learner": "scripted_b", "agents": [1]}],
+            "grid": {"env.wide": [False, True]}}
+    sp = load_spec(spec)  # learner names of a native env are the module's business, not the registry's
+    res = runner.run(sp, executor="serial", out=tmp_path / "o", progress=False)
+    assert (res.done, res.failed) == (4, 0)
+    assert seen["params"]["tax"] == 0.1 and seen["params"]["agents"][1]["learner"] == "scripted_b"
+    assert type(seen["params"]["mechanism"]).__name__ == "UniformPhantom"
+    assert (seen["rounds"], seen["batch"], seen["record_every"]) == (20, 3, 5)
+    df = runner.load(tmp_path / "o")
+    assert set(df["metric"]) == {"gdp", "gini"} and sorted(df["round"].unique()) == [5, 10, 15, 20]
+    # both return forms give one row per replicate x metric x recorded round
+    assert (df.groupby("env.wide").size() == 2 * 2 * 4).all()
+    with pytest.raises(SpecError, match="env.name"):
+        load_spec({**spec, "env": {"name": "native_demo_missing"}})

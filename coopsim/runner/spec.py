@@ -688,7 +688,7 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
                 raise SpecError(where(f"agents.{i}.agents"), f"agents not already in group {covered[a]}", which,
                                 note=f"agent {a} appears twice")
             covered[a] = i
-        if check_names:
+        if check_names and not native:  # a native env interprets its own agent groups
             reg = _learner_registry()
             if learner not in reg:
                 raise SpecError(where(f"agents.{i}.learner"), f"one of {reg.names()}", learner,
