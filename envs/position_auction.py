@@ -32,8 +32,9 @@ Metrics (per copy)      ``welfare``, ``revenue``, ``bidder_surplus`` (expected),
 Arguments               ``n_agents``, ``n_slots``, ``mechanism``, ``mechanism_params``, ``values``,
                         ``value_params``, ``ctr``, ``ctr_params``, ``click_model``, ``action``,
                         ``bid_max``, ``shade_max``, ``bid_grid``, ``utility``,
-                        ``reference_metrics``, ``seed`` (click sampling); env views add
-                        ``max_cycles``, ``action_mode``, ``grid_size``, ``redraw``, ``render_mode``.
+                        ``reference_metrics``, ``seed`` (click sampling; an env's
+                        ``reset(seed)`` reseeds it); env views add ``max_cycles``,
+                        ``action_mode``, ``grid_size``, ``redraw``, ``render_mode``.
 References              Balseiro et al., "Position Auctions in AI-Generated Content", arXiv
                         2506.03309; Edelman, Ostrovsky & Schwarz, AER 97(1) 2007; Varian, IJIO
                         25(6) 2007; Myerson, MOR 6(1) 1981; Feng et al., arXiv 2009.06136;
@@ -265,6 +266,12 @@ class PositionAuction(MechanismGame):
         return self.ctr_kind == "separable" and (self.click_model == "additive" or self.n_slots <= 1)
 
     # -- types ----------------------------------------------------------------------------------
+    def reseed(self, rng: np.random.Generator) -> None:
+        """Replace the click-sampling stream (``RepeatedGame.reset(seed)`` calls this)."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+        self._click_rng = rng
+
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         """Values ``(batch, N)`` (or ``[value, CTR row]`` ``(batch, N, 1 + m)`` with random CTRs)."""
         B = check_int(batch, "batch", lo=1)

@@ -231,3 +231,16 @@ def test_configurations_play_and_stay_individually_rational(kw):
     assert all(x.shape == (5,) for x in m.values())
     U = game.deviation_utilities(types, game.truthful_actions(types), game.action_grid(4))
     assert U.shape == (5, game.n_agents, 4) and np.isfinite(U).all()
+
+
+def test_env_reset_seed_reseeds_sampled_clicks():
+    from coopsim.envs import position_auction as pa
+
+    def trajectory(seed):
+        env = pa.make_batched_env(batch_size=8, max_cycles=5, n_agents=3, n_slots=2, mechanism="gsp",
+                                  utility="sampled")
+        env.reset(seed=seed)
+        return np.stack([env.step(env.default_actions())[1] for _ in range(5)])
+
+    assert np.array_equal(trajectory(4), trajectory(4))
+    assert not np.array_equal(trajectory(4), trajectory(5))

@@ -134,7 +134,11 @@ class RepeatedGame(BatchedEnv):
 
     def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         if seed is not None:
-            self._rng = np.random.default_rng(seed_sequence(seed))
+            # one child stream for the types, one for the game's own chance moves (sampled clicks)
+            types_seq, game_seq = seed_sequence(seed).spawn(2)
+            self._rng = np.random.default_rng(types_seq)
+            if hasattr(self.game, "reseed"):
+                self.game.reseed(np.random.default_rng(game_seq))
         mask = np.ones(self.batch_size, dtype=bool)
         if options and options.get("reset_mask") is not None:
             mask = np.asarray(options["reset_mask"], dtype=bool)
