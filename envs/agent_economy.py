@@ -76,6 +76,7 @@ from coopsim.envs.agent_economy_archetypes import (
     scripted_actions,
 )
 from coopsim.envs.agent_economy_market import Market, success_probability
+from coopsim.interop.views import env_views
 from coopsim.mechanisms import gates as G
 from coopsim.mechanisms.registry import get as get_mechanism
 
@@ -1292,40 +1293,8 @@ def make_batched_env(batch_size: int = 1, max_cycles: int = 500, render_mode: st
     return AgentEconomy(batch_size=batch_size, horizon=max_cycles, render_mode=render_mode, **kwargs)
 
 
-def _factories():
-    from coopsim.interop import pettingzoo_factories
-
-    return pettingzoo_factories(make_batched_env, name="agent_economy_v0", default_max_cycles=500)
-
-
-def parallel_env(**kwargs: Any):
-    """PettingZoo ``ParallelEnv`` of one economy (``max_cycles``, ``render_mode`` and env kwargs)."""
-    return _factories()[2](**kwargs)
-
-
-def raw_env(**kwargs: Any):
-    """Unwrapped PettingZoo AEC env of one economy."""
-    return _factories()[1](**kwargs)
-
-
-def env(**kwargs: Any):
-    """PettingZoo AEC env of one economy (order-enforcing)."""
-    return _factories()[0](**kwargs)
-
-
-def gym_env(ego: int = 0, opponents: Any = None, max_cycles: int = 500, **kwargs: Any):
-    """Gymnasium single-agent view: agent ``ego`` learner-controlled, others scripted archetypes."""
-    from coopsim.interop import SingleAgentEnv
-
-    return SingleAgentEnv(make_batched_env(batch_size=1, max_cycles=max_cycles, **kwargs), ego=ego, opponents=opponents)
-
-
-def gym_vector_env(num_envs: int = 1, ego: int = 0, opponents: Any = None, max_cycles: int = 500, **kwargs: Any):
-    """Native Gymnasium ``VectorEnv`` over ``num_envs`` economies (one ego agent each)."""
-    from coopsim.interop import SingleAgentVectorEnv
-
-    return SingleAgentVectorEnv(make_batched_env(batch_size=num_envs, max_cycles=max_cycles, **kwargs), ego=ego,
-                                opponents=opponents)
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name="agent_economy_v0",
+                                                                default_max_cycles=500)
 
 
 __all__ = ["AgentEconomy", "make_batched_env", "parallel_env", "raw_env", "env", "gym_env", "gym_vector_env",

@@ -56,7 +56,7 @@ from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
-from coopsim.interop import SingleAgentEnv, SingleAgentVectorEnv, pettingzoo_factories
+from coopsim.interop.views import env_views
 from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.information import (
     InformationMechanism, InformationModel, best_responses, instance_a, instance_b, optimal_mechanism, random_model,
@@ -609,15 +609,5 @@ def make_batched_env(batch_size: int = 1, max_cycles: int = 2, render_mode: str 
     return InformationAcquisitionEnv(batch_size=batch_size, rounds=steps // 2, render_mode=render_mode, **kwargs)
 
 
-env, raw_env, parallel_env = pettingzoo_factories(make_batched_env, name="information_acquisition_v0",
-                                                  default_max_cycles=2)
-
-
-def gym_env(ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentEnv:
-    """Gymnasium single-agent view (the other agents obedient and truthful by default)."""
-    return SingleAgentEnv(make_batched_env(batch_size=1, **kwargs), ego=ego, opponents=opponents)
-
-
-def gym_vector_env(num_envs: int = 1, ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentVectorEnv:
-    """Native ``VectorEnv`` of the single-agent view over ``num_envs`` copies."""
-    return SingleAgentVectorEnv(make_batched_env(batch_size=num_envs, **kwargs), ego=ego, opponents=opponents)
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name="information_acquisition_v0",
+                                                                default_max_cycles=2)

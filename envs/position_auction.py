@@ -47,10 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.env import RepeatedGame
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
-from coopsim.interop import SingleAgentEnv, SingleAgentVectorEnv, pettingzoo_factories
+from coopsim.interop.views import env_views, repeated_game_factory
 from coopsim.mechanisms import auction_solvers as sol
 from coopsim.mechanisms import auctions as au
 from coopsim.mechanisms import get as get_mechanism
@@ -514,28 +513,5 @@ def make_game(**kwargs: Any) -> PositionAuction:
     return PositionAuction(**kwargs)
 
 
-def make_batched_env(
-    batch_size: int = 1,
-    max_cycles: int = 25,
-    render_mode: str | None = None,
-    action_mode: str = "continuous",
-    grid_size: int = 101,
-    redraw: str = "round",
-    **kwargs: Any,
-) -> RepeatedGame:
-    """``RepeatedGame`` of ``PositionAuction(**kwargs)`` over ``batch_size`` copies (values redrawn every round)."""
-    return RepeatedGame(PositionAuction(**kwargs), rounds=max_cycles, batch_size=batch_size,
-                        action_mode=action_mode, grid_size=grid_size, redraw=redraw, render_mode=render_mode)
-
-
-env, raw_env, parallel_env = pettingzoo_factories(make_batched_env, name="position_auction_v0")
-
-
-def gym_env(ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentEnv:
-    """Gymnasium single-agent view (others truthful by default)."""
-    return SingleAgentEnv(make_batched_env(batch_size=1, **kwargs), ego=ego, opponents=opponents)
-
-
-def gym_vector_env(num_envs: int = 1, ego: int = 0, opponents=None, **kwargs: Any) -> SingleAgentVectorEnv:
-    """Native ``VectorEnv`` of the single-agent view over ``num_envs`` copies."""
-    return SingleAgentVectorEnv(make_batched_env(batch_size=num_envs, **kwargs), ego=ego, opponents=opponents)
+make_batched_env = repeated_game_factory(PositionAuction, default_max_cycles=25, default_redraw="round")
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name="position_auction_v0")
