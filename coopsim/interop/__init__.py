@@ -2,6 +2,7 @@
 from coopsim.interop.gym import SingleAgentEnv, SingleAgentVectorEnv
 from coopsim.interop.pettingzoo import BatchedParallelEnv, pettingzoo_factories
 from coopsim.interop.registration import ENVIRONMENTS, register_envs
+from coopsim.interop.views import env_views, repeated_game_factory
 
-__all__ = ["BatchedParallelEnv", "ENVIRONMENTS", "SingleAgentEnv", "SingleAgentVectorEnv",
-           "pettingzoo_factories", "register_envs"]
+__all__ = ["BatchedParallelEnv", "ENVIRONMENTS", "SingleAgentEnv", "SingleAgentVectorEnv", "env_views",
+           "pettingzoo_factories", "register_envs", "repeated_game_factory"]
