@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plot", help="plot a metric of a results folder")
     pl.add_argument("results", help="results folder written by coopsim run")
-    pl.add_argument("--metric", required=True, help="metric name (see the 'metric' column)")
+    pl.add_argument("--metric", required=True, nargs="+",
+                    help="metric name(s) (see the 'metric' column); several give one panel each")
     pl.add_argument("--by", nargs="*", default=[], help="columns whose values get one line each (e.g. mechanism.name)")
     pl.add_argument("--x", default="round", help="x axis column (default round)")
     pl.add_argument("--at-round", default=None, metavar="last|N",
@@ -242,13 +243,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
         else:
             raise UsageError(f"--at-round: expected 'last' or a round number, got {args.at_round!r}")
     try:
-        fig = plotting.plot_metric(df, args.metric, by=args.by, x=args.x)
+        fig = plotting.plot_metrics(df, args.metric, by=args.by, x=args.x)
     except ValueError as err:
         raise UsageError(str(err)) from None
     suffix = ("_by_" + "_".join(b.replace(".", "-") for b in args.by)) if args.by else ""
     if args.x != "round":
         suffix = f"_vs_{args.x.replace('.', '-')}{suffix}"
-    out = Path(args.out) if args.out else Path(args.results) / "figures" / f"{args.metric}{suffix}.png"
+    out = Path(args.out) if args.out else Path(args.results) / "figures" / f"{'+'.join(args.metric)}{suffix}.png"
     plotting.save(fig, out)
     print(f"figure written to {out}")
     return EXIT_OK

@@ -75,6 +75,20 @@ def plot_metric(df: pd.DataFrame, metric: str, by: Sequence[str] | str | None = 
     return fig
 
 
+def plot_metrics(df: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] | str | None = None,
+                 x: str = "round") -> plt.Figure:
+    """One panel per metric (``plot_metric`` in each), side by side in one figure."""
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("metrics: expected at least one metric name")
+    if len(metrics) == 1:
+        return plot_metric(df, metrics[0], by=by, x=x)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), constrained_layout=True)
+    for metric, ax in zip(metrics, axes):
+        plot_metric(df, metric, by=by, x=x, ax=ax)
+    return fig
+
+
 def save(fig: plt.Figure, path: str | Path, dpi: int = 120) -> Path:
     """Write ``fig`` (PNG, PDF or SVG by suffix) and close it."""
     p = Path(path)
