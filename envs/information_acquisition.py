@@ -65,7 +65,7 @@ from coopsim.mechanisms.scoring import DecisionRule, ScoringRule
 
 __all__ = ["InformationModel", "InformationMechanism", "InformationAcquisitionEnv", "MechanismPlugin",
            "TablePlugin", "lp_plugin", "scoring_plugin", "decision_plugin", "BeliefElicitation", "EffortReportGame",
-           "make_batched_env", "env", "raw_env", "parallel_env", "gym_env", "gym_vector_env"]
+           "make_batched_env", "simulate", "POLICIES", "env", "raw_env", "parallel_env", "gym_env", "gym_vector_env"]
 
 
 # -------------------------------------------------------------------------------------------------
@@ -595,6 +595,72 @@ class EffortReportGame(MechanismGame):
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
         return {"obedience_rate": outcome.obey.mean(1), "truthful_rate": outcome.truthful.mean(1),
                 "principal_utility": outcome.principal, "payments": outcome.payment}
+
+
+# -------------------------------------------------------------------------------------------------
+# the experiment runner's native hook
+# -------------------------------------------------------------------------------------------------
+#: scripted agent policies a spec's ``[[agents]]`` groups may name (``learner = ...``)
+POLICIES = ("obedient", "best_response", "shirk", "random")
+
+
+def _policy_actions(env: InformationAcquisitionEnv, who: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Actions ``(B, N)`` when agent i follows ``POLICIES[who[i]]``: obedient and truthful; best
+    response (the IC checker's); shirk (cheapest effort, truthful report); uniformly random."""
+    act = env.default_actions()
+    if np.any(who == 1):
+        act = np.where(who[None, :] == 1, env.best_response_actions(), act)
+    if np.any(who == 2):
+        cheap = np.array([int(np.argmin(c)) for c in env.model.costs])
+        act = np.where((who[None, :] == 2) & (env.phase == 0)[:, None], cheap[None, :], act)
+    hi = np.array([sp.n for sp in env._act_spaces])
+    rand = np.floor(rng.random(act.shape) * hi[None, :]).astype(np.int64)  # drawn every step: fixed stream
+    return np.where(who[None, :] == 3, rand, act)
+
+
+def simulate(params: dict[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
+             record_every: int) -> dict[str, np.ndarray]:
+    """Runner hook (``coopsim run``): ``batch`` copies of the two-phase game for ``rounds`` rounds.
+
+    ``params``: ``InformationAcquisitionEnv`` arguments (``model``, ``mechanism`` = "lp" / "scoring" /
+    "decision", ``cap``, ``eps``, ``rule``, ``rule_params``, ``bound``, ``profile``, ``model_params``).
+    A ``[mechanism]`` table naming a scoring rule (e.g. ``quadratic``) selects the scoring plug-in with
+    that rule. ``[[agents]]`` groups set agent policies by ``learner`` name, one of ``POLICIES``
+    (default: everyone obedient and truthful). Metrics: window means over the rounds since the
+    previous record point (and over copies) of the env's phase-1 metrics (principal utility,
+    payments, decision accuracy, effort, obedience and truthful rates, ``utility_agent_<i>``).
+    """
+    kw = {k: v for k, v in params.items() if k != "agents"}
+    mech = kw.get("mechanism")
+    if isinstance(mech, ScoringRule):
+        kw["mechanism"], kw["rule"] = "scoring", mech
+    if kw.get("profile") is not None:
+        kw["profile"] = tuple(kw["profile"])
+    env = InformationAcquisitionEnv(batch_size=batch, rounds=rounds, **kw)
+    who = np.zeros(env.n_agents, dtype=np.int64)
+    for j, g in enumerate(params.get("agents") or []):
+        pol = check_choice(g["learner"], f"agents.{j}.learner", POLICIES)
+        idx = np.arange(env.n_agents) if g.get("agents", "all") == "all" else as_array(
+            g["agents"], f"agents.{j}.agents", dtype=np.int64, lo=0, hi=env.n_agents - 1)
+        who[idx] = POLICIES.index(pol)
+    env_ss, pol_ss = seed_sequence.spawn(2)
+    rng = np.random.default_rng(pol_ss)
+    env.reset(seed=env_ss)
+    out: dict[str, list] = {}
+    win: dict[str, float] = {}
+    n = 0
+    for t in range(rounds):
+        env.step(_policy_actions(env, who, rng))  # phase 0: efforts
+        *_, info = env.step(_policy_actions(env, who, rng))  # phase 1: reports, decision, payments
+        for k, v in info["metrics"].items():
+            win[k] = win.get(k, 0.0) + float(np.mean(v))
+        n += 1
+        if (t + 1) % record_every == 0 or t + 1 == rounds:
+            for k, v in win.items():
+                out.setdefault(k, []).append(v / n)
+            out.setdefault("round", []).append(t + 1)
+            win, n = {}, 0
+    return {k: np.asarray(v) for k, v in out.items()}
 
 
 # -------------------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from coopsim.core.validation import as_array
 
 __all__ = [
     "MatrixGame", "rock_paper_scissors", "shapley", "chicken", "prisoners_dilemma", "matching_pennies",
-    "BUILTIN_GAMES", "make",
+    "BUILTIN_GAMES", "make", "make_game",
 ]
 
 
@@ -256,3 +256,12 @@ def make(name: str, **kwargs: Any) -> MatrixGame:
     if name not in BUILTIN_GAMES:
         raise ValueError(f"name: expected one of {sorted(BUILTIN_GAMES)}, got {name!r}")
     return BUILTIN_GAMES[name](**kwargs)
+
+
+def make_game(game: str = "rock_paper_scissors", payoffs: Any = None, game_params: dict | None = None,
+              name: str | None = None) -> MatrixGame:
+    """The experiment runner's hook: a built-in game by name (``game``, with ``game_params``, e.g.
+    chicken's payoffs) or a custom one from a ``payoffs`` tensor ``(N, A_1, ..., A_N)`` (``name``)."""
+    if payoffs is not None:
+        return MatrixGame(payoffs, name=name or "matrix_game")
+    return make(game, **(game_params or {}))

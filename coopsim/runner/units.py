@@ -316,3 +316,6 @@ def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequen
         sv = report.spec_ratio(name, obj, n)
         out[f"spec_{obj}"] = [np.nan if sv is None else float(sv)]
     return {k: np.asarray(v, dtype=np.float64 if k != "round" else np.int64) for k, v in out.items()}
+
+
+from coopsim.runner import functions as _functions  # noqa: E402,F401  (registers the reproduction unit functions)

@@ -1,0 +1,357 @@
+"""Registered unit functions for the reproduction experiments (``[function] name = ...`` in a spec).
+
+Each function follows the runner's protocol ``fn(params, seed_sequence, rounds, batch, record_every)
+-> {metric: (R,) array, optional "round": (R,)}`` and wraps library code (envs, mechanisms,
+dynamics); none imports from ``experiments/``. Functions that compute one number per unit (an LP,
+a table entry) record a single "round" (0, or the horizon ``T`` for regret curves) and ignore
+``rounds``/``batch`` unless documented. Randomness comes only from ``seed_sequence``.
+
+Registered here (see ``docs/specs.md``):
+
+* ``info_cost_of_effort``   expected payment needed to induce effort, scaled scoring rules vs the LP;
+* ``info_correlation_value`` value of correlated vs deterministic vs uncorrelated recommendations;
+* ``info_online_regret``    regret R_T of the explore-then-commit principal at horizon T;
+* ``info_belief_learning``  learners reporting a belief under a (proper or linear) scoring rule;
+* ``aigc_comparison``       VCG under the true click model vs separable GSP, truthful bids;
+* ``economy_incentive``     robustness vs capability-only investors (agent economy);
+* ``facility_best_response`` exact best-response dynamics of a facility rule vs a reference rule.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from coopsim.runner.units import register_function
+
+_Out = dict[str, np.ndarray]
+
+
+def _check_keys(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ValueError(f"function: unknown parameters {unknown} for {name}; expected a subset of {list(allowed)}")
+
+
+def _one(values: Mapping[str, Any], round_: int = 0) -> _Out:
+    """One recorded point: ``{"round": [round_], metric: [value], ...}``."""
+    out: _Out = {"round": np.array([round_], dtype=np.int64)}
+    out.update({k: np.array([float(v)], dtype=np.float64) for k, v in values.items()})
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# information acquisition
+# ----------------------------------------------------------------------------------------------
+#: single-agent instances of the cost-of-effort experiment (free uninformative L, costly H)
+EFFORT_INSTANCES: dict[str, dict[str, Any]] = {
+    "A": {"n_states": 2, "accuracy": 0.8},
+    "three_state": {"n_states": 3, "accuracy": 0.6},
+    "asymmetric": {"prior": [0.5, 0.3, 0.2], "likelihood": [[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.3, 0.6]]},
+}
+
+
+def effort_instance(name: str, cost: float):
+    """Single agent, efforts {L (free, signal independent of theta), H (cost c)}; u(d, theta) = 1[d = theta].
+    H's signal table is the named one of ``EFFORT_INSTANCES`` (symmetric: correct with prob. accuracy)."""
+    from coopsim.mechanisms.information import InformationModel
+
+    if name not in EFFORT_INSTANCES:
+        raise ValueError(f"function.instance: expected one of {sorted(EFFORT_INSTANCES)}, got {name!r}")
+    inst = EFFORT_INSTANCES[name]
+    if "likelihood" in inst:
+        high = np.asarray(inst["likelihood"], dtype=float)
+        T = high.shape[0]
+    else:
+        T = inst["n_states"]
+        high = np.full((T, T), (1 - inst["accuracy"]) / (T - 1))
+        np.fill_diagonal(high, inst["accuracy"])
+    prior = np.asarray(inst.get("prior", np.full(T, 1.0 / T)), dtype=float)
+    q = np.stack([np.full((T, high.shape[1]), 1.0 / high.shape[1]), high])
+    return InformationModel(prior, [[0.0, float(cost)]], q, np.eye(T))
+
+
+def scoring_payment_per_cost(model, rule) -> dict[str, float]:
+    """Expected payment per unit of effort cost that makes H incentive compatible under ``rule``.
+
+    With ``G`` the rule's expected-score function, posteriors ``q_k`` after signal k under H and
+    P(k): ``simplex`` (the shirker reports the prior mu; score shifted to pay >= 0):
+    ``(sum_k P(k) G(q_k) - S_min) / (sum_k P(k) G(q_k) - G(mu))``; ``direct`` (the rule applied to
+    the reported signal's posterior, shifted per state by ``m_theta = min_r S(q_r, theta)``; the
+    shirker picks the best report): ``(sum_k P(k) G(q_k) - mu . m) / (sum_k P(k) G(q_k) - max_r S(q_r; mu))``.
+    """
+    post = model.agent_posteriors(0)[1]
+    pk = model.joint[1].sum(axis=0)
+    mu = model.prior
+    G = float(np.sum(pk * rule.G(post)))
+    gain = G - float(rule.G(mu))
+    lo, _ = rule.score_range(model.n_states)
+    S = rule.score_matrix(post, validate=False)
+    gain_d = G - float((S @ mu).max())
+    return {"simplex": (G - lo) / gain if gain > 1e-12 else np.inf,
+            "direct": (G - float(mu @ S.min(axis=0))) / gain_d if gain_d > 1e-12 else np.inf}
+
+
+@register_function("info_cost_of_effort")
+def info_cost_of_effort(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """Cost of inducing effort at cost ``cost`` on ``instance`` (one of ``EFFORT_INSTANCES``).
+
+    Metrics: ``payment_lp``, ``utility_lp`` (LP optimum value), ``effort_lp`` (1 if H is recommended);
+    for each rule of ``rules`` (default quadratic, spherical, logarithmic (truncated at ``log_eps``),
+    decision) and mode (simplex, direct): ``payment_<rule>_<mode>`` = per-unit payment x cost,
+    ``utility_<rule>_<mode>`` = max(V(L), V(H) - payment) and ``effort_<rule>_<mode>`` (V(H) - payment
+    >= V(L)). Deterministic (no randomness).
+    """
+    from coopsim import mechanisms
+    from coopsim.mechanisms.information import optimal_mechanism
+    from coopsim.mechanisms.scoring import DecisionRule, LogarithmicRule
+
+    _check_keys(params, "info_cost_of_effort", ("instance", "cost", "rules", "log_eps"))
+    c = float(params.get("cost", 0.05))
+    if c < 0:
+        raise ValueError(f"function.cost: expected a number >= 0, got {c}")
+    model = effort_instance(params.get("instance", "A"), c)
+    lp = optimal_mechanism(model)
+    pay_lp = float(np.sum(model.joint[1] * lp.payments[0, 1])) if c > 0 else 0.0
+    out = {"payment_lp": pay_lp, "utility_lp": lp.value, "effort_lp": float(lp.recommendation[1] > 0.5)}
+    vL, vH = model.values
+    for name in params.get("rules", ["quadratic", "spherical", "logarithmic", "decision"]):
+        rule = (DecisionRule(model.utility) if name == "decision" else
+                LogarithmicRule(eps=float(params.get("log_eps", 0.01))) if name == "logarithmic" else mechanisms.get(name))
+        for mode, k in scoring_payment_per_cost(model, rule).items():
+            pay = k * c
+            out[f"payment_{name}_{mode}"] = pay
+            out[f"utility_{name}_{mode}"] = max(vL, vH - pay)
+            out[f"effort_{name}_{mode}"] = float(vH - pay >= vL)
+    return _one(out)
+
+
+def monitoring_instance(c_work: float = 0.1, c_mon: float = 0.05):
+    """Two agents: agent 0 works (binary signal, accuracy 0.8, cost ``c_work``); agent 1's costly action
+    (cost ``c_mon``) reveals whether agent 0 shirked; u(d, theta) = 1[d = theta]."""
+    from coopsim.mechanisms.information import InformationModel
+
+    q1 = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.8, 0.2], [0.2, 0.8]]])  # [a0, theta, s0]
+    mon = np.zeros((2, 2, 2))  # [a0, a1, s1]
+    mon[:, 0] = 0.5
+    mon[1, 1] = [1.0, 0.0]
+    mon[0, 1] = [0.0, 1.0]
+    return InformationModel([0.5, 0.5], [[0.0, c_work], [0.0, c_mon]], np.einsum("ats,abk->abtsk", q1, mon), np.eye(2))
+
+
+@register_function("info_correlation_value")
+def info_correlation_value(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """Principal's optimal value over three mechanism classes at payment cap ``cap`` (0: uncapped).
+
+    ``instance``: "monitoring" (:func:`monitoring_instance`), "B" (two symmetric agents) or "random"
+    (a random 2-agent model with correlated signals drawn from the unit's seed). Metrics: ``full``
+    (correlated LP optimum), ``deterministic`` (best single profile), ``uncorrelated`` (product
+    recommendations on a ``grid``, profile-free payments), ``gap_deterministic``, ``gap_uncorrelated``,
+    ``full_attained`` (1 unless the uncapped value is virtual) and ``phi_last`` (probability of the
+    last profile, the monitoring profile (H, M))."""
+    from coopsim.mechanisms.information import instance_b, optimal_mechanism, random_model
+
+    _check_keys(params, "info_correlation_value", ("instance", "cap", "grid", "max_cost"))
+    name = params.get("instance", "monitoring")
+    if name == "monitoring":
+        model = monitoring_instance()
+    elif name == "B":
+        model = instance_b()
+    elif name == "random":
+        model = random_model(np.random.default_rng(seed_sequence), n_agents=2, n_actions=2, n_signals=2, n_states=2,
+                             product=False, max_cost=float(params.get("max_cost", 0.1)))
+    else:
+        raise ValueError(f"function.instance: expected one of ['monitoring', 'B', 'random'], got {name!r}")
+    cap = float(params.get("cap", 0.0)) or None
+    grid = int(params.get("grid", 20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        full = optimal_mechanism(model, cap=cap)
+    det = optimal_mechanism(model, cap=cap, restriction="deterministic")
+    unc = optimal_mechanism(model, cap=cap, restriction="uncorrelated", grid=grid)
+    return _one({"full": full.value, "deterministic": det.value, "uncorrelated": unc.value,
+                 "gap_deterministic": full.value - det.value, "gap_uncorrelated": full.value - unc.value,
+                 "full_attained": float(bool(full.attained)),
+                 "phi_last": float(np.asarray(full.recommendation).ravel()[-1])})
+
+
+@register_function("info_online_regret")
+def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """Explore-then-commit principal (``coopsim.mechanisms.online_principal.run_online``) for ``horizon``
+    T rounds on ``instance`` "A" or "B"; recorded at "round" T: ``regret`` R_T (vs the capped LP
+    optimum), ``avg_regret`` R_T / T, ``regret_uncapped``, ``ic_violation`` of the committed mechanism,
+    ``deviation_rounds`` (expected rounds with a deviating agent), ``explore_rounds`` T0, ``feasible``.
+    Parameters ``cap`` (1), ``kappa`` (1), ``delta`` (0.05), ``rho`` (0.01), ``margin_scale`` (1)."""
+    from coopsim.mechanisms.information import instance_a, instance_b, optimal_mechanism
+    from coopsim.mechanisms.online_principal import _uncapped_value, run_online
+
+    _check_keys(params, "info_online_regret", ("instance", "horizon", "cap", "kappa", "delta", "rho", "margin_scale"))
+    name = params.get("instance", "A")
+    if name not in ("A", "B"):
+        raise ValueError(f"function.instance: expected 'A' or 'B', got {name!r}")
+    T = int(params.get("horizon", 10_000))
+    if T < 1:
+        raise ValueError(f"function.horizon: expected an integer >= 1, got {T}")
+    model = instance_a() if name == "A" else instance_b()
+    cap = float(params.get("cap", 1.0))
+    opt = (optimal_mechanism(model, cap=cap, verify=False).value, _uncapped_value(model))
+    r = run_online(model, T, np.random.default_rng(seed_sequence), cap=cap, kappa=float(params.get("kappa", 1.0)),
+                   delta=float(params.get("delta", 0.05)), rho=float(params.get("rho", 0.01)),
+                   margin_scale=float(params.get("margin_scale", 1.0)), opt=opt)
+    return _one({"regret": r.regret, "avg_regret": r.regret / T, "regret_uncapped": r.regret_uncapped,
+                 "ic_violation": r.ic_violation, "deviation_rounds": r.deviation_rounds,
+                 "explore_rounds": r.explore_rounds, "feasible": float(bool(r.feasible))}, round_=T)
+
+
+@register_function("info_belief_learning")
+def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """A learner reports a probability on a ``grid``-point grid for a private belief ``belief`` and is
+    paid the realised score under ``rule`` (a scoring-rule name, or "linear": S(p, w) = p_w, improper;
+    the logarithmic rule is truncated at ``log_eps``). ``learner`` (registry name, default "hedge")
+    with hyper-parameters ``learner_params``; ``feedback`` "full" or "bandit". Runs
+    ``coopsim.dynamics.run`` on ``BeliefElicitation`` for ``rounds`` x ``batch`` copies.
+
+    Metrics per record point, from the learners' average policies: ``mode_report`` (argmax of the
+    copy-mean policy), ``mean_report``, ``mass_near_target`` (mass within one grid step of the
+    target), ``distance_to_target`` |mode - target| and the ``target`` (the belief clipped to the
+    report range for proper rules, the corner 1[f > 1/2] for the linear rule), plus ``regret``.
+    """
+    from coopsim import agents, dynamics
+    from coopsim.envs.information_acquisition import BeliefElicitation
+
+    _check_keys(params, "info_belief_learning", ("rule", "belief", "learner", "learner_params", "grid", "log_eps",
+                                                 "feedback"))
+    rule = params.get("rule", "quadratic")
+    f = float(params.get("belief", 0.3))
+    K = int(params.get("grid", 21))
+    rp = {"eps": float(params.get("log_eps", 0.025))} if rule == "logarithmic" else None
+    game = BeliefElicitation(rule=rule, rule_params=rp, belief=f, utility="realised")
+    learner = agents.get(params.get("learner", "hedge"), n_actions=K, **dict(params.get("learner_params", {})))
+    res = dynamics.run(game, learner, rounds=rounds, batch=batch, seed=seed_sequence,
+                       feedback=params.get("feedback", "full"), grid=K, redraw="round", game_metrics="none",
+                       record_every=record_every, snapshots=True, swap_regret=False)
+    grid = np.asarray(res.grid, dtype=np.float64).reshape(-1)
+    target = float(np.clip(f, game.action_low, game.action_high)) if rule != "linear" else \
+        float(grid[-1] if f > 0.5 else grid[0])
+    pol = np.asarray(res.policy_snapshots)[:, :, 0, :].mean(axis=1)  # (R, K) copy-mean average policy
+    mode = grid[np.argmax(pol, axis=1)]
+    step = float(np.median(np.diff(grid)))
+    near = np.abs(grid - target) <= step + 1e-9
+    return {"round": np.asarray(res.rounds), "mode_report": mode, "mean_report": pol @ grid,
+            "mass_near_target": pol[:, near].sum(axis=1), "distance_to_target": np.abs(mode - target),
+            "target": np.full(len(mode), target), "regret": np.asarray(res["regret"]).mean(axis=(1, 2))}
+
+
+# ----------------------------------------------------------------------------------------------
+# position auctions
+# ----------------------------------------------------------------------------------------------
+@register_function("aigc_comparison")
+def aigc_comparison(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """VCG under the true click model (``aigc_vcg``, at most ``K`` ads) against GSP on the separable
+    approximation of the CTRs (at most ``K`` slots), both at truthful bids on the same ``batch``
+    instances ``p_ij ~ U[ctr_low, ctr_high] decay^j``, values U[0, 1].
+
+    Parameters: ``click_model`` ("additive", "mnl", "cascade"), ``cascade``, ``continuation``, ``K``,
+    ``n_agents`` (6), ``n_slots`` (4), ``ctr_low`` (0.05), ``ctr_high`` (0.5), ``decay`` (0.8).
+    Metrics ``welfare_<m>``, ``efficiency_<m>`` (welfare / optimum with at most K ads), ``revenue_<m>``
+    for m in (vcg, gsp), means over the instances.
+    """
+    from coopsim.envs.position_auction import PositionAuction
+
+    _check_keys(params, "aigc_comparison", ("click_model", "cascade", "continuation", "K", "n_agents", "n_slots",
+                                            "ctr_low", "ctr_high", "decay"))
+    cm = params.get("click_model", "additive")
+    ctr = {"low": float(params.get("ctr_low", 0.05)), "high": float(params.get("ctr_high", 0.5)),
+           "decay": float(params.get("decay", 0.8))}
+    if cm == "cascade":
+        ctr["cascade"] = params.get("cascade", "stop")
+        if ctr["cascade"] == "continuation":
+            ctr["continuation"] = float(params.get("continuation", 0.8))
+    K = int(params.get("K", 2))
+    common = dict(n_agents=int(params.get("n_agents", 6)), n_slots=int(params.get("n_slots", 4)), ctr="aigc",
+                  click_model=cm, ctr_params=ctr, reference_metrics=False)
+    vcg = PositionAuction(mechanism="aigc_vcg", mechanism_params={"max_ads": K}, **common)
+    gsp = PositionAuction(mechanism="gsp", mechanism_params={"max_slots": K}, **common)
+    types = vcg.sample_types(np.random.default_rng(seed_sequence), batch)
+    opt = vcg.optimum(types)["welfare"]
+    out = {}
+    for name, game in (("vcg", vcg), ("gsp", gsp)):
+        m = game.metrics(types, game.play(types, game.truthful_actions(types)))
+        out[f"welfare_{name}"] = m["welfare"].mean()
+        out[f"efficiency_{name}"] = np.where(opt > 0, m["welfare"] / np.where(opt > 0, opt, 1.0), 1.0).mean()
+        out[f"revenue_{name}"] = m["revenue"].mean()
+    return _one(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# agent economy
+# ----------------------------------------------------------------------------------------------
+#: reference synthetic testbed (agent-economy spec section 15)
+TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
+
+
+@register_function("economy_incentive")
+def economy_incentive(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """Robustness investment vs capability-only investment (agent-economy spec T2d).
+
+    ``m`` robustness investors (archetype ``adaptive``) and ``n - m`` capability-only investors, both
+    with capability 0.7, invest for the first ``invest_steps`` steps (``invest_amount`` 0.1 per step),
+    then bid with the same rule (policy ``invest_then_bid`` of ``agent_economy.simulate``); testbed
+    economics with ``initial_balance`` 5. ``t1_share``: the T1 share of demand (the rest of the
+    default tier weights rescaled; 0.40 is the default market). Metrics: everything
+    ``agent_economy.simulate`` records plus ``gap_net`` (earnings of robustness minus capability
+    investors), ``gap_operating`` (the same with the investment spend added back) and ``gap_tier``.
+    """
+    from coopsim.envs.agent_economy import simulate
+    from coopsim.envs.agent_economy_market import DEFAULT_TIER_WEIGHTS
+
+    _check_keys(params, "economy_incentive", ("m", "n", "t1_share", "invest_steps"))
+    n, m = int(params.get("n", 8)), int(params.get("m", 4))
+    if not 0 < m < n:
+        raise ValueError(f"function.m: expected 0 < m < n = {n}, got {m}")
+    c = float(params.get("t1_share", 0.40))
+    if not 0.0 <= c <= 1.0:
+        raise ValueError(f"function.t1_share: expected a number in [0, 1], got {c}")
+    rest = DEFAULT_TIER_WEIGHTS[1:] / DEFAULT_TIER_WEIGHTS[1:].sum()
+    env = {**TESTBED, "initial_balance": 5.0, "invest_amount": 0.1, "n_agents": n,
+           "archetypes": ["adaptive"] * m + ["capability_investor"] * (n - m),
+           "archetype_overrides": {"adaptive": {"capability": 0.7}, "capability_investor": {"capability": 0.7}},
+           "tier_weights": np.concatenate([[c], (1 - c) * rest]), "policy": "invest_then_bid",
+           "invest_steps": int(params.get("invest_steps", 12))}
+    out = simulate(env, seed_sequence, rounds, batch, record_every)
+    out["gap_net"] = out["earnings_adaptive"] - out["earnings_capability_investor"]
+    out["gap_operating"] = out["operating_adaptive"] - out["operating_capability_investor"]
+    out["gap_tier"] = out["mean_tier_adaptive"] - out["mean_tier_capability_investor"]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# facility location
+# ----------------------------------------------------------------------------------------------
+@register_function("facility_best_response")
+def facility_best_response(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """Exact Gauss-Seidel best-response dynamics (``coopsim.dynamics.best_response_dynamics``, one sweep
+    per "round") from truthful reports on ``batch`` random instances of ``n_agents`` peaks under
+    ``mechanism`` (default "average"); records ``abs_outcome_minus_reference`` = mean |f(r) - g(t)| with
+    g = ``reference`` (default "uniform_phantom": every pure NE of the average rule places the
+    facility at UP(t))."""
+    from coopsim.dynamics import best_response_dynamics
+    from coopsim.envs.facility_location import FacilityLocation
+    from coopsim.mechanisms import get as get_mechanism
+
+    _check_keys(params, "facility_best_response", ("n_agents", "mechanism", "reference"))
+    game = FacilityLocation(n_agents=int(params.get("n_agents", 5)), mechanism=params.get("mechanism", "average"))
+    ref = get_mechanism(params.get("reference", "uniform_phantom"))
+    peaks = game.sample_types(np.random.default_rng(seed_sequence), batch)
+    target = np.asarray(ref(peaks), dtype=np.float64)
+    x = game.truthful_actions(peaks)
+    rec: dict[str, list] = {"round": [], "abs_outcome_minus_reference": []}
+    for s in range(1, rounds + 1):
+        br = best_response_dynamics(game, peaks, init=x, max_sweeps=1)
+        x = br.actions
+        if s % record_every == 0 or s == rounds:
+            rec["round"].append(s)
+            rec["abs_outcome_minus_reference"].append(float(np.abs(br.outcome.location - target).mean()))
+    return {k: np.asarray(v) for k, v in rec.items()}
