@@ -1,0 +1,199 @@
+"""Report card of the gate family (``weakest_link_gate``, ``capability_gate``, ``no_gate``;
+``coopsim.mechanisms.gates`` and ``gate_properties``; Baxi, arXiv:2603.15639, spec agent_economy §14).
+
+On ``profiles`` random agents (robustness (CC, ER, AS) and IH* i.i.d. U[0, 1], capability U[0, 1]):
+
+- **gate properties** of the mechanism itself: determinism (two calls agree), monotonicity
+  (``R <= R'``, ``IH* <= IH*'``, ``c <= c'`` componentwise gives ``f <= f'``), capability invariance
+  T2a (``gate_properties.check_t2a``), collusion resistance P1 (chain tier ``min_j f(R(A_j))`` equals
+  ``min_{i,j} g_i(R_i(A_j))`` on random 3-member chains), and the safety floors T3b/T3d computed from
+  the gate's own tiers against the default robustness table (``check_t3b``, ``check_t3d``: every
+  agent the gate admits at tier >= T1 has weakest-link robustness >= ``min_i theta_i^1``);
+- **weakest-link propositions** (``weakest_link_gate``): T1c decay (``check_t1c``), T2b per dimension,
+  T2c at every crossing j -> j+1, T3a and T3c on random populations, and the documented
+  counterexample to Monotonic Safety (``monotonic_safety_counterexample``; the row holds when the
+  counterexample is reproduced, i.e. S falls when a weaker agent enters);
+- **tier table**: thresholds, budget ceilings, spot-audit rates and the exact expected time to the
+  first audit per tier (``expected_time_to_audit``; default rates for the counterfactual gates);
+- figure: tier against each robustness dimension (others at 0.95) and, for the weakest-link gate,
+  the decay curve ``f(exp(-lambda dt) R_hat)``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from coopsim.runner.report import Card, _fmt, claims_of, flag_claims, register_family
+
+
+def _tiers(gate: Any, R: np.ndarray, ih: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    return np.asarray(gate(R, ih, cap))
+
+
+def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
+    """Every property check of the card as ``{name: {"holds", "worst", "note"}}``."""
+    from coopsim.mechanisms import gate_properties as gp
+    from coopsim.mechanisms import gates as gm
+
+    rng = np.random.default_rng(seed)
+    R, ih, cap = rng.random((M, 3)), rng.random(M), rng.random(M)
+    out: dict[str, Any] = {}
+
+    def rec(key: str, chk: Any, note: str, **extra: Any) -> None:
+        out[key] = {"holds": bool(chk.holds), "worst": float(chk.worst), "note": note, **extra}
+
+    t = _tiers(gate, R, ih, cap)
+    out["deterministic"] = {"holds": bool(np.array_equal(t, _tiers(gate, R, ih, cap))), "worst": 0.0,
+                            "note": "two calls on the same inputs give the same tiers"}
+    up = lambda x, hi=1.0: x + rng.random(x.shape) * (hi - x)  # noqa: E731
+    t2 = _tiers(gate, up(R), up(ih), up(cap))
+    out["monotone"] = {"holds": bool(np.all(t <= t2)), "worst": float(np.max(t - t2, initial=0)),
+                       "note": "raising robustness, IH* and capability never lowers the tier"}
+    rec("T2a", gp.check_t2a(gate, R, ih, cap, rng.random(M)), "tier invariant to capability")
+    members = rng.random((M, 3, 3))
+    chain = _tiers(gate, members, None, rng.random((M, 3))).min(axis=-1)
+    th = getattr(gate, "thresholds", gm.DEFAULT_THRESHOLDS)
+    brute = gm.dimension_tiers(members, th).min(axis=(-1, -2))
+    out["collusion_resistance"] = {"holds": bool(np.array_equal(chain, brute)), "worst": float(np.abs(chain - brute).max()),
+                                   "note": "chain tier = min over members and dimensions of g_i"}
+    # safety floors with the gate's own tiers (default robustness table)
+    weakest = R.min(axis=-1)
+    ceil = np.where(np.isfinite(gate.ceilings[t]), gate.ceilings[t], 1.0)
+    pop = 8
+    Mp = (M // pop) * pop
+    exposure = (ceil[:Mp] * rng.random(Mp)).reshape(-1, pop)
+    rec("T3b", gp.check_t3b(exposure, weakest[:Mp].reshape(-1, pop), t[:Mp].reshape(-1, pop), gm.DEFAULT_THRESHOLDS),
+        "populations of 8 at tier >= T1 (weight > 0): S >= min_i theta_i^1")
+    rec("T3d", gp.check_t3d(weakest, t, gm.DEFAULT_THRESHOLDS), "agents at tier >= T1 have min(R) >= min_i theta_i^1")
+    rec("T3a", gp.check_t3a(exposure, weakest[:Mp].reshape(-1, pop)), "0 <= S <= 1, S = exposure-weighted mean of min(R)")
+    if isinstance(gate, gm.WeakestLinkGate):
+        rec("T1c", gp.check_t1c(R[:64], ih[:64], gate.decay_rate, 500, gate.thresholds, gate.ceilings, gate.ih_threshold),
+            f"decay lambda = {gate.decay_rate:g}, dt = 0..500: tier and ceiling non-increasing, T0 after the bound")
+        ok, worst = True, 0.0
+        for d in range(3):
+            c = gp.check_t2b(R[:128], d, rng.random(128) * 0.3, gate.thresholds, others=rng.integers(0, gate.n_tiers, 10))
+            ok, worst = ok and c.holds, max(worst, c.worst)
+        out["T2b"] = {"holds": ok, "worst": worst, "note": "profit non-decreasing in each R_i; a non-binding raise keeps the tier"}
+        K = gate.n_tiers - 1
+        oks, diffs = [], []
+        for j in range(K):
+            c = gp.check_t2c(j, rng.integers(0, K + 1, 10), np.ones(K), np.arange(1.0, K + 1))
+            oks.append(c.holds)
+            diffs.append(abs(c.worst))
+        out["T2c"] = {"holds": all(oks), "worst": max(diffs), "note": f"gain at each crossing j -> j+1 (j = 0..{K - 1}) "
+                                                                       f"= D_(j+1) E[r_(j+1)] / N_(j+1) > 0"}
+        n3c = 200
+        res = [gp.check_t3c(rng.random(5), rng.random(5), float(rng.random()), float(rng.random())).holds for _ in range(n3c)]
+        out["T3c"] = {"holds": all(res), "worst": float(n3c - sum(res)), "note": f"{n3c} random entrants: S rises iff min(R) >= S"}
+        b, a = gp.monotonic_safety_counterexample()
+        bd, ad = gp.monotonic_safety_counterexample(default_table=True)
+        out["monotonic_safety_counterexample"] = {
+            "holds": bool(a < b and ad < bd), "worst": float(a - b),
+            "note": f"reproduced when S falls: S {b:.6g} -> {a:.6g} (two agents), default table S {bd:.7g} -> {ad:.7g} "
+                    f"(Monotonic Safety is false as stated; T3a-T3d are the valid forms)",
+            "before": b, "after": a, "before_default": bd, "after_default": ad}
+    return out
+
+
+def tier_table(gate: Any) -> list[dict[str, Any]]:
+    """Per tier: thresholds (CC, ER, AS) or capability threshold, ceiling, audit rate, E[time to audit]."""
+    from coopsim.mechanisms import gates as gm
+
+    rates = getattr(gate, "audit_rates", None)
+    hazard = getattr(gate, "audit_hazard", "elapsed")
+    default_rates = rates is None
+    if rates is None:
+        rates = gm.DEFAULT_AUDIT_RATES if gate.n_tiers == len(gm.DEFAULT_AUDIT_RATES) else None
+    rows = []
+    for k in range(gate.n_tiers):
+        row: dict[str, Any] = {"tier": k, "ceiling": float(gate.ceilings[k])}
+        if hasattr(gate, "thresholds"):
+            row["thresholds"] = gate.thresholds[:, k].tolist()
+        elif hasattr(gate, "capability_thresholds"):
+            row["thresholds"] = [float(gate.capability_thresholds[k])]
+        if rates is not None:
+            row["audit_rate"] = float(rates[k])
+            row["expected_time_to_audit"] = float(gm.expected_time_to_audit(k, rates, hazard))
+            row["default_rates"] = default_rates
+        rows.append(row)
+    return rows
+
+
+def gate_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int | None = None, profiles: int = 512,
+               grid: int = 101, seed: int = 0, full: bool = False, ratio_ns: Any = None, **unknown: Any) -> Card:
+    """Audit (and, with ``full``, the report card) of a tier gate; ``profiles`` random agents (at least 64)."""
+    if unknown:
+        raise TypeError(f"gate audit: unknown options {sorted(unknown)}; expected profiles, seed")
+    if n_agents is not None:
+        raise ValueError(f"n_agents: a gate is checked on independent random agents; set their number with "
+                         f"--profiles, got n_agents={n_agents}")
+    M = max(int(profiles), 64)
+    card = Card(name, "gates", dict(params))
+    checks = gate_checks(mech, M, seed)
+    card.data["checks"] = checks
+    claims = claims_of(mech)
+    note = flag_claims(card, claims, {"monotone": checks["monotone"]["holds"], "deterministic": checks["deterministic"]["holds"]})
+    rows = ["| property | holds | worst margin | what is checked |", "|---|---|---|---|"]
+    for k, c in checks.items():
+        rows.append(f"| {k} | {'yes' if c['holds'] else '**no**'} | {_fmt(c['worst'])} | {c['note']} |")
+    holds = [k for k, c in checks.items() if c["holds"]]
+    fails = [k for k, c in checks.items() if not c["holds"]]
+    card.sections.append(("Gate properties", f"{M} random agents (robustness, IH* and capability i.i.d. U[0, 1], seed "
+                                             f"{seed}); claims: {', '.join(claims) or '—'}. Hold: "
+                                             f"{', '.join(holds) or 'none'}. Fail: {', '.join(fails) or 'none'}.{note}"
+                                             f"\n\n" + "\n".join(rows)))
+    table = tier_table(mech)
+    card.data["tiers"] = table
+    lines = ["| tier | thresholds | ceiling B_k | audit rate mu_k | E[steps to first audit] |", "|---|---|---|---|---|"]
+    for r in table:
+        lines.append(f"| T{r['tier']} | {_fmt(r.get('thresholds'))} | {_fmt(r['ceiling'])} | {_fmt(r.get('audit_rate'))} | "
+                     f"{_fmt(r.get('expected_time_to_audit'))} |")
+    hz = getattr(mech, "audit_hazard", "elapsed")
+    src = "the gate's" if getattr(mech, "audit_rates", None) is not None else "the default"
+    card.sections.append(("Tier table", f"Thresholds per tier ((CC, ER, AS), or the capability threshold), ceilings, "
+                                        f"{src} spot-audit rates and the exact expected number of steps to the first "
+                                        f"audit (`expected_time_to_audit`, hazard {hz!r}).\n\n" + "\n".join(lines)))
+    if not full:
+        return card
+
+    import matplotlib.pyplot as plt
+
+    from coopsim.mechanisms import gates as gm
+
+    x = np.linspace(0, 1, 401)
+    ncol = 2 if isinstance(mech, gm.WeakestLinkGate) else 1
+    fig, axes = plt.subplots(1, ncol, figsize=(4.8 * ncol, 3.6), constrained_layout=True, squeeze=False)
+    ax = axes[0, 0]
+    curves = {}
+    for d, dim in enumerate(gm.DIMENSIONS):
+        R = np.full((len(x), 3), 0.95)
+        R[:, d] = x
+        t = _tiers(mech, R, np.ones(len(x)), x)
+        curves[dim] = t.tolist()
+        ax.step(x, t + 0.04 * (d - 1), where="post", label=dim)
+    ax.set_xlabel("score of one dimension (others 0.95; capability = x)")
+    ax.set_ylabel("tier")
+    ax.set_title(f"{name}: tier vs robustness")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    caps = "Left: tier against each robustness dimension, the others at 0.95 (capability set to the same x)."
+    if ncol == 2:
+        dt = np.arange(0, 301)
+        for Rhat in ([0.95, 0.92, 0.9], [0.7, 0.8, 0.66], [0.5, 0.55, 0.6]):
+            tt = mech.effective_tier(np.broadcast_to(Rhat, (len(dt), 3)), np.full(len(dt), 0.95), dt.astype(float))
+            axes[0, 1].step(dt, tt, where="post", label=f"R_hat = {tuple(Rhat)}")
+        axes[0, 1].set_xlabel("steps since certification")
+        axes[0, 1].set_ylabel("tier")
+        axes[0, 1].set_title(f"decay, lambda = {mech.decay_rate:g}")
+        axes[0, 1].grid(alpha=0.3)
+        axes[0, 1].legend(fontsize=7, frameon=False)
+        caps += " Right: tier of decayed scores exp(-lambda dt) R_hat (IH* = 0.95, decayed too)."
+    card.data["figure_curves"] = {"x": x.tolist(), "tiers": curves}
+    card.figures["tiers.png"] = fig
+    card.data["figure_captions"] = {"tiers.png": caps}
+    return card
+
+
+register_family("gates", audit=gate_audit)
