@@ -107,7 +107,8 @@ def test_weakest_link_gate_properties_hold(tmp_path):
 
     md, data, out = run_report(tmp_path, "weakest_link_gate", "--profiles", "128")
     checks = data["checks"]
-    for key in ("deterministic", "monotone", "T1c", "T2a", "T2b", "T2c", "T3a", "T3b", "T3c", "T3d",
+    assert checks["T1a"]["acceptances"] > 0
+    for key in ("T1a", "T1b", "deterministic", "monotone", "T1c", "T2a", "T2b", "T2c", "T3a", "T3b", "T3c", "T3d",
                 "collusion_resistance", "monotonic_safety_counterexample"):
         assert checks[key]["holds"], key
     ce = checks["monotonic_safety_counterexample"]

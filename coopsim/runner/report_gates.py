@@ -3,6 +3,8 @@
 
 On ``profiles`` random agents (robustness (CC, ER, AS) and IH* i.i.d. U[0, 1], capability U[0, 1]):
 
+- **Bounded Exposure** T1a (every acceptance) and T1b (end of every step) in a short
+  ``AgentEconomy`` run with this gate (``gate_properties.check_t1a``, ``check_t1b``);
 - **gate properties** of the mechanism itself: determinism (two calls agree), monotonicity
   (``R <= R'``, ``IH* <= IH*'``, ``c <= c'`` componentwise gives ``f <= f'``), capability invariance
   T2a (``gate_properties.check_t2a``), collusion resistance P1 (chain tier ``min_j f(R(A_j))`` equals
@@ -97,6 +99,39 @@ def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
     return out
 
 
+def economy_checks(gate: Any, seed: int, steps: int = 40) -> dict[str, Any]:
+    """T1a at every acceptance and T1b at the end of every step of a short ``AgentEconomy`` run with
+    this gate (4 copies x 6 scripted agents, ``on_demotion="force_unwind"``, default actions).
+    Empty when the env cannot host the gate (e.g. a tier count other than its threshold table's)."""
+    from coopsim.envs import agent_economy as ae
+    from coopsim.mechanisms import gate_properties as gp
+
+    try:
+        env = ae.AgentEconomy(n_agents=6, batch_size=4, gate=gate, thresholds=getattr(gate, "thresholds", None),
+                              on_demotion="force_unwind", initial_balance=0.5)
+    except (ValueError, TypeError):
+        return {}
+    env.reset(seed=seed)
+    n_acc, bad_a, worst_a, bad_b, worst_b = 0, 0, -np.inf, 0, -np.inf
+    with np.errstate(invalid="ignore"):  # infinite ceilings (no_gate): inf - inf in the margins
+        for _ in range(steps):
+            env.step(env.default_actions())
+            acc = env.last_acceptances
+            if "agent" in acc and len(acc["agent"]):
+                c = gp.check_t1a(acc["exposure_after"], acc["tier"], acc["t_min"], env.ceilings)
+                n_acc += len(acc["agent"])
+                bad_a += not c.holds
+                worst_a = max(worst_a, np.nan_to_num(c.worst, nan=-np.inf, neginf=-np.inf))
+            c = gp.check_t1b(env.exposure(), np.where(env.status == ae.ACTIVE, env.tier, 0), env.ceilings)
+            bad_b += not c.holds
+            worst_b = max(worst_b, np.nan_to_num(c.worst, nan=-np.inf, neginf=-np.inf))
+    run = f"{steps}-step AgentEconomy run, 4 x 6 scripted agents, force_unwind"
+    return {"T1a": {"holds": bad_a == 0, "worst": float(worst_a), "acceptances": n_acc,
+                    "note": f"{run}: every one of {n_acc} acceptances has E_after <= B_tier and tier >= T_min"},
+            "T1b": {"holds": bad_b == 0, "worst": float(worst_b),
+                    "note": f"{run}: E <= B_tier for every agent at the end of every step"}}
+
+
 def tier_table(gate: Any) -> list[dict[str, Any]]:
     """Per tier: thresholds (CC, ER, AS) or capability threshold, ceiling, audit rate, E[time to audit]."""
     from coopsim.mechanisms import gates as gm
@@ -131,7 +166,7 @@ def gate_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int
                          f"--profiles, got n_agents={n_agents}")
     M = max(int(profiles), 64)
     card = Card(name, "gates", dict(params))
-    checks = gate_checks(mech, M, seed)
+    checks = {**economy_checks(mech, seed), **gate_checks(mech, M, seed)}
     card.data["checks"] = checks
     claims = claims_of(mech)
     note = flag_claims(card, claims, {"monotone": checks["monotone"]["holds"], "deterministic": checks["deterministic"]["holds"]})
@@ -140,8 +175,9 @@ def gate_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int
         rows.append(f"| {k} | {'yes' if c['holds'] else '**no**'} | {_fmt(c['worst'])} | {c['note']} |")
     holds = [k for k, c in checks.items() if c["holds"]]
     fails = [k for k, c in checks.items() if not c["holds"]]
-    card.sections.append(("Gate properties", f"{M} random agents (robustness, IH* and capability i.i.d. U[0, 1], seed "
-                                             f"{seed}); claims: {', '.join(claims) or '—'}. Hold: "
+    card.sections.append(("Gate properties", f"T1a and T1b from a short agent-economy run with this gate; the rest on "
+                                             f"{M} random agents (robustness, IH* and capability i.i.d. U[0, 1], seed "
+                                             f"{seed}). Claims: {', '.join(claims) or '—'}. Hold: "
                                              f"{', '.join(holds) or 'none'}. Fail: {', '.join(fails) or 'none'}.{note}"
                                              f"\n\n" + "\n".join(rows)))
     table = tier_table(mech)
