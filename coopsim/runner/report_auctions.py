@@ -282,6 +282,7 @@ def auction_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
     for key, lab in (("efficiency", "efficiency"), ("revenue_vs_vcg", "revenue / VCG"),
                      ("revenue_vs_myerson", "revenue / Myerson")):
         ax[1].plot(ns, [r[key]["mean"] for r in ratio_rows], marker="o", label=lab)
+    ax[1].set_xticks(ns)
     ax[1].set_xlabel("n (bidders)")
     ax[1].set_ylabel("mean ratio")
     ax[1].grid(alpha=0.3)
