@@ -204,10 +204,16 @@ def test_report_average_shows_the_witness(tmp_path, capsys):
         assert r["match"] is True, r
 
 
-def test_audit_prints_card_and_unsupported_family_says_not_available(capsys):
+def test_audit_prints_card_and_unsupported_family_says_not_available(capsys, monkeypatch):
+    from coopsim.runner import report as rep
+
     assert main(["audit", "midpoint", "n_agents=3", "--profiles", "64"]) == 0
     out = capsys.readouterr().out
     assert "**manipulable**" in out and "| UFS | no | no |" in out
+    assert main(["audit", "no_gate"]) == 0
+    out = capsys.readouterr().out
+    assert "## Gate properties" in out and "Not available" not in out
+    monkeypatch.delitem(rep.FAMILIES, "gates")
     assert main(["audit", "no_gate"]) == 0
     assert "Not available yet for the **gates** family" in capsys.readouterr().out
 
