@@ -52,6 +52,10 @@ Mechanisms
 
 Arguments
     See ``AgentEconomy.__init__`` and ``docs/envs/agent_economy.md``.
+
+Runner hook
+    ``simulate(params, seed_sequence, rounds, batch, record_every)`` runs ``batch`` economies with the
+    scripted archetypes (or the incentive experiment's policy) for ``coopsim run`` (``docs/specs.md``).
 """
 from __future__ import annotations
 

@@ -36,6 +36,8 @@ Arguments               ``model`` (an InformationModel or "A", "B", "random"; de
                         ``mechanism``, ``cap``, ``eps``, ``rule``, ``rule_params``, ``bound``,
                         ``profile``, ``model_params`` (for "random"); views add ``max_cycles`` (env
                         steps; two per round, even), ``render_mode`` ("ansi").
+Runner hook             ``simulate(params, seed_sequence, rounds, batch, record_every)`` for ``coopsim run``:
+                        scripted agent policies (``POLICIES``), window means of the metrics.
 References              Cacciamani, Castiglioni, Gatti, *Online Information Acquisition: Hiring
                         Multiple Agents*, arXiv:2307.06210 (ICLR 2024); Chen, Wu, Wu, Yang,
                         arXiv:2303.08613; Gneiting & Raftery, JASA 2007 (scoring rules).

@@ -162,6 +162,13 @@ def test_function_units_known_values():
     assert ag["efficiency_vcg"][0] == pytest.approx(1.0) and ag["efficiency_gsp"][0] < 1.0
     br = F["facility_best_response"]({"n_agents": 3}, ss, 10, 16, 5)
     assert br["abs_outcome_minus_reference"][-1] < 1e-6
+    bl = F["info_belief_learning"]({"rule": "linear", "belief": 0.7}, np.random.SeedSequence(2), 300, 4, 150)
+    assert bl["target"][-1] == 1.0 and bl["mode_report"][-1] == 1.0  # improper rule: the corner
+    bq = F["info_belief_learning"]({"rule": "quadratic", "belief": 0.3}, np.random.SeedSequence(2), 600, 8, 300)
+    assert bq["distance_to_target"][-1] <= 0.05 + 1e-9  # proper rule: within one grid step of the belief
+    el = F["info_effort_learning"]({"instance": "A", "mechanism": "lp_eps_mix"}, np.random.SeedSequence(3), 800, 8, 400)
+    assert el["obedience_rate"][-1] > 0.9 and el["mass_agent_0"][-1] > 0.8
+    assert el["mechanism_value"][0] == pytest.approx(0.599, abs=2e-3)
     with pytest.raises(ValueError, match="unknown parameters"):
         F["info_cost_of_effort"]({"colour": 1}, ss, 1, 1, 1)
     with pytest.raises(ValueError, match="function.instance"):

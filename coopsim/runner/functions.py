@@ -12,6 +12,7 @@ Registered here (see ``docs/specs.md``):
 * ``info_correlation_value`` value of correlated vs deterministic vs uncorrelated recommendations;
 * ``info_online_regret``    regret R_T of the explore-then-commit principal at horizon T;
 * ``info_belief_learning``  learners reporting a belief under a (proper or linear) scoring rule;
+* ``info_effort_learning``  Hedge learners choosing effort and reports under LP / eps-LP / scoring plug-ins;
 * ``aigc_comparison``       VCG under the true click model vs separable GSP, truthful bids;
 * ``economy_incentive``     robustness vs capability-only investors (agent economy);
 * ``facility_best_response`` exact best-response dynamics of a facility rule vs a reference rule.
@@ -242,6 +243,62 @@ def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> 
     return {"round": np.asarray(res.rounds), "mode_report": mode, "mean_report": pol @ grid,
             "mass_near_target": pol[:, near].sum(axis=1), "distance_to_target": np.abs(mode - target),
             "target": np.full(len(mode), target), "regret": np.asarray(res["regret"]).mean(axis=(1, 2))}
+
+
+@register_function("info_effort_learning")
+def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> _Out:
+    """Hedge learners choose effort and reports (plans of ``EffortReportGame``) for ``rounds`` x ``batch``
+    copies on ``instance`` "A" or "B" (effort cost ``cost``, default 0.05) under ``mechanism``: "lp" (the
+    LP optimum: the hired agent is exactly indifferent), "lp_eps_mix" (eps-strict LP, ``eps`` 0.02, with
+    a strictly proper score mixed in at weight ``rho`` 0.05) or "scoring" (a scaled quadratic rule,
+    ``bound`` 1). Metrics per record point: ``mass_agent_<i>`` = mass of agent i's average policy on the
+    obedient plans (obedient and truthful at the recommended costly effort for a hired agent),
+    the window means of ``obedience_rate``, ``truthful_rate``, ``principal_utility``, and the
+    mechanism's expected value ``mechanism_value``."""
+    from coopsim import agents, dynamics
+    from coopsim.envs.information_acquisition import EffortReportGame
+    from coopsim.mechanisms.information import (
+        InformationMechanism, instance_a, instance_b, mix_proper_score, optimal_mechanism, principal_utility,
+    )
+
+    _check_keys(params, "info_effort_learning", ("instance", "cost", "mechanism", "eps", "rho", "bound", "eta"))
+    name, c = params.get("instance", "A"), float(params.get("cost", 0.05))
+    if name not in ("A", "B"):
+        raise ValueError(f"function.instance: expected 'A' or 'B', got {name!r}")
+    model = instance_a(c) if name == "A" else instance_b(c)
+    kind = params.get("mechanism", "lp")
+    if kind == "lp":
+        game = EffortReportGame(model, optimal_mechanism(model))
+    elif kind == "lp_eps_mix":
+        mech = mix_proper_score(model, optimal_mechanism(model, eps=float(params.get("eps", 0.02))),
+                                float(params.get("rho", 0.05)))
+        game = EffortReportGame(model, mech)
+    elif kind == "scoring":
+        game = EffortReportGame(model, "scoring", bound=float(params.get("bound", 1.0)))
+    else:
+        raise ValueError(f"function.mechanism: expected one of ['lp', 'lp_eps_mix', 'scoring'], got {kind!r}")
+    pl = game.plugin
+    value = principal_utility(model, InformationMechanism(pl.phi.reshape(model.n_actions),
+                                                          pl.payments.reshape(model.payments_shape()),
+                                                          pl.decision.reshape(*model.n_actions, *model.n_signals)))
+    K = max(game.n_plans)
+    hedge = agents.Hedge(n_actions=K, **({"eta": float(params["eta"])} if "eta" in params else {}))
+    res = dynamics.run(game, hedge, rounds=rounds, batch=batch, seed=seed_sequence, grid=K, redraw="round",
+                       record_every=record_every, game_metrics="round", snapshots=True, swap_regret=False)
+    snaps = np.asarray(res.policy_snapshots)  # (R, B, N, K) average policies
+    rec = np.unravel_index(int(np.argmax(pl.phi)), model.n_actions)
+    out: _Out = {"round": np.asarray(res.rounds)}
+    for i in range(model.n_agents):
+        eff, rmap = game.plan_table(i)
+        a_i = rec[i]
+        good = eff[:, a_i] == a_i
+        if model.costs[i][a_i] > 0:  # a hired agent must also report truthfully
+            good &= (rmap[:, a_i] == np.arange(rmap.shape[2])).all(1)
+        out[f"mass_agent_{i}"] = snaps[:, :, i, : len(eff)][..., good].sum(-1).mean(axis=1)
+    for k in ("obedience_rate", "truthful_rate", "principal_utility"):
+        out[k] = np.asarray(res[k]).mean(axis=1)
+    out["mechanism_value"] = np.full(len(out["round"]), float(value))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
