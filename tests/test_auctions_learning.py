@@ -3,6 +3,10 @@
 Bidders with i.i.d. U[0,1] values redrawn every round run full-information Hedge over a shading
 factor on a 0.01 grid (bid = factor x value). The full, seed-averaged version with EXP3, n = 5 and
 multi-slot VCG is experiments/position_auctions/first_price_learning.py.
+
+Bandit learners (EXP3) are checked against the equilibria of the game they actually play: one
+factor from a coarse grid with step h, which has a symmetric pure equilibrium at (n-1)/n and one
+more a tick below (experiments/position_auctions/README.md, section 1).
 """
 import numpy as np
 import pytest
@@ -77,3 +81,47 @@ def test_auctiongym_style_effects_of_participants_and_shading():
     assert np.allclose(truthful["bidder_surplus"], 0.0)
     assert shaded["bidder_surplus"].mean() > 0.15 and shaded["revenue"].mean() < truthful["revenue"].mean() - 0.3
     np.testing.assert_allclose(shaded["welfare"], truthful["welfare"])
+
+
+def best_response(game: PositionAuction, types: np.ndarray, b: float, grid: np.ndarray) -> float:
+    """Agent 0's best grid factor when all others shade by ``b`` (Monte Carlo over the values in
+    ``types``, through the game's own deviation utilities)."""
+    U = game.deviation_utilities(types, np.full(types.shape[:2], b), grid)[:, 0].mean(0)
+    return float(grid[U.argmax()])
+
+
+def test_coarse_shading_grid_has_an_extra_equilibrium_one_tick_below_the_bne():
+    """Single-factor first price, 0.05 grid: the best response to b < (n-1)/n moves only ~40% of
+    the way to (n-1)/n, so (n-1)/n - h is a symmetric equilibrium as well (n = 2, 5); for n = 3
+    (2/3 off the grid) 0.65 is the only one. Next to them best responses climb (below) or fall."""
+    grid = np.round(np.linspace(0, 1, 21), 10)
+    for n, ne in [(2, [0.45, 0.5]), (3, [0.65]), (5, [0.75, 0.8])]:
+        game = PositionAuction(n_agents=n, mechanism="first_price", action="shading", reference_metrics=False)
+        types = game.sample_types(np.random.default_rng(1), 100_000)
+        for b in ne:
+            assert best_response(game, types, b, grid) == pytest.approx(b)
+        below, above = round(min(ne) - 0.05, 10), round(max(ne) + 0.05, 10)
+        assert best_response(game, types, below, grid) > below
+        assert best_response(game, types, above, grid) < above
+
+
+def test_first_price_exp3_converges_to_a_grid_equilibrium():
+    """Bandit feedback: two EXP3 bidders (fixed exploration gamma = 0.2, rate gamma / K) on an
+    11-point shading grid concentrate on a symmetric equilibrium of the grid game, {0.4, 0.5}
+    (0.4 = 1/2 - h is the one reached from below), not on the diffuse uniform policy."""
+    grid = np.round(np.linspace(0, 1, 11), 10)
+    game = PositionAuction(n_agents=2, mechanism="first_price", action="shading", reference_metrics=False)
+    lrn = agents.Exp3(n_actions=len(grid), utility_range=game.utility_range, gamma=0.2)
+    rounds = 20000
+    res = dynamics.run(game, lrn, rounds=rounds, batch=16, seed=3, grid=grid, feedback="bandit",
+                       redraw="round", record_every=rounds // 10, swap_regret=False, snapshots=True,
+                       game_metrics="record")
+    T, snaps = res.rounds, res.policy_snapshots
+    k = len(T) // 2
+    tail = (T[-1] * snaps[-1] - T[k - 1] * snaps[k - 1]) / (T[-1] - T[k - 1])    # (B, N, K)
+    modes = grid[tail.argmax(-1)]
+    assert np.isin(modes, [0.4, 0.5]).mean() >= 0.9
+    # exploitation part (1 - gamma) softmax concentrated: largest probability well above uniform 1/11
+    assert res.policy.max(-1).mean() >= 0.5
+    factor = float((tail * grid).sum(-1).mean())
+    assert 0.40 <= factor <= 0.50

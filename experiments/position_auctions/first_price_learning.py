@@ -4,9 +4,16 @@ Targets (spec position_auctions.md section 9.3, learning.md section 8.2): with i
 values redrawn every round, first-price learners shade to (n-1)/n with revenue (n-1)/(n+1);
 second-price and VCG learners bid truthfully (s = 1). Reports, per configuration, the time-averaged
 shading factor of the learners' mixed strategies over the last ``tail`` of the run, the revenue
-over the same window and ``policy_max``, the largest probability of the last policy (a diffuse,
-unconverged policy has a mean factor near 0.5 whatever the target), as mean +- standard error over
-all copies of all seeds.
+over the same window, ``mode`` (the most likely factor of that time-averaged policy, per copy) and
+``policy_max``, the largest probability of the last policy (a diffuse, unconverged policy has a mean
+factor near 0.5 whatever the target), as mean +- standard error over all copies of all seeds.
+
+Single-item first price is also compared with the symmetric pure equilibria of the game the learners
+actually play (one factor from the grid, :func:`grid_equilibria`): on a grid with step h that game
+has an equilibrium at (n-1)/n and one more a tick below it, so learners climbing from low factors may
+stop one tick short. ``in_grid_ne`` is the share of copies whose mode is one of them; for EXP3
+with a fixed exploration gamma, ``in_grid_ne_explore`` uses the equilibria of the game in which every
+opponent also bids a uniform grid factor with probability gamma (its forced exploration).
 
     python first_price_learning.py [first_price_learning.toml]
 
@@ -29,6 +36,40 @@ from coopsim.mechanisms.auctions import first_price_bne_revenue
 HERE = Path(__file__).parent
 
 
+def grid_utilities(grid: np.ndarray, n: int, explore: float = 0.0, n_quad: int = 4000) -> np.ndarray:
+    """Expected first-price utility ``U[a, b]`` of factor ``grid[a]`` against n-1 opponents at ``grid[b]``.
+
+    Values i.i.d. U[0,1]; a bidder with value v and factor a beats an opponent with factor b > 0
+    with probability w(a v, b) = min(1, a v / b) (b = 0 loses to any positive bid). Each opponent
+    plays b with probability 1 - explore and a uniform grid factor otherwise (EXP3's forced
+    exploration), so U[a, b] = (1 - a) E_v[v ((1 - explore) w(a v, b) + explore mean_b' w(a v, b'))^(n-1)]
+    (midpoint quadrature in v with ``n_quad`` nodes).
+    """
+    v = (np.arange(n_quad) + 0.5) / n_quad
+    a = grid[:, None, None]
+    b = grid[None, :, None]
+    w = np.where(b > 0, np.minimum(1.0, a * v / np.where(b > 0, b, 1.0)), 1.0)    # (K, K, n_quad)
+    w = (1.0 - explore) * w + explore * w.mean(axis=1, keepdims=True)
+    return (1.0 - a[..., 0]) * (v * w ** (n - 1)).mean(-1)
+
+
+def grid_equilibria(grid: np.ndarray, n: int, explore: float = 0.0) -> np.ndarray:
+    """Symmetric pure equilibria of the single-factor first-price game on ``grid``: the factors
+    b > 0 with U[b, b] = max_a U[a, b] (:func:`grid_utilities`, opponents exploring w.p. ``explore``)."""
+    U = grid_utilities(grid, n, explore)
+    j = np.arange(len(grid))
+    ok = (U[j, j] >= U.max(axis=0) - 1e-12) & (grid > 0)
+    return grid[ok]
+
+
+def make_grid(run: dict, spec: dict) -> np.ndarray:
+    """``grid_points`` K (np.linspace(0, 1, K)) or ``grid_step`` h (0, h, 2h, ..., 1)."""
+    k = run.get("grid_points", spec.get("grid_points"))
+    if k is not None:
+        return np.linspace(0.0, 1.0, int(k))
+    return np.round(np.arange(0.0, 1.0 + 1e-9, run.get("grid_step", spec["grid_step"])), 10)
+
+
 def tail_average_policy(res, tail: float) -> np.ndarray:
     """Average policy over the last ``tail`` of the rounds, from the cumulative snapshots."""
     snaps = res.policy_snapshots                       # (R, B, N, K) cumulative averages
@@ -41,10 +82,9 @@ def tail_average_policy(res, tail: float) -> np.ndarray:
 
 
 def run_one(mech: str, n: int, n_slots: int, learner: str, feedback: str, rounds: int, batch: int,
-            grid_step: float, tail: float, seed: int, params: dict | None = None) -> dict:
+            grid: np.ndarray, tail: float, seed: int, params: dict | None = None) -> dict:
     game = PositionAuction(n_agents=n, n_slots=n_slots, mechanism=mech, action="shading",
                            reference_metrics=False)
-    grid = np.round(np.arange(0.0, 1.0 + 1e-9, grid_step), 10)
     K = len(grid)
     lrn = agents.get(learner, n_actions=K, utility_range=game.utility_range, horizon=rounds, **(params or {}))
     rec = max(rounds // 40, 1)
@@ -52,11 +92,12 @@ def run_one(mech: str, n: int, n_slots: int, learner: str, feedback: str, rounds
                        redraw="round", record_every=rec, swap_regret=False, snapshots=True)
     pol = tail_average_policy(res, tail)                # (B, N, K)
     factor = (pol * grid).sum(-1).mean(axis=1)          # per copy, mean over agents
+    mode = grid[pol.mean(axis=1).argmax(-1)]            # per copy: modal factor of the agents' average
     last = (res.policy * grid).sum(-1).mean(axis=1)
     k0 = int(np.searchsorted(res.rounds, (1 - tail) * res.rounds[-1]))
     revenue = res["revenue"][k0:].mean(axis=0)          # window averages -> per copy
     peak = res.policy.max(axis=-1).mean(axis=1)          # concentration of the last policy
-    return {"factor": factor, "last_factor": last, "revenue": revenue, "policy_max": peak,
+    return {"factor": factor, "mode": mode, "last_factor": last, "revenue": revenue, "policy_max": peak,
             "curve_rounds": res.rounds, "curve_revenue": res["revenue"].mean(axis=1),
             "wall": res.wall_time}
 
@@ -68,23 +109,35 @@ def main(spec_path: str) -> None:
     rows, curves = [], {}
     for run in spec["runs"]:
         for n in run["n"]:
-            parts = {"factor": [], "last_factor": [], "revenue": [], "policy_max": []}
+            parts = {"factor": [], "mode": [], "last_factor": [], "revenue": [], "policy_max": []}
+            grid = make_grid(run, spec)
             t0 = time.perf_counter()
             for s in range(spec["seeds"]):
                 r = run_one(run["mechanism"], n, run.get("n_slots", 1), run["learner"], run["feedback"],
-                            run["rounds"], run.get("batch", spec["batch"]), run.get("grid_step", spec["grid_step"]),
+                            run["rounds"], run.get("batch", spec["batch"]), grid,
                             spec["tail"], spec["seed"] + s, run.get("params"))
                 for k in parts:
                     parts[k].append(r[k])
                 curves[(run["mechanism"], n, run["learner"])] = (r["curve_rounds"], r["curve_revenue"])
             row = {"mechanism": run["mechanism"], "n": n, "slots": run.get("n_slots", 1),
-                   "learner": run["learner"], "params": str(run.get("params", {})), "rounds": run["rounds"]}
+                   "learner": run["learner"], "params": str(run.get("params", {})), "rounds": run["rounds"],
+                   "K": len(grid), "batch": run.get("batch", spec["batch"]) * spec["seeds"]}
             for k, v in parts.items():
                 x = np.concatenate(v)
                 row[k] = x.mean()
                 row[k + "_se"] = x.std(ddof=1) / np.sqrt(len(x))
             if run["mechanism"] == "first_price":
                 row["factor_target"], row["revenue_target"] = (n - 1) / n, first_price_bne_revenue(n)
+                modes = np.concatenate(parts["mode"])
+                ne = grid_equilibria(grid, n)
+                row["grid_ne"] = " ".join(f"{x:.3f}" for x in ne)
+                row["in_grid_ne"] = float(np.isclose(modes[:, None], ne[None, :]).any(-1).mean())
+                gamma = (run.get("params") or {}).get("gamma")
+                if run["learner"] == "exp3" and isinstance(gamma, (int, float)):
+                    # EXP3's policy is (1 - gamma) softmax + gamma uniform: the game it plays
+                    ne = grid_equilibria(grid, n, explore=float(gamma))
+                    row["grid_ne_explore"] = " ".join(f"{x:.3f}" for x in ne)
+                    row["in_grid_ne_explore"] = float(np.isclose(modes[:, None], ne[None, :]).any(-1).mean())
             elif run.get("n_slots", 1) == 1:
                 row["factor_target"], row["revenue_target"] = 1.0, first_price_bne_revenue(n)
             else:
