@@ -253,3 +253,13 @@ def test_batch_copies_are_independent():
         o2, r2, *_ = env2.step(b)
         np.testing.assert_array_equal(o1[:3], o2[:3])
         np.testing.assert_array_equal(r1[:3], r2[:3])
+
+
+def test_module_prefixed_make_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = ("import gymnasium as gym; e = gym.make('coopsim:coopsim/FacilityLocation-v0'); "
+            "o, _ = e.reset(seed=0); import sys; print(o.shape, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "(3,) False"  # works without `import coopsim`; torch is never imported
