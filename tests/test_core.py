@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coopsim.core import MechanismGame, Outcome, Registry, RepeatedGame, derived_seed, seed_sequence
+from coopsim.core import BatchedEnv, MechanismGame, Outcome, Registry, RepeatedGame, derived_seed, seed_sequence
 from coopsim.core.validation import as_array, check_distribution, check_float, check_int
 
 
@@ -160,3 +160,55 @@ def test_seeding_is_order_independent():
     assert not np.array_equal(s1, derived_seed(2, {"a": 1, "b": [1, 2]}).generate_state(4))
     with pytest.raises(ValueError, match="seed"):
         seed_sequence(-1)
+
+
+class CounterEnv(BatchedEnv):
+    """Toy env: each copy counts the ego's actions; the ego terminates at 3. Obs = count."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, batch_size):
+        import gymnasium as gym
+        self.batch_size, self.n_agents, self.horizon = batch_size, 2, 100
+        self._obs, self._act = gym.spaces.Box(0, 100, (1,), np.float32), gym.spaces.Discrete(2)
+        self.count = np.zeros(batch_size)
+
+    def observation_space(self, agent):
+        return self._obs
+
+    def action_space(self, agent):
+        return self._act
+
+    def _o(self):
+        return np.repeat(self.count[:, None, None], 2, axis=1).astype(np.float32)
+
+    def reset(self, seed=None, options=None):
+        mask = np.ones(self.batch_size, bool) if not options else options["reset_mask"]
+        self.count[mask] = 0
+        return self._o(), {}
+
+    def step(self, actions):
+        self.count += actions[:, 0]
+        done = np.repeat((self.count >= 3)[:, None], 2, axis=1)
+        return self._o(), np.repeat(self.count[:, None], 2, axis=1), done, np.zeros_like(done), {}
+
+    def default_actions(self):
+        return np.zeros((self.batch_size, 2), dtype=np.int64)
+
+
+def test_vector_view_autoresets_copies_that_end_at_different_times():
+    from coopsim.interop import SingleAgentVectorEnv
+
+    venv = SingleAgentVectorEnv(CounterEnv(2))
+    venv.reset(seed=0)
+    steps = [np.array([1, 0]), np.array([1, 1]), np.array([1, 1]), np.array([1, 1]), np.array([1, 1])]
+    got = [venv.step(a) for a in steps]
+    # copy 0 reaches 3 on the third call, copy 1 (0 + 1 + 1 + 1) on the fourth
+    assert [bool(g[2][0]) for g in got] == [False, False, True, False, False]
+    assert [bool(g[2][1]) for g in got] == [False, False, False, True, False]
+    # NEXT_STEP: the call after copy 0 ended resets it (obs 0, reward 0, action ignored), copy 1 plays on
+    obs, reward, term, trunc, _ = got[3]
+    assert obs[0, 0] == 0 and reward[0] == 0 and not term[0]
+    assert obs[1, 0] == 3 and reward[1] == 3 and term[1]  # copy 1 is not disturbed by copy 0's restart
+    assert got[4][0][0, 0] == 1 and got[4][1][0] == 1  # copy 0 counts again from 0
+    assert got[4][0][1, 0] == 0 and got[4][1][1] == 0  # copy 1's restart call

@@ -52,6 +52,15 @@ class _EgoDriver:
             actions[:, self.ego] = np.asarray(ego_actions, dtype=np.float64).reshape(actions[:, self.ego].shape)
         return actions
 
+    def step(self, ego_actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every copy with the ego's actions; info holds all agents' ``rewards`` and ``metrics``."""
+        obs, rewards, terminated, truncated, info = self.batched.step(self.joint(np.asarray(ego_actions)))
+        self.obs = obs
+        out: dict[str, Any] = {"rewards": rewards.copy()}
+        if "metrics" in info:
+            out["metrics"] = {k: np.asarray(v).copy() for k, v in info["metrics"].items()}
+        return obs, rewards, terminated, truncated, out
+
 
 class SingleAgentEnv(gym.Env):
     """Gymnasium ``Env``: one ego agent in one copy of a ``BatchedEnv``; scalar reward."""
@@ -79,12 +88,11 @@ class SingleAgentEnv(gym.Env):
     def step(self, action: Any):
         if not self.action_space.contains(np.asarray(action, dtype=self.action_space.dtype)):
             raise ValueError(f"action: expected an element of {self.action_space}, got {action!r}")
-        obs, rewards, terminated, truncated, info = self.batched.step(self._driver.joint(np.asarray(action)))
-        self._driver.obs = obs
+        obs, rewards, terminated, truncated, info = self._driver.step(action)
         e = self._driver.ego
-        out_info = {"rewards": rewards[0].copy()}
+        out_info = {"rewards": info["rewards"][0]}
         if "metrics" in info:
-            out_info["metrics"] = {k: float(np.asarray(v)[0]) for k, v in info["metrics"].items()}
+            out_info["metrics"] = {k: float(v[0]) for k, v in info["metrics"].items()}
         return obs[0, e], float(rewards[0, e]), bool(terminated[0, e]), bool(truncated[0, e]), out_info
 
     def render(self):
@@ -131,17 +139,14 @@ class SingleAgentVectorEnv(VectorEnv):
             return obs[:, e], np.zeros(n), zeros, zeros.copy(), {}
         if finished.any():  # restart the finished copies; their action this call is ignored
             self._driver.obs, _ = self.batched.reset(options={"reset_mask": finished})
-        obs, rewards, terminated, truncated, info = self.batched.step(self._driver.joint(np.asarray(actions)))
+        obs, rewards, terminated, truncated, out_info = self._driver.step(actions)
         if finished.any():  # the extra round of a restarted copy is wiped by resetting it again
             obs, _ = self.batched.reset(options={"reset_mask": finished})
-        self._driver.obs = obs
+            self._driver.obs = obs
         reward = np.where(finished, 0.0, rewards[:, e])
         term = np.where(finished, False, terminated[:, e])
         trunc = np.where(finished, False, truncated[:, e])
         self._finished = term | trunc
-        out_info: dict[str, Any] = {"rewards": rewards.copy()}
-        if "metrics" in info:
-            out_info["metrics"] = {k: np.asarray(v).copy() for k, v in info["metrics"].items()}
         return obs[:, e], reward, term, trunc, out_info
 
     def render(self):
