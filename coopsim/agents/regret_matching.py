@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.agents.base import Learner, registry
-from coopsim.core.validation import check_choice, check_float
+from coopsim.agents.base import Learner, check_auto_positive, registry
+from coopsim.core.validation import check_choice
 
 __all__ = ["RegretMatching", "RegretMatchingPlus", "ConditionalRegretMatching"]
 
@@ -112,12 +112,7 @@ class ConditionalRegretMatching(Learner):
         *,
         mu: float | str = "auto",
     ) -> None:
-        if isinstance(mu, str):
-            if mu != "auto":
-                raise ValueError(f"mu: expected 'auto' or a number > 0, got {mu!r}")
-        else:
-            mu = check_float(mu, "mu", lo=0.0, lo_open=True)
-        self.mu = mu
+        self.mu = check_auto_positive(mu, "mu")
         self._hyper = {"mu": self.mu}
         super().__init__(n_actions, batch, n_agents, utility_range)
 
