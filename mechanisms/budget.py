@@ -150,21 +150,26 @@ class WelfareMaximizingPhantoms(MovingPhantomMechanism):
         return np.clip((n + 1) * t[:, None] - np.arange(n + 1), 0.0, 1.0)
 
 
+def _votes_and_allocation(votes: Any, allocation: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Validated ``(votes (B, N, m), allocation (B, m), batched)``; the allocation must be ``(B, m)``
+    for batched votes and ``(m,)`` otherwise."""
+    p, batched = as_votes(votes)
+    q = as_array(allocation, "allocation", ndim=2 if batched else 1, lo=0.0, hi=1.0)
+    want = (p.shape[0], p.shape[2]) if batched else (p.shape[2],)
+    if q.shape != want:
+        raise ValueError(f"allocation: expected shape {want} to match votes {np.shape(votes)}, got {q.shape}")
+    return p, q.reshape(p.shape[0], -1), batched
+
+
 def l1_disutility(votes: Any, allocation: Any) -> np.ndarray:
     """``||q - p_i||_1`` per voter: ``(B, N)`` (or ``(N,)``) for allocation ``q`` ``(B, m)`` (or ``(m,)``)."""
-    p, batched = as_votes(votes)
-    q = as_array(allocation, "allocation", ndim=2 if batched else 1, lo=0.0, hi=1.0).reshape(p.shape[0], -1)
-    if q.shape[1] != p.shape[2]:
-        raise ValueError(f"allocation: expected {p.shape[2]} alternatives to match votes, got shape {np.shape(allocation)}")
+    p, q, batched = _votes_and_allocation(votes, allocation)
     d = np.abs(q[:, None, :] - p).sum(axis=-1)
     return d if batched else d[0]
 
 
 def distance_to_mean(votes: Any, allocation: Any) -> np.ndarray:
     """CCP quality measure ``||q - mean_i p_i||_1`` per profile (``(B,)`` or 0-d)."""
-    p, batched = as_votes(votes)
-    q = as_array(allocation, "allocation", ndim=2 if batched else 1, lo=0.0, hi=1.0).reshape(p.shape[0], -1)
-    if q.shape[1] != p.shape[2]:
-        raise ValueError(f"allocation: expected {p.shape[2]} alternatives to match votes, got shape {np.shape(allocation)}")
+    p, q, batched = _votes_and_allocation(votes, allocation)
     d = np.abs(q - p.mean(axis=1)).sum(axis=-1)
     return d if batched else d[0]

@@ -170,3 +170,8 @@ def test_bad_input():
         mechanisms.get("independent_markets", iterations=0)
     with pytest.raises(ValueError, match="allocation"):
         BA.l1_disutility([(0.5, 0.5)], [0.2, 0.3, 0.5])
+    # a batched allocation whose size happens to fit B * m but whose shape does not (was reshaped silently)
+    with pytest.raises(ValueError, match="allocation"):
+        BA.l1_disutility(np.full((2, 3, 2), 0.5), np.full((1, 4), 0.25))
+    with pytest.raises(ValueError, match="allocation"):
+        BA.distance_to_mean(np.full((2, 3, 2), 0.5), np.full((1, 4), 0.25))
