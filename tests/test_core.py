@@ -212,3 +212,13 @@ def test_vector_view_autoresets_copies_that_end_at_different_times():
     assert obs[1, 0] == 3 and reward[1] == 3 and term[1]  # copy 1 is not disturbed by copy 0's restart
     assert got[4][0][0, 0] == 1 and got[4][1][0] == 1  # copy 0 counts again from 0
     assert got[4][0][1, 0] == 0 and got[4][1][1] == 0  # copy 1's restart call
+
+
+def test_every_registered_mechanism_claims_known_properties():
+    from coopsim import mechanisms
+    from coopsim.mechanisms.base import KNOWN_CLAIMS
+
+    for name in mechanisms.available():
+        claims = getattr(mechanisms.registry.factory(name), "claims", None)
+        if isinstance(claims, frozenset):  # instance-dependent claims are checked per family
+            assert claims <= KNOWN_CLAIMS, (name, claims - KNOWN_CLAIMS)

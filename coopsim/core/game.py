@@ -13,7 +13,6 @@ Actions have shape ``(B, N, *action_shape)``; ``action_shape`` is ``()`` for sca
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -160,8 +159,3 @@ class MechanismGame(ABC):
                 f"{self.action_shape}, got {cand.shape}")
         K = cand.shape[2]
         return np.broadcast_to(cand, (batch, N, K, *self.action_shape))
-
-
-def stack_metrics(parts: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Copy a metrics mapping into plain float64 ``(B,)`` arrays."""
-    return {k: np.asarray(v, dtype=np.float64) for k, v in parts.items()}
