@@ -57,11 +57,16 @@ EFFORT_INSTANCES: dict[str, dict[str, Any]] = {
 def effort_instance(name: str, cost: float):
     """Single agent, efforts {L (free, signal independent of theta), H (cost c)}; u(d, theta) = 1[d = theta].
     H's signal table is the named one of ``EFFORT_INSTANCES`` (symmetric: correct with prob. accuracy)."""
-    from coopsim.mechanisms.information import InformationModel
-
     if name not in EFFORT_INSTANCES:
         raise ValueError(f"function.instance: expected one of {sorted(EFFORT_INSTANCES)}, got {name!r}")
-    inst = EFFORT_INSTANCES[name]
+    return effort_model(EFFORT_INSTANCES[name], cost)
+
+
+def effort_model(inst: Mapping[str, Any], cost: float):
+    """The model of :func:`effort_instance` from an instance table: ``likelihood`` (rows theta, and
+    optionally ``prior``) or a symmetric ``n_states`` signal correct with probability ``accuracy``."""
+    from coopsim.mechanisms.information import InformationModel
+
     if "likelihood" in inst:
         high = np.asarray(inst["likelihood"], dtype=float)
         T = high.shape[0]

@@ -26,28 +26,13 @@ import pandas as pd
 from coopsim import mechanisms
 from coopsim.mechanisms.information import InformationModel, optimal_mechanism
 from coopsim.mechanisms.scoring import DecisionRule, LogarithmicRule
+from coopsim.runner.functions import effort_model, scoring_payment_per_cost
 
 HERE = Path(__file__).parent
 
 
-def make_instance(inst: dict, cost: float) -> InformationModel:
-    """Single agent: free uninformative L and costly H; ``likelihood`` (and ``prior``) given, or a
-    symmetric ``n_states`` signal correct with probability ``accuracy``; u(d, theta) = 1[d = theta]."""
-    if "likelihood" in inst:
-        high = np.asarray(inst["likelihood"], dtype=float)
-        T = high.shape[0]
-    else:
-        T = inst["n_states"]
-        high = np.full((T, T), (1 - inst["accuracy"]) / (T - 1))
-        np.fill_diagonal(high, inst["accuracy"])
-    prior = np.asarray(inst.get("prior", np.full(T, 1.0 / T)), dtype=float)
-    S = high.shape[1]
-    q = np.stack([np.full((T, S), 1.0 / S), high])
-    return InformationModel(prior, [[0.0, cost]], q, np.eye(T))
-
-
 def symmetric_instance(n_states: int, accuracy: float, cost: float) -> InformationModel:
-    return make_instance({"n_states": n_states, "accuracy": accuracy}, cost)
+    return effort_model({"n_states": n_states, "accuracy": accuracy}, cost)
 
 
 def rule_of(name: str, model: InformationModel, log_eps: float):
@@ -60,23 +45,7 @@ def rule_of(name: str, model: InformationModel, log_eps: float):
 
 def payments(model: InformationModel, name: str, log_eps: float) -> dict[str, float]:
     """Expected payment per unit of cost (alpha scales linearly in c) for both scoring modes."""
-    post = model.agent_posteriors(0)[1]  # (S, T) posteriors after each signal under H
-    pk = model.joint[1].sum(axis=0)  # P(signal k) under H
-    mu = model.prior
-    rule = rule_of(name, model, log_eps)
-    G = float(np.sum(pk * rule.G(post)))
-    out = {}
-    # full simplex: shirker reports the prior
-    gain = G - float(rule.G(mu))
-    lo, _hi = rule.score_range(model.n_states)
-    out["simplex"] = (G - lo) / gain if gain > 1e-12 else np.inf
-    # direct revelation on reported signals
-    S = rule.score_matrix(post, validate=False)  # (S, T): score of posterior r at theta
-    m = S.min(axis=0)  # per-state shift
-    shirk = float((S @ mu).max())
-    gain_d = G - shirk
-    out["direct"] = (G - float(mu @ m)) / gain_d if gain_d > 1e-12 else np.inf
-    return out
+    return scoring_payment_per_cost(model, rule_of(name, model, log_eps))
 
 
 def main(spec_path: str | None = None) -> None:
@@ -84,11 +53,11 @@ def main(spec_path: str | None = None) -> None:
     cs = np.linspace(spec["costs"]["start"], spec["costs"]["stop"], spec["costs"]["num"])
     rows = []
     for inst in spec["instances"]:
-        base = make_instance(inst, 0.0)
+        base = effort_model(inst, 0.0)
         vL, vH = base.values
         per_unit = {r: payments(base, r, spec["log_eps"]) for r in spec["rules"]}
         for c in cs:
-            model = make_instance(inst, float(c))
+            model = effort_model(inst, float(c))
             lp = optimal_mechanism(model)
             min_pay_lp = float(np.sum(model.joint[1] * optimal_mechanism(model, verify=False).payments[0, 1]))
             rows.append(dict(instance=inst["name"], cost=c, scheme="lp", mode="lp",
@@ -107,8 +76,8 @@ def main(spec_path: str | None = None) -> None:
     # summary: payment per unit of effort cost (the slope of payment in c)
     print("expected payment needed per unit of effort cost (slope in c):")
     for inst in spec["instances"]:
-        base = make_instance(inst, 0.0)
-        m1 = make_instance(inst, 0.01)
+        base = effort_model(inst, 0.0)
+        m1 = effort_model(inst, 0.01)
         lp_slope = float(np.sum(m1.joint[1] * optimal_mechanism(m1).payments[0, 1])) / 0.01
         line = [f"{inst['name']:>12}: lp {lp_slope:6.3f}"]
         for r in spec["rules"]:
