@@ -144,12 +144,13 @@ class FacilityLocation(MechanismGame):
         """
         cand = np.asarray(candidates, dtype=np.float64)
         phantoms = getattr(self.mechanism, "phantom_positions", None)
-        if cand.ndim != 1 or (phantoms is None and self.mechanism_name != "average"):
+        is_average = isinstance(self.mechanism, fm.Average)
+        if cand.ndim != 1 or (phantoms is None and not is_average):
             return super().deviation_utilities(types, actions, candidates)
         peaks = np.asarray(types, dtype=np.float64)
         r = np.asarray(actions, dtype=np.float64)
         B, n = r.shape
-        if self.mechanism_name == "average":
+        if is_average:
             others = r.sum(axis=1, keepdims=True) - r  # (B, N)
             y = (others[:, :, None] + cand) / n
         else:
@@ -195,6 +196,7 @@ def best_response_dynamics(
     tol: float = 1e-7,
     max_sweeps: int = 10_000,
     rng: np.random.Generator | None = None,
+    method: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Gauss-Seidel best-response dynamics on continuous reports (spec facility_location.md §7-8).
 
@@ -202,7 +204,8 @@ def best_response_dynamics(
     in a sweep is below ``tol`` in every copy (or ``max_sweeps``). Best response of agent i to
     ``r_{-i}`` for a continuous, monotone mechanism f: 0 if f(0, r_{-i}) >= t_i, 1 if
     f(1, r_{-i}) <= t_i, otherwise the root of f(r, r_{-i}) = t_i by bisection to 1e-12; the
-    average rule uses its closed form clamp(n t_i - sum_{j != i} r_j, 0, 1). Returns the final
+    average rule uses its closed form clamp(n t_i - sum_{j != i} r_j, 0, 1) unless
+    ``method="bisection"``. Returns the final
     reports ``(B, N)``, outcomes ``(B,)`` and the number of sweeps. Starts from uniform random
     reports (drawn with ``rng``) when ``reports`` is omitted.
     """
@@ -212,12 +215,13 @@ def best_response_dynamics(
         reports = (rng or np.random.default_rng(0)).random((B, n))
     r = game.check_actions(reports, "reports").copy()
     f = game.mechanism
+    closed_form = check_choice(method, "method", ("auto", "bisection")) == "auto" and isinstance(f, fm.Average)
     sweeps = 0
     for sweeps in range(1, check_int(max_sweeps, "max_sweeps", lo=1) + 1):
         change = np.zeros(B)
         for i in range(n):  # Gauss-Seidel order is sequential by definition
             old = r[:, i].copy()
-            if game.mechanism_name == "average":
+            if closed_form:
                 r[:, i] = np.clip(n * peaks[:, i] - (r.sum(axis=1) - r[:, i]), 0.0, 1.0)
             else:
                 r[:, i] = _bisect_best_response(f, r, i, peaks[:, i])
