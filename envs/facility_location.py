@@ -189,61 +189,12 @@ class FacilityLocation(MechanismGame):
         return out
 
 
-def best_response_dynamics(
-    game: FacilityLocation,
-    peaks: np.ndarray,
-    reports: np.ndarray | None = None,
-    tol: float = 1e-7,
-    max_sweeps: int = 10_000,
-    rng: np.random.Generator | None = None,
-    method: str = "auto",
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Gauss-Seidel best-response dynamics on continuous reports (spec facility_location.md §7-8).
-
-    Agents update in index order, each seeing the latest reports, until the largest report change
-    in a sweep is below ``tol`` in every copy (or ``max_sweeps``). Best response of agent i to
-    ``r_{-i}`` for a continuous, monotone mechanism f: 0 if f(0, r_{-i}) >= t_i, 1 if
-    f(1, r_{-i}) <= t_i, otherwise the root of f(r, r_{-i}) = t_i by bisection to 1e-12; the
-    average rule uses its closed form clamp(n t_i - sum_{j != i} r_j, 0, 1) unless
-    ``method="bisection"``. Returns the final
-    reports ``(B, N)``, outcomes ``(B,)`` and the number of sweeps. Starts from uniform random
-    reports (drawn with ``rng``) when ``reports`` is omitted.
-    """
-    peaks = game.check_types(peaks, "peaks")
-    B, n = peaks.shape
-    if reports is None:
-        reports = (rng or np.random.default_rng(0)).random((B, n))
-    r = game.check_actions(reports, "reports").copy()
-    f = game.mechanism
-    closed_form = check_choice(method, "method", ("auto", "bisection")) == "auto" and isinstance(f, fm.Average)
-    sweeps = 0
-    for sweeps in range(1, check_int(max_sweeps, "max_sweeps", lo=1) + 1):
-        change = np.zeros(B)
-        for i in range(n):  # Gauss-Seidel order is sequential by definition
-            old = r[:, i].copy()
-            if closed_form:
-                r[:, i] = np.clip(n * peaks[:, i] - (r.sum(axis=1) - r[:, i]), 0.0, 1.0)
-            else:
-                r[:, i] = _bisect_best_response(f, r, i, peaks[:, i])
-            change = np.maximum(change, np.abs(r[:, i] - old))
-        if change.max() < tol:
-            break
-    return r, np.asarray(f(r), dtype=np.float64), sweeps
-
-
-def _bisect_best_response(f: Any, r: np.ndarray, i: int, target: np.ndarray) -> np.ndarray:
-    lo, hi = np.zeros_like(target), np.ones_like(target)
-    trial = r.copy()
-    trial[:, i] = 0.0
-    at0 = np.asarray(f(trial))
-    trial[:, i] = 1.0
-    at1 = np.asarray(f(trial))
-    for _ in range(45):  # 2^-45 < 1e-12
-        mid = 0.5 * (lo + hi)
-        trial[:, i] = mid
-        below = np.asarray(f(trial)) < target
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return np.where(at0 >= target, 0.0, np.where(at1 <= target, 1.0, 0.5 * (lo + hi)))
+def average_best_response(peaks: np.ndarray, reports: np.ndarray, agent: int) -> np.ndarray:
+    """Closed-form best response under the average rule (facility spec §7):
+    ``r_i = clip(n t_i - sum_{j != i} r_j, 0, 1)``, shape ``(B,)``. Pass it as ``best_response`` to
+    ``coopsim.dynamics.best_response_dynamics`` to skip the generic search."""
+    n = reports.shape[1]
+    return np.clip(n * peaks[:, agent] - (reports.sum(axis=1) - reports[:, agent]), 0.0, 1.0)
 
 
 def make_game(**kwargs: Any) -> FacilityLocation:

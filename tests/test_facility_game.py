@@ -11,7 +11,8 @@ import coopsim  # noqa: F401  (registers the gym ids)
 from coopsim.analysis import approximation_ratio, incentive_audit, worst_case_ratio
 from coopsim.core.game import MechanismGame
 from coopsim.envs import facility_location as fl
-from coopsim.envs.facility_location import FacilityLocation, best_response_dynamics
+from coopsim.dynamics import best_response_dynamics
+from coopsim.envs.facility_location import FacilityLocation, average_best_response
 from coopsim.mechanisms import get as get_mechanism
 
 from conformance import check_all
@@ -114,8 +115,9 @@ def test_ratio_conventions():
 @pytest.mark.parametrize("peaks,up", [((0.2, 0.9), 0.5), ((0.1, 0.5, 0.9), 0.5), ((0, 0, 0, 1, 1), 0.4)])
 def test_best_response_under_average_reaches_up_on_spec_instances(peaks, up):
     game = FacilityLocation(n_agents=len(peaks), mechanism="average")
-    _, y, _ = best_response_dynamics(game, np.array([peaks], dtype=float), rng=np.random.default_rng(0))
-    assert abs(y[0] - up) <= 1e-7
+    br = best_response_dynamics(game, np.array([peaks], dtype=float), init="random", seed=0,
+                                best_response=average_best_response)
+    assert br.converged.all() and abs(br.outcome.location[0] - up) <= 1e-7
 
 
 @pytest.mark.parametrize("n", [2, 3, 5, 8])
@@ -123,19 +125,18 @@ def test_best_response_under_average_reaches_up_on_random_instances(n):
     rng = np.random.default_rng(n)
     peaks = rng.random((200, n))
     game = FacilityLocation(n_agents=n, mechanism="average")
-    _, y, _ = best_response_dynamics(game, peaks, rng=rng)
+    br = best_response_dynamics(game, peaks, init="random", seed=n, best_response=average_best_response)
     up = get_mechanism("uniform_phantom")(peaks)
-    assert np.max(np.abs(y - up)) <= 1e-7
+    assert np.max(np.abs(br.outcome.location - up)) <= 1e-7
 
 
-def test_best_response_bisection_matches_closed_form():
+def test_average_closed_form_best_response_matches_the_generic_search():
     rng = np.random.default_rng(5)
-    peaks = rng.random((50, 4))
+    peaks, start = rng.random((50, 4)), rng.random((50, 4))
     game = FacilityLocation(n_agents=4, mechanism="average")
-    start = rng.random((50, 4))
-    r1, _, _ = best_response_dynamics(game, peaks, start, max_sweeps=1)
-    r2, _, _ = best_response_dynamics(game, peaks, start, max_sweeps=1, method="bisection")
-    np.testing.assert_allclose(r1, r2, atol=1e-11)
+    closed = best_response_dynamics(game, peaks, init=start, max_sweeps=1, best_response=average_best_response)
+    search = best_response_dynamics(game, peaks, init=start, max_sweeps=1)
+    np.testing.assert_allclose(closed.actions, search.actions, atol=1e-11)
 
 
 # ---------------------------------------------------------------- game, metrics, errors -------
