@@ -151,6 +151,14 @@ def _check_factor(x: Any, B: int, length: int | None, name: str, hi: float | Non
     return a
 
 
+def _ctr_from_factors(bids: Any, quality: Any, position: Any) -> np.ndarray:
+    """Separable CTRs ``c_ij = q_i a_j`` ``(B, n, m)`` from ``position`` and optional ``quality`` (default 1)."""
+    b = check_bids(bids)
+    a = _check_factor(position, b.shape[0], None, "position", hi=1.0)
+    q = _check_factor(quality, b.shape[0], b.shape[1], "quality") if quality is not None else np.ones_like(b)
+    return q[:, :, None] * a[:, None, :]
+
+
 def separable_inputs(bids: Any, ctr: Any = None, quality: Any = None, position: Any = None,
                      default_position: tuple[float, ...] | None = None):
     """Normalise ``(bids, ctr | quality, position)`` for the separable mechanisms.
@@ -691,10 +699,7 @@ class AIGCVCG(PositionAuctionMechanism):
     def __call__(self, bids: Any, ctr: Any = None, *, weights: Any = None, cont: Any = None,
                  quality: Any = None, position: Any = None, rng: np.random.Generator | None = None) -> AuctionResult:
         if ctr is None and weights is None and position is not None:
-            b0 = check_bids(bids)
-            a = _check_factor(position, b0.shape[0], None, "position", hi=1.0)
-            q = _check_factor(quality, b0.shape[0], b0.shape[1], "quality") if quality is not None else np.ones_like(b0)
-            ctr = q[:, :, None] * a[:, None, :]
+            ctr = _ctr_from_factors(bids, quality, position)
         b, C, W, Q, K = self.prepare(bids, ctr, weights, cont)
         B, n = b.shape
         out = _empty(B, n)
@@ -894,11 +899,7 @@ class Myerson(PositionAuctionMechanism):
     def _matching(self, bids, ctr, weights, cont, quality, position) -> AuctionResult:
         inner = self._inner
         if ctr is None and weights is None and position is not None:
-            b0 = check_bids(bids)
-            a = _check_factor(position, b0.shape[0], None, "position", hi=1.0)
-            qf = (_check_factor(quality, b0.shape[0], b0.shape[1], "quality") if quality is not None
-                  else np.ones_like(b0))
-            ctr = qf[:, :, None] * a[:, None, :]
+            ctr = _ctr_from_factors(bids, quality, position)
         b, C, W, Q, K = inner.prepare(bids, ctr, weights, cont)
         B, n = b.shape
         out = _empty(B, n)
