@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 
 from coopsim.agents.base import Learner, registry
-from coopsim.agents.sampling import argmax_random, maximiser_policy, sample_uniform_valid
-from coopsim.agents.stochastic_bandits import epsilon_schedule
+from coopsim.agents.stochastic_bandits import epsilon_greedy_act, epsilon_greedy_policy, epsilon_schedule
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
 
 __all__ = ["QLearning"]
@@ -108,11 +107,7 @@ class QLearning(Learner):
         return self.Q[b, i, s, :]
 
     def _compute_policy(self, context: Any) -> np.ndarray:
-        eps = self.current_epsilon()[..., None]
-        p = maximiser_policy(self.q_values(), self._mask)
-        p *= 1.0 - eps
-        p += eps * self.mask / self.n_valid[..., None]
-        return p
+        return epsilon_greedy_policy(self, self.q_values())
 
     def _act(self, rng: np.random.Generator, context: Any) -> np.ndarray:
         s = self._states(context)
@@ -120,11 +115,7 @@ class QLearning(Learner):
             self._apply(*self._pending, s)
             self._pending = None
         self._state = s
-        shape = (self.batch, self.n_agents)
-        explore = rng.random(shape) < self.current_epsilon()
-        uniform = sample_uniform_valid(shape, self.n_valid, rng)
-        greedy = argmax_random(self.q_values(s), rng, self._mask)
-        return np.where(explore, uniform, greedy)
+        return epsilon_greedy_act(self, self.q_values(s), rng)
 
     def _apply(self, s: np.ndarray, a: np.ndarray, u: np.ndarray, s_next: np.ndarray | None) -> None:
         b, i = self._bi

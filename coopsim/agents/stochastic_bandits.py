@@ -38,6 +38,26 @@ def epsilon_schedule(schedule: str, t: int, *, epsilon: float, c: float, d: floa
     return np.full(np.shape(k), np.exp(-beta * t))
 
 
+def epsilon_greedy_policy(learner: Learner, values: np.ndarray) -> np.ndarray:
+    """(1 - eps) * uniform over the maximisers of ``values`` (B, N, K) + eps * uniform over the
+    valid actions, with eps = ``learner.current_epsilon()`` (1, N)."""
+    eps = learner.current_epsilon()[..., None]
+    p = maximiser_policy(values, learner._mask)
+    p *= 1.0 - eps
+    p += eps * learner.mask / learner.n_valid[..., None]
+    return p
+
+
+def epsilon_greedy_act(learner: Learner, values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sample :func:`epsilon_greedy_policy`: w.p. eps a uniform valid action, else a maximiser
+    of ``values`` (uniform random ties). Draws explore flags, uniforms, tie-break noise, in order."""
+    shape = (learner.batch, learner.n_agents)
+    explore = rng.random(shape) < learner.current_epsilon()
+    uniform = sample_uniform_valid(shape, learner.n_valid, rng)
+    greedy = argmax_random(values, rng, learner._mask)
+    return np.where(explore, uniform, greedy)
+
+
 class _ValueLearner(Learner):
     """Shared (B, N, K) sample means / counts and the bandit bookkeeping."""
 
@@ -90,18 +110,10 @@ class EpsilonGreedy(_ValueLearner):
                                 beta=self.beta, k=self.n_valid.astype(np.float64))
 
     def _compute_policy(self, context: Any) -> np.ndarray:
-        eps = self.current_epsilon()[..., None]
-        p = maximiser_policy(self.values, self._mask)
-        p *= 1.0 - eps
-        p += eps * self.mask / self.n_valid[..., None]
-        return p
+        return epsilon_greedy_policy(self, self.values)
 
     def _act(self, rng: np.random.Generator, context: Any) -> np.ndarray:
-        shape = (self.batch, self.n_agents)
-        explore = rng.random(shape) < self.current_epsilon()
-        uniform = sample_uniform_valid(shape, self.n_valid, rng)
-        greedy = argmax_random(self.values, rng, self._mask)
-        return np.where(explore, uniform, greedy)
+        return epsilon_greedy_act(self, self.values, rng)
 
     def _update(self, actions, u, U, context) -> None:
         self._update_values(actions, u, self.step)
