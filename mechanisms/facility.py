@@ -114,6 +114,12 @@ def _order_stat(x: np.ndarray, k: int) -> np.ndarray:
     return np.partition(x, k - 1, axis=1)[:, k - 1]
 
 
+def _mean_in_range(x: np.ndarray) -> np.ndarray:
+    """Row means of ``(B, n)`` clamped to ``[x_(1), x_(n)]``: the float mean can leave that range by one
+    ulp (e.g. three copies of 2/3); the clamp keeps range respect and unanimity exact."""
+    return np.clip(x.mean(axis=1), x.min(axis=1), x.max(axis=1))
+
+
 def _check_rng(rng: Any) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
@@ -425,9 +431,7 @@ class Average(FacilityMechanism):
     claims: ClassVar[frozenset[str]] = frozenset({"deterministic", "anonymous", "monotone"}) | _FAIR
 
     def _locate(self, x: np.ndarray) -> np.ndarray:
-        # the float mean can leave [x_(1), x_(n)] by one ulp (e.g. three copies of 2/3); clamp that
-        # rounding so range respect and unanimity hold exactly
-        return np.clip(x.mean(axis=1), x.min(axis=1), x.max(axis=1))
+        return _mean_in_range(x)
 
 
 @register("midpoint")
@@ -452,7 +456,7 @@ class AverageUniformPhantom(FacilityMechanism):
     def _locate(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[1]
         up = _gm_sorted(np.sort(x, axis=1), uniform_phantoms(n)[::-1])
-        return 0.5 * (np.clip(x.mean(axis=1), x.min(axis=1), x.max(axis=1)) + up)
+        return 0.5 * (_mean_in_range(x) + up)
 
 
 @register("threshold")
