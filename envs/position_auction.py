@@ -255,9 +255,6 @@ class PositionAuction(MechanismGame):
         self.ad_budget = self.n_slots if budget is None else min(int(budget), self.n_slots)
         self.separable_mechanism = isinstance(self.mechanism, au._Separable) or (
             isinstance(self.mechanism, au.Myerson) and self.mechanism.click_model == "separable")
-        if self.separable_mechanism and self.ctr_kind == "aigc" and self.click_model == "additive" \
-                and not isinstance(self.mechanism, au.VCG):
-            pass  # GSP on non-separable CTRs: separable approximation (documented)
 
     @property
     def cheap_references(self) -> bool:
@@ -341,6 +338,11 @@ class PositionAuction(MechanismGame):
             return None
         return np.broadcast_to(c["continuation"][None, :, None], (B, self.n_agents, self.n_slots))
 
+    def _cont_kw(self, B: int) -> dict[str, np.ndarray]:
+        """``{"cont": ...}`` for the non-separable mechanisms when cascade users continue, else ``{}``."""
+        cont = self._cont(B)
+        return {} if cont is None else {"cont": cont}
+
     def _weights(self, ctr: np.ndarray) -> np.ndarray | None:
         if self.click_model != "mnl":
             return None
@@ -348,7 +350,7 @@ class PositionAuction(MechanismGame):
             raise ValueError("ctr_params: MNL logit calibration needs CTRs < 1")
         return ctr / (1.0 - ctr)
 
-    def run_auction(self, values: np.ndarray, bids: np.ndarray, ctr: np.ndarray) -> au.AuctionResult:
+    def run_auction(self, bids: np.ndarray, ctr: np.ndarray) -> au.AuctionResult:
         """Run the mechanism and (for separable mechanisms under MNL/cascade users) re-score clicks."""
         B = bids.shape[0]
         mech = self.mechanism
@@ -367,10 +369,7 @@ class PositionAuction(MechanismGame):
                                        click_model=self.click_model, p_shown=p_shown,
                                        q_shown=self._q_shown(res.assignment, ctr), cascade=self.ctr_params["cascade"])
             return res
-        kw: dict[str, Any] = {}
-        if self.click_model == "cascade" and self.ctr_params["cascade"] == "continuation":
-            kw["cont"] = self._cont(B)
-        return mech(bids, ctr, **kw)
+        return mech(bids, ctr, **self._cont_kw(B))
 
     def _q_shown(self, asg: np.ndarray, ctr: np.ndarray) -> np.ndarray:
         cont = self._cont(asg.shape[0])
@@ -382,7 +381,7 @@ class PositionAuction(MechanismGame):
         acts = self.check_actions(actions)
         v, ctr = self.split(types)
         bids = self.to_bids(v, acts)
-        res = self.run_auction(v, bids, ctr)
+        res = self.run_auction(bids, ctr)
         expected = v * res.click_prob - res.payment
         if self.utility == "sampled" and not self._force_expected:
             clicks = res.sample_clicks(self._click_rng)
@@ -472,8 +471,7 @@ class PositionAuction(MechanismGame):
             return {"welfare": au.VCG(max_slots=self.ad_budget)(v, **self._factors(ctr)).welfare(v)}
         ref = au.AIGCVCG(click_model=self.click_model, max_ads=self.ad_budget, cascade=self.ctr_params["cascade"],
                          outside=self.ctr_params["outside"])
-        kw = {"cont": self._cont(v.shape[0])} if self._cont(v.shape[0]) is not None else {}
-        return {"welfare": ref.optimum(v, ctr, **kw)}
+        return {"welfare": ref.optimum(v, ctr, **self._cont_kw(v.shape[0]))}
 
     def reference_outcomes(self, types: np.ndarray) -> dict[str, np.ndarray]:
         """VCG and Myerson revenue at truthful bids (per copy)."""
@@ -485,7 +483,7 @@ class PositionAuction(MechanismGame):
             vcg = au.VCG(max_slots=self.ad_budget)(v, **fac)
             mye = au.Myerson(distribution=self.distribution, max_ads=self.ad_budget)(v, **fac)
             return {"opt_welfare": vcg.welfare(v), "vcg_revenue": vcg.revenue, "myerson_revenue": mye.revenue}
-        kw = {"cont": self._cont(B)} if self._cont(B) is not None else {}
+        kw = self._cont_kw(B)
         vcg = au.AIGCVCG(click_model=self.click_model, max_ads=self.ad_budget, cascade=c["cascade"],
                          outside=c["outside"])(v, ctr, **kw)
         mye = au.Myerson(distribution=self.distribution, click_model=self.click_model, max_ads=self.ad_budget,
