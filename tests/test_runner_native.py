@@ -169,7 +169,7 @@ def test_function_units_known_values():
     el = F["info_effort_learning"]({"instance": "A", "mechanism": "lp_eps_mix"}, np.random.SeedSequence(3), 800, 8, 400)
     assert el["obedience_rate"][-1] > 0.9 and el["mass_agent_0"][-1] > 0.8
     assert el["mechanism_value"][0] == pytest.approx(0.599, abs=2e-3)
-    with pytest.raises(ValueError, match="unknown parameters"):
+    with pytest.raises(ValueError, match=r"^function\.colour: unknown parameter"):
         F["info_cost_of_effort"]({"colour": 1}, ss, 1, 1, 1)
     with pytest.raises(ValueError, match="function.instance"):
         F["info_correlation_value"]({"instance": "Z"}, ss, 1, 1, 1)

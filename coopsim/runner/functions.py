@@ -33,7 +33,8 @@ _Out = dict[str, np.ndarray]
 def _check_keys(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise ValueError(f"function: unknown parameters {unknown} for {name}; expected a subset of {list(allowed)}")
+        raise ValueError(f"function.{unknown[0]}: unknown parameter of {name} (unknown: {unknown}); "
+                         f"expected a subset of {list(allowed)}")
 
 
 def _one(values: Mapping[str, Any], round_: int = 0) -> _Out:

@@ -230,7 +230,8 @@ def random_walk(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence
     """
     unknown = set(params) - {"drift", "scale", "fail", "sleep"}
     if unknown:
-        raise ValueError(f"function: unknown parameters {sorted(unknown)} for random_walk")
+        raise ValueError(f"function.{min(unknown)}: unknown parameter of random_walk (unknown: {sorted(unknown)}); "
+                         f"expected drift, scale, fail, sleep")
     drift = float(params.get("drift", 0.0))
     scale = float(params.get("scale", 1.0))
     if params.get("sleep"):
@@ -290,8 +291,8 @@ def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequen
 
     unknown = set(params) - {"mechanism", "n_agents", "profiles", "grid"}
     if unknown:
-        raise ValueError(f"function: unknown parameters {sorted(unknown)} for facility_card; expected mechanism, "
-                         f"n_agents, profiles, grid")
+        raise ValueError(f"function.{min(unknown)}: unknown parameter of facility_card (unknown: {sorted(unknown)}); "
+                         f"expected mechanism, n_agents, profiles, grid")
     name = params.get("mechanism", "uniform_phantom")
     n = int(params.get("n_agents", 3))
     if n < 2:
