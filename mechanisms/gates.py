@@ -260,13 +260,18 @@ def tier_loss_time(certified: Any, ih: Any = None, thresholds: Any = None, decay
 # --------------------------------------------------------------------------------------------
 # spot audits
 # --------------------------------------------------------------------------------------------
+def _rate_table(rates: Any) -> np.ndarray:
+    """Validated audit rates; a given table sets the number of tiers (``K_DEFAULT + 1`` for the default)."""
+    return validate_rates(rates, K_DEFAULT + 1 if rates is None else len(np.atleast_1d(rates)))
+
+
 def audit_probability(tier: Any, elapsed: Any, rates: Any = None, hazard: str = "elapsed") -> np.ndarray:
     """Per-step spot-audit probability of an agent at ``tier``.
 
     ``"elapsed"`` [P]: ``1 - exp(-mu_k * (t - t_last_audit))``; ``"poisson"``: ``1 - exp(-mu_k)``.
     T0 is never audited (``mu_0 = 0`` by default).
     """
-    mu = validate_rates(rates)
+    mu = _rate_table(rates)
     check_choice(hazard, "hazard", AUDIT_HAZARDS)
     k = as_array(tier, "tier", dtype=np.int64, lo=0, hi=len(mu) - 1)
     dt = as_array(elapsed, "elapsed", lo=0.0)
@@ -283,21 +288,20 @@ def expected_time_to_audit(tier: Any, rates: Any = None, hazard: str = "elapsed"
     "elapsed": ``S(n) = exp(-mu * n (n + 1) / 2)`` (a Gaussian tail, mean ~ sqrt(pi / (2 mu)));
     "poisson": ``E[T] = 1 / (1 - exp(-mu))`` (~ 1/mu). ``inf`` when ``mu = 0``.
     """
-    mu_table = validate_rates(rates)
+    mu_table = _rate_table(rates)
     check_choice(hazard, "hazard", AUDIT_HAZARDS)
     k = as_array(tier, "tier", dtype=np.int64, lo=0, hi=len(mu_table) - 1)
-    mu = mu_table[k]
-    out = np.full(mu.shape, np.inf)
-    pos = mu > 0
-    if hazard == "poisson":
-        out[pos] = 1.0 / -np.expm1(-mu[pos])
-        return out
-    for idx in zip(*np.nonzero(pos)) if mu.ndim else ([()] if pos else []):
-        m = float(mu[idx])
-        n_max = int(np.ceil(np.sqrt(2.0 * -np.log(tol) / m))) + 2
-        n = np.arange(n_max + 1, dtype=np.float64)
-        out[idx] = float(np.exp(-m * n * (n + 1) / 2.0).sum())
-    return out
+    per_tier = np.full(mu_table.shape, np.inf)  # E[T] of each tier; looped over the K + 1 tiers only
+    for j, m in enumerate(mu_table):
+        if m <= 0:
+            continue
+        if hazard == "poisson":
+            per_tier[j] = 1.0 / -np.expm1(-m)
+        else:
+            n_max = int(np.ceil(np.sqrt(2.0 * -np.log(tol) / m))) + 2
+            n = np.arange(n_max + 1, dtype=np.float64)
+            per_tier[j] = float(np.exp(-m * n * (n + 1) / 2.0).sum())
+    return per_tier[k]
 
 
 def sample_audits(rng: np.random.Generator, tier: np.ndarray, elapsed: np.ndarray, rates: Any = None,
@@ -494,8 +498,7 @@ class CapabilityGate(Gate):
     def __call__(self, robustness: Any = None, ih: Any = None, capability: Any = None) -> np.ndarray:
         if capability is None:
             raise ValueError("capability: the capability gate needs capability scores, got None")
-        c = as_array(capability, "capability", lo=0.0, hi=1.0)
-        return ((c[..., None] >= self.capability_thresholds).sum(axis=-1) - 1).astype(np.int64)
+        return capability_tier(capability, self.capability_thresholds)
 
 
 @register("no_gate")

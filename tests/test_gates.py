@@ -353,3 +353,14 @@ def test_registered_counterfactuals():
     assert np.all(np.isinf(mechanisms.get("no_gate").ceilings[1:]))
     cap = mechanisms.get("capability_gate")
     assert cap(None, None, [0.29, 0.3, 0.95]).tolist() == [0, 1, 5]
+
+
+def test_audit_functions_take_rate_tables_of_any_length():
+    # a gate with K = 3 tiers passes its own 4-entry rate table (used to be checked against the default 6)
+    rates = [0.0, 0.1, 0.2, 0.3]
+    gate = G.WeakestLinkGate(thresholds=[0.0, 0.3, 0.6, 0.9], ceilings=[0, 1, 2, 3], audit_rates=rates)
+    assert np.allclose(gate.audit_probability([1, 3], [2.0, 2.0]), 1 - np.exp(-np.array([0.1, 0.3]) * 2.0))
+    e = G.expected_time_to_audit([[0, 1], [2, 3]], rates=rates, hazard="poisson")
+    assert np.isinf(e[0, 0]) and np.allclose(e.ravel()[1:], 1 / -np.expm1(-np.array(rates[1:])))
+    with pytest.raises(ValueError, match="tier"):
+        G.expected_time_to_audit(4, rates=rates)
