@@ -6,12 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coopsim.agents import Exp3
 from coopsim.envs import agent_economy as ae
 from coopsim.envs.agent_economy import ACTIVE, PENDING, SUSPENDED, AgentEconomy
 from coopsim.envs.agent_economy_archetypes import MACROS, M, N_MACROS
 from coopsim.envs.agent_economy_market import Market, tier_counts
 from coopsim.mechanisms import gate_properties as P
 from coopsim.mechanisms import gates as G
+from tests.conformance import check_all
 
 TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
 
@@ -444,10 +446,9 @@ def test_reset_mask_restarts_only_masked_copies():
 
 
 def test_learner_controls_agents_through_macro_space():
-    agents = pytest.importorskip("coopsim.agents")
     env = AgentEconomy(n_agents=5, batch_size=8, **TESTBED)
     env.reset(seed=0)
-    learner = agents.Exp3(n_actions=N_MACROS, batch=8, n_agents=5, utility_range=(-0.1, 0.1))
+    learner = Exp3(n_actions=N_MACROS, batch=8, n_agents=5, utility_range=(-0.1, 0.1))
     rng = np.random.default_rng(0)
     ctrl = np.zeros((8, 5), dtype=bool)
     ctrl[:, 3] = True
@@ -473,8 +474,7 @@ def test_scripted_archetype_ordering_testbed():
 
 # ------------------------------------------------------------------ conformance
 def test_conformance():
-    conformance = pytest.importorskip("tests.conformance")
-    conformance.check_all(ae, env_id="coopsim/AgentEconomy-v0", max_cycles=60, n_agents=4, initial_balance=1.0)
+    check_all(ae, env_id="coopsim/AgentEconomy-v0", max_cycles=60, n_agents=4, initial_balance=1.0)
 
 
 def test_ih_failure_at_registration_suspends_under_force_t0_only():
