@@ -242,10 +242,8 @@ def check_propriety(rule: ScoringRule, belief: Any, rng: np.random.Generator | N
     rng = np.random.default_rng(0) if rng is None else rng
     n_samples = check_int(n_samples, "n_samples", lo=1)
     m = q.shape[0]
-    cands = [rule.sample_reports(rng, n_samples, m), np.eye(m)]
-    cands = np.concatenate(cands)
-    allowed = _allowed_mask(rule, cands)
-    cands = cands[allowed]
+    cands = np.concatenate([rule.sample_reports(rng, n_samples, m), np.eye(m)])
+    cands = cands[rule.allowed(cands)]
     truth = float(rule.expected(q, q))
     vals = rule.expected(cands, np.broadcast_to(q, cands.shape))
     best = int(np.argmax(vals))
@@ -258,7 +256,7 @@ def check_propriety(rule: ScoringRule, belief: Any, rng: np.random.Generator | N
         trial = best_p + noise
         trial = trial[(trial >= 0).all(axis=1)]
         trial = trial / trial.sum(axis=1, keepdims=True)
-        trial = trial[_allowed_mask(rule, trial)] if len(trial) else trial
+        trial = trial[rule.allowed(trial)] if len(trial) else trial
         if len(trial):
             v = rule.expected(trial, np.broadcast_to(q, trial.shape))
             n_eval += len(trial)
@@ -268,10 +266,6 @@ def check_propriety(rule: ScoringRule, belief: Any, rng: np.random.Generator | N
         step *= 0.8
     gain = best_v - truth
     return ProprietyCheck(q, best_p, truth, best_v, gain, bool(gain <= tol), n_eval)
-
-
-def _allowed_mask(rule: ScoringRule, reports: np.ndarray) -> np.ndarray:
-    return rule.allowed(reports)
 
 
 def _check_m(m: Any) -> int | None:
