@@ -263,5 +263,7 @@ def make_game(game: str = "rock_paper_scissors", payoffs: Any = None, game_param
     """The experiment runner's hook: a built-in game by name (``game``, with ``game_params``, e.g.
     chicken's payoffs) or a custom one from a ``payoffs`` tensor ``(N, A_1, ..., A_N)`` (``name``)."""
     if payoffs is not None:
+        if game_params:
+            raise ValueError(f"game_params: only for built-in games, not with a payoffs tensor; got {game_params!r}")
         return MatrixGame(payoffs, name=name or "matrix_game")
     return make(game, **(game_params or {}))

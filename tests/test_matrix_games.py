@@ -120,6 +120,8 @@ def test_bad_input_rejected():
         g.deviation_utilities(np.zeros((1, 2)), np.zeros((1, 2)), np.arange(4.0))
     with pytest.raises(ValueError, match="k"):
         mg.MatrixGame(np.zeros((2, 2, 3))).action_grid(2)
+    with pytest.raises(ValueError, match="game_params"):
+        mg.make_game(payoffs=np.zeros((2, 2, 2)), game_params={"reward": 4.0})   # would be ignored
 
 
 @settings(max_examples=40, deadline=None)
