@@ -336,7 +336,7 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
 
 def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
                order: np.ndarray, ctr: np.ndarray | None, reserve: float, rank_by: str,
-               max_slots: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               max_slots: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Separable auction without tie sharing, on the top ``S + 1`` ranks only (``S`` slots).
 
     Same rules as :func:`separable_auction`; ranks below ``S + 1`` never matter, so every per-rank
@@ -397,7 +397,7 @@ def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.nd
 
 
 def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
-                 reserve: float, share: bool, rank_by: str = "score") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 reserve: float, share: bool, rank_by: str = "score") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One-slot fast path of :func:`separable_auction` (winner and runner-up; no sort).
 
     Winner = highest key (lower index on ties); per-click price ``max(r, e_2 / q_w)`` for GSP and
