@@ -12,16 +12,10 @@ from typing import Any
 import numpy as np
 
 from coopsim.agents.base import Learner, registry
-from coopsim.agents.sampling import sample_uniform_valid
+from coopsim.agents.sampling import one_hot, sample_uniform_valid
 from coopsim.core.validation import check_int
 
 __all__ = ["Truthful", "Constant", "UniformRandom"]
-
-
-def _one_hot(a: np.ndarray, K: int) -> np.ndarray:
-    p = np.zeros(a.shape + (K,))
-    np.put_along_axis(p, a[..., None], 1.0, axis=-1)
-    return p
 
 
 @registry.register("truthful")
@@ -50,7 +44,7 @@ class Truthful(Learner):
     def _compute_policy(self, context) -> np.ndarray:
         if self.last_action is None:
             return self.uniform_policy()
-        return _one_hot(self.last_action, self.K)
+        return one_hot(self.last_action, self.K)
 
     def _update(self, actions, u, U, context) -> None:
         pass
@@ -75,7 +69,7 @@ class Constant(Learner):
         return np.full((self.batch, self.n_agents), self.action, dtype=np.int64)
 
     def _compute_policy(self, context) -> np.ndarray:
-        return _one_hot(np.full((self.batch, self.n_agents), self.action, dtype=np.int64), self.K)
+        return one_hot(np.full((self.batch, self.n_agents), self.action, dtype=np.int64), self.K)
 
     def _update(self, actions, u, U, context) -> None:
         pass

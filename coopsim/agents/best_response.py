@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from coopsim.agents.base import Learner, registry
-from coopsim.agents.sampling import argmax_random, sample_uniform_valid
+from coopsim.agents.sampling import argmax_random, one_hot, sample_uniform_valid
 from coopsim.core.validation import check_choice, check_float, check_int
 
 __all__ = ["BestResponse"]
@@ -81,9 +81,7 @@ class BestResponse(Learner):
     def _compute_policy(self, context: Any) -> np.ndarray:
         if self.current is None:
             return self.uniform_policy()
-        p = np.zeros(self.shape)
-        np.put_along_axis(p, self.current[..., None], 1.0, axis=-1)
-        return p
+        return one_hot(self.current, self.K)
 
     def _update(self, actions, u, U, context) -> None:
         rng = getattr(self, "_rng", None)

@@ -11,6 +11,7 @@ batch shape (usually (B, N)). None of them loops over B, N or K in Python.
 - :func:`argmax_random` — exact uniform tie-breaking: (is-a-maximiser mask) * i.i.d. uniforms,
   then argmax. No value noise is ever added.
 - :func:`sample_uniform_valid` — a uniform valid action per row.
+- :func:`one_hot` — point masses on given indices (deterministic policies).
 
 Every sampling function takes a ``numpy.random.Generator`` and draws a fixed-shape batch of
 uniforms that does not depend on the values, so a copy's stream never depends on other copies.
@@ -89,6 +90,13 @@ def maximiser_policy(values: np.ndarray, mask: np.ndarray | None = None, *, atol
     is_max = (masked >= best - atol) if atol else (masked == best)
     p = is_max.astype(np.float64)
     p /= p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def one_hot(a: np.ndarray, K: int) -> np.ndarray:
+    """The point masses on the indices ``a`` (any shape): float64 of shape ``a.shape + (K,)``."""
+    p = np.zeros(a.shape + (K,))
+    np.put_along_axis(p, a[..., None], 1.0, axis=-1)
     return p
 
 
