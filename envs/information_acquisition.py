@@ -34,8 +34,9 @@ at phase 1)             (u(d, theta) equals the best ex-post utility), ``effort_
                         ``utility_agent_<i>``.
 Arguments               ``model`` (an InformationModel or "A", "B", "random"; default "B"),
                         ``mechanism``, ``cap``, ``eps``, ``rule``, ``rule_params``, ``bound``,
-                        ``profile``, ``model_params`` (for "random"); views add ``max_cycles`` (env
-                        steps; two per round, even), ``render_mode`` ("ansi").
+                        ``profile``, ``model_params`` (for "random"), ``batch_size``, ``rounds``
+                        (per episode), ``render_mode`` ("ansi"); views take ``max_cycles`` (env
+                        steps; two per round, even) in place of ``rounds``.
 Runner hook             ``simulate(params, seed_sequence, rounds, batch, record_every)`` for ``coopsim run``:
                         scripted agent policies (``POLICIES``), window means of the metrics.
 References              Cacciamani, Castiglioni, Gatti, *Online Information Acquisition: Hiring
