@@ -64,6 +64,8 @@ class Market:
         if np.any(vals[:, 2] > vals[:, 3]) or np.any(vals[:, 3] > 1):
             raise ValueError("templates: expected 0 <= difficulty_lo <= difficulty_hi <= 1")
         scale = np.ones(self.K) if demand_scale is None else as_array(demand_scale, "demand_scale", ndim=1, lo=0.0)
+        if len(scale) != self.K:
+            raise ValueError(f"demand_scale: expected {self.K} values, got {len(scale)}")
         self.template_tier = tt
         self.template_values = vals
         # slot layout of one step's posting: tier of each of the n contracts
@@ -82,8 +84,6 @@ class Market:
         width = max(len(c) for c in self._choices)
         self._choice_table = np.array([np.resize(self._choices[k - 1], width) for k in self.slot_tier])
         self.reward_scale = np.asarray(scale, dtype=np.float64)[self.slot_tier - 1]
-        if len(scale) != self.K:
-            raise ValueError(f"demand_scale: expected {self.K} values, got {len(scale)}")
 
     def mean_reward(self) -> np.ndarray:
         """Expected reward per contract at each tier, ``(K,)`` (jitter has mean 1)."""

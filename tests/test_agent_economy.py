@@ -87,6 +87,9 @@ def test_market_counts_and_ranges():
     assert np.all(post["penalty"] >= 0.8 * v[..., 1] - 1e-15) and np.all(post["penalty"] <= 1.2 * v[..., 1] + 1e-15)
     assert np.all((post["difficulty"] >= v[..., 2]) & (post["difficulty"] <= v[..., 3]))
     assert np.all(m.template_tier[post["template"]] == post["tier"])
+    for bad in ([1.0, 1.0], np.ones(6)):      # too short used to raise an IndexError
+        with pytest.raises(ValueError, match="demand_scale"):
+            Market(12, demand_scale=bad)
 
 
 # ------------------------------------------------------------------ determinism, ledger, shapes
