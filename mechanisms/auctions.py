@@ -479,13 +479,18 @@ class _Separable(PositionAuctionMechanism):
 
     def __call__(self, bids: Any, ctr: Any = None, *, quality: Any = None, position: Any = None,
                  rng: np.random.Generator | None = None) -> AuctionResult:
-        b, q, a, C, sep = separable_inputs(bids, ctr, quality, position, self.default_position)
-        if self.max_slots is not None and C is not None and self.max_slots > C.shape[2]:
-            raise ValueError(f"max_slots: expected <= number of positions {C.shape[2]}, got {self.max_slots}")
+        b, q, a, C, sep = self._inputs(bids, ctr, quality, position)
         out = separable_auction(self.rule, b, q, a, C, reserve=self.reserve, rank_by=self.rank_by,
                                 max_slots=self.max_slots, tie_break=self.tie_break,
                                 rng=rng if rng is not None else self._rng)
         return self._result(*out)
+
+    def _inputs(self, bids: Any, ctr: Any, quality: Any, position: Any):
+        """:func:`separable_inputs` plus the check that ``max_slots`` fits a full ``ctr`` matrix."""
+        b, q, a, C, sep = separable_inputs(bids, ctr, quality, position, self.default_position)
+        if self.max_slots is not None and C is not None and self.max_slots > C.shape[2]:
+            raise ValueError(f"max_slots: expected <= number of positions {C.shape[2]}, got {self.max_slots}")
+        return b, q, a, C, sep
 
     def _result(self, asg, click, pay, price) -> AuctionResult:
         return AuctionResult(assignment=asg, click_prob=click, payment=pay, price=price,
@@ -520,9 +525,7 @@ class VCG(_Separable):
 
     def __call__(self, bids: Any, ctr: Any = None, *, quality: Any = None, position: Any = None,
                  rng: np.random.Generator | None = None) -> AuctionResult:
-        b, q, a, C, sep = separable_inputs(bids, ctr, quality, position, self.default_position)
-        if C is not None and self.max_slots is not None and self.max_slots > C.shape[2]:
-            raise ValueError(f"max_slots: expected <= number of positions {C.shape[2]}, got {self.max_slots}")
+        b, q, a, C, sep = self._inputs(bids, ctr, quality, position)
         res = self._result(*separable_auction("vcg", b, q, a, C, reserve=self.reserve, max_slots=self.max_slots,
                                               tie_break=self.tie_break, rng=rng if rng is not None else self._rng))
         if C is not None and not sep.all() and quality is None and position is None:
