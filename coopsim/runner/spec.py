@@ -232,18 +232,6 @@ def _signature_params(factory, reserved: tuple[str, ...] = ()) -> tuple[list[str
     return names, var_kw
 
 
-def _check_params(params: Mapping[str, Any], factory, path: str, reserved: tuple[str, ...] = ()) -> None:
-    names, var_kw = _signature_params(factory, reserved)
-    for key, value in params.items():
-        _check_value(value, f"{path}.{key}")
-        if key in reserved:
-            raise SpecError(f"{path}.{key}", "a parameter set by the spec", key,
-                            note=f"{key!r} is filled in by the runner")
-        if not var_kw and key not in names:
-            raise SpecError(f"{path}.{key}", f"a known parameter, one of {sorted(names)}", key,
-                            note="unknown key")
-
-
 # ----------------------------------------------------------------------------------------------
 # the spec
 # ----------------------------------------------------------------------------------------------

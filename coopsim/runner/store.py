@@ -104,7 +104,7 @@ def write_unit(out: str | Path, key: str, params: Mapping[str, Any], frame: pd.D
     """Write one unit's table atomically: temp file in ``units/`` then ``os.replace``."""
     d = units_dir(out)
     d.mkdir(parents=True, exist_ok=True)
-    final = d / f"{key}.parquet"
+    final = unit_path(out, key)
     tmp = d / f"{TMP_PREFIX}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{key}.parquet"
     try:
         pq.write_table(unit_table(key, params, frame), tmp, compression="zstd")
