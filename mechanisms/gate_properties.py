@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_float
+from coopsim.core.validation import as_array, check_float, check_int
 from coopsim.mechanisms.gates import (
     DEFAULT_THRESHOLDS,
     aggregate_safety,
+    ceiling,
     dimension_tiers,
     tier_loss_time,
     uniform_share_profit,
@@ -48,7 +49,7 @@ def check_t1a(exposure_after: Any, tier: Any, t_min: Any, ceilings: Any = None) 
     e = as_array(exposure_after, "exposure_after", lo=0.0)
     k = as_array(tier, "tier", dtype=np.int64, lo=0)
     tm = as_array(t_min, "t_min", dtype=np.int64, lo=0)
-    b = validate_ceilings(ceilings, len(ceilings) if ceilings is not None else 6)[k]
+    b = ceiling(k, ceilings)
     over = e - b
     ok = bool(np.all(over <= 1e-12) and np.all(k >= tm))
     worst = float(over.max()) if over.size else 0.0
@@ -59,7 +60,7 @@ def check_t1b(exposure: Any, tier: Any, ceilings: Any = None) -> Check:
     """T1b (strong form): ``E(A, t) <= B_{f(R_eff(A, t))}`` for every agent at the end of a step."""
     e = as_array(exposure, "exposure", lo=0.0)
     k = as_array(tier, "tier", dtype=np.int64, lo=0)
-    b = validate_ceilings(ceilings, len(ceilings) if ceilings is not None else 6)[k]
+    b = ceiling(k, ceilings)
     over = e - b
     n_bad = int((over > 1e-12).sum())
     return Check("T1b", n_bad == 0, float(over.max()) if over.size else 0.0, {"violations": n_bad})
@@ -90,7 +91,6 @@ def check_t1c(certified: Any, ih: Any = None, decay_rate: float = 0.01, horizon:
     t_star = tier_loss_time(r, ih, th, lam, ih_threshold, decay_ih)
     after = dt > t_star[..., None]
     zero_after = bool(np.all(tiers[after] == 0))
-    # tightness: at the last integer step <= t_star the agent is still above T0 (when t_star finite and >= 0 steps)
     return Check("T1c", mono and zero_after, 0.0, {"monotone": mono, "t0_after_bound": zero_after, "tiers": tiers})
 
 
@@ -123,6 +123,7 @@ def check_t2b(robustness: Any, dim: int, amount: Any, thresholds: Any = None, de
     """
     th = validate_thresholds(thresholds)
     r = as_array(robustness, "robustness", ndim=2, lo=0.0, hi=1.0)
+    dim = check_int(dim, "dim", lo=0, hi=2)
     a = as_array(amount, "amount", lo=0.0)
     r2 = r.copy()
     r2[:, dim] = np.minimum(1.0, r2[:, dim] + a)
