@@ -205,7 +205,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     _check_mechanism(args.mechanism)
     params, opts = _family_options(args, parse_params(args.params))
     card = rep.audit(args.mechanism, params, **opts)
-    print(card.markdown(command="coopsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None))
+    print(card.markdown(command="coopsim " + " ".join(shlex.quote(a) for a in args.argv)))
     return EXIT_OK
 
 
@@ -264,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from coopsim.runner.spec import SpecError
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # the command line as given, for the audit card
     try:
         return COMMANDS[args.command](args)
     except SpecError as err:

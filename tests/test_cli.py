@@ -210,6 +210,7 @@ def test_audit_prints_card_and_unsupported_family_says_not_available(capsys, mon
     assert main(["audit", "midpoint", "n_agents=3", "--profiles", "64"]) == 0
     out = capsys.readouterr().out
     assert "**manipulable**" in out and "| UFS | no | no |" in out
+    assert "- command: `coopsim audit midpoint n_agents=3 --profiles 64`" in out  # main's argv, not sys.argv
     assert main(["audit", "no_gate"]) == 0
     out = capsys.readouterr().out
     assert "## Gate properties" in out and "Not available" not in out
