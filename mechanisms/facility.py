@@ -50,6 +50,7 @@ from coopsim.mechanisms.facility_axioms import (  # noqa: F401  (re-exported pub
     utility,
     welfare_ratio_bound,
 )
+from coopsim.mechanisms.facility_axioms import _expected_distance
 from coopsim.mechanisms.registry import register
 
 __all__ = [
@@ -183,11 +184,7 @@ class FacilityMechanism(Mechanism):
         t, tb = as_profile(peaks, "peaks")
         if t.shape != x.shape or tb != batched:
             raise ValueError(f"peaks: expected the shape of reports {x.shape if batched else x.shape[1:]}, got {np.shape(peaks)}")
-        s, p = self._distribution(x)
-        if s.shape[1] == 1:
-            c = np.abs(s - t)
-        else:
-            c = np.einsum("bk,bik->bi", p, np.abs(s[:, None, :] - t[:, :, None]))
+        c = _expected_distance(t, *self._distribution(x))
         return c if batched else c[0]
 
     def expected_utilities(self, reports: Any, peaks: Any) -> np.ndarray:
