@@ -190,7 +190,7 @@ _FACILITY_NAMES = frozenset({"FACILITY_TABLE", "OBJECTIVE_LABEL", "facility_audi
                              "facility_profiles", "spec_ratio"})
 
 
-def __getattr__(attr: str) -> Any:  # facility names kept importable from here (older callers)
+def __getattr__(attr: str) -> Any:  # facility names kept importable from here (callers outside coopsim)
     if attr in _FACILITY_NAMES:
         return getattr(report_facility, attr)
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -287,7 +287,7 @@ def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequen
     ``SeedSequence``.
     """
     from coopsim import mechanisms
-    from coopsim.runner import report
+    from coopsim.runner import report, report_facility
 
     unknown = set(params) - {"mechanism", "n_agents", "profiles", "grid"}
     if unknown:
@@ -301,7 +301,7 @@ def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequen
     if report.family_of(mech) != "facility":
         raise ValueError(f"function.mechanism: expected a facility mechanism, got {name!r} ({report.family_of(mech)})")
     seed = int(np.random.default_rng(seed_sequence).integers(2**31))
-    card = report.facility_audit(name, {}, mech, n_agents=n, profiles=int(params.get("profiles", 256)),
+    card = report_facility.facility_audit(name, {}, mech, n_agents=n, profiles=int(params.get("profiles", 256)),
                                  grid=int(params.get("grid", 101)), seed=seed, full=False)
     out: dict[str, Any] = {"round": np.array([0]), "audit_gain": [card.data["audit"]["max_gain"]]}
     for axiom, res in card.data["axioms"].items():
@@ -314,7 +314,7 @@ def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequen
         # exhaustive on the 1/(2n) grid up to n = 6 (spec §6.7), a 1/n grid plus local search beyond
         wc = worst_case_ratio(game, obj, n_grid=2 * n if n <= 6 else n, refine_steps=200 if n <= 6 else 300, rng=seed)
         out[f"ratio_{obj}"] = [wc.ratio]
-        sv = report.spec_ratio(name, obj, n)
+        sv = report_facility.spec_ratio(name, obj, n)
         out[f"spec_{obj}"] = [np.nan if sv is None else float(sv)]
     return {k: np.asarray(v, dtype=np.float64 if k != "round" else np.int64) for k, v in out.items()}
 
