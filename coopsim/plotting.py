@@ -38,7 +38,7 @@ def summarize(df: pd.DataFrame, metric: str, by: Sequence[str] = (), x: str = "r
         raise ValueError(f"metric: expected one of {sorted(df['metric'].unique())}, got {metric!r}")
     for col in [*by, x]:
         if col not in sub.columns:
-            raise ValueError(f"by: expected columns of the results table, got {col!r}; "
+            raise ValueError(f"{'by' if col in by else 'x'}: expected columns of the results table, got {col!r}; "
                              f"columns: {sorted(c for c in df.columns if c not in ('value', 'metric'))}")
     keys = list(dict.fromkeys([*by, x, "unit"])) if "unit" in sub.columns else list(dict.fromkeys([*by, x]))
     per_unit = sub.groupby(keys, dropna=False, sort=True)["value"].mean().reset_index()

@@ -230,6 +230,9 @@ def test_plot_writes_a_figure(tmp_path, capsys):
     assert (tmp_path / "r.pdf").exists()
     assert main(["plot", str(tmp_path / "o"), "--metric", "nope"]) == 2
     assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--by", "nocolumn"]) == 2
+    assert "by: expected columns" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--x", "nocolumn"]) == 2
+    assert "x: expected columns" in capsys.readouterr().err
 
 
 def test_audit_of_a_mechanism_built_for_one_n(capsys):
