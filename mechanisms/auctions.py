@@ -807,8 +807,8 @@ class Myerson(PositionAuctionMechanism):
         self.distribution = distribution
         self.click_model = check_choice(click_model, "click_model", ("separable", *sol.CLICK_MODELS))
         self.max_ads = None if max_ads is None else check_int(max_ads, "max_ads", lo=0)
-        self.cascade = cascade
-        self.outside = outside
+        self.cascade = check_choice(cascade, "cascade", ("stop", "continuation"))
+        self.outside = check_float(outside, "outside", lo=0.0, lo_open=True)
         self.billing = check_choice(billing, "billing", BILLING)
         if isinstance(distribution, list):
             self._phis = [ironed_virtual_value(d, grid=grid) for d in distribution]

@@ -151,3 +151,11 @@ def test_bad_distributions():
         my.Uniform(1.0, 0.5)
     with pytest.raises(ValueError, match="distribution"):
         M.get("myerson", distribution=[my.Uniform(), my.Uniform()])(np.ones((1, 3)) * 0.5)
+
+
+def test_bad_cascade_or_outside_is_rejected_for_the_separable_default():
+    # the separable path never reads them, but a typo should not be accepted silently
+    with pytest.raises(ValueError, match="cascade"):
+        M.get("myerson", cascade="stopp")
+    with pytest.raises(ValueError, match="outside"):
+        M.get("myerson", outside=0.0)
