@@ -59,7 +59,7 @@ def main(spec_path: str | None = None) -> None:
         for c in cs:
             model = effort_model(inst, float(c))
             lp = optimal_mechanism(model)
-            min_pay_lp = float(np.sum(model.joint[1] * optimal_mechanism(model, verify=False).payments[0, 1]))
+            min_pay_lp = float(np.sum(model.joint[1] * lp.payments[0, 1]))
             rows.append(dict(instance=inst["name"], cost=c, scheme="lp", mode="lp",
                              payment=min_pay_lp if c > 0 else 0.0,
                              principal_utility=lp.value, effort=bool(lp.recommendation[1] > 0.5), ic=lp.ic))
