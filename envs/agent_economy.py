@@ -206,6 +206,13 @@ class AgentEconomy(BatchedEnv):
         if not isinstance(gate, G.Gate):
             raise TypeError(f"gate: expected a gate name or a coopsim.mechanisms.gates.Gate, got {type(gate).__name__}")
         self.gate = gate
+        # a gate object carries its own tables; the keyword values apply only where it has none
+        thresholds = getattr(gate, "thresholds", thresholds)
+        decay_rate = getattr(gate, "decay_rate", decay_rate)
+        audit_rates = getattr(gate, "audit_rates", audit_rates)
+        audit_hazard = getattr(gate, "audit_hazard", audit_hazard)
+        ih_rule = getattr(gate, "ih_rule", ih_rule)
+        ih_threshold = getattr(gate, "ih_threshold", ih_threshold)
         self.K = gate.n_tiers - 1
         self.thresholds = G.validate_thresholds(thresholds)
         if self.thresholds.shape[1] != self.K + 1:

@@ -570,3 +570,13 @@ def test_allocation_among_identical_bidders(allocation):
         assert share[0] == 1.0
     else:  # uniform among admissible bidders (Def 16 in expectation): 2000 draws, sd ~ 0.01
         assert np.all(np.abs(share - 0.25) < 0.04), share
+
+
+def test_a_gate_object_keeps_its_own_tables():
+    from coopsim.mechanisms import get as get_mechanism
+    from coopsim.envs.agent_economy import AgentEconomy
+
+    gate = get_mechanism("weakest_link_gate", decay_rate=0.03, audit_hazard="poisson")
+    env = AgentEconomy(batch_size=1, n_agents=4, gate=gate)
+    assert env.decay_rate == 0.03 and env.audit_hazard == "poisson"
+    np.testing.assert_array_equal(env.thresholds, gate.thresholds)
