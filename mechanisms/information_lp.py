@@ -276,7 +276,7 @@ def _solve(lp: LinearProgram, c=None, A_ub=None, b_ub=None, bounds=None):
     return res, time.perf_counter() - t0
 
 
-def _recover(model: InformationModel, lp: LinearProgram, x: np.ndarray, tol: float = PHI_TOL):
+def _recover(model: InformationModel, x: np.ndarray, tol: float = PHI_TOL):
     n, nA, T, nS = model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
     phi = np.clip(x[:nA], 0.0, None)
     phi = phi / phi.sum()
@@ -369,7 +369,7 @@ def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict |
             n_constraints=lp.n_constraints, build_time=lp.build_time, solve_time=t_solve)
     if res.status != 0:
         raise RuntimeError(f"optimal_mechanism: HiGHS failed with status {res.status}: {res.message}")
-    phi, gamma, virtual = _recover(model, lp, res.x, tol)
+    phi, gamma, virtual = _recover(model, res.x, tol)
     attained = virtual <= 1e-7
     if not attained:
         warnings.warn(f"optimal_mechanism: virtual payments of mass {virtual:.3g} on never-recommended profiles; "
