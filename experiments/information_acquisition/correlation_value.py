@@ -22,18 +22,9 @@ import numpy as np
 import pandas as pd
 
 from coopsim.mechanisms.information import InformationModel, instance_b, optimal_mechanism, random_model
+from coopsim.runner.functions import monitoring_instance
 
 HERE = Path(__file__).parent
-
-
-def monitoring_instance(c_work: float = 0.1, c_mon: float = 0.05) -> InformationModel:
-    q1 = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.8, 0.2], [0.2, 0.8]]])  # [a0, theta, s0]
-    mon = np.zeros((2, 2, 2))  # [a0, a1, s1]
-    mon[:, 0] = 0.5
-    mon[1, 1] = [1.0, 0.0]  # worker worked: "clear"
-    mon[0, 1] = [0.0, 1.0]  # worker shirked: "detected"
-    q = np.einsum("ats,abk->abtsk", q1, mon)
-    return InformationModel([0.5, 0.5], [[0.0, c_work], [0.0, c_mon]], q, np.eye(2))
 
 
 def classes(model: InformationModel, cap: float | None, grid: int) -> dict[str, float]:
