@@ -14,6 +14,7 @@ import socket
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -119,7 +120,7 @@ def run_process(units: Sequence[Unit], retries: int = 0, workers: int | None = N
     """
     workers = workers or os.cpu_count() or 1
     tr = _Tracker(retries)
-    todo = list(units)
+    todo = deque(units)
     pool = _pool(workers)
     inflight: dict[Any, Unit] = {}
     # keep a bounded window in flight so a broken pool resubmits few units
@@ -127,7 +128,7 @@ def run_process(units: Sequence[Unit], retries: int = 0, workers: int | None = N
     try:
         while todo or inflight:
             while todo and len(inflight) < window:
-                unit = todo.pop(0)
+                unit = todo.popleft()
                 tr.start(unit)
                 inflight[pool.submit(work, unit.config)] = unit
             done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
@@ -144,11 +145,11 @@ def run_process(units: Sequence[Unit], retries: int = 0, workers: int | None = N
                     yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
                                   tr.attempts[unit.key], secs[0], host, pid, secs[1])
                 else:
-                    todo.insert(0, unit)
+                    todo.appendleft(unit)
             if broken:
                 for fut, unit in list(inflight.items()):
                     if tr.retry(unit):
-                        todo.insert(0, unit)
+                        todo.appendleft(unit)
                     else:
                         yield Outcome(unit, False, None, "worker process died (BrokenProcessPool)",
                                       tr.attempts[unit.key], 0.0, socket.gethostname(), -1)
@@ -187,12 +188,12 @@ def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None,
     remote = ray.remote(max_retries=0, num_cpus=1)(work)
     tr = _Tracker(retries)
     pending: dict[Any, Unit] = {}
-    todo = list(units)
+    todo = deque(units)
     window = max(64, 4 * int(ray.cluster_resources().get("CPU", 1)))
     try:
         while todo or pending:
             while todo and len(pending) < window:
-                unit = todo.pop(0)
+                unit = todo.popleft()
                 tr.start(unit)
                 pending[remote.remote(unit.config)] = unit
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -206,7 +207,7 @@ def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None,
                     yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
                                   tr.attempts[unit.key], secs[0], host, pid, secs[1])
                 else:
-                    todo.insert(0, unit)
+                    todo.appendleft(unit)
     finally:
         for ref in pending:
             try:
