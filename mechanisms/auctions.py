@@ -792,7 +792,7 @@ class Myerson(PositionAuctionMechanism):
     """Revenue-optimal (Myerson 1981) position auction for independent per-click values.
 
     ``distribution``: one distribution for all bidders (object, dict ``{"kind": "uniform", ...}``,
-    name, or a 1-D array of samples) or a list with one per bidder. Allocation maximises the virtual
+    name, or samples: a 1-D array or a list of numbers) or a list with one per bidder. Allocation maximises the virtual
     surplus ``sum_i phi_bar_i(b_i) pi_i(x)`` over ads with ``phi_bar_i > 0`` (ironed virtual values;
     ties by index). ``click_model="separable"`` (default; vectorised, threshold payments
     ``sum_{t>=s} (a_t - a_{t+1}) q_i z_t`` with ``z_t = phi_bar_i^{-1}(psi_(t+1) / q_i)`` and reserve
@@ -810,7 +810,9 @@ class Myerson(PositionAuctionMechanism):
         self.cascade = check_choice(cascade, "cascade", ("stop", "continuation"))
         self.outside = check_float(outside, "outside", lo=0.0, lo_open=True)
         self.billing = check_choice(billing, "billing", BILLING)
-        if isinstance(distribution, list):
+        per_bidder = isinstance(distribution, list) and not all(
+            isinstance(d, (int, float, np.number)) and not isinstance(d, bool) for d in distribution)
+        if per_bidder:
             self._phis = [ironed_virtual_value(d, grid=grid) for d in distribution]
         else:
             self._phis = [ironed_virtual_value(distribution, grid=grid)]

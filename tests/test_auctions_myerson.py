@@ -159,3 +159,15 @@ def test_bad_cascade_or_outside_is_rejected_for_the_separable_default():
         M.get("myerson", cascade="stopp")
     with pytest.raises(ValueError, match="outside"):
         M.get("myerson", outside=0.0)
+
+
+def test_myerson_reads_a_list_of_numbers_as_samples_and_a_list_of_distributions_per_bidder():
+    rng = np.random.default_rng(0)
+    samples = rng.random(4000)
+    from_list = M.get("myerson", distribution=samples.tolist())
+    from_array = M.get("myerson", distribution=samples)
+    np.testing.assert_array_equal(from_list.reserve, from_array.reserve)
+    assert from_list.reserve.shape == (1,) and from_list.reserve[0] == pytest.approx(0.5, abs=0.05)   # 0.521: sample noise
+    per_bidder = M.get("myerson", distribution=[{"kind": "uniform", "lo": 0.0, "hi": 1.0},
+                                                {"kind": "uniform", "lo": 0.0, "hi": 2.0}])
+    np.testing.assert_allclose(per_bidder.reserve, [0.5, 1.0], atol=1e-3)
