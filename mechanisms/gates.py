@@ -85,7 +85,8 @@ def validate_ceilings(ceilings: Any = None, n_tiers: int = K_DEFAULT + 1, name: 
     """Return validated budget ceilings ``B_0 = 0 < B_1 < ... < B_K`` (``n_tiers = K + 1`` values).
 
     ``B_k`` bounds the sum of penalties of an agent's active contracts at tier ``T_k``; ``inf``
-    is allowed (no ceiling, used by the ungated counterfactual).
+    is allowed from some tier on (no ceiling there; all ``inf`` is the ungated counterfactual): the
+    finite ceilings increase strictly and every ceiling after an ``inf`` is ``inf``.
     """
     if ceilings is None:
         if n_tiers != len(DEFAULT_CEILINGS):
@@ -98,8 +99,10 @@ def validate_ceilings(ceilings: Any = None, n_tiers: int = K_DEFAULT + 1, name: 
         raise ValueError(f"{name}: expected {n_tiers} values (B_0..B_K), got {arr.shape[0]}")
     if arr[0] != 0.0:
         raise ValueError(f"{name}: expected B_0 = 0, got {arr[0]}")
-    if np.any(np.diff(arr) <= 0) and not np.all(np.isinf(arr[1:])):
-        raise ValueError(f"{name}: expected strictly increasing ceilings, got {arr.tolist()}")
+    finite = arr[np.isfinite(arr)]
+    inf_from = int(np.argmax(np.isinf(arr))) if np.isinf(arr).any() else len(arr)
+    if np.any(np.diff(finite) <= 0) or not np.all(np.isinf(arr[inf_from:])) or np.any(arr == -np.inf):
+        raise ValueError(f"{name}: expected strictly increasing ceilings (inf allowed from some tier on), got {arr.tolist()}")
     return arr
 
 

@@ -80,6 +80,12 @@ def test_bad_threshold_names_dimension():
         G.validate_thresholds(t)
 
 
+def test_ceilings_may_be_unbounded_from_some_tier_on():
+    np.testing.assert_array_equal(G.validate_ceilings([0, 1, 2, np.inf, np.inf, np.inf]),
+                                  [0, 1, 2, np.inf, np.inf, np.inf])
+    assert np.isinf(G.validate_ceilings([0] + [np.inf] * 5)[1:]).all()     # ungated counterfactual
+
+
 @pytest.mark.parametrize(
     "call, name",
     [
@@ -90,6 +96,9 @@ def test_bad_threshold_names_dimension():
         (lambda: G.weakest_link_tier([0.5, 0.5]), "robustness"),
         (lambda: G.validate_ceilings([0, 0.1, 0.01, 1, 10, 100]), "ceilings"),
         (lambda: G.validate_ceilings([1, 2, 3, 4, 5, 6]), "ceilings"),
+        (lambda: G.validate_ceilings([0, 1, np.inf, 5, 10, 100]), "ceilings"),
+        (lambda: G.validate_ceilings([0, 1, 2, 2, 10, 100]), "ceilings"),
+        (lambda: G.validate_ceilings([0, -np.inf, 1, 2, 3, 4]), "ceilings"),
         (lambda: G.validate_rates([0, -0.1, 0.1, 0.2, 0.3, 0.4]), "rates"),
         (lambda: G.audit_probability(1, 3, hazard="weibull"), "hazard"),
         (lambda: G.audit_probability(1, -3), "elapsed"),
