@@ -67,7 +67,7 @@ import numpy as np
 
 from coopsim.core.env import BatchedEnv
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 from coopsim.envs.agent_economy_archetypes import (
     ARCHETYPE_NAMES,
     BID_RULES,
@@ -223,7 +223,7 @@ class AgentEconomy(BatchedEnv):
         self.audit_hazard = check_choice(audit_hazard, "audit_hazard", G.AUDIT_HAZARDS)
         self.ih_rule = check_choice(ih_rule, "ih_rule", G.IH_RULES)
         self.ih_threshold = check_float(ih_threshold, "ih_threshold", lo=0.0, hi=1.0)
-        self.decay_ih = bool(decay_ih)
+        self.decay_ih = check_bool(decay_ih, "decay_ih")
         self.ih_reaudit_interval = check_int(ih_reaudit_interval, "ih_reaudit_interval", lo=1)
         self.audit_cost = check_float(audit_cost, "audit_cost", lo=0.0)
         self.upkeep = check_float(upkeep, "upkeep", lo=0.0)
@@ -243,21 +243,21 @@ class AgentEconomy(BatchedEnv):
         self.allocation = check_choice(allocation, "allocation", ("uniform_share", "fcfs"))
         self.on_demotion = check_choice(on_demotion, "on_demotion", ON_DEMOTION)
         self.unwind_fee = check_float(unwind_fee, "unwind_fee", lo=0.0)
-        self.reopen_unwound = bool(reopen_unwound)
+        self.reopen_unwound = check_bool(reopen_unwound, "reopen_unwound")
         self.penalty_sink = check_choice(penalty_sink, "penalty_sink", ("issuer", "burn"))
-        self.debit_on_expiry = bool(debit_on_expiry)
+        self.debit_on_expiry = check_bool(debit_on_expiry, "debit_on_expiry")
         self.false_pass = check_float(false_pass, "false_pass", lo=0.0, hi=1.0)
         self.false_fail = check_float(false_fail, "false_fail", lo=0.0, hi=1.0)
         self.robustness_factor = check_float(robustness_factor, "robustness_factor", lo=0.0, hi=1.0)
-        self.audit_can_promote = bool(audit_can_promote)
-        self.upgrade_audit_can_demote = bool(upgrade_audit_can_demote)
+        self.audit_can_promote = check_bool(audit_can_promote, "audit_can_promote")
+        self.upgrade_audit_can_demote = check_bool(upgrade_audit_can_demote, "upgrade_audit_can_demote")
         self.suspension_recovery = check_choice(suspension_recovery, "suspension_recovery", ("none", "reaudit"))
         self.bank_refresh_interval = check_int(bank_refresh_interval, "bank_refresh_interval", lo=1)
         self.entrant_rate = check_float(entrant_rate, "entrant_rate", lo=0.0)
         self.entrant_profile = check_choice(entrant_profile, "entrant_profile", ENTRANT_PROFILES)
         self.invest_amount = check_float(invest_amount, "invest_amount", lo=0.0)
         self.invest_gain = check_float(invest_gain, "invest_gain", lo=0.0)
-        self.audit_after_invest = bool(audit_after_invest)
+        self.audit_after_invest = check_bool(audit_after_invest, "audit_after_invest")
         self.game_amount = check_float(game_amount, "game_amount", lo=0.0)
         if len(self_modify_delta) != 2:
             raise ValueError(f"self_modify_delta: expected (capability gain, robustness loss), got {self_modify_delta!r}")
@@ -265,7 +265,7 @@ class AgentEconomy(BatchedEnv):
                                   check_float(self_modify_delta[1], "self_modify_delta", lo=0.0))
         self.spawn_endowment = check_float(spawn_endowment, "spawn_endowment", lo=0.0)
         self.delegation_fee = check_float(delegation_fee, "delegation_fee", lo=0.0, hi=1.0)
-        self.require_T4_to_delegate = bool(require_T4_to_delegate)
+        self.require_T4_to_delegate = check_bool(require_T4_to_delegate, "require_T4_to_delegate")
         self.cheat_rate = check_float(cheat_rate, "cheat_rate", lo=0.0, hi=1.0)
         self.upgrade_rate = check_float(upgrade_rate, "upgrade_rate", lo=0.0, hi=1.0)
         self.bid_rounds = check_int(bid_rounds, "bid_rounds", lo=1)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
@@ -464,7 +464,7 @@ class WeakestLinkGate(Gate):
         self.decay_rate = check_float(decay_rate, "decay_rate", lo=0.0)
         self.audit_rates = validate_rates(audit_rates, self.n_tiers, "audit_rates")
         self.audit_hazard = check_choice(audit_hazard, "audit_hazard", AUDIT_HAZARDS)
-        self.basis_points = bool(basis_points)
+        self.basis_points = check_bool(basis_points, "basis_points")
 
     def __call__(self, robustness: Any, ih: Any = None, capability: Any = None) -> np.ndarray:
         """Tier of each agent; ``capability`` is accepted and ignored (T2a)."""

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coopsim.core.validation import check_choice, check_float, check_int
+from coopsim.core.validation import check_bool, check_choice, check_float, check_int
 from coopsim.mechanisms.information_ic import best_responses, ic_violation
 from coopsim.mechanisms.information_lp import optimal_mechanism
 from coopsim.mechanisms.information_model import InformationMechanism, InformationModel, principal_utility
@@ -82,7 +82,7 @@ class ExploreThenCommit:
         self.delta = check_float(delta, "delta", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
         self.rho = check_float(rho, "rho", lo=0.0, hi=1.0)
         self.margin_scale = check_float(margin_scale, "margin_scale", lo=0.0)
-        self.rho_decay = bool(rho_decay)
+        self.rho_decay = check_bool(rho_decay, "rho_decay")
         self.margin_mode = check_choice(margin_mode, "margin_mode", ("payment", "uniform"))
         self.explore_mode = check_choice(explore_mode, "explore_mode", ("compliant",))
         self.explore_rounds = min(self.horizon, math.ceil(self.kappa * self.horizon ** (2 / 3)))

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
@@ -320,7 +320,7 @@ class LogarithmicRule(ScoringRule):
 
     def __init__(self, eps: float | None = None, allow_infinite: bool = False, m: int | None = None) -> None:
         self.eps = None if eps is None else check_float(eps, "eps", lo=0.0, hi=0.5, lo_open=True)
-        self.allow_infinite = bool(allow_infinite)
+        self.allow_infinite = check_bool(allow_infinite, "allow_infinite")
         self.m = _check_m(m)
         if self.eps is not None and self.m is not None and self.eps * self.m > 1:
             raise ValueError(f"eps: expected eps <= 1/m = {1 / self.m}, got {self.eps}")
@@ -453,7 +453,7 @@ class SavageRule(ScoringRule):
             raise TypeError("G, gradient: expected callables (..., m) -> (...) and (..., m) -> (..., m)")
         self._G, self._grad = G, gradient
         self.m = _check_m(m)
-        self.strictly_proper = bool(strict)
+        self.strictly_proper = check_bool(strict, "strict")
         self._range = score_range
         if not strict:
             self.claims = frozenset({"proper"})

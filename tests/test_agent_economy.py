@@ -59,6 +59,8 @@ def _random_actions(rng, env, p_circ=0.2):
         ({"durations": 0}, "durations"),
         ({"allocation": "lottery"}, "allocation"),
         ({"ih_rule": "ignore"}, "ih_rule"),
+        ({"decay_ih": "false"}, "decay_ih"),          # a string flag is not silently True
+        ({"require_T4_to_delegate": 1}, "require_T4_to_delegate"),
     ],
 )
 def test_bad_config_names_parameter(kw, name):

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopsim.core import BatchedEnv, MechanismGame, Outcome, Registry, RepeatedGame, derived_seed, seed_sequence
-from coopsim.core.validation import as_array, check_distribution, check_float, check_int
+from coopsim.core.validation import as_array, check_bool, check_distribution, check_float, check_int
 
 
 class MeanGame(MechanismGame):
@@ -222,3 +222,10 @@ def test_every_registered_mechanism_claims_known_properties():
         claims = getattr(mechanisms.registry.factory(name), "claims", None)
         if isinstance(claims, frozenset):  # instance-dependent claims are checked per family
             assert claims <= KNOWN_CLAIMS, (name, claims - KNOWN_CLAIMS)
+
+
+def test_check_bool_accepts_only_booleans():
+    assert check_bool(True, "flag") is True and check_bool(np.bool_(False), "flag") is False
+    for bad in ("false", 0, 1.0, None):
+        with pytest.raises(TypeError, match="flag: expected True or False"):
+            check_bool(bad, "flag")

@@ -76,6 +76,14 @@ def check_int(value: Any, name: str, *, lo: int | None = None, hi: int | None = 
     return value
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """Return ``value`` as a ``bool``; only ``True``/``False`` (or NumPy booleans) are accepted, so a
+    config string such as ``"false"`` is an error rather than a silently true flag."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
 def check_float(
     value: Any,
     name: str,
