@@ -216,6 +216,30 @@ def test_record_every_window_averages_game_metrics():
     np.testing.assert_allclose(res["welfare"], np.stack([w[0:4].mean(0), w[4:8].mean(0), w[8:10].mean(0)]))
 
 
+
+def test_a_metric_reported_in_some_rounds_only_is_averaged_over_those_rounds_and_kept():
+    """Only rounds >= 5 report ``late_welfare``: the window [1, 4] has no value (NaN), the windows
+    [5, 8] and [9, 10] average over their rounds; the series is kept, not dropped."""
+
+    class Sometimes(type(mg.prisoners_dilemma())):
+        calls = 0
+
+        def metrics(self, types, outcome):
+            out = super().metrics(types, outcome)
+            Sometimes.calls += 1
+            if Sometimes.calls >= 5:
+                out["late_welfare"] = out["welfare"]
+            return out
+
+    g = mg.prisoners_dilemma()
+    g.__class__ = Sometimes
+    res = run(g, agents.UniformRandom(2), rounds=10, batch=3, seed=2, record_every=4, keep_history=True)
+    w = res.history["rewards"].sum(axis=2)
+    late = res["late_welfare"]
+    assert np.isnan(late[0]).all()
+    np.testing.assert_allclose(late[1:], np.stack([w[4:8].mean(0), w[8:10].mean(0)]))
+    np.testing.assert_allclose(res["welfare"][0], w[0:4].mean(0))
+
 # -- validation --------------------------------------------------------------------------------
 def test_bad_input_is_rejected():
     g = mg.rock_paper_scissors()

@@ -30,7 +30,8 @@ Metrics (learning spec §6), from running sums (no stored history):
   average policy (exact, OpenSpiel convention NashConv/N).
 
 Window averages: series of per-round quantities (game metrics, rewards, distances) are averaged
-over the rounds since the previous record point; regret-type series are cumulative by definition.
+over the rounds since the previous record point in which they were reported (NaN where a metric
+was not reported in the whole window); regret-type series are cumulative by definition.
 
 Randomness: one ``SeedSequence(seed)`` spawns, in this order, the env stream (types), the
 evaluator stream, then one stream per learner group (in the order the groups are given). Every
@@ -124,6 +125,16 @@ def _scalar_outcome_field(outcome: Any, B: int, name: str | None) -> str | None:
         if v is not None and np.ndim(v) == 1 and np.shape(v)[0] == B and np.issubdtype(np.asarray(v).dtype, np.number):
             return f
     return None
+
+
+def _stack_records(values: dict[int, np.ndarray], n_records: int) -> np.ndarray:
+    """``(R, ...)`` array of one series; NaN at record points where the value was never reported
+    (a game metric the game returns only in some rounds)."""
+    first = np.asarray(next(iter(values.values())), dtype=np.float64)
+    out = np.full((n_records, *first.shape), np.nan)
+    for r, v in values.items():
+        out[r] = v
+    return out
 
 
 def run(
@@ -310,9 +321,10 @@ def run(
     bi = np.arange(B)[:, None]
     ni = agent_idx[None, :]
 
-    series: dict[str, list[np.ndarray]] = {}
+    series: dict[str, dict[int, np.ndarray]] = {}      # name -> {record index: value}
     window: dict[str, np.ndarray] = {}
-    n_window = 0
+    window_n: dict[str, int] = {}
+    n_rec = 0                                          # record points done so far
     snaps: list[np.ndarray] = []
     hist_a = np.zeros((rounds, B, N), dtype=np.int64) if keep_history else None
     hist_r = np.zeros((rounds, B, N)) if keep_history else None
@@ -326,7 +338,11 @@ def run(
     policy = np.zeros((B, N, K))
     single = len(groups) == 1 and groups[0][0] == tuple(range(N))   # one learner, agents in order
 
+    def put(name: str, value: np.ndarray) -> None:
+        series.setdefault(name, {})[n_rec] = value
+
     def add_window(name: str, value: np.ndarray) -> None:
+        window_n[name] = window_n.get(name, 0) + 1
         if name in window:
             window[name] += value
         else:
@@ -397,12 +413,12 @@ def run(
         if swap is not None:
             Ua = np.take_along_axis(U, actions[:, :, None], axis=2)       # (B, N, 1)
             swap[bi, ni, actions] += U - Ua
-        is_record = t == rec_points[len(series.get("_t", []))]
+        is_record = t == rec_points[n_rec]
         if game_metrics == "round" or (game_metrics == "record" and is_record):
             for name, v in game.metrics(cur_types, outcome).items():
                 v = np.asarray(v, dtype=np.float64)
                 if game_metrics == "record":
-                    series.setdefault(name, []).append(v)
+                    put(name, v)
                 else:
                     add_window(name, v)
         add_window("reward", r)
@@ -429,37 +445,36 @@ def run(
                 ref_field_value = np.asarray(game.play(cur_types, ref_actions).fields[field_name], dtype=np.float64)
             target = ref_out if ref_out is not None else ref_field_value
             add_window("outcome_distance", np.abs(f_val - target))
-        n_window += 1
         # 5. record
         if is_record:
-            series.setdefault("_t", []).append(np.array(t))
             for name, v in window.items():
-                series.setdefault(name, []).append(v / n_window)
+                put(name, v / window_n[name])
             window.clear()
-            n_window = 0
+            window_n.clear()
             best = cum_U.max(axis=2)
             reg = (best - cum_r) / t
             reg_e = (best - cum_exp) / t
-            series.setdefault("regret", []).append(reg)
-            series.setdefault("regret_expected", []).append(reg_e)
-            series.setdefault("cce_gap", []).append(reg.max(axis=1))
-            series.setdefault("cce_gap_expected", []).append(reg_e.max(axis=1))
+            put("regret", reg)
+            put("regret_expected", reg_e)
+            put("cce_gap", reg.max(axis=1))
+            put("cce_gap_expected", reg_e.max(axis=1))
             if swap is not None:
                 sw = swap.max(axis=3).sum(axis=2) / t                    # (B, N); diagonal term 0 => ≥ 0
-                series.setdefault("swap_regret", []).append(sw)
-                series.setdefault("ce_gap", []).append(sw.max(axis=1))
+                put("swap_regret", sw)
+                put("ce_gap", sw.max(axis=1))
             if field_name is not None and redraw == "episode" and (ref_out is not None or ref_field_value is not None):
                 target = ref_out if ref_out is not None else ref_field_value
-                series.setdefault("avg_outcome_distance", []).append(np.abs(cum_out / t - target))
+                put("avg_outcome_distance", np.abs(cum_out / t - target))
             avg = current("average_policy")
             if exploit:
-                series.setdefault("exploitability", []).append(exploitability_or_nan(policy))
-                series.setdefault("exploitability_avg", []).append(exploitability_or_nan(avg))
+                put("exploitability", exploitability_or_nan(policy))
+                put("exploitability_avg", exploitability_or_nan(avg))
             if snapshots:
                 snaps.append(avg)
+            n_rec += 1
 
-    rec = np.array([int(v) for v in series.pop("_t")], dtype=np.int64)
-    out_series = {name: np.stack(v) for name, v in series.items() if len(v) == R}
+    rec = np.array(rec_points, dtype=np.int64)
+    out_series = {name: _stack_records(v, R) for name, v in series.items()}
     config = {
         "rounds": rounds, "batch": B, "seed": None if seed is None else (seed if isinstance(seed, int) else str(seed)),
         "feedback": feedback, "K": K, "redraw": redraw, "record_every": record_every,
