@@ -45,7 +45,7 @@ from coopsim.mechanisms.information_lp import optimal_mechanism
 from coopsim.mechanisms.information_model import InformationMechanism, InformationModel, principal_utility
 from coopsim.mechanisms.scoring import QuadraticRule
 
-__all__ = ["ExploreThenCommit", "OnlineResult", "run_online", "sample_rounds", "mix_proper_score"]
+__all__ = ["ExploreThenCommit", "OnlineResult", "regret_benchmarks", "run_online", "sample_rounds", "mix_proper_score"]
 
 
 def sample_rounds(model: InformationModel, profiles: np.ndarray,
@@ -224,7 +224,7 @@ def run_online(model: InformationModel, horizon: int, rng: np.random.Generator, 
     true instance with best-responding agents (ties obey), so
     R_T = T OPT - [sum_{t <= T0} E u_t + (T - T0) U(committed)]. Agents deviate only when it gains
     more than ``ic_tol`` (default 1e-6, above HiGHS's 1e-7 feasibility tolerance). ``opt`` may pass
-    precomputed (capped, uncapped) optimal values.
+    precomputed (capped, uncapped) optimal values (:func:`regret_benchmarks`).
     """
     principal = ExploreThenCommit(model, horizon, cap=cap, kappa=kappa, delta=delta, rho=rho,
                                   margin_scale=margin_scale, margin_mode=margin_mode, rho_decay=rho_decay)
@@ -248,16 +248,20 @@ def run_online(model: InformationModel, horizon: int, rng: np.random.Generator, 
         dev_any |= moved
     dev_rounds = (horizon - T0) * float(phi[dev_any].sum())
     if opt is None:
-        opt = (optimal_mechanism(model, cap=cap, verify=False).value, _uncapped_value(model))
+        opt = regret_benchmarks(model, cap)
     total = explore_value + (horizon - T0) * commit_value
     return OnlineResult(horizon, T0, opt[0], opt[1], horizon * opt[0] - total, horizon * opt[1] - total,
                         explore_value, commit_value, viol, dev_rounds, mech.info.get("eps_bar", float("nan")),
                         principal.feasible, mech)
 
 
-def _uncapped_value(model: InformationModel) -> float:
+def regret_benchmarks(model: InformationModel, cap: float = 1.0) -> tuple[float, float]:
+    """The two values regret is measured against: the optimal mechanism's value with payments
+    capped at ``cap`` and without a cap (solver warnings of the uncapped LP silenced). Pass the
+    pair as ``opt`` to :func:`run_online` to solve the LPs once for many runs."""
     import warnings
 
+    capped = optimal_mechanism(model, cap=cap, verify=False).value
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return optimal_mechanism(model, verify=False).value
+        return capped, optimal_mechanism(model, verify=False).value

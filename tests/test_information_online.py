@@ -108,3 +108,13 @@ def test_mix_proper_score_makes_truth_strict():
         assert E[1, 1, 0, rmap[0]] + E[1, 1, 1, rmap[1]] < truthful - 1e-4
     assert 0 <= mm.payments.min() and mm.payments.max() <= 1.0
     assert principal_utility(m, mm) < r.value  # strictness costs the principal something
+
+
+def test_regret_benchmarks_are_the_capped_and_uncapped_lp_values():
+    from coopsim.mechanisms.information import instance_a, optimal_mechanism
+    from coopsim.mechanisms.online_principal import regret_benchmarks
+
+    model = instance_a()
+    capped, uncapped = regret_benchmarks(model, cap=1.0)
+    assert capped == pytest.approx(optimal_mechanism(model, cap=1.0, verify=False).value, abs=1e-12)
+    assert uncapped >= capped - 1e-9          # a cap only removes mechanisms

@@ -191,8 +191,8 @@ def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _O
     optimum), ``avg_regret`` R_T / T, ``regret_uncapped``, ``ic_violation`` of the committed mechanism,
     ``deviation_rounds`` (expected rounds with a deviating agent), ``explore_rounds`` T0, ``feasible``.
     Parameters ``cap`` (1), ``kappa`` (1), ``delta`` (0.05), ``rho`` (0.01), ``margin_scale`` (1)."""
-    from coopsim.mechanisms.information import instance_a, instance_b, optimal_mechanism
-    from coopsim.mechanisms.online_principal import _uncapped_value, run_online
+    from coopsim.mechanisms.information import instance_a, instance_b
+    from coopsim.mechanisms.online_principal import regret_benchmarks, run_online
 
     _check_keys(params, "info_online_regret", ("instance", "horizon", "cap", "kappa", "delta", "rho", "margin_scale"))
     name = params.get("instance", "A")
@@ -203,7 +203,7 @@ def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _O
         raise ValueError(f"function.horizon: expected an integer >= 1, got {T}")
     model = instance_a() if name == "A" else instance_b()
     cap = float(params.get("cap", 1.0))
-    opt = (optimal_mechanism(model, cap=cap, verify=False).value, _uncapped_value(model))
+    opt = regret_benchmarks(model, cap)
     r = run_online(model, T, np.random.default_rng(seed_sequence), cap=cap, kappa=float(params.get("kappa", 1.0)),
                    delta=float(params.get("delta", 0.05)), rho=float(params.get("rho", 0.01)),
                    margin_scale=float(params.get("margin_scale", 1.0)), opt=opt)

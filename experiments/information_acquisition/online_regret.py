@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coopsim.mechanisms.information import instance_a, instance_b, optimal_mechanism
-from coopsim.mechanisms.online_principal import _uncapped_value, run_online
+from coopsim.mechanisms.information import instance_a, instance_b
+from coopsim.mechanisms.online_principal import regret_benchmarks, run_online
 
 HERE = Path(__file__).parent
 INSTANCES = {"A": instance_a, "B": instance_b}
@@ -32,7 +32,7 @@ def main(spec_path: str | None = None) -> None:
     rows = []
     for name in spec["instances"]:
         model = INSTANCES[name]()
-        opt = (optimal_mechanism(model, cap=spec["cap"], verify=False).value, _uncapped_value(model))
+        opt = regret_benchmarks(model, spec["cap"])
         for ms in spec["margin_scales"]:
             for T in Ts:
                 for seed in range(spec["seeds"]):
