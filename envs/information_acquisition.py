@@ -520,6 +520,15 @@ class EffortReportGame(MechanismGame):
             rmap = maps[choice % (S ** S)]  # (k, A, S)
             self._plans.append((effort, rmap))
         self.n_plans = tuple(len(e) for e, _ in self._plans)
+        # padded (N, K_max, A_max[, S_max]) plan and cost tables: play() indexes them for all agents at once
+        k_max, a_max, s_max = max(self.n_plans), max(m.n_actions), max(m.n_signals)
+        self._effort_tab = np.zeros((m.n_agents, k_max, a_max), dtype=np.int64)
+        self._rmap_tab = np.zeros((m.n_agents, k_max, a_max, s_max), dtype=np.int64)
+        self._cost_tab = np.zeros((m.n_agents, a_max))
+        for i, (eff, rmap) in enumerate(self._plans):
+            self._effort_tab[i, :eff.shape[0], :eff.shape[1]] = eff
+            self._rmap_tab[i, :rmap.shape[0], :rmap.shape[1], :rmap.shape[2]] = rmap
+            self._cost_tab[i, :len(m.costs[i])] = m.costs[i]
         self.action_low, self.action_high = 0.0, float(max(self.n_plans) - 1)
         pay_max = float(np.max(getattr(self.plugin, "payments", np.ones(1))))
         self._shift = float(max(c.max() for c in m.costs))
@@ -571,17 +580,14 @@ class EffortReportGame(MechanismGame):
                           m.n_profiles - 1)
         rec = np.stack(np.unravel_index(prof, m.n_actions), axis=1)  # (B, N)
         k = self._check_plans(actions)
-        effort = np.empty((B, self.n_agents), dtype=np.int64)
-        maps = []
-        for i, (eff, rmap) in enumerate(self._plans):
-            ki = k[:, i]
-            effort[:, i] = eff[ki, rec[:, i]]
-            maps.append(rmap[ki, rec[:, i]])  # (B, S_i)
+        ni = np.arange(self.n_agents)[None, :]
+        effort = self._effort_tab[ni, k, rec]                                  # (B, N)
+        maps = self._rmap_tab[ni, k, rec]                                      # (B, N, S_max)
         b_flat = np.ravel_multi_index(tuple(effort.T), m.n_actions)
         th = np.minimum(np.searchsorted(self._cdf_prior, u[:, 1], side="right"), m.n_states - 1)
         s_flat = np.minimum((u[:, 2:3] >= self._cdf_q[b_flat, th]).sum(-1), m.n_signal_profiles - 1)
         s = np.stack(np.unravel_index(s_flat, m.n_signals), axis=1)
-        r = np.stack([maps[i][np.arange(B), s[:, i]] for i in range(self.n_agents)], axis=1)
+        r = np.take_along_axis(maps, s[:, :, None], axis=2)[:, :, 0]
         return prof, rec, effort, th, s, r
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
@@ -590,7 +596,7 @@ class EffortReportGame(MechanismGame):
         r_flat = np.ravel_multi_index(tuple(r.T), m.n_signals)
         d = self.plugin.decide(prof, r_flat)
         pay = self.plugin.pay(prof, r, r_flat, th)
-        cost = np.stack([m.costs[i][effort[:, i]] for i in range(self.n_agents)], axis=1)
+        cost = self._cost_tab[np.arange(self.n_agents)[None, :], effort]
         util = (pay - cost + self._shift) / self._scale
         return Outcome(util, obey=(effort == rec).astype(float), truthful=(r == s).astype(float),
                        principal=m.utility[d, th] - pay.sum(1), payment=pay.sum(1))
