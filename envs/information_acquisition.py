@@ -575,7 +575,6 @@ class EffortReportGame(MechanismGame):
     def _decode(self, types: np.ndarray, actions: np.ndarray):
         m = self.model
         u = np.asarray(types, dtype=np.float64)[:, 0, :]
-        B = u.shape[0]
         prof = np.minimum(np.searchsorted(self.plugin._cdf, u[:, 0] * self.plugin._cdf[-1], side="right"),
                           m.n_profiles - 1)
         rec = np.stack(np.unravel_index(prof, m.n_actions), axis=1)  # (B, N)
