@@ -93,6 +93,11 @@ def test_function_spec_errors():
     assert "unknown unit function" in str(err(fn_spec(function={"name": "nope"})))
     e = err(fn_spec(function={"name": "random_walk", "drift": float("nan")}))
     assert str(e).startswith("function.drift:")
+    # an unknown key is caught when the spec loads, for every declared function, not when a unit runs
+    e = err(fn_spec(function={"name": "random_walk", "drfit": 0.5}))
+    assert str(e).startswith("function.drfit:") and "unknown key" in str(e) and "drift" in str(e)
+    e = err(fn_spec(function={"name": "info_online_regret", "horizn": 10}))
+    assert str(e).startswith("function.horizn:") and "horizon" in str(e)
 
 
 def test_toml_file_errors(tmp_path):

@@ -30,13 +30,6 @@ from coopsim.runner.units import register_function
 _Out = dict[str, np.ndarray]
 
 
-def _check_keys(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise ValueError(f"function.{unknown[0]}: unknown parameter of {name} (unknown: {unknown}); "
-                         f"expected a subset of {list(allowed)}")
-
-
 def _one(values: Mapping[str, Any], round_: int = 0) -> _Out:
     """One recorded point: ``{"round": [round_], metric: [value], ...}``."""
     out: _Out = {"round": np.array([round_], dtype=np.int64)}
@@ -101,7 +94,7 @@ def scoring_payment_per_cost(model, rule) -> dict[str, float]:
             "direct": (G - float(mu @ S.min(axis=0))) / gain_d if gain_d > 1e-12 else np.inf}
 
 
-@register_function("info_cost_of_effort")
+@register_function("info_cost_of_effort", params=("instance", "cost", "rules", "log_eps"))
 def info_cost_of_effort(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """Cost of inducing effort at cost ``cost`` on ``instance`` (one of ``EFFORT_INSTANCES``).
 
@@ -115,7 +108,6 @@ def info_cost_of_effort(params, seed_sequence, rounds, batch, record_every) -> _
     from coopsim.mechanisms.information import optimal_mechanism
     from coopsim.mechanisms.scoring import DecisionRule, LogarithmicRule
 
-    _check_keys(params, "info_cost_of_effort", ("instance", "cost", "rules", "log_eps"))
     c = float(params.get("cost", 0.05))
     if c < 0:
         raise ValueError(f"function.cost: expected a number >= 0, got {c}")
@@ -148,7 +140,7 @@ def monitoring_instance(c_work: float = 0.1, c_mon: float = 0.05):
     return InformationModel([0.5, 0.5], [[0.0, c_work], [0.0, c_mon]], np.einsum("ats,abk->abtsk", q1, mon), np.eye(2))
 
 
-@register_function("info_correlation_value")
+@register_function("info_correlation_value", params=("instance", "cap", "grid", "max_cost"))
 def info_correlation_value(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """Principal's optimal value over three mechanism classes at payment cap ``cap`` (0: uncapped).
 
@@ -160,7 +152,6 @@ def info_correlation_value(params, seed_sequence, rounds, batch, record_every) -
     last profile, the monitoring profile (H, M))."""
     from coopsim.mechanisms.information import instance_b, optimal_mechanism, random_model
 
-    _check_keys(params, "info_correlation_value", ("instance", "cap", "grid", "max_cost"))
     name = params.get("instance", "monitoring")
     if name == "monitoring":
         model = monitoring_instance()
@@ -184,7 +175,7 @@ def info_correlation_value(params, seed_sequence, rounds, batch, record_every) -
                  "phi_last": float(np.asarray(full.recommendation).ravel()[-1])})
 
 
-@register_function("info_online_regret")
+@register_function("info_online_regret", params=("instance", "horizon", "cap", "kappa", "delta", "rho", "margin_scale"))
 def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """Explore-then-commit principal (``coopsim.mechanisms.online_principal.run_online``) for ``horizon``
     T rounds on ``instance`` "A" or "B"; recorded at "round" T: ``regret`` R_T (vs the capped LP
@@ -194,7 +185,6 @@ def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _O
     from coopsim.mechanisms.information import instance_a, instance_b
     from coopsim.mechanisms.online_principal import regret_benchmarks, run_online
 
-    _check_keys(params, "info_online_regret", ("instance", "horizon", "cap", "kappa", "delta", "rho", "margin_scale"))
     name = params.get("instance", "A")
     if name not in ("A", "B"):
         raise ValueError(f"function.instance: expected 'A' or 'B', got {name!r}")
@@ -212,7 +202,8 @@ def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _O
                  "explore_rounds": r.explore_rounds, "feasible": float(bool(r.feasible))}, round_=T)
 
 
-@register_function("info_belief_learning")
+@register_function("info_belief_learning",
+                   params=("rule", "belief", "learner", "learner_params", "grid", "log_eps", "feedback"))
 def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """A learner reports a probability on a ``grid``-point grid for a private belief ``belief`` and is
     paid the realised score under ``rule`` (a scoring-rule name, or "linear": S(p, w) = p_w, improper;
@@ -228,8 +219,6 @@ def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> 
     from coopsim import agents, dynamics
     from coopsim.envs.information_acquisition import BeliefElicitation
 
-    _check_keys(params, "info_belief_learning", ("rule", "belief", "learner", "learner_params", "grid", "log_eps",
-                                                 "feedback"))
     rule = params.get("rule", "quadratic")
     f = float(params.get("belief", 0.3))
     K = int(params.get("grid", 21))
@@ -251,7 +240,7 @@ def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> 
             "target": np.full(len(mode), target), "regret": np.asarray(res["regret"]).mean(axis=(1, 2))}
 
 
-@register_function("info_effort_learning")
+@register_function("info_effort_learning", params=("instance", "cost", "mechanism", "eps", "rho", "bound", "eta"))
 def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """Hedge learners choose effort and reports (plans of ``EffortReportGame``) for ``rounds`` x ``batch``
     copies on ``instance`` "A" or "B" (effort cost ``cost``, default 0.05) under ``mechanism``: "lp" (the
@@ -267,7 +256,6 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
         InformationMechanism, instance_a, instance_b, mix_proper_score, optimal_mechanism, principal_utility,
     )
 
-    _check_keys(params, "info_effort_learning", ("instance", "cost", "mechanism", "eps", "rho", "bound", "eta"))
     name, c = params.get("instance", "A"), float(params.get("cost", 0.05))
     if name not in ("A", "B"):
         raise ValueError(f"function.instance: expected 'A' or 'B', got {name!r}")
@@ -310,7 +298,8 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
 # ----------------------------------------------------------------------------------------------
 # position auctions
 # ----------------------------------------------------------------------------------------------
-@register_function("aigc_comparison")
+@register_function("aigc_comparison", params=("click_model", "cascade", "continuation", "K", "n_agents", "n_slots",
+                                              "ctr_low", "ctr_high", "decay"))
 def aigc_comparison(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """VCG under the true click model (``aigc_vcg``, at most ``K`` ads) against GSP on the separable
     approximation of the CTRs (at most ``K`` slots), both at truthful bids on the same ``batch``
@@ -323,8 +312,6 @@ def aigc_comparison(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """
     from coopsim.envs.position_auction import PositionAuction
 
-    _check_keys(params, "aigc_comparison", ("click_model", "cascade", "continuation", "K", "n_agents", "n_slots",
-                                            "ctr_low", "ctr_high", "decay"))
     cm = params.get("click_model", "additive")
     ctr = {"low": float(params.get("ctr_low", 0.05)), "high": float(params.get("ctr_high", 0.5)),
            "decay": float(params.get("decay", 0.8))}
@@ -355,7 +342,7 @@ def aigc_comparison(params, seed_sequence, rounds, batch, record_every) -> _Out:
 TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
 
 
-@register_function("economy_incentive")
+@register_function("economy_incentive", params=("m", "n", "t1_share", "invest_steps"))
 def economy_incentive(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """Robustness investment vs capability-only investment (agent-economy spec T2d).
 
@@ -370,7 +357,6 @@ def economy_incentive(params, seed_sequence, rounds, batch, record_every) -> _Ou
     from coopsim.envs.agent_economy import simulate
     from coopsim.envs.agent_economy_market import DEFAULT_TIER_WEIGHTS
 
-    _check_keys(params, "economy_incentive", ("m", "n", "t1_share", "invest_steps"))
     n, m = int(params.get("n", 8)), int(params.get("m", 4))
     if not 0 < m < n:
         raise ValueError(f"function.m: expected 0 < m < n = {n}, got {m}")
@@ -393,7 +379,7 @@ def economy_incentive(params, seed_sequence, rounds, batch, record_every) -> _Ou
 # ----------------------------------------------------------------------------------------------
 # facility location
 # ----------------------------------------------------------------------------------------------
-@register_function("facility_best_response")
+@register_function("facility_best_response", params=("n_agents", "mechanism", "reference"))
 def facility_best_response(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """Exact Gauss-Seidel best-response dynamics (``coopsim.dynamics.best_response_dynamics``, one sweep
     per "round") from truthful reports on ``batch`` random instances of ``n_agents`` peaks under
@@ -404,7 +390,6 @@ def facility_best_response(params, seed_sequence, rounds, batch, record_every) -
     from coopsim.envs.facility_location import FacilityLocation
     from coopsim.mechanisms import get as get_mechanism
 
-    _check_keys(params, "facility_best_response", ("n_agents", "mechanism", "reference"))
     game = FacilityLocation(n_agents=int(params.get("n_agents", 5)), mechanism=params.get("mechanism", "average"))
     ref = get_mechanism(params.get("reference", "uniform_phantom"))
     peaks = game.sample_types(np.random.default_rng(seed_sequence), batch)

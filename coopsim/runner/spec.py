@@ -606,11 +606,16 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
         for k, v in fn.items():
             _check_value(v, where(f"function.{k}"))
         if check_names:
-            from coopsim.runner.units import FUNCTIONS
+            from coopsim.runner.units import FUNCTION_PARAMS, FUNCTIONS
 
             if fn["name"] not in FUNCTIONS:
                 raise SpecError(where("function.name"), f"one of {sorted(FUNCTIONS)}", fn["name"],
                                 note="unknown unit function")
+            allowed = FUNCTION_PARAMS.get(fn["name"])
+            for k in fn:
+                if allowed is not None and k != "name" and k not in allowed:
+                    raise SpecError(where(f"function.{k}"), f"a parameter of {fn['name']}, one of {list(allowed)}",
+                                    k, note="unknown key")
         return
 
     env = cfg["env"]

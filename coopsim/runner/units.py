@@ -26,7 +26,7 @@ import hashlib
 import inspect
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -36,10 +36,15 @@ from coopsim.runner.spec import env_module, unit_seed
 
 #: name -> unit function (the ``[function]`` kind)
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
+#: name -> the ``[function]`` keys the unit function accepts (None: not declared)
+FUNCTION_PARAMS: dict[str, tuple[str, ...] | None] = {}
 
 
-def register_function(name: str, fn: Callable[..., Any] | None = None):
+def register_function(name: str, fn: Callable[..., Any] | None = None, *, params: Iterable[str] | None = None):
     """Register a unit function ``fn(params, seed_sequence, rounds, batch, record_every)``.
+
+    ``params``: the names of the keys it accepts. Declared names are checked when a spec is loaded
+    (``load_spec``, before any unit runs) and again when a unit runs.
 
     Workers of the process pool inherit the registry (fork); for Ray or spawn-started workers,
     register the function at import time of a module the workers import.
@@ -49,9 +54,21 @@ def register_function(name: str, fn: Callable[..., Any] | None = None):
         if name in FUNCTIONS and FUNCTIONS[name] is not f:
             raise ValueError(f"unit function {name!r} is already registered")
         FUNCTIONS[name] = f
+        FUNCTION_PARAMS[name] = None if params is None else tuple(params)
         return f
 
     return add if fn is None else add(fn)
+
+
+def check_function_params(name: str, params: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming ``function.<key>`` for a key ``name`` does not declare."""
+    allowed = FUNCTION_PARAMS.get(name)
+    if allowed is None:
+        return
+    unknown = sorted(set(params) - set(allowed) - {"name"})
+    if unknown:
+        raise ValueError(f"function.{unknown[0]}: unknown parameter of {name} (unknown: {unknown}); "
+                         f"expected a subset of {list(allowed)}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -184,6 +201,7 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
         if fn_name not in FUNCTIONS:
             raise ValueError(f"function.name: unknown unit function {fn_name!r}; expected one of {sorted(FUNCTIONS)}")
         params = {k: v for k, v in config["function"].items() if k != "name"}
+        check_function_params(fn_name, params)
         out = FUNCTIONS[fn_name](params, seed, rounds, batch, every)
     else:
         mod = env_module(config["env"]["name"])
@@ -219,7 +237,7 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # built-in unit functions (small, deterministic; used by tests, docs and benchmarks)
 # ----------------------------------------------------------------------------------------------
-@register_function("random_walk")
+@register_function("random_walk", params=("drift", "scale", "fail", "sleep"))
 def random_walk(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
                 record_every: int) -> dict[str, np.ndarray]:
     """A batched Gaussian random walk ``x_t = x_{t-1} + drift + scale * eps_t`` over ``batch`` copies.
@@ -228,10 +246,6 @@ def random_walk(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence
     ``record_every`` rounds. Parameters: ``drift`` (0.0), ``scale`` (1.0), ``fail`` (False: raise
     ``RuntimeError`` when true), ``sleep`` (0.0 seconds of wall time per unit, for tests).
     """
-    unknown = set(params) - {"drift", "scale", "fail", "sleep"}
-    if unknown:
-        raise ValueError(f"function.{min(unknown)}: unknown parameter of random_walk (unknown: {sorted(unknown)}); "
-                         f"expected drift, scale, fail, sleep")
     drift = float(params.get("drift", 0.0))
     scale = float(params.get("scale", 1.0))
     if params.get("sleep"):
@@ -272,7 +286,7 @@ def flaky(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, roun
     return random_walk(rest, seed_sequence, rounds, batch, record_every)
 
 
-@register_function("facility_card")
+@register_function("facility_card", params=("mechanism", "n_agents", "profiles", "grid"))
 def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
                   record_every: int) -> dict[str, np.ndarray]:
     """The facility report card's numbers as one unit (one recorded "round" 0), for sweeping the
@@ -289,10 +303,6 @@ def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequen
     from coopsim import mechanisms
     from coopsim.runner import report, report_facility
 
-    unknown = set(params) - {"mechanism", "n_agents", "profiles", "grid"}
-    if unknown:
-        raise ValueError(f"function.{min(unknown)}: unknown parameter of facility_card (unknown: {sorted(unknown)}); "
-                         f"expected mechanism, n_agents, profiles, grid")
     name = params.get("mechanism", "uniform_phantom")
     n = int(params.get("n_agents", 3))
     if n < 2:
