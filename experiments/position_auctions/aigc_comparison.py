@@ -17,15 +17,12 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from coopsim.envs.position_auction import PositionAuction
 
 HERE = Path(__file__).parent
-
-
-def se(x: np.ndarray) -> float:
-    return float(x.std(ddof=1) / np.sqrt(len(x)))
+sys.path.insert(0, str(HERE))
+from common import RESULTS, se, show, write_table  # noqa: E402
 
 
 def main(spec_path: str) -> None:
@@ -54,12 +51,8 @@ def main(spec_path: str) -> None:
                        "welfare_se": se(m["welfare"]), "efficiency": eff.mean(), "efficiency_se": se(eff),
                        "revenue": m["revenue"].mean(), "revenue_se": se(m["revenue"])}
                 rows.append(row)
-                print({k: (round(float(x), 4) if isinstance(x, (float, np.floating)) else x) for k, x in row.items()},
-                      flush=True)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    df = pd.DataFrame(rows)
-    df.to_csv(out / f"{spec['name']}.csv", index=False)
+                show(row)
+    df = write_table(rows, spec["name"])
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -76,7 +69,7 @@ def main(spec_path: str) -> None:
         axes[1, 0].set_ylabel("revenue")
         axes[0, 0].legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(out / f"{spec['name']}.png", dpi=120)
+        fig.savefig(RESULTS / f"{spec['name']}.png", dpi=120)
     except Exception as err:  # pragma: no cover
         print("plot skipped:", err)
     print(df.to_string(index=False))

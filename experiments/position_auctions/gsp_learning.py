@@ -17,7 +17,6 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from coopsim import agents, dynamics
 from coopsim import mechanisms as M
@@ -25,6 +24,8 @@ from coopsim.envs.position_auction import PositionAuction
 from coopsim.mechanisms.auctions import eos_bids, varian_upper_bids
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from common import se, show, write_table  # noqa: E402
 
 
 def main(spec_path: str) -> None:
@@ -49,18 +50,13 @@ def main(spec_path: str) -> None:
         assert np.allclose(eos_rev, vcg_rev)
         ratio = rev / vcg_rev
         in_band = (rev >= vcg_rev - 1e-9) & (rev <= up_rev + 1e-9)
-        row = {"mechanism": mech, "revenue": rev.mean(), "revenue_se": rev.std(ddof=1) / np.sqrt(len(rev)),
+        row = {"mechanism": mech, "revenue": rev.mean(), "revenue_se": se(rev),
                "vcg_revenue": vcg_rev.mean(), "varian_upper_revenue": up_rev.mean(),
                "revenue_over_vcg_median": float(np.median(ratio)), "share_in_sne_band": in_band.mean(),
                "efficiency": eff.mean(), "regret_max": float(res["regret"][-1].max())}
         rows.append(row)
-        print({k: (round(float(x), 4) if isinstance(x, (float, np.floating)) else x) for k, x in row.items()},
-              flush=True)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    df = pd.DataFrame(rows)
-    df.to_csv(out / f"{spec['name']}.csv", index=False)
-    print(df.to_string(index=False))
+        show(row)
+    print(write_table(rows, spec["name"]).to_string(index=False))
 
 
 if __name__ == "__main__":

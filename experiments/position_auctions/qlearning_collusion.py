@@ -16,12 +16,13 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from coopsim import agents, dynamics
 from coopsim.envs.position_auction import PositionAuction
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from common import se, show, write_table  # noqa: E402
 
 
 def main(spec_path: str) -> None:
@@ -42,17 +43,12 @@ def main(spec_path: str) -> None:
             bids.append(res["highest_bid"][k0:].mean(axis=0))
             revs.append(res["revenue"][k0:].mean(axis=0))
         b, r = np.concatenate(bids), np.concatenate(revs)
-        row = {"mechanism": mech, "winning_bid": b.mean(), "winning_bid_se": b.std(ddof=1) / np.sqrt(len(b)),
+        row = {"mechanism": mech, "winning_bid": b.mean(), "winning_bid_se": se(b),
                "share_below_0.9": float((b < 0.9).mean()), "revenue": r.mean(),
-               "revenue_se": r.std(ddof=1) / np.sqrt(len(r))}
+               "revenue_se": se(r)}
         rows.append(row)
-        print({k: (round(float(x), 4) if isinstance(x, (float, np.floating)) else x) for k, x in row.items()},
-              flush=True)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    df = pd.DataFrame(rows)
-    df.to_csv(out / f"{spec['name']}.csv", index=False)
-    print(df.to_string(index=False))
+        show(row)
+    print(write_table(rows, spec["name"]).to_string(index=False))
 
 
 if __name__ == "__main__":
