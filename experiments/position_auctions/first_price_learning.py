@@ -22,18 +22,18 @@ Writes results/first_price_learning.csv and results/first_price_learning.png.
 from __future__ import annotations
 
 import sys
-import time
 import tomllib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from coopsim import agents, dynamics
 from coopsim.envs.position_auction import PositionAuction
 from coopsim.mechanisms.auctions import first_price_bne_revenue
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from common import RESULTS, se, show, write_table  # noqa: E402
 
 
 def grid_utilities(grid: np.ndarray, n: int, explore: float = 0.0, n_quad: int = 4000) -> np.ndarray:
@@ -102,52 +102,59 @@ def run_one(mech: str, n: int, n_slots: int, learner: str, feedback: str, rounds
             "wall": res.wall_time}
 
 
-def main(spec_path: str) -> None:
+def _unit(args: tuple) -> dict:
+    """One (run, n, seed) unit, for the process pool."""
+    run, n, spec, seed = args
+    return run_one(run["mechanism"], n, run.get("n_slots", 1), run["learner"], run["feedback"], run["rounds"],
+                   run.get("batch", spec["batch"]), make_grid(run, spec), spec["tail"], seed, run.get("params"))
+
+
+def main(spec_path: str, jobs: int = 1) -> None:
     spec = tomllib.loads(Path(spec_path).read_text())
-    out_dir = HERE / "results"
-    out_dir.mkdir(exist_ok=True)
+    configs = [(run, n) for run in spec["runs"] for n in run["n"]]
+    units = [(run, n, spec, spec["seed"] + s) for run, n in configs for s in range(spec["seeds"])]
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(jobs) as pool:         # each unit has its own seed: same numbers
+            results = list(pool.map(_unit, units))
+    else:
+        results = [_unit(u) for u in units]
     rows, curves = [], {}
-    for run in spec["runs"]:
-        for n in run["n"]:
-            parts = {"factor": [], "mode": [], "last_factor": [], "revenue": [], "policy_max": []}
-            grid = make_grid(run, spec)
-            t0 = time.perf_counter()
-            for s in range(spec["seeds"]):
-                r = run_one(run["mechanism"], n, run.get("n_slots", 1), run["learner"], run["feedback"],
-                            run["rounds"], run.get("batch", spec["batch"]), grid,
-                            spec["tail"], spec["seed"] + s, run.get("params"))
-                for k in parts:
-                    parts[k].append(r[k])
-                curves[(run["mechanism"], n, run["learner"])] = (r["curve_rounds"], r["curve_revenue"])
-            row = {"mechanism": run["mechanism"], "n": n, "slots": run.get("n_slots", 1),
-                   "learner": run["learner"], "params": str(run.get("params", {})), "rounds": run["rounds"],
-                   "K": len(grid), "batch": run.get("batch", spec["batch"]) * spec["seeds"]}
-            for k, v in parts.items():
-                x = np.concatenate(v)
-                row[k] = x.mean()
-                row[k + "_se"] = x.std(ddof=1) / np.sqrt(len(x))
-            if run["mechanism"] == "first_price":
-                row["factor_target"], row["revenue_target"] = (n - 1) / n, first_price_bne_revenue(n)
-                modes = np.concatenate(parts["mode"])
-                ne = grid_equilibria(grid, n)
-                row["grid_ne"] = " ".join(f"{x:.3f}" for x in ne)
-                row["in_grid_ne"] = float(np.isclose(modes[:, None], ne[None, :]).any(-1).mean())
-                gamma = (run.get("params") or {}).get("gamma")
-                if run["learner"] == "exp3" and isinstance(gamma, (int, float)):
-                    # EXP3's policy is (1 - gamma) softmax + gamma uniform: the game it plays
-                    ne = grid_equilibria(grid, n, explore=float(gamma))
-                    row["grid_ne_explore"] = " ".join(f"{x:.3f}" for x in ne)
-                    row["in_grid_ne_explore"] = float(np.isclose(modes[:, None], ne[None, :]).any(-1).mean())
-            elif run.get("n_slots", 1) == 1:
-                row["factor_target"], row["revenue_target"] = 1.0, first_price_bne_revenue(n)
-            else:
-                row["factor_target"], row["revenue_target"] = 1.0, np.nan
-            row["seconds"] = time.perf_counter() - t0
-            rows.append(row)
-            print({k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()},
-                  flush=True)
-    df = pd.DataFrame(rows)
-    df.to_csv(out_dir / f"{spec['name']}.csv", index=False)
+    for c, (run, n) in enumerate(configs):
+        parts = {"factor": [], "mode": [], "last_factor": [], "revenue": [], "policy_max": []}
+        grid = make_grid(run, spec)
+        mine = results[c * spec["seeds"]:(c + 1) * spec["seeds"]]
+        for r in mine:
+            for k in parts:
+                parts[k].append(r[k])
+            curves[(run["mechanism"], n, run["learner"])] = (r["curve_rounds"], r["curve_revenue"])
+        row = {"mechanism": run["mechanism"], "n": n, "slots": run.get("n_slots", 1),
+               "learner": run["learner"], "params": str(run.get("params", {})), "rounds": run["rounds"],
+               "K": len(grid), "batch": run.get("batch", spec["batch"]) * spec["seeds"]}
+        for k, v in parts.items():
+            x = np.concatenate(v)
+            row[k] = x.mean()
+            row[k + "_se"] = se(x)
+        if run["mechanism"] == "first_price":
+            row["factor_target"], row["revenue_target"] = (n - 1) / n, first_price_bne_revenue(n)
+            modes = np.concatenate(parts["mode"])
+            ne = grid_equilibria(grid, n)
+            row["grid_ne"] = " ".join(f"{x:.3f}" for x in ne)
+            row["in_grid_ne"] = float(np.isclose(modes[:, None], ne[None, :]).any(-1).mean())
+            gamma = (run.get("params") or {}).get("gamma")
+            if run["learner"] == "exp3" and isinstance(gamma, (int, float)):
+                # EXP3's policy is (1 - gamma) softmax + gamma uniform: the game it plays
+                ne = grid_equilibria(grid, n, explore=float(gamma))
+                row["grid_ne_explore"] = " ".join(f"{x:.3f}" for x in ne)
+                row["in_grid_ne_explore"] = float(np.isclose(modes[:, None], ne[None, :]).any(-1).mean())
+        elif run.get("n_slots", 1) == 1:
+            row["factor_target"], row["revenue_target"] = 1.0, first_price_bne_revenue(n)
+        else:
+            row["factor_target"], row["revenue_target"] = 1.0, np.nan
+        row["seconds"] = sum(r["wall"] for r in mine)     # learner-loop time, all seeds
+        rows.append(row)
+        show(row)
+    df = write_table(rows, spec["name"])
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -159,11 +166,17 @@ def main(spec_path: str) -> None:
         ax.set_ylabel("revenue (window average)")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(out_dir / f"{spec['name']}.png", dpi=120)
+        fig.savefig(RESULTS / f"{spec['name']}.png", dpi=120)
     except Exception as err:  # pragma: no cover - plotting is optional
         print("plot skipped:", err)
     print(df.to_string(index=False))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(HERE / "first_price_learning.toml"))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("spec", nargs="?", default=str(HERE / "first_price_learning.toml"))
+    ap.add_argument("--jobs", type=int, default=1, help="processes (units are seeded: same numbers)")
+    a = ap.parse_args()
+    main(a.spec, a.jobs)
