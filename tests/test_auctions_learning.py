@@ -6,7 +6,8 @@ multi-slot VCG is experiments/position_auctions/first_price_learning.py.
 
 Bandit learners (EXP3) are checked against the equilibria of the game they actually play: one
 factor from a coarse grid with step h, which has a symmetric pure equilibrium at (n-1)/n and one
-more a tick below (experiments/position_auctions/README.md, section 1).
+more a tick below (experiments/position_auctions/README.md, section 1), and against the spec's
+tolerances after the ~1e6 rounds they need (a lean loop, five times faster than ``dynamics.run``).
 """
 import numpy as np
 import pytest
@@ -125,3 +126,45 @@ def test_first_price_exp3_converges_to_a_grid_equilibrium():
     assert res.policy.max(-1).mean() >= 0.5
     factor = float((tail * grid).sum(-1).mean())
     assert 0.40 <= factor <= 0.50
+
+
+def exp3_first_price(n: int, rounds: int, batch: int = 8, seed: int = 0, gamma: float = 0.05):
+    """EXP3 self-play in single-item first price, 21-point shading grid, values U[0,1] each round.
+
+    A lean loop over rounds (the learner is ``agents.Exp3``, the auction the closed form winner =
+    highest bid s v, price = own bid; checked against ``PositionAuction.play`` in round one).
+    Returns the time-averaged factor of the policies (forced exploration included) and the mean
+    revenue, both over the second half and all copies.
+    """
+    grid = np.linspace(0.0, 1.0, 21)
+    game = PositionAuction(n_agents=n, mechanism="first_price", action="shading", reference_metrics=False)
+    lrn = agents.Exp3(n_actions=len(grid), utility_range=game.utility_range, gamma=gamma).bind(batch, n)
+    rng = np.random.default_rng(seed)
+    rows = np.arange(batch)
+    factor = revenue = 0.0
+    start = rounds // 2
+    for t in range(rounds):
+        v = rng.random((batch, n))
+        a = lrn.act(rng)
+        bids = grid[a] * v
+        w = bids.argmax(axis=1)
+        u = np.zeros((batch, n))
+        u[rows, w] = v[rows, w] - bids[rows, w]
+        if t == 0:
+            np.testing.assert_allclose(u, game.play(v, grid[a]).utility, atol=1e-15)
+        if t >= start:
+            factor += float((lrn.policy * grid).sum(-1).mean())
+            revenue += float(bids[rows, w].mean())
+        lrn.update(a, u)
+    return factor / (rounds - start), revenue / (rounds - start)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n, rounds", [(2, 1_000_000), (3, 2_000_000)])
+def test_first_price_exp3_reaches_the_spec_tolerances(n, rounds):
+    """Spec section 9.3 (1) with EXP3: factor (n-1)/n +- 0.05 and revenue (n-1)/(n+1) +- 0.03.
+    Measured (seed 0, 8 copies): n = 2 -> 0.457 / 0.307 (the copies sit on the lower grid
+    equilibrium 0.45, still inside); n = 3 -> 0.635 / 0.482 (climbing to the grid equilibrium 0.65)."""
+    factor, revenue = exp3_first_price(n, rounds)
+    assert abs(factor - (n - 1) / n) <= 0.05
+    assert abs(revenue - (n - 1) / (n + 1)) <= 0.03
