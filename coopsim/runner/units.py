@@ -22,6 +22,7 @@ Every kind returns a tidy frame ``round, metric, value`` (plus any id columns, e
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -44,17 +45,26 @@ def register_function(name: str, fn: Callable[..., Any] | None = None, *, params
     """Register a unit function ``fn(params, seed_sequence, rounds, batch, record_every)``.
 
     ``params``: the names of the keys it accepts. Declared names are checked when a spec is loaded
-    (``load_spec``, before any unit runs) and again when a unit runs.
+    (``load_spec``, before any unit runs) and by the registered entry ``FUNCTIONS[name]`` itself.
 
     Workers of the process pool inherit the registry (fork); for Ray or spawn-started workers,
     register the function at import time of a module the workers import.
     """
 
     def add(f):
-        if name in FUNCTIONS and FUNCTIONS[name] is not f:
+        old = FUNCTIONS.get(name)
+        if old is not None and getattr(old, "__wrapped__", old) is not f:
             raise ValueError(f"unit function {name!r} is already registered")
-        FUNCTIONS[name] = f
         FUNCTION_PARAMS[name] = None if params is None else tuple(params)
+        if params is None:
+            FUNCTIONS[name] = f
+        else:
+            @functools.wraps(f)
+            def checked(p: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+                check_function_params(name, p)
+                return f(p, *args, **kwargs)
+
+            FUNCTIONS[name] = checked
         return f
 
     return add if fn is None else add(fn)
@@ -201,7 +211,6 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
         if fn_name not in FUNCTIONS:
             raise ValueError(f"function.name: unknown unit function {fn_name!r}; expected one of {sorted(FUNCTIONS)}")
         params = {k: v for k, v in config["function"].items() if k != "name"}
-        check_function_params(fn_name, params)
         out = FUNCTIONS[fn_name](params, seed, rounds, batch, every)
     else:
         mod = env_module(config["env"]["name"])
