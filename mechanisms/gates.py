@@ -102,7 +102,8 @@ def validate_ceilings(ceilings: Any = None, n_tiers: int = K_DEFAULT + 1, name: 
     finite = arr[np.isfinite(arr)]
     inf_from = int(np.argmax(np.isinf(arr))) if np.isinf(arr).any() else len(arr)
     if np.any(np.diff(finite) <= 0) or not np.all(np.isinf(arr[inf_from:])) or np.any(arr == -np.inf):
-        raise ValueError(f"{name}: expected strictly increasing ceilings (inf allowed from some tier on), got {arr.tolist()}")
+        raise ValueError(f"{name}: expected strictly increasing ceilings (inf allowed from some tier on), "
+                         f"got {arr.tolist()}")
     return arr
 
 
