@@ -794,8 +794,8 @@ class Myerson(PositionAuctionMechanism):
     ``distribution``: one distribution for all bidders (object, dict ``{"kind": "uniform", ...}``,
     name, or samples: a 1-D array or a list of numbers) or a list of distributions, one per bidder.
     Allocation maximises the virtual surplus ``sum_i phi_bar_i(b_i) pi_i(x)`` over ads with
-    ``phi_bar_i > 0`` (ironed virtual values;
-    ties by index). ``click_model="separable"`` (default; vectorised, threshold payments
+    ``phi_bar_i > 0`` (ironed virtual values; ties by index). ``click_model="separable"``
+    (default; vectorised, threshold payments
     ``sum_{t>=s} (a_t - a_{t+1}) q_i z_t`` with ``z_t = phi_bar_i^{-1}(psi_(t+1) / q_i)`` and reserve
     ``phi_bar_i^{-1}(0)``) or an AIGC model (``additive``, ``mnl``, ``cascade``; per-instance
     solvers on ``phi_bar`` and exact threshold payments by bisection).
