@@ -67,7 +67,7 @@ import numpy as np
 
 from coopsim.core.env import BatchedEnv
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_action_indices, check_bool, check_choice, check_float, check_int
 from coopsim.envs.agent_economy_archetypes import (
     ARCHETYPE_NAMES,
     BID_RULES,
@@ -559,13 +559,8 @@ class AgentEconomy(BatchedEnv):
         return self._observe(), {}
 
     def _decode(self, actions: Any) -> np.ndarray:
-        B, N = self.batch_size, self.n_agents
-        a = np.asarray(actions)
-        if a.shape == (B, N, 1):
-            a = a[..., 0]
-        if a.shape != (B, N):
-            raise ValueError(f"actions: expected macro indices of shape ({B}, {N}), got {a.shape}")
-        return as_array(a, "actions", dtype=np.int64, lo=0, hi=N_MACROS - 1)
+        """Macro indices ``(B, N)`` in ``[0, N_MACROS)``."""
+        return check_action_indices(actions, self.batch_size, self.n_agents, N_MACROS)
 
     def step(self, actions: Any):
         """Advance every economy one step (spec step order); returns obs, rewards, terminated, truncated, info."""

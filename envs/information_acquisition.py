@@ -58,7 +58,7 @@ import numpy as np
 from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_action_indices, check_choice, check_float, check_int
 from coopsim.interop.views import env_views
 from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.information import (
@@ -292,23 +292,7 @@ class InformationAcquisitionEnv(BatchedEnv):
         return self._observe(), {}
 
     def _check_actions(self, actions: Any) -> np.ndarray:
-        B, N = self.batch_size, self.n_agents
-        arr = np.asarray(actions)
-        if arr.shape == (B, N, 1):
-            arr = arr[..., 0]
-        if arr.shape != (B, N):
-            raise ValueError(f"actions: expected integer actions of shape ({B}, {N}), got {arr.shape}")
-        if not np.issubdtype(arr.dtype, np.integer):
-            if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-                arr = arr.astype(np.int64)
-            else:
-                raise TypeError(f"actions: expected integer action indices, got dtype {arr.dtype}")
-        hi = np.array([s.n for s in self._act_spaces])
-        bad = (arr < 0) | (arr >= hi[None, :])
-        if bad.any():
-            b, i = np.argwhere(bad)[0]
-            raise ValueError(f"actions: expected agent {i}'s action in [0, {hi[i] - 1}], got {arr[b, i]}")
-        return arr.astype(np.int64)
+        return check_action_indices(actions, self.batch_size, self.n_agents, [sp.n for sp in self._act_spaces])
 
     def step(self, actions: Any):
         if np.any(self.t >= self.horizon):

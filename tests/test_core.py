@@ -229,3 +229,17 @@ def test_check_bool_accepts_only_booleans():
     for bad in ("false", 0, 1.0, None):
         with pytest.raises(TypeError, match="flag: expected True or False"):
             check_bool(bad, "flag")
+
+
+def test_check_action_indices_shapes_dtypes_and_per_agent_ranges():
+    from coopsim.core.validation import check_action_indices
+
+    out = check_action_indices(np.array([[0, 2], [1, 0]]), 2, 2, [2, 3])
+    assert out.dtype == np.int64 and out.tolist() == [[0, 2], [1, 0]]
+    assert check_action_indices(np.array([[[1.0], [2.0]]]), 1, 2, 3).tolist() == [[1, 2]]   # (B, N, 1) floats
+    with pytest.raises(ValueError, match=r"actions: expected agent 0's action in \[0, 1\], got 2"):
+        check_action_indices([[2, 0]], 1, 2, [2, 3])
+    with pytest.raises(ValueError, match=r"moves: expected integer action indices of shape \(1, 2\)"):
+        check_action_indices([[0, 0, 0]], 1, 2, 3, name="moves")
+    with pytest.raises(TypeError, match="actions: expected integer action indices"):
+        check_action_indices([[0.5, 1.0]], 1, 2, 3)

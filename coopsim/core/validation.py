@@ -76,6 +76,31 @@ def check_int(value: Any, name: str, *, lo: int | None = None, hi: int | None = 
     return value
 
 
+def check_action_indices(actions: Any, batch: int, n_agents: int, n_actions: Any, name: str = "actions") -> np.ndarray:
+    """Discrete actions as a ``(batch, n_agents)`` int64 array.
+
+    Accepts ``(B, N)`` or ``(B, N, 1)`` arrays of integers (or of integral finite floats); agent i's
+    index must lie in ``[0, n_actions[i])`` (``n_actions`` an int shared by all agents or ``(N,)``).
+    Errors name ``name``, the expected shape or range and the offending agent.
+    """
+    arr = np.asarray(actions)
+    if arr.shape == (batch, n_agents, 1):
+        arr = arr[..., 0]
+    if arr.shape != (batch, n_agents):
+        raise ValueError(f"{name}: expected integer action indices of shape ({batch}, {n_agents}), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name}: expected integer action indices, got dtype {arr.dtype}")
+    hi = np.broadcast_to(np.asarray(n_actions, dtype=np.int64), (n_agents,))
+    bad = (arr < 0) | (arr >= hi[None, :])
+    if bad.any():
+        b, i = np.argwhere(bad)[0]
+        raise ValueError(f"{name}: expected agent {i}'s action in [0, {hi[i] - 1}], got {arr[b, i]}")
+    return arr.astype(np.int64, copy=False)
+
+
 def check_bool(value: Any, name: str) -> bool:
     """Return ``value`` as a ``bool``; only ``True``/``False`` (or NumPy booleans) are accepted, so a
     config string such as ``"false"`` is an error rather than a silently true flag."""
