@@ -12,15 +12,15 @@ so the baseline is *faster* than a full per-agent-object reimplementation would 
 
 Usage: python benchmarks/bench_agent_economy.py [--batch 256] [--agents 50] [--steps 500] [--baseline-economies 4]
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import numpy as np
-
 from coopsim.envs.agent_economy import ACTIVE, SUSPENDED, AgentEconomy
-from coopsim.envs.agent_economy_archetypes import ARCHETYPES, ARCHETYPE_NAMES, CHEAT_MIX, M
+from coopsim.envs.agent_economy_archetypes import ARCHETYPE_NAMES, ARCHETYPES, CHEAT_MIX, M
 
 CONFIG = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
 
@@ -89,10 +89,14 @@ def main() -> None:
     args = ap.parse_args()
     fast, fast_cpu = batched(args.batch, args.agents, args.steps)
     slow, slow_cpu = baseline(args.baseline_economies, args.agents, args.steps)
-    print(f"AgentEconomy batched   B={args.batch} N={args.agents} T={args.steps}: {fast:,.0f} agent-steps/s wall "
-          f"({fast_cpu:,.0f} per CPU second)")
-    print(f"baseline (B=1 env per economy, per-agent Python objects, {args.baseline_economies} economies x "
-          f"{args.agents} agents x {args.steps} steps): {slow:,.0f} agent-steps/s wall ({slow_cpu:,.0f} per CPU second)")
+    print(
+        f"AgentEconomy batched   B={args.batch} N={args.agents} T={args.steps}: {fast:,.0f} agent-steps/s wall "
+        f"({fast_cpu:,.0f} per CPU second)"
+    )
+    print(
+        f"baseline (B=1 env per economy, per-agent Python objects, {args.baseline_economies} economies x "
+        f"{args.agents} agents x {args.steps} steps): {slow:,.0f} agent-steps/s wall ({slow_cpu:,.0f} per CPU second)"
+    )
     print(f"ratio: {fast / slow:.1f}x wall, {fast_cpu / slow_cpu:.1f}x CPU")
 
 

@@ -11,6 +11,7 @@
    (bidder objects with a ``bid`` method, an auction object sorting a list, as per-auction
    simulators do) versus the batched mechanism (target >= 50x).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -131,8 +132,11 @@ def main() -> None:
     rate = 1.0 / bench_aigc(10, 5, 3, "mnl", 200)
     print(f"  MNL n=10 m=5 K=3: {rate:8.1f} auctions/s")
     print("\n  time per auction (ms), VCG by removal (n+1 optimisations):")
-    sizes = [(5, 3), (10, 5), (20, 5), (10, 8)] if args.quick else [(5, 3), (10, 3), (10, 5), (20, 5), (40, 5),
-                                                                     (10, 8), (20, 10)]
+    sizes = (
+        [(5, 3), (10, 5), (20, 5), (10, 8)]
+        if args.quick
+        else [(5, 3), (10, 3), (10, 5), (20, 5), (40, 5), (10, 8), (20, 10)]
+    )
     print(f"  {'n':>4s} {'m':>4s} {'K':>3s} {'additive':>10s} {'mnl':>10s} {'cascade':>10s}")
     for n, m in sizes:
         K = min(3, m)

@@ -10,17 +10,18 @@
 
     python benchmarks/bench_dynamics.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import numpy as np
+from coopsim.envs.facility_location import FacilityLocation
 
 from coopsim import agents
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.dynamics import run
-from coopsim.envs.facility_location import FacilityLocation
 
 
 def bare_loop(game, B, K, T, seed=0):
@@ -41,13 +42,25 @@ def bare_loop(game, B, K, T, seed=0):
 def bench_run(B, N, K, T):
     game = FacilityLocation(n_agents=N, mechanism="average")
     t0 = time.perf_counter()
-    run(game, agents.Hedge(K, horizon=T), rounds=T, batch=B, seed=0, grid=K, record_every=max(1, T // 10),
-        game_metrics="none", swap_regret=False, reference="truthful")
+    run(
+        game,
+        agents.Hedge(K, horizon=T),
+        rounds=T,
+        batch=B,
+        seed=0,
+        grid=K,
+        record_every=max(1, T // 10),
+        game_metrics="none",
+        swap_regret=False,
+        reference="truthful",
+    )
     t_run = time.perf_counter() - t0
     t_bare = bare_loop(game, B, K, T)
     steps = B * N * T
-    print(f"run  B={B:5d} N={N:2d} K={K:3d} T={T:4d}: {steps / t_run / 1e6:6.2f} M agent-steps/s   "
-          f"bare loop {steps / t_bare / 1e6:6.2f} M/s   run/bare time ratio {t_run / t_bare:5.2f}")
+    print(
+        f"run  B={B:5d} N={N:2d} K={K:3d} T={T:4d}: {steps / t_run / 1e6:6.2f} M agent-steps/s   "
+        f"bare loop {steps / t_bare / 1e6:6.2f} M/s   run/bare time ratio {t_run / t_bare:5.2f}"
+    )
 
 
 class FirstPrice(MechanismGame):
@@ -73,20 +86,23 @@ def bench_torch(iters):
 
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for dev in devices:
-        for threads in ([1, torch.get_num_threads()] if dev == "cpu" else [None]):
+        for threads in [1, torch.get_num_threads()] if dev == "cpu" else [None]:
             if threads is not None:
                 torch.set_num_threads(threads)
             for algo, B in (("reinforce", 512), ("ppo", 512), ("reinforce", 8192)):
                 pol = ContinuousPolicy(2, 1, hidden=(64, 64), scale_feature=0, device=dev, seed=0)
-                tr = PolicyGradientTrainer(FirstPrice(2), pol, algo=algo, batch=B, lr=1e-3, epochs=10,
-                                           minibatch=64, seed=0)
+                tr = PolicyGradientTrainer(
+                    FirstPrice(2), pol, algo=algo, batch=B, lr=1e-3, epochs=10, minibatch=64, seed=0
+                )
                 tr.train(2)  # warm-up
                 tr.samples, tr.history = 0, {"mean_reward": [], "loss": [], "seconds": []}
                 tr.train(iters)
                 label = f"{dev}" + (f" ({threads} thread{'s' if threads > 1 else ''})" if threads else "")
-                print(f"torch {algo:9s} B={B:5d} hidden=(64,64) on {label:18s}: "
-                      f"{tr.samples_per_second:12,.0f} agent-samples/s  "
-                      f"({iters / tr.history['seconds'][-1]:.1f} updates/s)")
+                print(
+                    f"torch {algo:9s} B={B:5d} hidden=(64,64) on {label:18s}: "
+                    f"{tr.samples_per_second:12,.0f} agent-samples/s  "
+                    f"({iters / tr.history['seconds'][-1]:.1f} updates/s)"
+                )
 
 
 def main() -> None:

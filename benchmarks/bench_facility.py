@@ -9,15 +9,16 @@
 3. deviation_utilities with K = 101 candidates: candidate evaluations per second
    (closed form for generalized medians, and the generic path for comparison).
 """
+
 from __future__ import annotations
 
 import time
 
 import numpy as np
+from coopsim.envs.facility_location import FacilityLocation, parallel_env
 
 from coopsim.core.env import RepeatedGame
 from coopsim.core.game import MechanismGame
-from coopsim.envs.facility_location import FacilityLocation, parallel_env
 
 
 def best_rate(fn, work: float, repeat: int = 5, min_time: float = 0.2) -> float:
@@ -62,8 +63,9 @@ def main() -> None:
 
     cand = np.linspace(0, 1, K)
     closed = best_rate(lambda: game.deviation_utilities(peaks[:256], reports[:256], cand), 256 * n * K)
-    generic = best_rate(lambda: MechanismGame.deviation_utilities(game, peaks[:256], reports[:256], cand),
-                        256 * n * K, repeat=3)
+    generic = best_rate(
+        lambda: MechanismGame.deviation_utilities(game, peaks[:256], reports[:256], cand), 256 * n * K, repeat=3
+    )
 
     rows = [
         ("UP + utilities, B=4096, n=11 (agent-steps/s)", raw, "target >= 2.0e7"),

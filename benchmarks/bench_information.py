@@ -13,15 +13,15 @@ Part 2 times ``InformationAcquisitionEnv`` rounds (effort + report phase) with B
 3 agents, 4 states, the LP-optimal mechanism and obedient-truthful agents, against a per-copy
 Python loop baseline.
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import numpy as np
-from scipy.optimize import linprog
-
 from coopsim.mechanisms.information import build_lp, random_model
+from scipy.optimize import linprog
 
 
 def _time_lp(n, A, S, T, dense_limit=3000):
@@ -40,7 +40,7 @@ def _time_lp(n, A, S, T, dense_limit=3000):
 
 
 def _nnz_estimate(n, A, S, T):
-    nA, nS = A ** n, S ** n
+    nA, nS = A**n, S**n
     return n * (A * S * nA * nS * T + A * nA * nS * T)
 
 
@@ -51,10 +51,16 @@ def bench_lp(budget: float, max_nnz: float) -> None:
         "signals": lambda k: (2, 2, k, 2),
         "states": lambda k: (2, 2, 2, k),
     }
-    starts = {"agents": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "efforts": [2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96],
-              "signals": [2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64], "states": [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]}
-    print(f"{'grow':8} {'n':>2} {'A_i':>4} {'S_i':>4} {'|T|':>5} {'vars':>10} {'cons':>9} {'nnz':>11} "
-          f"{'build s':>8} {'solve s':>9} {'dense s':>8} {'dense/sparse':>12} {'value':>8}")
+    starts = {
+        "agents": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        "efforts": [2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96],
+        "signals": [2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64],
+        "states": [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    }
+    print(
+        f"{'grow':8} {'n':>2} {'A_i':>4} {'S_i':>4} {'|T|':>5} {'vars':>10} {'cons':>9} {'nnz':>11} "
+        f"{'build s':>8} {'solve s':>9} {'dense s':>8} {'dense/sparse':>12} {'value':>8}"
+    )
     for name, sizes in starts.items():
         spent = 0.0
         for k in sizes:
@@ -66,9 +72,12 @@ def bench_lp(budget: float, max_nnz: float) -> None:
             lp, res, solve, dense = _time_lp(n, A, S, T)
             spent += lp.build_time + solve + (0 if np.isnan(dense) else dense)
             ratio = dense / solve if np.isfinite(dense) else float("nan")
-            print(f"{name:8} {n:>2} {A:>4} {S:>4} {T:>5} {lp.n_variables:>10} {lp.n_constraints:>9} "
-                  f"{lp.A_ub.nnz:>11} {lp.build_time:>8.3f} {solve:>9.3f} {dense:>8.3f} {ratio:>12.2f} "
-                  f"{-res.fun:>8.4f}", flush=True)
+            print(
+                f"{name:8} {n:>2} {A:>4} {S:>4} {T:>5} {lp.n_variables:>10} {lp.n_constraints:>9} "
+                f"{lp.A_ub.nnz:>11} {lp.build_time:>8.3f} {solve:>9.3f} {dense:>8.3f} {ratio:>12.2f} "
+                f"{-res.fun:>8.4f}",
+                flush=True,
+            )
             if solve > 60:
                 print(f"{name:8} stop: one solve passed 60 s")
                 break
@@ -101,8 +110,10 @@ def bench_env(batch: int = 4096, rounds: int = 200) -> None:
         small.step(small.default_actions())
         small.step(small.default_actions())
     base = k / (time.perf_counter() - t0)
-    print(f"elicitation rounds/s (B={batch}, 3 agents, 4 states, LP mechanism): {rps:,.0f}; "
-          f"B=1 loop baseline {base:,.0f} rounds/s; ratio {rps / base:.0f}x")
+    print(
+        f"elicitation rounds/s (B={batch}, 3 agents, 4 states, LP mechanism): {rps:,.0f}; "
+        f"B=1 loop baseline {base:,.0f} rounds/s; ratio {rps / base:.0f}x"
+    )
 
 
 def main() -> None:

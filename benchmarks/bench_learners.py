@@ -16,6 +16,7 @@ Measures agent-updates per second = B * N / (seconds per act + update) for
 
 Run: ``python benchmarks/bench_learners.py [--rounds 50] [--loop-agents 2048] [--clock wall|cpu]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -98,17 +99,27 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--loop-agents", type=int, default=2048,
-                        help="agents timed in the per-agent loop (the rate is per agent-update)")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall: time.perf_counter; cpu: time.process_time (use on a shared, loaded machine)")
+    parser.add_argument(
+        "--loop-agents",
+        type=int,
+        default=2048,
+        help="agents timed in the per-agent loop (the rate is per agent-update)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: time.perf_counter; cpu: time.process_time (use on a shared, loaded machine)",
+    )
     args = parser.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     B, N = args.batch, args.agents
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"numpy {np.__version__}; B = {B}, N = {N}; agent-updates/s (act + update), best of 3 x {args.rounds} "
-          f"rounds; {args.clock} clock; {os.cpu_count()} CPUs, load average {load:.2f}")
+    print(
+        f"numpy {np.__version__}; B = {B}, N = {N}; agent-updates/s (act + update), best of 3 x {args.rounds} "
+        f"rounds; {args.clock} clock; {os.cpu_count()} CPUs, load average {load:.2f}"
+    )
     header = f"{'learner':<28}{'K':>5}{'updates/s':>14}{'target':>10}{'ratio vs loop':>15}"
     print(header)
     print("-" * len(header))
@@ -121,8 +132,10 @@ def main() -> None:
         for kind in ("coopsim-per-agent", "numpy+choice", "numpy+searchsorted"):
             loop = time_loop(K, args.loop_agents, 2, kind)
             ratio = vec / loop
-            print(f"{'  loop: ' + kind:<28}{K:>5}{loop / 1e6:>12.3f} M{'':>10}{ratio:>14.0f}x  "
-                  f"{'ok' if ratio >= 30 else 'below'} (target >= 30x)")
+            print(
+                f"{'  loop: ' + kind:<28}{K:>5}{loop / 1e6:>12.3f} M{'':>10}{ratio:>14.0f}x  "
+                f"{'ok' if ratio >= 30 else 'below'} (target >= 30x)"
+            )
         print(f"{'EXP3-IX (bandit, vectorised)':<28}{K:>5}{ix / 1e6:>12.2f} M")
 
 

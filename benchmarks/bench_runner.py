@@ -11,6 +11,7 @@
    ``coopsim.runner.run`` (serial; the units are trivial) and read back with ``coopsim.runner.load``:
    seconds, bytes on disk, rows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,16 +25,26 @@ from coopsim import runner
 
 
 def facility_spec(units: int) -> dict:
-    return {"experiment": {"name": "bench", "seeds": units, "rounds": 200, "batch": 64, "record_every": 20,
-                           "action_grid": 21},
-            "env": {"name": "facility_location", "n_agents": 3},
-            "mechanism": {"name": "average"},
-            "agents": [{"learner": "hedge"}]}
+    return {
+        "experiment": {
+            "name": "bench",
+            "seeds": units,
+            "rounds": 200,
+            "batch": 64,
+            "record_every": 20,
+            "action_grid": 21,
+        },
+        "env": {"name": "facility_location", "n_agents": 3},
+        "mechanism": {"name": "average"},
+        "agents": [{"learner": "hedge"}],
+    }
 
 
 def trivial_spec(units: int, rounds: int = 1) -> dict:
-    return {"experiment": {"name": "trivial", "seeds": units, "rounds": rounds, "batch": 1, "record_every": 1},
-            "function": {"name": "random_walk"}}
+    return {
+        "experiment": {"name": "trivial", "seeds": units, "rounds": rounds, "batch": 1, "record_every": 1},
+        "function": {"name": "random_walk"},
+    }
 
 
 def du(path: Path) -> int:
@@ -66,15 +77,23 @@ def bench_executors(tmp: Path, n_fac: int) -> None:
     fs, cs = cores_used(tmp / "serial", serial)
     fp, cp = cores_used(tmp / "process", process)
     print(f"\n[1] {n_fac} facility units (n=3, Hedge, T=200, B=64)")
-    print(f"    serial           {serial:8.2f} s  ({1e3 * serial / n_fac:6.1f} ms/unit; in flight {fs:.2f}, "
-          f"cores obtained {cs:.2f})")
-    print(f"    process, 2 wkrs  {process:8.2f} s  ({1e3 * process / n_fac:6.1f} ms/unit; in flight {fp:.2f}, "
-          f"cores obtained {cp:.2f})")
-    print(f"    speed-up         {serial / process:8.2f} x   (target >= 1.6x; identical tables: {a.equals(b)}; "
-          f"load average now {os.getloadavg()[0]:.1f})")
+    print(
+        f"    serial           {serial:8.2f} s  ({1e3 * serial / n_fac:6.1f} ms/unit; in flight {fs:.2f}, "
+        f"cores obtained {cs:.2f})"
+    )
+    print(
+        f"    process, 2 wkrs  {process:8.2f} s  ({1e3 * process / n_fac:6.1f} ms/unit; in flight {fp:.2f}, "
+        f"cores obtained {cp:.2f})"
+    )
+    print(
+        f"    speed-up         {serial / process:8.2f} x   (target >= 1.6x; identical tables: {a.equals(b)}; "
+        f"load average now {os.getloadavg()[0]:.1f})"
+    )
     eff = (serial / process) / (cp / cs)
-    print(f"    efficiency       {eff:8.2f}     (speed-up / (cores obtained by process / by serial)); estimate on "
-          f"2 idle cores: {2 * eff:.2f} x")
+    print(
+        f"    efficiency       {eff:8.2f}     (speed-up / (cores obtained by process / by serial)); estimate on "
+        f"2 idle cores: {2 * eff:.2f} x"
+    )
 
 
 def bench_overhead(tmp: Path, n_ray: int, skip_ray: bool) -> None:
@@ -112,8 +131,10 @@ def bench_overhead(tmp: Path, n_ray: int, skip_ray: bool) -> None:
     ray.shutdown()
     print(f"    ray, 2 cpus      {1e3 * r / n_ray:8.2f} ms/unit throughput (ray.init {start:.1f} s, not counted)")
     print(f"    ray minus serial {1e3 * (r - s) / n_ray:+8.2f} ms/unit")
-    print(f"    ray task latency {1e3 * lat:8.2f} ms/unit one at a time vs {1e3 * local:.2f} ms in-process: "
-          f"overhead {1e3 * (lat - local):.2f} ms/unit")
+    print(
+        f"    ray task latency {1e3 * lat:8.2f} ms/unit one at a time vs {1e3 * local:.2f} ms in-process: "
+        f"overhead {1e3 * (lat - local):.2f} ms/unit"
+    )
 
 
 def bench_store(tmp: Path, n_store: int) -> None:
@@ -126,8 +147,10 @@ def bench_store(tmp: Path, n_store: int) -> None:
     print(f"\n[3] store: {n_store} units x 100 recorded rounds x 2 metrics = {len(df):,} rows")
     print(f"    write (runner.run, serial)  {w:8.2f} s  ({1e3 * w / n_store:.2f} ms/unit, unit run included)")
     print(f"    load  (runner.load)         {lt:8.2f} s")
-    print(f"    on disk: units/ {size / 1e6:.1f} MB ({size / n_store / 1e3:.1f} kB/unit, "
-          f"{size / len(df):.1f} B/row); manifest.json {(out / 'manifest.json').stat().st_size / 1e6:.1f} MB")
+    print(
+        f"    on disk: units/ {size / 1e6:.1f} MB ({size / n_store / 1e3:.1f} kB/unit, "
+        f"{size / len(df):.1f} B/row); manifest.json {(out / 'manifest.json').stat().st_size / 1e6:.1f} MB"
+    )
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 Exit codes: 0 success; 1 some units failed; 2 bad usage or a bad spec (the message names the key
 path). See ``docs/cli.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,17 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="coopsim", description="Simulate strategic agents under designed mechanisms: sweeps, audits, "
-                                            "report cards.")
+    p = _Parser(
+        prog="coopsim", description="Simulate strategic agents under designed mechanisms: sweeps, audits, report cards."
+    )
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.required = True
 
     r = sub.add_parser("run", help="run an experiment spec (TOML) and store Parquet results")
     r.add_argument("spec", help="path to the TOML experiment spec")
-    r.add_argument("--executor", choices=["serial", "process", "ray"], default="process",
-                   help="where units run (default: process)")
+    r.add_argument(
+        "--executor", choices=["serial", "process", "ray"], default="process", help="where units run (default: process)"
+    )
     r.add_argument("--workers", type=int, default=None, help="processes (process) or CPUs of a local Ray instance")
     r.add_argument("--address", default=None, help="Ray cluster address: auto or HOST:PORT (executor ray)")
     r.add_argument("--out", default=None, help="output folder (default: results/<experiment.name>)")
@@ -63,36 +66,63 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--retries", type=int, default=0, help="retries of a failing unit before it is recorded failed")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r.add_argument("--check", action="store_true", help="validate the spec and print the units; run nothing")
-    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                   help="override a spec key, e.g. --set experiment.rounds=50 (TOML value; repeatable)")
+    r.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a spec key, e.g. --set experiment.rounds=50 (TOML value; repeatable)",
+    )
 
     ls = sub.add_parser("list", help="list environments, mechanisms, learners and unit functions")
     ls.add_argument("what", nargs="?", choices=["envs", "mechanisms", "learners", "functions", "all"], default="all")
 
-    for name, helptext in (("audit", "incentive audit plus the family's property checks"),
-                           ("report", "write a Markdown report card with figures")):
+    for name, helptext in (
+        ("audit", "incentive audit plus the family's property checks"),
+        ("report", "write a Markdown report card with figures"),
+    ):
         a = sub.add_parser(name, help=helptext)
         a.add_argument("mechanism", help="registered mechanism name (see coopsim list mechanisms)")
         a.add_argument("params", nargs="*", help="mechanism parameters as key=value (TOML values)")
-        a.add_argument("--n-agents", type=int, default=None,
-                       help="agents in the audited game (default 5, or the n a mechanism is built for)")
+        a.add_argument(
+            "--n-agents",
+            type=int,
+            default=None,
+            help="agents in the audited game (default 5, or the n a mechanism is built for)",
+        )
         a.add_argument("--profiles", type=int, default=512, help="type profiles per class (default 512)")
         a.add_argument("--grid", type=int, default=101, help="misreport grid points (default 101)")
         a.add_argument("--seed", type=int, default=0)
         if name == "report":
-            a.add_argument("--n", type=int, nargs="+", default=[2, 3, 4, 5, 6],
-                           help="numbers of agents for the worst-case ratios (default 2..6; a mechanism "
-                                "built for one n uses that n)")
-            a.add_argument("--out", default=None, help="folder for report.md and figures (default results/reports/<mechanism>)")
+            a.add_argument(
+                "--n",
+                type=int,
+                nargs="+",
+                default=[2, 3, 4, 5, 6],
+                help="numbers of agents for the worst-case ratios (default 2..6; a mechanism "
+                "built for one n uses that n)",
+            )
+            a.add_argument(
+                "--out", default=None, help="folder for report.md and figures (default results/reports/<mechanism>)"
+            )
 
     pl = sub.add_parser("plot", help="plot a metric of a results folder")
     pl.add_argument("results", help="results folder written by coopsim run")
-    pl.add_argument("--metric", required=True, nargs="+",
-                    help="metric name(s) (see the 'metric' column); several give one panel each")
+    pl.add_argument(
+        "--metric",
+        required=True,
+        nargs="+",
+        help="metric name(s) (see the 'metric' column); several give one panel each",
+    )
     pl.add_argument("--by", nargs="*", default=[], help="columns whose values get one line each (e.g. mechanism.name)")
     pl.add_argument("--x", default="round", help="x axis column (default round)")
-    pl.add_argument("--at-round", default=None, metavar="last|N",
-                    help="keep one recorded round per unit (its last, or round N) — for --x other than round")
+    pl.add_argument(
+        "--at-round",
+        default=None,
+        metavar="last|N",
+        help="keep one recorded round per unit (its last, or round N) — for --x other than round",
+    )
     pl.add_argument("--out", default=None, help="figure path (.png/.pdf/.svg; default <results>/figures/<metric>.png)")
     return p
 
@@ -112,14 +142,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         units = spec.units()
         print(f"{spec.name}: {len(units)} units ({len(spec.points())} configs x {len(spec.replicates)} seeds)")
         for u in units:
-            varied = {k: v for k, v in u.params().items() if k.startswith(("env.", "mechanism.", "agents.", "function."))
-                      or k == "replicate"}
+            varied = {
+                k: v
+                for k, v in u.params().items()
+                if k.startswith(("env.", "mechanism.", "agents.", "function.")) or k == "replicate"
+            }
             print(f"  {u.key}  {varied}")
         return EXIT_OK
-    res = runner.run(spec, executor=args.executor, out=args.out, resume=args.resume, retries=args.retries,
-                     workers=args.workers, address=args.address, progress=not args.no_progress)
-    print(f"{spec.name}: {res.done} done, {res.failed} failed, {res.skipped} skipped of {res.n_units} units "
-          f"in {res.seconds:.1f}s -> {res.out}")
+    res = runner.run(
+        spec,
+        executor=args.executor,
+        out=args.out,
+        resume=args.resume,
+        retries=args.retries,
+        workers=args.workers,
+        address=args.address,
+        progress=not args.no_progress,
+    )
+    print(
+        f"{spec.name}: {res.done} done, {res.failed} failed, {res.skipped} skipped of {res.n_units} units "
+        f"in {res.seconds:.1f}s -> {res.out}"
+    )
     for key, err in res.failures.items():
         last = err.strip().splitlines()[-1] if err.strip() else "?"
         print(f"  failed {key}: {last}", file=sys.stderr)
@@ -140,7 +183,11 @@ def cmd_list(args: argparse.Namespace) -> int:
             mod = env_module(name)
             if hasattr(mod, "make_game"):
                 sig = inspect.signature(game_factory(mod))
-                params = {p.name: p.default for p in sig.parameters.values() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+                params = {
+                    p.name: p.default
+                    for p in sig.parameters.values()
+                    if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+                }
                 kind = "game"
             else:
                 params, kind = {}, "native"

@@ -5,6 +5,7 @@ by ``coopsim.runner.load``): for each x value (``round`` by default) the mean ov
 (replicates, and agents unless ``agent`` is a grouping column) with a band of +- 1.96 standard
 errors, ``se = std(ddof=1) / sqrt(m)`` over the ``m`` units averaged.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,10 @@ def summarize(df: pd.DataFrame, metric: str, by: Sequence[str] = (), x: str = "r
         raise ValueError(f"metric: expected one of {sorted(df['metric'].unique())}, got {metric!r}")
     for col in [*by, x]:
         if col not in sub.columns:
-            raise ValueError(f"{'by' if col in by else 'x'}: expected columns of the results table, got {col!r}; "
-                             f"columns: {sorted(c for c in df.columns if c not in ('value', 'metric'))}")
+            raise ValueError(
+                f"{'by' if col in by else 'x'}: expected columns of the results table, got {col!r}; "
+                f"columns: {sorted(c for c in df.columns if c not in ('value', 'metric'))}"
+            )
     keys = list(dict.fromkeys([*by, x, "unit"])) if "unit" in sub.columns else list(dict.fromkeys([*by, x]))
     per_unit = sub.groupby(keys, dropna=False, sort=True)["value"].mean().reset_index()
     g = per_unit.groupby(list(dict.fromkeys([*by, x])), dropna=False, sort=True)["value"]
@@ -48,8 +51,14 @@ def summarize(df: pd.DataFrame, metric: str, by: Sequence[str] = (), x: str = "r
     return out.drop(columns="std")
 
 
-def plot_metric(df: pd.DataFrame, metric: str, by: Sequence[str] | str | None = None, x: str = "round",
-                ax: Any = None, title: str | None = None) -> plt.Figure:
+def plot_metric(
+    df: pd.DataFrame,
+    metric: str,
+    by: Sequence[str] | str | None = None,
+    x: str = "round",
+    ax: Any = None,
+    title: str | None = None,
+) -> plt.Figure:
     """Line plot of ``metric`` against ``x``, one line (with a 95% band) per value of ``by``."""
     by = [by] if isinstance(by, str) else list(by or [])
     summ = summarize(df, metric, by, x)
@@ -62,10 +71,16 @@ def plot_metric(df: pd.DataFrame, metric: str, by: Sequence[str] | str | None = 
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{b}={k}" for b, k in zip(by, key)) if by else metric
         part = part.sort_values(x)
-        line, = ax.plot(part[x], part["mean"], label=label, lw=1.6)
+        (line,) = ax.plot(part[x], part["mean"], label=label, lw=1.6)
         if (part["se"] > 0).any():
-            ax.fill_between(part[x], part["mean"] - 1.96 * part["se"], part["mean"] + 1.96 * part["se"],
-                            color=line.get_color(), alpha=0.18, lw=0)
+            ax.fill_between(
+                part[x],
+                part["mean"] - 1.96 * part["se"],
+                part["mean"] + 1.96 * part["se"],
+                color=line.get_color(),
+                alpha=0.18,
+                lw=0,
+            )
     ax.set_xlabel(x)
     ax.set_ylabel(metric)
     ax.set_title(title or metric)
@@ -75,8 +90,9 @@ def plot_metric(df: pd.DataFrame, metric: str, by: Sequence[str] | str | None = 
     return fig
 
 
-def plot_metrics(df: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] | str | None = None,
-                 x: str = "round") -> plt.Figure:
+def plot_metrics(
+    df: pd.DataFrame, metrics: Sequence[str], by: Sequence[str] | str | None = None, x: str = "round"
+) -> plt.Figure:
     """One panel per metric (``plot_metric`` in each), side by side in one figure."""
     metrics = list(metrics)
     if not metrics:
@@ -108,11 +124,18 @@ def ratio_figure(rows: Sequence[Mapping[str, Any]], title: str = "Worst-case app
     for obj, part in df.groupby("objective", sort=True):
         part = part.sort_values("n")
         finite = part[np.isfinite(part["found"].astype(float))]
-        line, = ax.plot(finite["n"], finite["found"], marker="o", label=f"{obj} found")
+        (line,) = ax.plot(finite["n"], finite["found"], marker="o", label=f"{obj} found")
         spec = part.dropna(subset=["spec"])
         if len(spec):
-            ax.plot(spec["n"], spec["spec"].astype(float), ls="none", marker="x", ms=9, color=line.get_color(),
-                    label=f"{obj} spec")
+            ax.plot(
+                spec["n"],
+                spec["spec"].astype(float),
+                ls="none",
+                marker="x",
+                ms=9,
+                color=line.get_color(),
+                label=f"{obj} spec",
+            )
     ax.set_xlabel("n (agents)")
     ax.set_ylabel("worst-case ratio (>= 1)")
     ax.set_title(title)
@@ -121,8 +144,14 @@ def ratio_figure(rows: Sequence[Mapping[str, Any]], title: str = "Worst-case app
     return fig
 
 
-def deviation_figure(reports: np.ndarray, utility: np.ndarray, truthful_report: float, truthful_utility: float,
-                     agent: int, title: str = "Unilateral deviation of the audit witness") -> plt.Figure:
+def deviation_figure(
+    reports: np.ndarray,
+    utility: np.ndarray,
+    truthful_report: float,
+    truthful_utility: float,
+    agent: int,
+    title: str = "Unilateral deviation of the audit witness",
+) -> plt.Figure:
     """Utility of one agent against its own report, the others' reports held fixed."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0), constrained_layout=True)
     ax.plot(reports, utility, lw=1.6, label=f"agent {agent}: utility vs own report")

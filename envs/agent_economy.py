@@ -57,6 +57,7 @@ Runner hook
     ``simulate(params, seed_sequence, rounds, batch, record_every)`` runs ``batch`` economies with the
     scripted archetypes (or the incentive experiment's policy) for ``coopsim run`` (``docs/specs.md``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -64,25 +65,25 @@ from typing import Any
 import gymnasium as gym
 import networkx as nx
 import numpy as np
-
-from coopsim.core.env import BatchedEnv
-from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import as_array, check_action_indices, check_bool, check_choice, check_float, check_int
 from coopsim.envs.agent_economy_archetypes import (
     ARCHETYPE_NAMES,
     BID_RULES,
     CIRCUMVENTIONS,
     MACROS,
-    M,
     N_MACROS,
+    M,
     archetype_table,
     resolve_archetypes,
     scripted_actions,
 )
 from coopsim.envs.agent_economy_market import Market, success_probability
-from coopsim.interop.views import env_views
 from coopsim.mechanisms import gates as G
 from coopsim.mechanisms.registry import get as get_mechanism
+
+from coopsim.core.env import BatchedEnv
+from coopsim.core.seeding import SeedLike, seed_sequence
+from coopsim.core.validation import as_array, check_action_indices, check_bool, check_choice, check_float, check_int
+from coopsim.interop.views import env_views
 
 # statuses
 EMPTY, PENDING, ACTIVE, SUSPENDED, EXPIRED, DEREGISTERED = range(6)
@@ -90,15 +91,34 @@ STATUS_NAMES = ("EMPTY", "PENDING", "ACTIVE", "SUSPENDED", "EXPIRED", "DEREGISTE
 # contract states
 C_FREE, C_OPEN, C_ASSIGNED, C_COMPLETED, C_FAILED, C_CANCELLED, C_EXPIRED = range(7)
 #: rejection reasons logged at gated actions
-REASONS = ("agent_not_active", "hash_mismatch", "tier_bypass", "ceiling", "laundering",
-           "delegation_not_permitted", "audit_failed")
+REASONS = (
+    "agent_not_active",
+    "hash_mismatch",
+    "tier_bypass",
+    "ceiling",
+    "laundering",
+    "delegation_not_permitted",
+    "audit_failed",
+)
 R = {name: i for i, name in enumerate(REASONS)}
 ON_DEMOTION = ("block_new", "grandfather", "force_unwind")
 ENTRANT_PROFILES = ("mix", "low", "high", "random") + tuple(ARCHETYPE_NAMES)
 OBS_FIELDS = (
-    ("certified", 4), ("effective", 4), ("tier", 1), ("dimension_tiers", 3), ("gap", 3), ("binding", 3),
-    ("balance", 1), ("exposure", 1), ("headroom", 1), ("status", 6), ("open_per_tier", 5),
-    ("mean_reward_per_tier", 5), ("tier_shares", 6), ("pass_rate", 1), ("time", 1),
+    ("certified", 4),
+    ("effective", 4),
+    ("tier", 1),
+    ("dimension_tiers", 3),
+    ("gap", 3),
+    ("binding", 3),
+    ("balance", 1),
+    ("exposure", 1),
+    ("headroom", 1),
+    ("status", 6),
+    ("open_per_tier", 5),
+    ("mean_reward_per_tier", 5),
+    ("tier_shares", 6),
+    ("pass_rate", 1),
+    ("time", 1),
 )
 OBS_SIZE = sum(n for _, n in OBS_FIELDS)
 HEADROOM_CAP = 1e6
@@ -189,16 +209,25 @@ class AgentEconomy(BatchedEnv):
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
         self.batch_size = check_int(batch_size, "batch_size", lo=1)
         self.horizon = check_int(horizon, "horizon", lo=1)
-        self.n_initial = self.n_agents if n_initial is None else check_int(n_initial, "n_initial", lo=0, hi=self.n_agents)
+        self.n_initial = (
+            self.n_agents if n_initial is None else check_int(n_initial, "n_initial", lo=0, hi=self.n_agents)
+        )
         self.slot_archetype = resolve_archetypes(archetypes, self.n_agents)
         self.archetype_table = archetype_table(archetype_overrides)
         # gate
         if isinstance(gate, str):
             check_choice(gate, "gate", ("weakest_link_gate", "capability_gate", "no_gate"))
             if gate == "weakest_link_gate":
-                gate = get_mechanism(gate, thresholds=thresholds, ceilings=ceilings, ih_threshold=ih_threshold,
-                                     ih_rule=ih_rule, decay_rate=decay_rate, audit_rates=audit_rates,
-                                     audit_hazard=audit_hazard)
+                gate = get_mechanism(
+                    gate,
+                    thresholds=thresholds,
+                    ceilings=ceilings,
+                    ih_threshold=ih_threshold,
+                    ih_rule=ih_rule,
+                    decay_rate=decay_rate,
+                    audit_rates=audit_rates,
+                    audit_hazard=audit_hazard,
+                )
             elif gate == "capability_gate":
                 gate = get_mechanism(gate, ceilings=ceilings)
             else:
@@ -216,7 +245,9 @@ class AgentEconomy(BatchedEnv):
         self.K = gate.n_tiers - 1
         self.thresholds = G.validate_thresholds(thresholds)
         if self.thresholds.shape[1] != self.K + 1:
-            raise ValueError(f"thresholds: expected {self.K + 1} columns to match the gate, got {self.thresholds.shape[1]}")
+            raise ValueError(
+                f"thresholds: expected {self.K + 1} columns to match the gate, got {self.thresholds.shape[1]}"
+            )
         self.ceilings = np.asarray(gate.ceilings, dtype=np.float64)
         self.decay_rate = check_float(decay_rate, "decay_rate", lo=0.0)
         self.audit_rates = G.validate_rates(audit_rates, self.K + 1, "audit_rates")
@@ -238,7 +269,9 @@ class AgentEconomy(BatchedEnv):
         if dur.size == 1:
             dur = np.full(self.K, dur.item())
         if dur.shape != (self.K,) or not np.issubdtype(dur.dtype, np.integer) or np.any(dur < 1):
-            raise ValueError(f"durations: expected an integer >= 1 or {self.K} of them (T1..T{self.K}), got {durations!r}")
+            raise ValueError(
+                f"durations: expected an integer >= 1 or {self.K} of them (T1..T{self.K}), got {durations!r}"
+            )
         self.durations = np.concatenate([[1], dur]).astype(np.int64)  # indexed by tier
         self.allocation = check_choice(allocation, "allocation", ("uniform_share", "fcfs"))
         self.on_demotion = check_choice(on_demotion, "on_demotion", ON_DEMOTION)
@@ -260,9 +293,13 @@ class AgentEconomy(BatchedEnv):
         self.audit_after_invest = check_bool(audit_after_invest, "audit_after_invest")
         self.game_amount = check_float(game_amount, "game_amount", lo=0.0)
         if len(self_modify_delta) != 2:
-            raise ValueError(f"self_modify_delta: expected (capability gain, robustness loss), got {self_modify_delta!r}")
-        self.self_modify_delta = (check_float(self_modify_delta[0], "self_modify_delta", lo=0.0),
-                                  check_float(self_modify_delta[1], "self_modify_delta", lo=0.0))
+            raise ValueError(
+                f"self_modify_delta: expected (capability gain, robustness loss), got {self_modify_delta!r}"
+            )
+        self.self_modify_delta = (
+            check_float(self_modify_delta[0], "self_modify_delta", lo=0.0),
+            check_float(self_modify_delta[1], "self_modify_delta", lo=0.0),
+        )
         self.spawn_endowment = check_float(spawn_endowment, "spawn_endowment", lo=0.0)
         self.delegation_fee = check_float(delegation_fee, "delegation_fee", lo=0.0, hi=1.0)
         self.require_T4_to_delegate = check_bool(require_T4_to_delegate, "require_T4_to_delegate")
@@ -299,7 +336,7 @@ class AgentEconomy(BatchedEnv):
         N, C, K = self.n_agents, self.n_contracts, self.K
         f, i, b = np.float64, np.int64, bool
         self.t = np.zeros(B, i)
-        self.r_true = np.zeros((B, N, 4), f)   # CC, ER, AS, IH*
+        self.r_true = np.zeros((B, N, 4), f)  # CC, ER, AS, IH*
         self.capability = np.zeros((B, N), f)
         self.ps_mult = np.ones((B, N), f)
         self.hard_mult = np.ones((B, N), f)
@@ -340,15 +377,29 @@ class AgentEconomy(BatchedEnv):
         self.acct = {k: np.zeros(B, f) for k in ("escrow", "issuer", "fees", "investment", "burn", "external")}
         # cumulative statistics
         self.cum = {
-            "blocked": np.zeros((B, len(REASONS)), i), "attempts": np.zeros((B, len(CIRCUMVENTIONS)), i),
+            "blocked": np.zeros((B, len(REASONS)), i),
+            "attempts": np.zeros((B, len(CIRCUMVENTIONS)), i),
             "circumvention_blocked": np.zeros((B, len(CIRCUMVENTIONS)), i),
-            "undetected_gaming": np.zeros(B, i), "gaming_exposed": np.zeros(B, i), "audits": np.zeros(B, i),
-            "audit_demotions": np.zeros(B, i), "decay_drops": np.zeros(B, i), "insolvencies": np.zeros(B, i),
-            "unwinds": np.zeros(B, i), "settled_by_tier": np.zeros((B, K), i), "failed_by_tier": np.zeros((B, K), i),
-            "loss_by_tier": np.zeros((B, K), f), "value_by_tier": np.zeros((B, K), f), "false_passes": np.zeros(B, i),
-            "upgrades_granted": np.zeros(B, i), "upgrades_denied": np.zeros(B, i), "delegations": np.zeros(B, i),
-            "spawns": np.zeros(B, i), "entrants": np.zeros(B, i), "welfare": np.zeros(B, f),
-            "invest_robustness": np.zeros((B, N, 3), f), "invest_capability": np.zeros((B, N), f),
+            "undetected_gaming": np.zeros(B, i),
+            "gaming_exposed": np.zeros(B, i),
+            "audits": np.zeros(B, i),
+            "audit_demotions": np.zeros(B, i),
+            "decay_drops": np.zeros(B, i),
+            "insolvencies": np.zeros(B, i),
+            "unwinds": np.zeros(B, i),
+            "settled_by_tier": np.zeros((B, K), i),
+            "failed_by_tier": np.zeros((B, K), i),
+            "loss_by_tier": np.zeros((B, K), f),
+            "value_by_tier": np.zeros((B, K), f),
+            "false_passes": np.zeros(B, i),
+            "upgrades_granted": np.zeros(B, i),
+            "upgrades_denied": np.zeros(B, i),
+            "delegations": np.zeros(B, i),
+            "spawns": np.zeros(B, i),
+            "entrants": np.zeros(B, i),
+            "welfare": np.zeros(B, f),
+            "invest_robustness": np.zeros((B, N, 3), f),
+            "invest_capability": np.zeros((B, N), f),
         }
         self.graphs: list[nx.DiGraph] = [nx.DiGraph() for _ in range(B)]
         self.last_gap = np.zeros((B, N, 3), f)
@@ -364,11 +415,37 @@ class AgentEconomy(BatchedEnv):
         if nb == 0:
             return
         N = self.n_agents
-        for arr in (self.t, self.r_true, self.capability, self.r_cert, self.t_cert, self.t_last_audit,
-                    self.next_ih_audit, self.tier, self.status, self.reg_hash, self.cur_hash, self.balance,
-                    self.earned, self.invested, self.gaming, self.gaming_version, self.bank_version, self.passes,
-                    self.settled, self.c_state, self.c_reward, self.c_penalty, self.c_difficulty, self.c_posted,
-                    self.c_deadline, self.c_due, self.c_accept_t, self.c_acc_tier, self.last_gap):
+        for arr in (
+            self.t,
+            self.r_true,
+            self.capability,
+            self.r_cert,
+            self.t_cert,
+            self.t_last_audit,
+            self.next_ih_audit,
+            self.tier,
+            self.status,
+            self.reg_hash,
+            self.cur_hash,
+            self.balance,
+            self.earned,
+            self.invested,
+            self.gaming,
+            self.gaming_version,
+            self.bank_version,
+            self.passes,
+            self.settled,
+            self.c_state,
+            self.c_reward,
+            self.c_penalty,
+            self.c_difficulty,
+            self.c_posted,
+            self.c_deadline,
+            self.c_due,
+            self.c_accept_t,
+            self.c_acc_tier,
+            self.last_gap,
+        ):
             arr[rows] = 0
         self.ps_mult[rows] = 1.0
         self.hard_mult[rows] = 1.0
@@ -642,7 +719,9 @@ class AgentEconomy(BatchedEnv):
         exp_end = self.exposure()
         ceil_end = self.ceilings[self.tier]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio_end = np.where(exp_end > 0, np.where(ceil_end > 0, exp_end / np.where(ceil_end > 0, ceil_end, 1.0), np.inf), 0.0)
+            ratio_end = np.where(
+                exp_end > 0, np.where(ceil_end > 0, exp_end / np.where(ceil_end > 0, ceil_end, 1.0), np.inf), 0.0
+            )
         newly_done = occupied & (self.insolvent | ((self.status == SUSPENDED) & (self.suspension_recovery == "none")))
         self.done |= newly_done
         alive_any = (occupied & ~self.done).any(axis=1)
@@ -658,18 +737,30 @@ class AgentEconomy(BatchedEnv):
         metrics = {
             "t": t.astype(np.float64),
             "n_active": (self.status == ACTIVE).sum(axis=1).astype(np.float64),
-            "mean_tier": np.where(tier_counts.sum(1) > 0, (tier_counts * np.arange(K + 1)).sum(1) / np.maximum(tier_counts.sum(1), 1), 0.0),
-            "safety_active": safety_active, "safety_potential": safety_potential,
-            "max_exposure_ratio_accept": acc_ratio, "max_exposure_ratio_end": ratio_end.max(axis=1),
-            "accepted": acc.astype(np.float64), "blocked": d["blocked"].sum(axis=1).astype(np.float64),
+            "mean_tier": np.where(
+                tier_counts.sum(1) > 0, (tier_counts * np.arange(K + 1)).sum(1) / np.maximum(tier_counts.sum(1), 1), 0.0
+            ),
+            "safety_active": safety_active,
+            "safety_potential": safety_potential,
+            "max_exposure_ratio_accept": acc_ratio,
+            "max_exposure_ratio_end": ratio_end.max(axis=1),
+            "accepted": acc.astype(np.float64),
+            "blocked": d["blocked"].sum(axis=1).astype(np.float64),
             **{f"blocked_{r}": d["blocked"][:, j].astype(np.float64) for r, j in R.items()},
             "undetected_gaming": d["undetected_gaming"].astype(np.float64),
-            "gaming_exposed": d["gaming_exposed"].astype(np.float64), "audits": d["audits"].astype(np.float64),
-            "audit_demotions": d["audit_demotions"].astype(np.float64), "decay_drops": d["decay_drops"].astype(np.float64),
-            "insolvencies": d["insolvencies"].astype(np.float64), "unwinds": d["unwinds"].astype(np.float64),
+            "gaming_exposed": d["gaming_exposed"].astype(np.float64),
+            "audits": d["audits"].astype(np.float64),
+            "audit_demotions": d["audit_demotions"].astype(np.float64),
+            "decay_drops": d["decay_drops"].astype(np.float64),
+            "insolvencies": d["insolvencies"].astype(np.float64),
+            "unwinds": d["unwinds"].astype(np.float64),
             "false_passes": d["false_passes"].astype(np.float64),
-            "gini": _gini(self.balance, occupied), "welfare": welfare, "surplus": surplus, "losses": losses,
-            "audit_costs": self._fees_step.copy(), "total_balance": np.where(occupied, self.balance, 0).sum(axis=1),
+            "gini": _gini(self.balance, occupied),
+            "welfare": welfare,
+            "surplus": surplus,
+            "losses": losses,
+            "audit_costs": self._fees_step.copy(),
+            "total_balance": np.where(occupied, self.balance, 0).sum(axis=1),
         }
         self._last_metrics = metrics
         metrics.update({f"tier_{k}": tier_counts[:, k].astype(np.float64) for k in range(K + 1)})
@@ -770,7 +861,9 @@ class AgentEconomy(BatchedEnv):
             self.gaming_version = np.where(g, self.bank_version[:, None], self.gaming_version)
             weakest = np.argmin(self.r_cert[..., :3], axis=-1)
             cur = np.take_along_axis(self.gaming, weakest[..., None], axis=-1)[..., 0]
-            np.put_along_axis(self.gaming, weakest[..., None], (cur + np.where(g, self.game_amount, 0.0))[..., None], axis=-1)
+            np.put_along_axis(
+                self.gaming, weakest[..., None], (cur + np.where(g, self.game_amount, 0.0))[..., None], axis=-1
+            )
             self._pay(g, np.full(g.shape, self.game_amount), "investment")
         s = active & (macro == M["self_modify"])
         if s.any():
@@ -778,7 +871,9 @@ class AgentEconomy(BatchedEnv):
             self.cur_hash[s] = self._new_hash(n)
             dc, dr = self.self_modify_delta
             self.capability = np.where(s, np.minimum(1.0, self.capability + dc), self.capability)
-            self.r_true[..., :3] = np.where(s[..., None], np.maximum(0.0, self.r_true[..., :3] - dr), self.r_true[..., :3])
+            self.r_true[..., :3] = np.where(
+                s[..., None], np.maximum(0.0, self.r_true[..., :3] - dr), self.r_true[..., :3]
+            )
 
     def _spawns(self, macro: np.ndarray) -> None:
         s = (self.status == ACTIVE) & (macro == M["spawn_subagent"])
@@ -895,8 +990,12 @@ class AgentEconomy(BatchedEnv):
         score = np.where((obj == 0)[:, None], r, -p)
         use_ev = (obj == 1) | (obj == 3)
         if use_ev.any():
-            ps = success_probability(self.capability[b_idx, i_idx][:, None], d, self.ps_mult[b_idx, i_idx][:, None],
-                                     self.hard_mult[b_idx, i_idx][:, None])
+            ps = success_probability(
+                self.capability[b_idx, i_idx][:, None],
+                d,
+                self.ps_mult[b_idx, i_idx][:, None],
+                self.hard_mult[b_idx, i_idx][:, None],
+            )
             ev = ps * r - (1.0 - ps) * p
             score = np.where((obj == 1)[:, None], ev, np.where((obj == 3)[:, None], ev * (1 + 0.1 * ct), score))
         score = np.where(cand, score + fits * 1e6, -np.inf)
@@ -928,8 +1027,12 @@ class AgentEconomy(BatchedEnv):
                 break
             cur = np.where(retry, macro, M["idle"])
         if logs:
-            self.last_acceptances = {k: np.concatenate([lg[k] for lg in logs]) if k != "ratio_by_copy"
-                                     else np.max([lg[k] for lg in logs], axis=0) for k in logs[0]}
+            self.last_acceptances = {
+                k: np.concatenate([lg[k] for lg in logs])
+                if k != "ratio_by_copy"
+                else np.max([lg[k] for lg in logs], axis=0)
+                for k in logs[0]
+            }
         else:
             self.last_acceptances = {"ratio_by_copy": np.zeros(B)}
         return accepted
@@ -988,7 +1091,9 @@ class AgentEconomy(BatchedEnv):
                 ok &= ~perm
             tgt = np.maximum(target, 0)
             d_tier = np.take_along_axis(tier_now, tgt, axis=1)
-            d_ok = (np.take_along_axis(self.status, tgt, axis=1) == ACTIVE) & (np.take_along_axis(self.cur_hash, tgt, axis=1) == np.take_along_axis(self.reg_hash, tgt, axis=1))
+            d_ok = (np.take_along_axis(self.status, tgt, axis=1) == ACTIVE) & (
+                np.take_along_axis(self.cur_hash, tgt, axis=1) == np.take_along_axis(self.reg_hash, tgt, axis=1)
+            )
             chain = np.minimum(tier_now, d_tier)
             laund = ok & is_del & (~d_ok | (d_tier < tmin) | (chain < tmin))
             self._block(laund, "laundering", blocked)
@@ -1026,9 +1131,17 @@ class AgentEconomy(BatchedEnv):
         rc = np.zeros(B)
         np.maximum.at(rc, wb, ratio)
         log = {
-            "b": wb, "agent": wi, "contract": wc, "performer": perf, "tier": tier_now[wb, wi],
-            "t_min": self.c_tier[wb, wc], "exposure_after": exp_after, "full_exposure_after": full_after,
-            "penalty": self.c_penalty[wb, wc], "ceiling": cl, "ratio_by_copy": rc,
+            "b": wb,
+            "agent": wi,
+            "contract": wc,
+            "performer": perf,
+            "tier": tier_now[wb, wi],
+            "t_min": self.c_tier[wb, wc],
+            "exposure_after": exp_after,
+            "full_exposure_after": full_after,
+            "penalty": self.c_penalty[wb, wc],
+            "ceiling": cl,
+            "ratio_by_copy": rc,
             "delegate_tier": tier_now[wb, perf],
         }
         dl = is_del[wb, wi]
@@ -1044,7 +1157,7 @@ class AgentEconomy(BatchedEnv):
 
     # ------------------------------------------------------------------ (3) execution
     def _execute(self) -> tuple[np.ndarray, np.ndarray]:
-        B, N, K = self.batch_size, self.n_agents, self.K
+        B = self.batch_size
         due = (self.c_state == C_ASSIGNED) & (self.c_due <= self.t[:, None]) & (self.c_due <= self.c_deadline)
         surplus = np.zeros(B)
         losses = np.zeros(B)
@@ -1227,7 +1340,9 @@ class AgentEconomy(BatchedEnv):
         prim = g.min(-1)
         binding = np.argmax(g == prim[..., None], axis=-1)
         nxt = np.minimum(self.tier + 1, K)
-        gap = np.where(self.tier[..., None] >= K, 0.0, np.maximum(0.0, self.thresholds[:, nxt].transpose(1, 2, 0) - r_cl))
+        gap = np.where(
+            self.tier[..., None] >= K, 0.0, np.maximum(0.0, self.thresholds[:, nxt].transpose(1, 2, 0) - r_cl)
+        )
         expo = self.exposure()
         ceil = np.minimum(self.ceilings[self.tier], HEADROOM_CAP)
         open_ = self.c_state == C_OPEN
@@ -1237,9 +1352,18 @@ class AgentEconomy(BatchedEnv):
         active = self.status == ACTIVE
         shares = np.stack([((self.tier == k) & active).sum(1) for k in range(K + 1)], axis=1) / N
         parts = [
-            self.r_cert, eff, (self.tier / K)[..., None], g / K, gap, np.eye(3)[binding],
-            self.balance[..., None], expo[..., None], (ceil - expo)[..., None], np.eye(6)[self.status],
-            np.broadcast_to(n_open[:, None, :], (B, N, K)), np.broadcast_to(mean_r[:, None, :], (B, N, K)),
+            self.r_cert,
+            eff,
+            (self.tier / K)[..., None],
+            g / K,
+            gap,
+            np.eye(3)[binding],
+            self.balance[..., None],
+            expo[..., None],
+            (ceil - expo)[..., None],
+            np.eye(6)[self.status],
+            np.broadcast_to(n_open[:, None, :], (B, N, K)),
+            np.broadcast_to(mean_r[:, None, :], (B, N, K)),
             np.broadcast_to(shares[:, None, :], (B, N, K + 1)),
             (self.passes / np.maximum(self.settled, 1))[..., None],
             np.broadcast_to((self.t / self.horizon)[:, None, None], (B, N, 1)),
@@ -1248,7 +1372,9 @@ class AgentEconomy(BatchedEnv):
 
     def state(self) -> np.ndarray:
         """Global state per copy: tiers, statuses, balances, exposures of every slot, then t / horizon."""
-        st = np.concatenate([self.tier, self.status, self.balance, self.exposure(), (self.t / self.horizon)[:, None]], axis=1)
+        st = np.concatenate(
+            [self.tier, self.status, self.balance, self.exposure(), (self.t / self.horizon)[:, None]], axis=1
+        )
         return np.clip(st, -OBS_BOUND, OBS_BOUND).astype(np.float32)
 
     def render(self) -> str | None:
@@ -1256,8 +1382,10 @@ class AgentEconomy(BatchedEnv):
             return None
         rows = [f"t={int(self.t[0])}"]
         for i in range(self.n_agents):
-            rows.append(f"  {ARCHETYPE_NAMES[self.archetype[0, i]]:>19} {STATUS_NAMES[self.status[0, i]]:>9} "
-                        f"T{self.tier[0, i]} balance {self.balance[0, i]:+.4f}")
+            rows.append(
+                f"  {ARCHETYPE_NAMES[self.archetype[0, i]]:>19} {STATUS_NAMES[self.status[0, i]]:>9} "
+                f"T{self.tier[0, i]} balance {self.balance[0, i]:+.4f}"
+            )
         return "\n".join(rows)
 
     # ------------------------------------------------------------------ threshold schedule
@@ -1294,7 +1422,9 @@ class AgentEconomy(BatchedEnv):
         return f"{int(self.cur_hash[b, i]):016x}"
 
 
-def make_batched_env(batch_size: int = 1, max_cycles: int = 500, render_mode: str | None = None, **kwargs: Any) -> AgentEconomy:
+def make_batched_env(
+    batch_size: int = 1, max_cycles: int = 500, render_mode: str | None = None, **kwargs: Any
+) -> AgentEconomy:
     """Build an ``AgentEconomy`` (``max_cycles`` is the horizon)."""
     return AgentEconomy(batch_size=batch_size, horizon=max_cycles, render_mode=render_mode, **kwargs)
 
@@ -1303,9 +1433,23 @@ def make_batched_env(batch_size: int = 1, max_cycles: int = 500, render_mode: st
 # the experiment runner's native hook
 # ---------------------------------------------------------------------------------------------------
 #: per-step counts summed from the start of the run (``simulate`` reports cumulative totals)
-_CUMULATIVE = ("accepted", "blocked", *(f"blocked_{r}" for r in REASONS), "undetected_gaming", "gaming_exposed",
-               "audits", "audit_demotions", "decay_drops", "insolvencies", "unwinds", "false_passes", "welfare",
-               "surplus", "losses", "audit_costs")
+_CUMULATIVE = (
+    "accepted",
+    "blocked",
+    *(f"blocked_{r}" for r in REASONS),
+    "undetected_gaming",
+    "gaming_exposed",
+    "audits",
+    "audit_demotions",
+    "decay_drops",
+    "insolvencies",
+    "unwinds",
+    "false_passes",
+    "welfare",
+    "surplus",
+    "losses",
+    "audit_costs",
+)
 #: per-step levels averaged over the steps since the previous record point
 _WINDOW_MEAN = ("safety_active", "safety_potential", "mean_tier", "n_active", "gini", "total_balance")
 #: worst case (max over the window and over copies): the ceiling property says these stay <= 1
@@ -1324,8 +1468,9 @@ def _invest_then_bid(env: AgentEconomy, t: int, invest_steps: int) -> np.ndarray
     return np.where(env.needs_reaudit(), M["request_upgrade"], a)
 
 
-def simulate(params: dict[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
-             record_every: int) -> dict[str, np.ndarray]:
+def simulate(
+    params: dict[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int, record_every: int
+) -> dict[str, np.ndarray]:
     """Runner hook (``coopsim run``): ``batch`` economies for ``rounds`` steps, recorded every ``record_every``.
 
     ``params``: any ``AgentEconomy`` argument (``horizon`` defaults to ``rounds``), a ``[mechanism]``
@@ -1400,9 +1545,26 @@ def simulate(params: dict[str, Any], seed_sequence: np.random.SeedSequence, roun
     return {k: np.asarray(v) for k, v in out.items() if not k.startswith("_")}
 
 
-env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name="agent_economy_v0",
-                                                                default_max_cycles=500)
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(
+    make_batched_env, name="agent_economy_v0", default_max_cycles=500
+)
 
 
-__all__ = ["AgentEconomy", "make_batched_env", "simulate", "parallel_env", "raw_env", "env", "gym_env", "gym_vector_env",
-           "MACROS", "REASONS", "STATUS_NAMES", "OBS_FIELDS", "ACTIVE", "SUSPENDED", "PENDING", "EMPTY"]
+__all__ = [
+    "AgentEconomy",
+    "make_batched_env",
+    "simulate",
+    "parallel_env",
+    "raw_env",
+    "env",
+    "gym_env",
+    "gym_vector_env",
+    "MACROS",
+    "REASONS",
+    "STATUS_NAMES",
+    "OBS_FIELDS",
+    "ACTIVE",
+    "SUSPENDED",
+    "PENDING",
+    "EMPTY",
+]

@@ -5,6 +5,7 @@ Reference-code defaults [C] of ``rb125/cgae`` (spec section 12): tier weights T1
 reward and penalty each times an independent U(1 - jitter, 1 + jitter) factor (jitter 0.2);
 template uniform within its tier; difficulty uniform in the template's range.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,8 +45,15 @@ class Market:
     1..K with a positive count needs at least one template.
     """
 
-    def __init__(self, contracts_per_step: int = 10, tier_weights: Any = None, templates: Any = None,
-                 jitter: float = 0.2, n_tiers: int = 5, demand_scale: Any = None) -> None:
+    def __init__(
+        self,
+        contracts_per_step: int = 10,
+        tier_weights: Any = None,
+        templates: Any = None,
+        jitter: float = 0.2,
+        n_tiers: int = 5,
+        demand_scale: Any = None,
+    ) -> None:
         self.K = check_int(n_tiers, "n_tiers", lo=1)
         w = DEFAULT_TIER_WEIGHTS if tier_weights is None else check_distribution(tier_weights, "tier_weights")
         if len(w) != self.K:
@@ -102,8 +110,13 @@ class Market:
         reward = v[..., 0] * rng.uniform(lo, hi, (B, n)) * self.reward_scale
         penalty = v[..., 1] * rng.uniform(lo, hi, (B, n))
         difficulty = v[..., 2] + (v[..., 3] - v[..., 2]) * rng.random((B, n))
-        return {"tier": np.broadcast_to(self.slot_tier, (B, n)).copy(), "reward": reward, "penalty": penalty,
-                "difficulty": difficulty, "template": tmpl}
+        return {
+            "tier": np.broadcast_to(self.slot_tier, (B, n)).copy(),
+            "reward": reward,
+            "penalty": penalty,
+            "difficulty": difficulty,
+            "template": tmpl,
+        }
 
 
 def success_probability(capability: Any, difficulty: Any, ps_mult: Any = 1.0, hard_mult: Any = 1.0) -> np.ndarray:

@@ -28,18 +28,19 @@ References              Aziz, Lam, Lee, Walsh, "Strategyproof and proportionally
                         peakedness", Public Choice 35 (1980); Procaccia & Tennenholtz, EC 2009.
 =====================  ================================================================
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from coopsim.mechanisms import facility as fm
+from coopsim.mechanisms import get as get_mechanism
 
 from coopsim.analysis.ratios import ratio_to_optimum
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
 from coopsim.interop.views import env_views, repeated_game_factory
-from coopsim.mechanisms import get as get_mechanism
-from coopsim.mechanisms import facility as fm
 
 TYPE_DISTRIBUTIONS = ("uniform", "beta", "clustered", "fixed")
 AXIOMS = ("IFS", "UFS", "PF", "proportionality", "unanimity")
@@ -78,8 +79,10 @@ class FacilityLocation(MechanismGame):
         allowed = {"uniform": set(), "beta": {"a", "b"}, "clustered": {"centers", "spread"}, "fixed": {"profile"}}
         unknown = set(p) - allowed[self.types]
         if unknown:
-            raise ValueError(f"type_params: unknown keys {sorted(unknown)} for types={self.types!r}; "
-                             f"expected a subset of {sorted(allowed[self.types])}")
+            raise ValueError(
+                f"type_params: unknown keys {sorted(unknown)} for types={self.types!r}; "
+                f"expected a subset of {sorted(allowed[self.types])}"
+            )
         if self.types == "beta":
             p["a"] = check_float(p.get("a", 2.0), "type_params.a", lo=0.0, lo_open=True)
             p["b"] = check_float(p.get("b", 2.0), "type_params.b", lo=0.0, lo_open=True)
@@ -132,8 +135,7 @@ class FacilityLocation(MechanismGame):
         # expected cost E|y - t_i| over the lottery: (B, N, S) weighted by (B, 1, S)
         cost = np.einsum("bns,bs->bn", np.abs(support[:, None, :] - peaks[:, :, None]), probs)
         location = (support * probs).sum(axis=1)
-        return Outcome(1.0 - cost, public=("location",), location=location, cost=cost,
-                       support=support, probs=probs)
+        return Outcome(1.0 - cost, public=("location",), location=location, cost=cost, support=support, probs=probs)
 
     def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """``U[b, i, k]``; closed forms for generalized medians and the average, else the generic path.
@@ -179,12 +181,21 @@ class FacilityLocation(MechanismGame):
         dist = np.abs(outcome.support[:, None, :] - peaks[:, :, None])  # (B, N, S)
         tc = outcome.cost.sum(axis=1)
         mc = (dist.max(axis=1) * outcome.probs).sum(axis=1)
-        out = {"location": outcome.location, "SW": peaks.shape[1] - tc, "TC": tc, "MC": mc,
-               "SW_ratio": ratio_to_optimum(peaks.shape[1] - tc, opt["SW"], "max"),
-               "TC_ratio": ratio_to_optimum(tc, opt["TC"], "min"), "MC_ratio": ratio_to_optimum(mc, opt["MC"], "min")}
+        out = {
+            "location": outcome.location,
+            "SW": peaks.shape[1] - tc,
+            "TC": tc,
+            "MC": mc,
+            "SW_ratio": ratio_to_optimum(peaks.shape[1] - tc, opt["SW"], "max"),
+            "TC_ratio": ratio_to_optimum(tc, opt["TC"], "min"),
+            "MC_ratio": ratio_to_optimum(mc, opt["MC"], "min"),
+        }
         for axiom in AXIOMS:  # lotteries are judged ex ante: expected distances (spec §6.2)
-            verdict = (fm.satisfies(axiom, peaks, outcome.support, outcome.probs) if self.randomized
-                       else fm.satisfies(axiom, peaks, outcome.location))
+            verdict = (
+                fm.satisfies(axiom, peaks, outcome.support, outcome.probs)
+                if self.randomized
+                else fm.satisfies(axiom, peaks, outcome.location)
+            )
             out[axiom] = verdict.astype(np.float64)
         return out
 

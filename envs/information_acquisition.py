@@ -48,27 +48,51 @@ Also here: :class:`BeliefElicitation`, a one-shot ``MechanismGame`` in which age
 belief about a binary outcome and report a probability scored by a rule (``"linear"`` S = p_w is
 the improper baseline); used by the learning experiments.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from coopsim.mechanisms import get as get_mechanism
+from coopsim.mechanisms.information import (
+    InformationMechanism,
+    InformationModel,
+    best_responses,
+    instance_a,
+    instance_b,
+    optimal_mechanism,
+    random_model,
+)
+from coopsim.mechanisms.scoring import DecisionRule, ScoringRule
 
 from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_action_indices, check_choice, check_float, check_int
 from coopsim.interop.views import env_views
-from coopsim.mechanisms import get as get_mechanism
-from coopsim.mechanisms.information import (
-    InformationMechanism, InformationModel, best_responses, instance_a, instance_b, optimal_mechanism, random_model,
-)
-from coopsim.mechanisms.scoring import DecisionRule, ScoringRule
 
-__all__ = ["InformationModel", "InformationMechanism", "InformationAcquisitionEnv", "MechanismPlugin",
-           "TablePlugin", "lp_plugin", "scoring_plugin", "decision_plugin", "BeliefElicitation", "EffortReportGame",
-           "make_batched_env", "simulate", "POLICIES", "env", "raw_env", "parallel_env", "gym_env", "gym_vector_env"]
+__all__ = [
+    "InformationModel",
+    "InformationMechanism",
+    "InformationAcquisitionEnv",
+    "MechanismPlugin",
+    "TablePlugin",
+    "lp_plugin",
+    "scoring_plugin",
+    "decision_plugin",
+    "BeliefElicitation",
+    "EffortReportGame",
+    "make_batched_env",
+    "simulate",
+    "POLICIES",
+    "env",
+    "raw_env",
+    "parallel_env",
+    "gym_env",
+    "gym_vector_env",
+]
 
 
 # -------------------------------------------------------------------------------------------------
@@ -96,14 +120,16 @@ class TablePlugin(MechanismPlugin):
     """A mechanism given by tables: phi ``(n_profiles,)``, decisions ``(n_profiles, n_signal_profiles)``
     and payments ``(n, n_profiles, n_states, n_signal_profiles)`` (gamma_i(a, s, theta))."""
 
-    def __init__(self, model: InformationModel, phi: np.ndarray, decision: np.ndarray, payments: np.ndarray,
-                 name: str = "table") -> None:
+    def __init__(
+        self, model: InformationModel, phi: np.ndarray, decision: np.ndarray, payments: np.ndarray, name: str = "table"
+    ) -> None:
         self.model = model
         self.phi = np.asarray(phi, dtype=np.float64).ravel()
         self._cdf = np.cumsum(self.phi)
         self.decision = np.asarray(decision, dtype=np.int64).reshape(model.n_profiles, model.n_signal_profiles)
         self.payments = np.asarray(payments, dtype=np.float64).reshape(
-            model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles)
+            model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+        )
         self.name = name
 
     def recommend(self, rng: np.random.Generator, batch: int) -> np.ndarray:
@@ -117,8 +143,9 @@ class TablePlugin(MechanismPlugin):
         return self.payments[:, profile, state, report].T
 
 
-def lp_plugin(model: InformationModel, mechanism: InformationMechanism | None = None, cap: float | None = None,
-              eps: float = 0.0) -> TablePlugin:
+def lp_plugin(
+    model: InformationModel, mechanism: InformationMechanism | None = None, cap: float | None = None, eps: float = 0.0
+) -> TablePlugin:
     """Plugin of an :class:`InformationMechanism` (the LP optimum of ``model`` when none is given)."""
     mech = optimal_mechanism(model, cap=cap, eps=eps) if mechanism is None else mechanism
     if mech.status == "infeasible":
@@ -144,8 +171,13 @@ def _default_profile(model: InformationModel) -> tuple[int, ...]:
     return tuple(int(np.argmax(c)) for c in model.costs)
 
 
-def scoring_plugin(model: InformationModel, rule: str | ScoringRule = "quadratic", bound: float = 1.0,
-                   profile: tuple[int, ...] | None = None, rule_params: dict | None = None) -> TablePlugin:
+def scoring_plugin(
+    model: InformationModel,
+    rule: str | ScoringRule = "quadratic",
+    bound: float = 1.0,
+    profile: tuple[int, ...] | None = None,
+    rule_params: dict | None = None,
+) -> TablePlugin:
     """Pay ``bound``-scaled ``rule`` scores of the report's posterior; recommend ``profile`` always."""
     base = get_mechanism(rule, **(rule_params or {})) if isinstance(rule, str) else rule
     if not isinstance(base, ScoringRule):
@@ -189,10 +221,21 @@ class InformationAcquisitionEnv(BatchedEnv):
 
     metadata = {"render_modes": ["ansi"], "name": "information_acquisition_v0", "is_parallelizable": True}
 
-    def __init__(self, model: Any = "B", mechanism: Any = "lp", batch_size: int = 1, rounds: int = 1,
-                 render_mode: str | None = None, cap: float | None = None, eps: float = 0.0,
-                 rule: str | ScoringRule = "quadratic", rule_params: dict | None = None, bound: float = 1.0,
-                 profile: tuple[int, ...] | None = None, model_params: dict | None = None) -> None:
+    def __init__(
+        self,
+        model: Any = "B",
+        mechanism: Any = "lp",
+        batch_size: int = 1,
+        rounds: int = 1,
+        render_mode: str | None = None,
+        cap: float | None = None,
+        eps: float = 0.0,
+        rule: str | ScoringRule = "quadratic",
+        rule_params: dict | None = None,
+        bound: float = 1.0,
+        profile: tuple[int, ...] | None = None,
+        model_params: dict | None = None,
+    ) -> None:
         self.model = _resolve_model(model, model_params)
         m = self.model
         if isinstance(mechanism, MechanismPlugin):
@@ -261,7 +304,7 @@ class InformationAcquisitionEnv(BatchedEnv):
         self.has_theta[idx] = False
 
     def _observe(self) -> np.ndarray:
-        B, N, A, S = self.batch_size, self.n_agents, self._maxA, self._maxS
+        B, N, A = self.batch_size, self.n_agents, self._maxA
         obs = np.zeros((B, N, self._obs_size), dtype=np.float32)
         rep = self.phase == 1
         obs[:, :, 0] = ~rep[:, None]
@@ -339,8 +382,12 @@ class InformationAcquisitionEnv(BatchedEnv):
                 metrics[f"utility_agent_{i}"] = full(pay[:, i] - cost[:, i])
             payments = np.full((B, N), np.nan)
             payments[rep] = pay
-            info = {"metrics": metrics, "payments": payments,
-                    "state": self._full(rep, th.astype(float)), "decision": self._full(rep, d.astype(float))}
+            info = {
+                "metrics": metrics,
+                "payments": payments,
+                "state": self._full(rep, th.astype(float)),
+                "decision": self._full(rep, d.astype(float)),
+            }
         self.t += 1
         done = self.t >= self.horizon
         nxt = rep[~done[rep]]
@@ -363,8 +410,11 @@ class InformationAcquisitionEnv(BatchedEnv):
         if not isinstance(self.plugin, TablePlugin):
             raise TypeError(f"mechanism: plug-in {type(self.plugin).__name__} has no tables")
         m, pl = self.model, self.plugin
-        return InformationMechanism(pl.phi.reshape(m.n_actions), pl.payments.reshape(m.payments_shape()),
-                                    pl.decision.reshape(*m.n_actions, *m.n_signals))
+        return InformationMechanism(
+            pl.phi.reshape(m.n_actions),
+            pl.payments.reshape(m.payments_shape()),
+            pl.decision.reshape(*m.n_actions, *m.n_signals),
+        )
 
     def best_response_actions(self, tol: float = 1e-7) -> np.ndarray:
         """Best-responding agents (others obedient and truthful; ties obey), from the IC checker:
@@ -395,8 +445,10 @@ class InformationAcquisitionEnv(BatchedEnv):
         if self.render_mode != "ansi":
             return None
         ph = "effort" if self.phase[0] == 0 else "report"
-        return (f"step {self.t[0]}/{self.horizon} phase={ph} rec={self.rec[0].tolist()} "
-                f"effort={self.effort[0].tolist()} signal={self.signal[0].tolist()}")
+        return (
+            f"step {self.t[0]}/{self.horizon} phase={ph} rec={self.rec[0].tolist()} "
+            f"effort={self.effort[0].tolist()} signal={self.signal[0].tolist()}"
+        )
 
 
 # -------------------------------------------------------------------------------------------------
@@ -418,8 +470,16 @@ class BeliefElicitation(MechanismGame):
     type_shape = (2,)
     utility_range = (0.0, 1.0)
 
-    def __init__(self, n_agents: int = 1, rule: str = "quadratic", rule_params: dict | None = None,
-                 belief: float | None = None, a: float = 2.0, b: float = 2.0, utility: str = "expected") -> None:
+    def __init__(
+        self,
+        n_agents: int = 1,
+        rule: str = "quadratic",
+        rule_params: dict | None = None,
+        belief: float | None = None,
+        a: float = 2.0,
+        b: float = 2.0,
+        utility: str = "expected",
+    ) -> None:
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
         self.rule_name = rule
         self.utility_mode = check_choice(utility, "utility", ("expected", "realised"))
@@ -464,8 +524,11 @@ class BeliefElicitation(MechanismGame):
         return Outcome(util, report=r, error=np.abs(r - f))
 
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
-        return {"mean_abs_error": outcome.error.mean(1), "mean_utility": outcome.utility.mean(1),
-                "corner_rate": ((outcome.report <= 0.0) | (outcome.report >= 1.0)).mean(1).astype(float)}
+        return {
+            "mean_abs_error": outcome.error.mean(1),
+            "mean_utility": outcome.utility.mean(1),
+            "corner_rate": ((outcome.report <= 0.0) | (outcome.report >= 1.0)).mean(1).astype(float),
+        }
 
 
 class EffortReportGame(MechanismGame):
@@ -483,25 +546,44 @@ class EffortReportGame(MechanismGame):
     type_shape = (3,)
     action_shape = ()
 
-    def __init__(self, model: Any = "A", mechanism: Any = "lp", max_plans: int = 4096, cap: float | None = None,
-                 eps: float = 0.0, rule: str | ScoringRule = "quadratic", rule_params: dict | None = None,
-                 bound: float = 1.0, profile: tuple[int, ...] | None = None, model_params: dict | None = None) -> None:
-        shell = InformationAcquisitionEnv(model, mechanism, cap=cap, eps=eps, rule=rule, rule_params=rule_params,
-                                          bound=bound, profile=profile, model_params=model_params)
+    def __init__(
+        self,
+        model: Any = "A",
+        mechanism: Any = "lp",
+        max_plans: int = 4096,
+        cap: float | None = None,
+        eps: float = 0.0,
+        rule: str | ScoringRule = "quadratic",
+        rule_params: dict | None = None,
+        bound: float = 1.0,
+        profile: tuple[int, ...] | None = None,
+        model_params: dict | None = None,
+    ) -> None:
+        shell = InformationAcquisitionEnv(
+            model,
+            mechanism,
+            cap=cap,
+            eps=eps,
+            rule=rule,
+            rule_params=rule_params,
+            bound=bound,
+            profile=profile,
+            model_params=model_params,
+        )
         self.model, self.plugin = shell.model, shell.plugin
         m = self.model
         self.n_agents = m.n_agents
         self._plans = []
         for i in range(m.n_agents):
             A, S = m.n_actions[i], m.n_signals[i]
-            per = A * S ** S
-            k = per ** A
+            per = A * S**S
+            k = per**A
             if k > max_plans:
                 raise ValueError(f"model: agent {i} has {k} plans (> max_plans={max_plans}); use a smaller instance")
-            maps = np.array(np.unravel_index(np.arange(S ** S), [S] * S)).T  # (S^S, S)
+            maps = np.array(np.unravel_index(np.arange(S**S), [S] * S)).T  # (S^S, S)
             choice = np.array(np.unravel_index(np.arange(k), [per] * A)).T  # (k, A): per-rec behaviour
-            effort = choice // (S ** S)  # (k, A)
-            rmap = maps[choice % (S ** S)]  # (k, A, S)
+            effort = choice // (S**S)  # (k, A)
+            rmap = maps[choice % (S**S)]  # (k, A, S)
             self._plans.append((effort, rmap))
         self.n_plans = tuple(len(e) for e, _ in self._plans)
         # padded (N, K_max, A_max[, S_max]) plan and cost tables: play() indexes them for all agents at once
@@ -510,9 +592,9 @@ class EffortReportGame(MechanismGame):
         self._rmap_tab = np.zeros((m.n_agents, k_max, a_max, s_max), dtype=np.int64)
         self._cost_tab = np.zeros((m.n_agents, a_max))
         for i, (eff, rmap) in enumerate(self._plans):
-            self._effort_tab[i, :eff.shape[0], :eff.shape[1]] = eff
-            self._rmap_tab[i, :rmap.shape[0], :rmap.shape[1], :rmap.shape[2]] = rmap
-            self._cost_tab[i, :len(m.costs[i])] = m.costs[i]
+            self._effort_tab[i, : eff.shape[0], : eff.shape[1]] = eff
+            self._rmap_tab[i, : rmap.shape[0], : rmap.shape[1], : rmap.shape[2]] = rmap
+            self._cost_tab[i, : len(m.costs[i])] = m.costs[i]
         self.action_low, self.action_high = 0.0, float(max(self.n_plans) - 1)
         pay_max = float(np.max(getattr(self.plugin, "payments", np.ones(1))))
         self._shift = float(max(c.max() for c in m.costs))
@@ -552,20 +634,22 @@ class EffortReportGame(MechanismGame):
         bad = (np.abs(arr - k) > 1e-9) | (k < 0) | (k >= hi[None, :])
         if bad.any():
             b, i = np.argwhere(bad)[0]
-            raise ValueError(f"actions: expected agent {i}'s plan index as an integer in [0, {hi[i] - 1}], "
-                             f"got {arr[b, i]}")
+            raise ValueError(
+                f"actions: expected agent {i}'s plan index as an integer in [0, {hi[i] - 1}], got {arr[b, i]}"
+            )
         return k
 
     def _decode(self, types: np.ndarray, actions: np.ndarray):
         m = self.model
         u = np.asarray(types, dtype=np.float64)[:, 0, :]
-        prof = np.minimum(np.searchsorted(self.plugin._cdf, u[:, 0] * self.plugin._cdf[-1], side="right"),
-                          m.n_profiles - 1)
+        prof = np.minimum(
+            np.searchsorted(self.plugin._cdf, u[:, 0] * self.plugin._cdf[-1], side="right"), m.n_profiles - 1
+        )
         rec = np.stack(np.unravel_index(prof, m.n_actions), axis=1)  # (B, N)
         k = self._check_plans(actions)
         ni = np.arange(self.n_agents)[None, :]
-        effort = self._effort_tab[ni, k, rec]                                  # (B, N)
-        maps = self._rmap_tab[ni, k, rec]                                      # (B, N, S_max)
+        effort = self._effort_tab[ni, k, rec]  # (B, N)
+        maps = self._rmap_tab[ni, k, rec]  # (B, N, S_max)
         b_flat = np.ravel_multi_index(tuple(effort.T), m.n_actions)
         th = np.minimum(np.searchsorted(self._cdf_prior, u[:, 1], side="right"), m.n_states - 1)
         s_flat = np.minimum((u[:, 2:3] >= self._cdf_q[b_flat, th]).sum(-1), m.n_signal_profiles - 1)
@@ -581,12 +665,21 @@ class EffortReportGame(MechanismGame):
         pay = self.plugin.pay(prof, r, r_flat, th)
         cost = self._cost_tab[np.arange(self.n_agents)[None, :], effort]
         util = (pay - cost + self._shift) / self._scale
-        return Outcome(util, obey=(effort == rec).astype(float), truthful=(r == s).astype(float),
-                       principal=m.utility[d, th] - pay.sum(1), payment=pay.sum(1))
+        return Outcome(
+            util,
+            obey=(effort == rec).astype(float),
+            truthful=(r == s).astype(float),
+            principal=m.utility[d, th] - pay.sum(1),
+            payment=pay.sum(1),
+        )
 
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
-        return {"obedience_rate": outcome.obey.mean(1), "truthful_rate": outcome.truthful.mean(1),
-                "principal_utility": outcome.principal, "payments": outcome.payment}
+        return {
+            "obedience_rate": outcome.obey.mean(1),
+            "truthful_rate": outcome.truthful.mean(1),
+            "principal_utility": outcome.principal,
+            "payments": outcome.payment,
+        }
 
 
 # -------------------------------------------------------------------------------------------------
@@ -610,8 +703,9 @@ def _policy_actions(env: InformationAcquisitionEnv, who: np.ndarray, rng: np.ran
     return np.where(who[None, :] == 3, rand, act)
 
 
-def simulate(params: dict[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
-             record_every: int) -> dict[str, np.ndarray]:
+def simulate(
+    params: dict[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int, record_every: int
+) -> dict[str, np.ndarray]:
     """Runner hook (``coopsim run``): ``batch`` copies of the two-phase game for ``rounds`` rounds.
 
     ``params``: ``InformationAcquisitionEnv`` arguments (``model``, ``mechanism`` = "lp" / "scoring" /
@@ -632,8 +726,11 @@ def simulate(params: dict[str, Any], seed_sequence: np.random.SeedSequence, roun
     who = np.zeros(env.n_agents, dtype=np.int64)
     for j, g in enumerate(params.get("agents") or []):
         pol = check_choice(g["learner"], f"agents.{j}.learner", POLICIES)
-        idx = np.arange(env.n_agents) if g.get("agents", "all") == "all" else as_array(
-            g["agents"], f"agents.{j}.agents", dtype=np.int64, lo=0, hi=env.n_agents - 1)
+        idx = (
+            np.arange(env.n_agents)
+            if g.get("agents", "all") == "all"
+            else as_array(g["agents"], f"agents.{j}.agents", dtype=np.int64, lo=0, hi=env.n_agents - 1)
+        )
         who[idx] = POLICIES.index(pol)
     env_ss, pol_ss = seed_sequence.spawn(2)
     rng = np.random.default_rng(pol_ss)
@@ -658,8 +755,9 @@ def simulate(params: dict[str, Any], seed_sequence: np.random.SeedSequence, roun
 # -------------------------------------------------------------------------------------------------
 # factories (PettingZoo / Gymnasium)
 # -------------------------------------------------------------------------------------------------
-def make_batched_env(batch_size: int = 1, max_cycles: int = 2, render_mode: str | None = None,
-                     **kwargs: Any) -> InformationAcquisitionEnv:
+def make_batched_env(
+    batch_size: int = 1, max_cycles: int = 2, render_mode: str | None = None, **kwargs: Any
+) -> InformationAcquisitionEnv:
     """``InformationAcquisitionEnv`` with ``max_cycles`` env steps (two per round; must be even)."""
     steps = check_int(max_cycles, "max_cycles", lo=2)
     if steps % 2:
@@ -667,5 +765,6 @@ def make_batched_env(batch_size: int = 1, max_cycles: int = 2, render_mode: str 
     return InformationAcquisitionEnv(batch_size=batch_size, rounds=steps // 2, render_mode=render_mode, **kwargs)
 
 
-env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name="information_acquisition_v0",
-                                                                default_max_cycles=2)
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(
+    make_batched_env, name="information_acquisition_v0", default_max_cycles=2
+)

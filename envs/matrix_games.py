@@ -33,19 +33,27 @@ grid of a matrix game is ``arange(A)``. Non-integer or out-of-range indices are 
 J. Math. Econ. 1 (1974) (chicken, correlated equilibrium); S. Hart and A. Mas-Colell,
 "A simple adaptive procedure leading to correlated equilibrium", Econometrica 68 (2000).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from coopsim.core.game import MechanismGame, Outcome
 from coopsim.analysis.equilibrium import action_values
+from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.validation import as_array
 
 __all__ = [
-    "MatrixGame", "rock_paper_scissors", "shapley", "chicken", "prisoners_dilemma", "matching_pennies",
-    "BUILTIN_GAMES", "make", "make_game",
+    "MatrixGame",
+    "rock_paper_scissors",
+    "shapley",
+    "chicken",
+    "prisoners_dilemma",
+    "matching_pennies",
+    "BUILTIN_GAMES",
+    "make",
+    "make_game",
 ]
 
 
@@ -69,7 +77,8 @@ class MatrixGame(MechanismGame):
         if P.ndim != N + 1:
             raise ValueError(
                 f"payoffs: expected a tensor of shape (N, A_1, ..., A_N) with N + 1 = {N + 1} axes "
-                f"for N = {N} players, got shape {P.shape}")
+                f"for N = {N} players, got shape {P.shape}"
+            )
         if N < 1 or any(a < 1 for a in P.shape[1:]):
             raise ValueError(f"payoffs: expected at least one player and one action each, got shape {P.shape}")
         self._payoffs = P.copy()
@@ -83,7 +92,8 @@ class MatrixGame(MechanismGame):
         self.utility_range = (lo, hi if hi > lo else lo + 1.0)
         self.default_grid_size = max(self.n_actions)
         self._strides = np.array(
-            [int(np.prod(self.n_actions[i + 1:], dtype=np.int64)) for i in range(N)], dtype=np.int64)
+            [int(np.prod(self.n_actions[i + 1 :], dtype=np.int64)) for i in range(N)], dtype=np.int64
+        )
         self._flat = P.reshape(N, -1)
         self._hi = np.array(self.n_actions, dtype=np.int64) - 1
         self._agent_col = np.arange(N)[None, :, None]
@@ -119,8 +129,10 @@ class MatrixGame(MechanismGame):
             return np.arange(k, dtype=np.float64)
         if k == max(self.n_actions):
             return np.minimum(np.arange(k)[None, :], np.array(self.n_actions)[:, None] - 1).astype(np.float64)
-        raise ValueError(f"k: expected {max(self.n_actions)} (the largest action count) for a game with action "
-                         f"counts {self.n_actions}, got {k}")
+        raise ValueError(
+            f"k: expected {max(self.n_actions)} (the largest action count) for a game with action "
+            f"counts {self.n_actions}, got {k}"
+        )
 
     def action_mask(self) -> np.ndarray:
         """Boolean ``(N, max A)`` mask of valid actions (all True when action counts are equal)."""
@@ -139,7 +151,7 @@ class MatrixGame(MechanismGame):
             with np.errstate(invalid="ignore"):
                 idx = a.astype(np.int64)
             if not np.array_equal(idx, a):
-                as_array(a, name)                          # NaN / inf get the shared message
+                as_array(a, name)  # NaN / inf get the shared message
                 bad = a[idx != a].flat[0]
                 raise ValueError(f"{name}: expected integer action indices, got {bad}")
         bad = (idx < 0) | (idx > hi)
@@ -159,8 +171,8 @@ class MatrixGame(MechanismGame):
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """``utility[b, i] = P[i, a_b]`` for the index profile ``a_b``; ``outcome.actions`` is public."""
         idx = self._indices(actions)
-        flat = idx @ self._strides                        # (...,)
-        util = self._flat[:, flat]                         # (N, ...)
+        flat = idx @ self._strides  # (...,)
+        util = self._flat[:, flat]  # (N, ...)
         return Outcome(np.moveaxis(util, 0, -1), public=("actions",), actions=idx.astype(np.float64))
 
     def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -179,7 +191,7 @@ class MatrixGame(MechanismGame):
             cidx = self._int_check(cand, self._hi[None, :, None], "candidates", 1)
         else:
             raise ValueError(f"candidates: expected shape (K,), ({N}, K) or ({B}, {N}, K), got {cand.shape}")
-        base = (idx @ self._strides)[:, None] - idx * self._strides   # (B, N)
+        base = (idx @ self._strides)[:, None] - idx * self._strides  # (B, N)
         flat = base[:, :, None] + cidx * self._strides[None, :, None]
         return self._flat[self._agent_col, flat]
 
@@ -207,8 +219,7 @@ def _bimatrix(A: Any, B: Any) -> np.ndarray:
 def rock_paper_scissors() -> MatrixGame:
     """Rock-paper-scissors: ``A = [[0,-1,1],[1,0,-1],[-1,1,0]]``, ``B = -A`` (zero-sum; unique NE uniform)."""
     A = np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], dtype=np.float64)
-    return MatrixGame(_bimatrix(A, -A), name="rock_paper_scissors",
-                      action_names=[["rock", "paper", "scissors"]] * 2)
+    return MatrixGame(_bimatrix(A, -A), name="rock_paper_scissors", action_names=[["rock", "paper", "scissors"]] * 2)
 
 
 def shapley() -> MatrixGame:
@@ -219,21 +230,24 @@ def shapley() -> MatrixGame:
     return MatrixGame(_bimatrix(A, B), name="shapley")
 
 
-def chicken(dare_dare: float = 0.0, dare_chicken: float = 7.0, chicken_dare: float = 2.0,
-            chicken_chicken: float = 6.0) -> MatrixGame:
+def chicken(
+    dare_dare: float = 0.0, dare_chicken: float = 7.0, chicken_dare: float = 2.0, chicken_chicken: float = 6.0
+) -> MatrixGame:
     """Chicken (Aumann 1974), actions (Dare, Chicken): ``(D,D) = (0,0)``, ``(D,C) = (7,2)``,
     ``(C,D) = (2,7)``, ``(C,C) = (6,6)`` by default."""
     A = [[dare_dare, dare_chicken], [chicken_dare, chicken_chicken]]
     return MatrixGame(_bimatrix(A, np.transpose(A)), name="chicken", action_names=[["dare", "chicken"]] * 2)
 
 
-def prisoners_dilemma(reward: float = 3.0, sucker: float = 0.0, temptation: float = 5.0,
-                      punishment: float = 1.0) -> MatrixGame:
+def prisoners_dilemma(
+    reward: float = 3.0, sucker: float = 0.0, temptation: float = 5.0, punishment: float = 1.0
+) -> MatrixGame:
     """Prisoner's dilemma, actions (Cooperate, Defect): ``(C,C) = (R,R)``, ``(C,D) = (S,T)``,
     ``(D,C) = (T,S)``, ``(D,D) = (P,P)``; defaults ``T, R, P, S = 5, 3, 1, 0``."""
     A = [[reward, sucker], [temptation, punishment]]
-    return MatrixGame(_bimatrix(A, np.transpose(A)), name="prisoners_dilemma",
-                      action_names=[["cooperate", "defect"]] * 2)
+    return MatrixGame(
+        _bimatrix(A, np.transpose(A)), name="prisoners_dilemma", action_names=[["cooperate", "defect"]] * 2
+    )
 
 
 def matching_pennies() -> MatrixGame:
@@ -258,8 +272,9 @@ def make(name: str, **kwargs: Any) -> MatrixGame:
     return BUILTIN_GAMES[name](**kwargs)
 
 
-def make_game(game: str = "rock_paper_scissors", payoffs: Any = None, game_params: dict | None = None,
-              name: str | None = None) -> MatrixGame:
+def make_game(
+    game: str = "rock_paper_scissors", payoffs: Any = None, game_params: dict | None = None, name: str | None = None
+) -> MatrixGame:
     """The experiment runner's hook: a built-in game by name (``game``, with ``game_params``, e.g.
     chicken's payoffs) or a custom one from a ``payoffs`` tensor ``(N, A_1, ..., A_N)`` (``name``)."""
     if payoffs is not None:

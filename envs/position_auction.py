@@ -41,19 +41,20 @@ References              Balseiro et al., "Position Auctions in AI-Generated Cont
                         Banchio & Skrzypacz, arXiv 2202.05947; Jeunen et al., AuctionGym (KDD'23).
 =====================  ================================================================
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-
-from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
-from coopsim.interop.views import env_views, repeated_game_factory
 from coopsim.mechanisms import auction_solvers as sol
 from coopsim.mechanisms import auctions as au
 from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms import myerson as my
+
+from coopsim.core.game import MechanismGame, Outcome
+from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.interop.views import env_views, repeated_game_factory
 
 VALUE_DISTRIBUTIONS = ("uniform", "lognormal", "fixed")
 CTR_KINDS = ("separable", "aigc", "fixed")
@@ -106,15 +107,20 @@ class PositionAuction(MechanismGame):
         # spaces and ranges
         v_cap = self._value_cap()
         if self.action == "bid":
-            self.action_low, self.action_high = 0.0, check_float(bid_max if bid_max is not None else v_cap,
-                                                                "bid_max", lo=0.0, lo_open=True)
+            self.action_low, self.action_high = (
+                0.0,
+                check_float(bid_max if bid_max is not None else v_cap, "bid_max", lo=0.0, lo_open=True),
+            )
             overbid = max(self.action_high - 0.0, 0.0)
         else:
             self.action_low, self.action_high = 0.0, check_float(shade_max, "shade_max", lo=0.0, lo_open=True)
             overbid = max(self.action_high - 1.0, 0.0) * v_cap
         self.utility_range = (-overbid, v_cap)
-        self.bid_grid = None if bid_grid is None else as_array(bid_grid, "bid_grid", ndim=1, lo=self.action_low,
-                                                               hi=self.action_high)
+        self.bid_grid = (
+            None
+            if bid_grid is None
+            else as_array(bid_grid, "bid_grid", ndim=1, lo=self.action_low, hi=self.action_high)
+        )
         self.type_low, self.type_high = 0.0, max(v_cap, 1.0)
         # per-click prices never exceed the winning bid
         self.public_low = 0.0
@@ -131,8 +137,10 @@ class PositionAuction(MechanismGame):
         allowed = {"uniform": {"lo", "hi"}, "lognormal": {"mu", "sigma", "cap"}, "fixed": {"profile"}}[self.values]
         unknown = set(p) - allowed
         if unknown:
-            raise ValueError(f"value_params: unknown keys {sorted(unknown)} for values={self.values!r}; "
-                             f"expected a subset of {sorted(allowed)}")
+            raise ValueError(
+                f"value_params: unknown keys {sorted(unknown)} for values={self.values!r}; "
+                f"expected a subset of {sorted(allowed)}"
+            )
         if self.values == "uniform":
             p["lo"] = check_float(p.get("lo", 0.0), "value_params.lo", lo=0.0)
             p["hi"] = check_float(p.get("hi", 1.0), "value_params.hi", lo=p["lo"], lo_open=True)
@@ -141,8 +149,9 @@ class PositionAuction(MechanismGame):
             p["mu"] = check_float(p.get("mu", 0.0), "value_params.mu")
             p["sigma"] = check_float(p.get("sigma", 0.5), "value_params.sigma", lo=0.0, lo_open=True)
             self.distribution = my.LogNormal(p["mu"], p["sigma"])
-            p["cap"] = check_float(p.get("cap", float(self.distribution.ppf(0.999))), "value_params.cap",
-                                   lo=0.0, lo_open=True)
+            p["cap"] = check_float(
+                p.get("cap", float(self.distribution.ppf(0.999))), "value_params.cap", lo=0.0, lo_open=True
+            )
         else:
             if "profile" not in p:
                 raise ValueError("value_params.profile: required for values='fixed'")
@@ -164,16 +173,20 @@ class PositionAuction(MechanismGame):
 
     def _check_ctr_params(self, p: dict[str, Any]) -> dict[str, Any]:
         N, m = self.n_agents, self.n_slots
-        allowed = {"separable": {"position", "quality", "quality_range", "decay", "cascade", "continuation",
-                                 "outside"},
-                   "aigc": {"low", "high", "decay", "cascade", "continuation", "outside"},
-                   "fixed": {"matrix", "cascade", "continuation", "outside"}}[self.ctr_kind]
+        allowed = {
+            "separable": {"position", "quality", "quality_range", "decay", "cascade", "continuation", "outside"},
+            "aigc": {"low", "high", "decay", "cascade", "continuation", "outside"},
+            "fixed": {"matrix", "cascade", "continuation", "outside"},
+        }[self.ctr_kind]
         unknown = set(p) - allowed
         if unknown:
-            raise ValueError(f"ctr_params: unknown keys {sorted(unknown)} for ctr={self.ctr_kind!r}; "
-                             f"expected a subset of {sorted(allowed)}")
-        decay = check_float(p.get("decay", 0.7 if self.ctr_kind == "separable" else 1.0), "ctr_params.decay",
-                            lo=0.0, hi=1.0)
+            raise ValueError(
+                f"ctr_params: unknown keys {sorted(unknown)} for ctr={self.ctr_kind!r}; "
+                f"expected a subset of {sorted(allowed)}"
+            )
+        decay = check_float(
+            p.get("decay", 0.7 if self.ctr_kind == "separable" else 1.0), "ctr_params.decay", lo=0.0, hi=1.0
+        )
         p["decay"] = decay
         self.random_ctr = False
         if self.ctr_kind == "separable":
@@ -188,8 +201,10 @@ class PositionAuction(MechanismGame):
             elif isinstance(q, str):
                 check_choice(q, "ctr_params.quality", ("uniform",))
                 lo, hi = p.get("quality_range", (0.5, 1.0))
-                p["quality_range"] = (check_float(lo, "ctr_params.quality_range[0]", lo=0.0, hi=1.0),
-                                      check_float(hi, "ctr_params.quality_range[1]", lo=lo, hi=1.0))
+                p["quality_range"] = (
+                    check_float(lo, "ctr_params.quality_range[0]", lo=0.0, hi=1.0),
+                    check_float(hi, "ctr_params.quality_range[1]", lo=lo, hi=1.0),
+                )
                 self.random_ctr = True
             else:
                 qa = as_array(q, "ctr_params.quality", ndim=1, lo=0.0, hi=1.0)
@@ -241,10 +256,14 @@ class PositionAuction(MechanismGame):
             name = getattr(mechanism, "registry_name", None) or type(mechanism).__name__
             self.mechanism = mechanism
             inner = getattr(mechanism, "click_model", None)
-            if isinstance(mechanism, (au.AIGCVCG, au.Myerson)) and inner not in ("separable", self.click_model) \
-                    and not (inner == "additive" and self.n_slots <= 1):
-                raise ValueError(f"mechanism: its click_model {inner!r} does not match click_model="
-                                 f"{self.click_model!r}")
+            if (
+                isinstance(mechanism, (au.AIGCVCG, au.Myerson))
+                and inner not in ("separable", self.click_model)
+                and not (inner == "additive" and self.n_slots <= 1)
+            ):
+                raise ValueError(
+                    f"mechanism: its click_model {inner!r} does not match click_model={self.click_model!r}"
+                )
         else:
             raise TypeError(f"mechanism: expected a registry name or an auction mechanism, got {mechanism!r}")
         self.mechanism_name = name
@@ -254,7 +273,8 @@ class PositionAuction(MechanismGame):
             budget = getattr(self.mechanism, "max_slots", None)
         self.ad_budget = self.n_slots if budget is None else min(int(budget), self.n_slots)
         self.separable_mechanism = isinstance(self.mechanism, au._Separable) or (
-            isinstance(self.mechanism, au.Myerson) and self.mechanism.click_model == "separable")
+            isinstance(self.mechanism, au.Myerson) and self.mechanism.click_model == "separable"
+        )
 
     @property
     def cheap_references(self) -> bool:
@@ -276,7 +296,7 @@ class PositionAuction(MechanismGame):
         if self.values == "uniform":
             v = rng.uniform(p["lo"], p["hi"], (B, N))
         elif self.values == "lognormal":
-            v = np.minimum(rng.lognormal(p["mu"], p["sigma"], (B, N)), p["cap"])     # truncated at cap
+            v = np.minimum(rng.lognormal(p["mu"], p["sigma"], (B, N)), p["cap"])  # truncated at cap
         else:
             v = np.broadcast_to(p["profile"], (B, N)).copy()
         if not self.random_ctr:
@@ -360,14 +380,29 @@ class PositionAuction(MechanismGame):
             else:
                 res = mech(bids, ctr)
             if self.click_model != "additive" and self.n_slots > 1:
-                pi = sol.batch_click_probs(self.click_model, res.assignment, res.assignment, ctr,
-                                           self._weights(ctr), self._cont(B), self.ctr_params["outside"])
+                pi = sol.batch_click_probs(
+                    self.click_model,
+                    res.assignment,
+                    res.assignment,
+                    ctr,
+                    self._weights(ctr),
+                    self._cont(B),
+                    self.ctr_params["outside"],
+                )
                 pos = np.maximum(res.assignment, 0)[:, :, None]
                 p_shown = np.where(res.assignment >= 0, np.take_along_axis(ctr, pos, 2)[:, :, 0], 0.0)
-                res = au.AuctionResult(assignment=res.assignment, click_prob=pi, payment=res.price * pi,
-                                       price=res.price, render_rank=res.assignment, billing=res.billing,
-                                       click_model=self.click_model, p_shown=p_shown,
-                                       q_shown=self._q_shown(res.assignment, ctr), cascade=self.ctr_params["cascade"])
+                res = au.AuctionResult(
+                    assignment=res.assignment,
+                    click_prob=pi,
+                    payment=res.price * pi,
+                    price=res.price,
+                    render_rank=res.assignment,
+                    billing=res.billing,
+                    click_model=self.click_model,
+                    p_shown=p_shown,
+                    q_shown=self._q_shown(res.assignment, ctr),
+                    cascade=self.ctr_params["cascade"],
+                )
             return res
         return mech(bids, ctr, **self._cont_kw(B))
 
@@ -394,9 +429,20 @@ class PositionAuction(MechanismGame):
         shown = res.assignment >= 0
         bi, ii = np.nonzero(shown)
         slot_prices[bi, res.assignment[bi, ii]] = res.price[bi, ii]
-        return Outcome(util, public=("slot_prices",), assignment=res.assignment, click_prob=res.click_prob,
-                       payment=res.payment, price=res.price, bids=bids, values=v, expected_utility=expected,
-                       clicks=clicks, slot_prices=slot_prices, revenue=res.revenue)
+        return Outcome(
+            util,
+            public=("slot_prices",),
+            assignment=res.assignment,
+            click_prob=res.click_prob,
+            payment=res.payment,
+            price=res.price,
+            bids=bids,
+            values=v,
+            expected_utility=expected,
+            clicks=clicks,
+            slot_prices=slot_prices,
+            revenue=res.revenue,
+        )
 
     # -- counterfactuals ------------------------------------------------------------------------
     def _closed_form_kind(self) -> str | None:
@@ -430,22 +476,22 @@ class PositionAuction(MechanismGame):
         v, ctr = self.split(types)
         acts = np.asarray(actions, dtype=np.float64)
         B, N = v.shape
-        cand = self._broadcast_candidates(candidates, B)                   # (B, N, K)
+        cand = self._broadcast_candidates(candidates, B)  # (B, N, K)
         g = cand * v[:, :, None] if self.action == "shading" else cand
         bids = self.to_bids(v, acts)
         fac = self._factors(ctr)
         a_best = float(fac["position"].max())
         q = np.broadcast_to(fac["quality"], (B, N))
         r = self.mechanism.reserve
-        key = np.where((bids >= r) & (bids * q > 0), bids * q, -1.0)           # (B, N)
+        key = np.where((bids >= r) & (bids * q > 0), bids * q, -1.0)  # (B, N)
         others = np.broadcast_to(key[:, None, :], (B, N, N)).copy()
         idx = np.arange(N)
-        others[:, idx, idx] = -np.inf                                       # exclude self
-        cm = others.max(axis=2)                                             # (B, N)
+        others[:, idx, idx] = -np.inf  # exclude self
+        cm = others.max(axis=2)  # (B, N)
         tied = (others == cm[:, :, None]) & (cm[:, :, None] > 0)
         n_tied = tied.sum(axis=2)
         first_tied = np.where(tied, idx[None, None, :], N).min(axis=2)
-        mk = np.where((g >= r) & (g * q[:, :, None] > 0), g * q[:, :, None], -1.0)   # (B, N, K)
+        mk = np.where((g >= r) & (g * q[:, :, None] > 0), g * q[:, :, None], -1.0)  # (B, N, K)
         cmk = cm[:, :, None]
         win = (mk > 0) & (mk > cmk)
         tie = (mk > 0) & (mk == cmk)
@@ -469,8 +515,12 @@ class PositionAuction(MechanismGame):
         v, ctr = self.split(types)
         if self.cheap_references:
             return {"welfare": au.VCG(max_slots=self.ad_budget)(v, **self._factors(ctr)).welfare(v)}
-        ref = au.AIGCVCG(click_model=self.click_model, max_ads=self.ad_budget, cascade=self.ctr_params["cascade"],
-                         outside=self.ctr_params["outside"])
+        ref = au.AIGCVCG(
+            click_model=self.click_model,
+            max_ads=self.ad_budget,
+            cascade=self.ctr_params["cascade"],
+            outside=self.ctr_params["outside"],
+        )
         return {"welfare": ref.optimum(v, ctr, **self._cont_kw(v.shape[0]))}
 
     def reference_outcomes(self, types: np.ndarray) -> dict[str, np.ndarray]:
@@ -484,10 +534,16 @@ class PositionAuction(MechanismGame):
             mye = au.Myerson(distribution=self.distribution, max_ads=self.ad_budget)(v, **fac)
             return {"opt_welfare": vcg.welfare(v), "vcg_revenue": vcg.revenue, "myerson_revenue": mye.revenue}
         kw = self._cont_kw(B)
-        vcg = au.AIGCVCG(click_model=self.click_model, max_ads=self.ad_budget, cascade=c["cascade"],
-                         outside=c["outside"])(v, ctr, **kw)
-        mye = au.Myerson(distribution=self.distribution, click_model=self.click_model, max_ads=self.ad_budget,
-                         cascade=c["cascade"], outside=c["outside"])(v, ctr, **kw)
+        vcg = au.AIGCVCG(
+            click_model=self.click_model, max_ads=self.ad_budget, cascade=c["cascade"], outside=c["outside"]
+        )(v, ctr, **kw)
+        mye = au.Myerson(
+            distribution=self.distribution,
+            click_model=self.click_model,
+            max_ads=self.ad_budget,
+            cascade=c["cascade"],
+            outside=c["outside"],
+        )(v, ctr, **kw)
         return {"opt_welfare": vcg.welfare(v), "vcg_revenue": vcg.revenue, "myerson_revenue": mye.revenue}
 
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
@@ -495,8 +551,13 @@ class PositionAuction(MechanismGame):
         v = outcome.values
         welfare = (v * outcome.click_prob).sum(axis=1)
         revenue = outcome.payment.sum(axis=1)
-        out = {"welfare": welfare, "revenue": revenue, "bidder_surplus": welfare - revenue,
-               "realized_utility": outcome.utility.sum(axis=1), "highest_bid": outcome.bids.max(axis=1)}
+        out = {
+            "welfare": welfare,
+            "revenue": revenue,
+            "bidder_surplus": welfare - revenue,
+            "realized_utility": outcome.utility.sum(axis=1),
+            "highest_bid": outcome.bids.max(axis=1),
+        }
         if self.reference_metrics:
             ref = self.reference_outcomes(types)
             out.update(ref)

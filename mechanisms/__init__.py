@@ -5,14 +5,16 @@
 >>> float(up([0.1, 0.5, 0.9]))
 0.5
 """
-from coopsim.mechanisms.registry import available, get, register, registry
 
 # Families register themselves on import.
-from coopsim.mechanisms import facility  # noqa: E402,F401
-from coopsim.mechanisms import auctions  # noqa: E402,F401
-from coopsim.mechanisms import scoring  # noqa: E402,F401
-from coopsim.mechanisms import gates  # noqa: E402,F401
-from coopsim.mechanisms import budget  # noqa: E402,F401
-from coopsim.mechanisms import information  # noqa: E402,F401
+from coopsim.mechanisms import (
+    auctions,  # noqa: E402,F401
+    budget,  # noqa: E402,F401
+    facility,  # noqa: E402,F401
+    gates,  # noqa: E402,F401
+    information,  # noqa: E402,F401
+    scoring,  # noqa: E402,F401
+)
+from coopsim.mechanisms.registry import available, get, register, registry
 
 __all__ = ["available", "get", "register", "registry"]

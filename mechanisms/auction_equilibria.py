@@ -16,6 +16,7 @@ sorted non-increasing. Bidders are ranked by value (ties: lower index first). Re
 input order; the top bidder bids its value and bidders ranked below the first loser (rank
 ``S+2`` and lower) bid their values.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,9 +75,9 @@ def eos_bids(values: Any, alpha: Any) -> np.ndarray:
     B, n = v.shape
     a = _effective_alpha(a)
     order, vp, ap, S = _ranked(v, a)
-    bids_r = vp.copy()                              # default: own value
-    b_next = vp[:, S].copy()                        # b*_(S+1) = v_(S+1) (0-based rank S)
-    for s in range(S - 1, 0, -1):                   # 0-based rank s = 1..S-1 <-> ranks 2..S
+    bids_r = vp.copy()  # default: own value
+    b_next = vp[:, S].copy()  # b*_(S+1) = v_(S+1) (0-based rank S)
+    for s in range(S - 1, 0, -1):  # 0-based rank s = 1..S-1 <-> ranks 2..S
         # b*_(s) alpha_{s-1} = v_(s)(alpha_{s-1} - alpha_s) + b*_(s+1) alpha_s
         a_prev, a_cur = ap[:, s - 1], ap[:, s]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -100,10 +101,10 @@ def varian_upper_bids(values: Any, alpha: Any) -> np.ndarray:
     if S >= 1:
         if n > S:
             top = S
-            b_next = vp[:, S - 1].copy()            # first loser (0-based rank S) bids v_S
+            b_next = vp[:, S - 1].copy()  # first loser (0-based rank S) bids v_S
             bids_r[:, S] = b_next
         else:
-            top = n                                 # everyone gets a slot: nobody below rank n
+            top = n  # everyone gets a slot: nobody below rank n
             b_next = np.zeros(v.shape[0])
         for s in range(top - 1, 0, -1):
             a_prev, a_cur = ap[:, s - 1], ap[:, s]
@@ -143,8 +144,9 @@ class EquilibriumCheck:
     target: np.ndarray
 
 
-def gsp_equilibrium_check(values: Any, bids: Any, alpha: Any, symmetric: bool = False,
-                          tol: float = 1e-9, tie_break: str = "index") -> EquilibriumCheck:
+def gsp_equilibrium_check(
+    values: Any, bids: Any, alpha: Any, symmetric: bool = False, tol: float = 1e-9, tie_break: str = "index"
+) -> EquilibriumCheck:
     """Check the GSP Nash (or symmetric-Nash / locally envy-free) inequalities (EOS; Varian).
 
     Rank by bid (ties: lower index first, or with ``tie_break="value"`` higher value first, the
@@ -172,19 +174,19 @@ def gsp_equilibrium_check(values: Any, bids: Any, alpha: Any, symmetric: bool = 
     L = max(n, S + 1) + 1
     bp = np.zeros((B, L))
     bp[:, :n] = bs
-    price_stay = bp[:, 1 : S + 1]                              # (B, S): price of slot t when staying
-    alpha_t = np.concatenate([a, np.zeros((B, 1))], axis=1)    # slot S = no slot
-    p_down = np.concatenate([price_stay, np.zeros((B, 1))], axis=1)   # p_t, with p_S := 0 (no slot)
-    p_up = np.concatenate([bp[:, :S], np.zeros((B, 1))], axis=1)      # p_{t-1} = bid of rank t
+    price_stay = bp[:, 1 : S + 1]  # (B, S): price of slot t when staying
+    alpha_t = np.concatenate([a, np.zeros((B, 1))], axis=1)  # slot S = no slot
+    p_down = np.concatenate([price_stay, np.zeros((B, 1))], axis=1)  # p_t, with p_S := 0 (no slot)
+    p_up = np.concatenate([bp[:, :S], np.zeros((B, 1))], axis=1)  # p_{t-1} = bid of rank t
     ranks = np.arange(n)
-    own_slot = np.minimum(ranks, S)                             # rank >= S: no slot (index S)
+    own_slot = np.minimum(ranks, S)  # rank >= S: no slot (index S)
     cur_alpha = np.take_along_axis(alpha_t, np.broadcast_to(own_slot, (B, n)), 1)
     cur_price = np.take_along_axis(p_down, np.broadcast_to(own_slot, (B, n)), 1)
-    cur_u = (vs - cur_price) * cur_alpha                        # (B, n)
+    cur_u = (vs - cur_price) * cur_alpha  # (B, n)
     t = np.arange(S + 1)
-    moving_up = t[None, :] < own_slot[:, None]                  # (n, S+1)
+    moving_up = t[None, :] < own_slot[:, None]  # (n, S+1)
     price = np.where(moving_up[None] & (not symmetric), p_up[:, None, :], p_down[:, None, :])
-    dev_u = (vs[:, :, None] - price) * alpha_t[:, None, :]      # (B, n, S+1)
+    dev_u = (vs[:, :, None] - price) * alpha_t[:, None, :]  # (B, n, S+1)
     gain = dev_u - cur_u[:, :, None]
     gain[:, np.arange(n), own_slot] = 0.0
     flat = gain.reshape(B, -1)

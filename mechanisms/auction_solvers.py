@@ -28,6 +28,7 @@ Solvers:
 * :func:`cascade_fixed_dp`: the cascade with positions rendered in index order (bitmask over ads);
 * :func:`brute_force`: enumeration of every ordered <= K matching (the test reference).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -43,8 +44,14 @@ EMPTY = np.zeros((0, 2), dtype=np.int64)
 # --------------------------------------------------------------------------------------------
 # click probabilities of a given allocation
 # --------------------------------------------------------------------------------------------
-def edge_click_probs(model: str, edges: np.ndarray, ctr: np.ndarray, weights: np.ndarray | None = None,
-                     cont: np.ndarray | None = None, outside: float = 1.0) -> np.ndarray:
+def edge_click_probs(
+    model: str,
+    edges: np.ndarray,
+    ctr: np.ndarray,
+    weights: np.ndarray | None = None,
+    cont: np.ndarray | None = None,
+    outside: float = 1.0,
+) -> np.ndarray:
     """Click probability of each edge of ``edges`` (rendering order) under ``model``.
 
     additive: ``c_e``; mnl: ``w_e / (outside + sum_f w_f)``; cascade: ``p_{e_k} prod_{l<k} q_{e_l}``
@@ -65,9 +72,15 @@ def edge_click_probs(model: str, edges: np.ndarray, ctr: np.ndarray, weights: np
     return p * reach
 
 
-def allocation_welfare(model: str, values: np.ndarray, edges: np.ndarray, ctr: np.ndarray,
-                       weights: np.ndarray | None = None, cont: np.ndarray | None = None,
-                       outside: float = 1.0) -> float:
+def allocation_welfare(
+    model: str,
+    values: np.ndarray,
+    edges: np.ndarray,
+    ctr: np.ndarray,
+    weights: np.ndarray | None = None,
+    cont: np.ndarray | None = None,
+    outside: float = 1.0,
+) -> float:
     """``W(x) = sum_{e in x} v_i pi_e(x)`` for an ordered edge list."""
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     if len(edges) == 0:
@@ -131,8 +144,9 @@ def separable_matching(a: np.ndarray, b: np.ndarray, K: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # MNL: Dinkelbach over <= K matchings
 # --------------------------------------------------------------------------------------------
-def mnl_optimum(values: np.ndarray, weights: np.ndarray, K: int, outside: float = 1.0,
-                tol: float = 1e-12, max_iter: int = 100) -> tuple[np.ndarray, float]:
+def mnl_optimum(
+    values: np.ndarray, weights: np.ndarray, K: int, outside: float = 1.0, tol: float = 1e-12, max_iter: int = 100
+) -> tuple[np.ndarray, float]:
     """Welfare-optimal MNL allocation by Dinkelbach's iteration.
 
     ``W(x) = sum_e v_i w_e / (w0 + sum_e w_e)``. With ``lambda_0 = 0``: ``x_t`` = max-weight <= K
@@ -362,9 +376,16 @@ def _sequences(n: int, m: int, K: int, ordered: bool) -> np.ndarray:
     return np.stack(seqs)
 
 
-def brute_force(model: str, values: np.ndarray, ctr: np.ndarray, K: int, weights: np.ndarray | None = None,
-                cont: np.ndarray | None = None, outside: float = 1.0,
-                order: str = "free") -> tuple[np.ndarray, float]:
+def brute_force(
+    model: str,
+    values: np.ndarray,
+    ctr: np.ndarray,
+    K: int,
+    weights: np.ndarray | None = None,
+    cont: np.ndarray | None = None,
+    outside: float = 1.0,
+    order: str = "free",
+) -> tuple[np.ndarray, float]:
     """Best allocation over every <= K matching (and every rendering order for ``cascade``).
 
     ``order="fixed"`` renders positions in index order (cascade only). Vectorised over the
@@ -407,8 +428,9 @@ def brute_force(model: str, values: np.ndarray, ctr: np.ndarray, K: int, weights
 # --------------------------------------------------------------------------------------------
 # Myerson threshold payments (independent check of VCG; payments of the Myerson mechanism)
 # --------------------------------------------------------------------------------------------
-def threshold_payment(alloc, bids: np.ndarray, i: int, method: str = "exact", grid: int = 2000,
-                      tol: float = 1e-13, max_levels: int = 64) -> float:
+def threshold_payment(
+    alloc, bids: np.ndarray, i: int, method: str = "exact", grid: int = 2000, tol: float = 1e-13, max_levels: int = 64
+) -> float:
     """``t_i = b_i pi_i(b) - int_0^{b_i} pi_i(z, b_-i) dz`` for a monotone allocation ``alloc``.
 
     ``alloc(bids) -> pi (n,)`` for one instance. ``method="grid"``: midpoint rule with ``grid``
@@ -438,7 +460,7 @@ def threshold_payment(alloc, bids: np.ndarray, i: int, method: str = "exact", gr
         if pi_at(0.0) >= level - 1e-15:
             integral += level * hi
             break
-        lo_z, hi_z = 0.0, hi                # pi(lo_z) < level, pi(hi_z) = level
+        lo_z, hi_z = 0.0, hi  # pi(lo_z) < level, pi(hi_z) = level
         while hi_z - lo_z > tol * max(bi, 1e-300):
             mid = 0.5 * (lo_z + hi_z)
             if pi_at(mid) >= level - 1e-15:
@@ -457,9 +479,15 @@ def threshold_payment(alloc, bids: np.ndarray, i: int, method: str = "exact", gr
 # --------------------------------------------------------------------------------------------
 # batched click probabilities of given allocations (vectorised over B)
 # --------------------------------------------------------------------------------------------
-def batch_click_probs(model: str, assignment: np.ndarray, render_rank: np.ndarray, ctr: np.ndarray,
-                      weights: np.ndarray | None = None, cont: np.ndarray | None = None,
-                      outside: float = 1.0) -> np.ndarray:
+def batch_click_probs(
+    model: str,
+    assignment: np.ndarray,
+    render_rank: np.ndarray,
+    ctr: np.ndarray,
+    weights: np.ndarray | None = None,
+    cont: np.ndarray | None = None,
+    outside: float = 1.0,
+) -> np.ndarray:
     """Click probabilities ``(B, n)`` of allocations ``assignment`` (position per ad, -1 none).
 
     ``render_rank`` orders the shown ads for the cascade (0 first). additive: ``c_{i, x_i}``; mnl:

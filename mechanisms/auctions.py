@@ -19,23 +19,41 @@ Registered names: ``gsp``, ``vcg``, ``gfp`` (generalized first price), ``first_p
 CTRs, ``myerson`` outside the separable model) call ``scipy.optimize.linear_sum_assignment`` or
 exact DPs per instance and therefore loop over the batch.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
 from coopsim.mechanisms import auction_solvers as sol
 from coopsim.mechanisms.auction_equilibria import (  # noqa: F401  (re-exported)
-    EquilibriumCheck, eos_bids, first_price_bne_bid, first_price_bne_revenue, gsp_equilibrium_check,
-    myerson_uniform_revenue, varian_upper_bids, vcg_slot_payments)
+    EquilibriumCheck,
+    eos_bids,
+    first_price_bne_bid,
+    first_price_bne_revenue,
+    gsp_equilibrium_check,
+    myerson_uniform_revenue,
+    varian_upper_bids,
+    vcg_slot_payments,
+)
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.myerson import (  # noqa: F401  (re-exported)
-    Empirical, Exponential, Fixed, IronedVirtualValue, LogNormal, Uniform, ironed_virtual_value,
-    make_distribution, myerson_reserve, virtual_value)
+    Empirical,
+    Exponential,
+    Fixed,
+    IronedVirtualValue,
+    LogNormal,
+    Uniform,
+    ironed_virtual_value,
+    make_distribution,
+    myerson_reserve,
+    virtual_value,
+)
 from coopsim.mechanisms.registry import register
+
+from coopsim.core.validation import as_array, check_choice, check_float, check_int
 
 BILLING = ("per_click", "per_impression")
 TIE_BREAKS = ("index", "random", "share")
@@ -159,8 +177,13 @@ def _ctr_from_factors(bids: Any, quality: Any, position: Any) -> np.ndarray:
     return q[:, :, None] * a[:, None, :]
 
 
-def separable_inputs(bids: Any, ctr: Any = None, quality: Any = None, position: Any = None,
-                     default_position: tuple[float, ...] | None = None):
+def separable_inputs(
+    bids: Any,
+    ctr: Any = None,
+    quality: Any = None,
+    position: Any = None,
+    default_position: tuple[float, ...] | None = None,
+):
     """Normalise ``(bids, ctr | quality, position)`` for the separable mechanisms.
 
     Returns ``(b (B,n), q (B,n), a (B,m), C (B,n,m) or None, separable (B,) bool)``. With a full
@@ -177,20 +200,23 @@ def separable_inputs(bids: Any, ctr: Any = None, quality: Any = None, position: 
         a_est = C.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             recon = q_est[:, :, None] * a_est[:, None, :] / np.where(tot > 0, tot, 1.0)[:, None, None]
-        separable = np.all(np.abs(recon - C) <= 1e-12 * np.maximum(C.max(axis=(1, 2), keepdims=True), 1e-300),
-                           axis=(1, 2))
+        separable = np.all(
+            np.abs(recon - C) <= 1e-12 * np.maximum(C.max(axis=(1, 2), keepdims=True), 1e-300), axis=(1, 2)
+        )
         q = _check_factor(quality, B, n, "quality") if quality is not None else q_est
         a = _check_factor(position, B, C.shape[2], "position", hi=1.0) if position is not None else a_est
     else:
         if position is None:
             if default_position is None:
-                raise ValueError("ctr: expected a CTR matrix (B, n, m) or separable factors position=(m,) "
-                                 "[and quality=(n,)], got neither")
+                raise ValueError(
+                    "ctr: expected a CTR matrix (B, n, m) or separable factors position=(m,) "
+                    "[and quality=(n,)], got neither"
+                )
             position = np.asarray(default_position, dtype=np.float64)
         a = _check_factor(position, B, None, "position", hi=1.0)
         q = _check_factor(quality, B, n, "quality") if quality is not None else np.ones((B, n))
         if quality is not None and a.size and q.size and q.max() * a.max() > 1.0 + 1e-12:
-            prod = q.max(axis=1) * a.max(axis=1)                     # exact per-auction check
+            prod = q.max(axis=1) * a.max(axis=1)  # exact per-auction check
             if (prod > 1.0 + 1e-12).any():
                 raise ValueError(f"quality: expected quality x position <= 1 (a CTR), got {prod.max()}")
         separable = np.ones(B, dtype=bool)
@@ -213,10 +239,19 @@ def _group_bounds(key_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return start, end
 
 
-def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray,
-                      ctr: np.ndarray | None = None, *, reserve: float = 0.0, rank_by: str = "score",
-                      max_slots: int | None = None, tie_break: str = "index",
-                      rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def separable_auction(
+    rule: str,
+    bids: np.ndarray,
+    quality: np.ndarray,
+    position: np.ndarray,
+    ctr: np.ndarray | None = None,
+    *,
+    reserve: float = 0.0,
+    rank_by: str = "score",
+    max_slots: int | None = None,
+    tie_break: str = "index",
+    rng: np.random.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Separable position auction ``rule`` in {"gsp", "vcg", "gfp"}; returns (assignment, click, payment, price).
 
     Eligible bidders (``b_i >= reserve`` and score ``e_i = q_i b_i > 0``) are ranked by score (or by
@@ -235,7 +270,7 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     m = position.shape[1]
     score = bids * quality
     if reserve == 0 and rank_by == "score":
-        key = np.where(score > 0, score, -1.0)                          # bids >= 0 are validated
+        key = np.where(score > 0, score, -1.0)  # bids >= 0 are validated
     else:
         key = np.where((bids >= reserve) & (score > 0), score if rank_by == "score" else bids, -1.0)
     if ctr is None and tie_break != "random" and m >= 1 and (max_slots == 1 or (m == 1 and max_slots != 0)):
@@ -247,14 +282,14 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
         order = np.argsort(-key, axis=1, kind="stable")
     if tie_break != "share":
         return _top_ranks(rule, bids, quality, position, key, order, ctr, reserve, rank_by, max_slots)
-    fo = (order + (np.arange(B) * n)[:, None]).ravel()                 # flat gather/scatter index
+    fo = (order + (np.arange(B) * n)[:, None]).ravel()  # flat gather/scatter index
     ks = key.ravel()[fo].reshape(B, n)
     el = ks >= 0
     qs = quality.ravel()[fo].reshape(B, n)
     bs = bids.ravel()[fo].reshape(B, n)
     # positions sorted descending, truncated to max_slots, padded with zeros to n+1 ranks
     if m <= 1 or not (np.diff(position, axis=1) > 0).any():
-        pos_order = np.broadcast_to(np.arange(m), (B, m))               # already sorted
+        pos_order = np.broadcast_to(np.arange(m), (B, m))  # already sorted
         a_sorted = position
     else:
         pos_order = np.argsort(-position, axis=1, kind="stable")
@@ -266,7 +301,7 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     # price-relevant next key (scores for score ranking; bids for bid ranking), 0 if none
     nk = np.zeros((B, n + 1))
     nk[:, :n] = np.where(el, ks, 0.0)
-    next_key = nk[:, 1:]                                               # (B, n): key of rank s+1
+    next_key = nk[:, 1:]  # (B, n): key of rank s+1
 
     def click_at(k_idx: np.ndarray | None) -> np.ndarray:
         """Click probability of sorted bidder k at rank s: (B, n) diagonal or (B, n, n) dense."""
@@ -276,7 +311,7 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
             return qs[:, :, None] * alpha[:, None, :n]
         pos_pad = np.zeros((B, n), dtype=np.int64)
         pos_pad[:, :S] = pos_order[:, :S]
-        csort = np.take_along_axis(ctr, order[:, :, None], 1)            # (B, n, m) rows in rank order
+        csort = np.take_along_axis(ctr, order[:, :, None], 1)  # (B, n, m) rows in rank order
         if k_idx is None:
             c = np.take_along_axis(csort, pos_pad[:, :, None], 2)[:, :, 0]
             return np.where(alpha[:, :n] > 0, c, 0.0)
@@ -296,7 +331,7 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
             return np.maximum(reserve, np.where(np.isfinite(p), p, 0.0))
         # vcg in money units: pay(k, s) = sum_{t>=s} d_t max(q_k r, e_(t+1)), then / (q_k a_s)
         d = alpha[:, :n] - alpha[:, 1:]
-        e_next = next_key                                                 # VCG always ranks by score
+        e_next = next_key  # VCG always ranks by score
         if reserve > 0 or dense:
             terms = d[:, None, :] * np.maximum(qs[:, :, None] * reserve, e_next[:, None, :])  # (B, k, t)
             tail = np.cumsum(terms[:, :, ::-1], axis=2)[:, :, ::-1]
@@ -310,7 +345,7 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     if tie_break == "share":
         start, end = _group_bounds(ks)
         size = (end - start + 1).astype(np.float64)
-        Cd = click_at(np.arange(n))                                       # (B, n, n)
+        Cd = click_at(np.arange(n))  # (B, n, n)
         Pd = Cd * price_at(True)
         cs_c = np.concatenate([np.zeros((B, n, 1)), np.cumsum(Cd, axis=2)], axis=2)
         cs_p = np.concatenate([np.zeros((B, n, 1)), np.cumsum(Pd, axis=2)], axis=2)
@@ -334,9 +369,18 @@ def separable_auction(rule: str, bids: np.ndarray, quality: np.ndarray, position
     return assignment.reshape(B, n), click, payment, _price(payment, click)
 
 
-def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
-               order: np.ndarray, ctr: np.ndarray | None, reserve: float, rank_by: str,
-               max_slots: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _top_ranks(
+    rule: str,
+    bids: np.ndarray,
+    quality: np.ndarray,
+    position: np.ndarray,
+    key: np.ndarray,
+    order: np.ndarray,
+    ctr: np.ndarray | None,
+    reserve: float,
+    rank_by: str,
+    max_slots: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Separable auction without tie sharing, on the top ``S + 1`` ranks only (``S`` slots).
 
     Same rules as :func:`separable_auction`; ranks below ``S + 1`` never matter, so every per-rank
@@ -357,7 +401,7 @@ def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.nd
     ks = key.ravel()[fo].reshape(B, W)
     el = ks > 0
     if m <= 1 or not (np.diff(position, axis=1) > 0).any():
-        pos_top = np.broadcast_to(np.arange(S), (B, S))                 # positions already sorted
+        pos_top = np.broadcast_to(np.arange(S), (B, S))  # positions already sorted
         a_top = position[:, :S]
     else:
         pos_order = np.argsort(-position, axis=1, kind="stable")
@@ -366,7 +410,7 @@ def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.nd
     alpha = np.zeros((B, S + 1))
     alpha[:, :S] = a_top * el[:, :S]
     nxt = np.zeros((B, S))
-    nxt[:, : W - 1] = np.where(el[:, 1:W], ks[:, 1:W], 0.0)              # key of rank s+1
+    nxt[:, : W - 1] = np.where(el[:, 1:W], ks[:, 1:W], 0.0)  # key of rank s+1
     fs = fo.reshape(B, W)[:, :S].ravel()
     qs = quality.ravel()[fs].reshape(B, S)
     if ctr is None:
@@ -380,12 +424,12 @@ def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.nd
             price = np.maximum(reserve, nxt / qs if rank_by == "score" else nxt)
         else:
             d = alpha[:, :S] - alpha[:, 1:]
-            upper = np.tril(np.ones((S, S)))                                 # upper[t, s] = 1 if t >= s
+            upper = np.tril(np.ones((S, S)))  # upper[t, s] = 1 if t >= s
             if reserve > 0:
-                terms = d[:, None, :] * np.maximum(qs[:, :, None] * reserve, nxt[:, None, :])   # (B, s, t)
-                pay = (terms * upper.T[None]).sum(axis=2)                     # sum over t >= s
+                terms = d[:, None, :] * np.maximum(qs[:, :, None] * reserve, nxt[:, None, :])  # (B, s, t)
+                pay = (terms * upper.T[None]).sum(axis=2)  # sum over t >= s
             else:
-                pay = (d * nxt) @ upper                                         # reverse cumulative sum
+                pay = (d * nxt) @ upper  # reverse cumulative sum
             den = qs * alpha[:, :S]
             price = np.where(den > 0, pay / den, 0.0)
     shown = (alpha[:, :S] > 0) & (c > 0)
@@ -396,8 +440,16 @@ def _top_ranks(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.nd
     return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n), price_out.reshape(B, n)
 
 
-def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.ndarray, key: np.ndarray,
-                 reserve: float, share: bool, rank_by: str = "score") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _single_slot(
+    rule: str,
+    bids: np.ndarray,
+    quality: np.ndarray,
+    position: np.ndarray,
+    key: np.ndarray,
+    reserve: float,
+    share: bool,
+    rank_by: str = "score",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One-slot fast path of :func:`separable_auction` (winner and runner-up; no sort).
 
     Winner = highest key (lower index on ties); per-click price ``max(r, e_2 / q_w)`` for GSP and
@@ -410,12 +462,12 @@ def _single_slot(rule: str, bids: np.ndarray, quality: np.ndarray, position: np.
     a_best = position.max(axis=1)
     slot = position.argmax(axis=1)
     kt = np.empty((n, B))
-    np.copyto(kt, key.T)                                               # (n, B), our own copy
+    np.copyto(kt, key.T)  # (n, B), our own copy
     top = kt.max(axis=0)
     ar = np.arange(n)[:, None]
     is_top = kt == top
-    w = (n - (is_top * (n - ar).astype(np.float64)).max(axis=0)).astype(np.int64)   # first maximiser
-    kt[w, rows] = -1.0                                                 # drop the winner
+    w = (n - (is_top * (n - ar).astype(np.float64)).max(axis=0)).astype(np.int64)  # first maximiser
+    kt[w, rows] = -1.0  # drop the winner
     second = np.maximum(kt.max(axis=0), 0.0) if n > 1 else np.zeros(B)
     live = (top > 0) & (a_best > 0)
     if share:
@@ -459,16 +511,31 @@ class PositionAuctionMechanism(Mechanism):
     claims = frozenset({"deterministic", "individually_rational", "monotone"})
     default_position: tuple[float, ...] | None = None
 
-    def __call__(self, bids: Any, ctr: Any = None, *, quality: Any = None, position: Any = None,
-                 rng: np.random.Generator | None = None, **kwargs: Any) -> AuctionResult:
+    def __call__(
+        self,
+        bids: Any,
+        ctr: Any = None,
+        *,
+        quality: Any = None,
+        position: Any = None,
+        rng: np.random.Generator | None = None,
+        **kwargs: Any,
+    ) -> AuctionResult:
         raise NotImplementedError
 
 
 class _Separable(PositionAuctionMechanism):
     rule = "gsp"
 
-    def __init__(self, reserve: float = 0.0, billing: str = "per_click", tie_break: str = "index",
-                 max_slots: int | None = None, rank_by: str = "score", seed: int | None = None) -> None:
+    def __init__(
+        self,
+        reserve: float = 0.0,
+        billing: str = "per_click",
+        tie_break: str = "index",
+        max_slots: int | None = None,
+        rank_by: str = "score",
+        seed: int | None = None,
+    ) -> None:
         self.reserve = check_float(reserve, "reserve", lo=0.0)
         self.billing = check_choice(billing, "billing", BILLING)
         self.tie_break = check_choice(tie_break, "tie_break", TIE_BREAKS)
@@ -477,12 +544,28 @@ class _Separable(PositionAuctionMechanism):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
 
-    def __call__(self, bids: Any, ctr: Any = None, *, quality: Any = None, position: Any = None,
-                 rng: np.random.Generator | None = None) -> AuctionResult:
+    def __call__(
+        self,
+        bids: Any,
+        ctr: Any = None,
+        *,
+        quality: Any = None,
+        position: Any = None,
+        rng: np.random.Generator | None = None,
+    ) -> AuctionResult:
         b, q, a, C, sep = self._inputs(bids, ctr, quality, position)
-        out = separable_auction(self.rule, b, q, a, C, reserve=self.reserve, rank_by=self.rank_by,
-                                max_slots=self.max_slots, tie_break=self.tie_break,
-                                rng=rng if rng is not None else self._rng)
+        out = separable_auction(
+            self.rule,
+            b,
+            q,
+            a,
+            C,
+            reserve=self.reserve,
+            rank_by=self.rank_by,
+            max_slots=self.max_slots,
+            tie_break=self.tie_break,
+            rng=rng if rng is not None else self._rng,
+        )
         return self._result(*out)
 
     def _inputs(self, bids: Any, ctr: Any, quality: Any, position: Any):
@@ -493,8 +576,15 @@ class _Separable(PositionAuctionMechanism):
         return b, q, a, C, sep
 
     def _result(self, asg, click, pay, price) -> AuctionResult:
-        return AuctionResult(assignment=asg, click_prob=click, payment=pay, price=price,
-                             render_rank=asg, billing=self.billing, click_model="additive")
+        return AuctionResult(
+            assignment=asg,
+            click_prob=click,
+            payment=pay,
+            price=price,
+            render_rank=asg,
+            billing=self.billing,
+            click_model="additive",
+        )
 
 
 @register("gsp")
@@ -518,22 +608,47 @@ class VCG(_Separable):
     rule = "vcg"
     claims = frozenset({"deterministic", "individually_rational", "monotone", "strategyproof", "efficient"})
 
-    def __init__(self, reserve: float = 0.0, billing: str = "per_click", tie_break: str = "index",
-                 max_slots: int | None = None, seed: int | None = None) -> None:
-        super().__init__(reserve=reserve, billing=billing, tie_break=tie_break, max_slots=max_slots,
-                         rank_by="score", seed=seed)
+    def __init__(
+        self,
+        reserve: float = 0.0,
+        billing: str = "per_click",
+        tie_break: str = "index",
+        max_slots: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(
+            reserve=reserve, billing=billing, tie_break=tie_break, max_slots=max_slots, rank_by="score", seed=seed
+        )
 
-    def __call__(self, bids: Any, ctr: Any = None, *, quality: Any = None, position: Any = None,
-                 rng: np.random.Generator | None = None) -> AuctionResult:
+    def __call__(
+        self,
+        bids: Any,
+        ctr: Any = None,
+        *,
+        quality: Any = None,
+        position: Any = None,
+        rng: np.random.Generator | None = None,
+    ) -> AuctionResult:
         b, q, a, C, sep = self._inputs(bids, ctr, quality, position)
-        res = self._result(*separable_auction("vcg", b, q, a, C, reserve=self.reserve, max_slots=self.max_slots,
-                                              tie_break=self.tie_break, rng=rng if rng is not None else self._rng))
+        res = self._result(
+            *separable_auction(
+                "vcg",
+                b,
+                q,
+                a,
+                C,
+                reserve=self.reserve,
+                max_slots=self.max_slots,
+                tie_break=self.tie_break,
+                rng=rng if rng is not None else self._rng,
+            )
+        )
         if C is not None and not sep.all() and quality is None and position is None:
             K = C.shape[2] if self.max_slots is None else self.max_slots
             gen = AIGCVCG(click_model="additive", max_ads=K, reserve=self.reserve, billing=self.billing)
             rows = np.flatnonzero(~sep)
             sub = gen(b[rows], C[rows])
-            res.render_rank = res.render_rank.copy()          # was a view of the assignment
+            res.render_rank = res.render_rank.copy()  # was a view of the assignment
             for f in ("assignment", "click_prob", "payment", "price", "render_rank"):
                 getattr(res, f)[rows] = getattr(sub, f)
         return res
@@ -557,10 +672,15 @@ class FirstPrice(_Separable):
     rule = "gfp"
     default_position = (1.0,)
 
-    def __init__(self, reserve: float = 0.0, billing: str = "per_click", tie_break: str = "index",
-                 rank_by: str = "score", seed: int | None = None) -> None:
-        super().__init__(reserve=reserve, billing=billing, tie_break=tie_break, max_slots=1, rank_by=rank_by,
-                         seed=seed)
+    def __init__(
+        self,
+        reserve: float = 0.0,
+        billing: str = "per_click",
+        tie_break: str = "index",
+        rank_by: str = "score",
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(reserve=reserve, billing=billing, tie_break=tie_break, max_slots=1, rank_by=rank_by, seed=seed)
 
 
 @register("second_price")
@@ -571,10 +691,10 @@ class SecondPrice(_Separable):
     default_position = (1.0,)
     claims = frozenset({"deterministic", "individually_rational", "monotone", "strategyproof", "efficient"})
 
-    def __init__(self, reserve: float = 0.0, billing: str = "per_click", tie_break: str = "index",
-                 seed: int | None = None) -> None:
-        super().__init__(reserve=reserve, billing=billing, tie_break=tie_break, max_slots=1, rank_by="score",
-                         seed=seed)
+    def __init__(
+        self, reserve: float = 0.0, billing: str = "per_click", tie_break: str = "index", seed: int | None = None
+    ) -> None:
+        super().__init__(reserve=reserve, billing=billing, tie_break=tie_break, max_slots=1, rank_by="score", seed=seed)
 
 
 # ============================================================================================
@@ -583,8 +703,18 @@ class SecondPrice(_Separable):
 class _Model:
     """One instance of an AIGC click model: solver and click probabilities for values ``v``."""
 
-    def __init__(self, click_model: str, ctr: np.ndarray, K: int, weights: np.ndarray | None,
-                 cont: np.ndarray | None, outside: float, cascade: str, order: str, solver: str) -> None:
+    def __init__(
+        self,
+        click_model: str,
+        ctr: np.ndarray,
+        K: int,
+        weights: np.ndarray | None,
+        cont: np.ndarray | None,
+        outside: float,
+        cascade: str,
+        order: str,
+        solver: str,
+    ) -> None:
         self.model, self.ctr, self.K = click_model, ctr, K
         self.weights, self.cont, self.outside = weights, cont, outside
         self.cascade, self.order, self.solver = cascade, order, solver
@@ -633,9 +763,17 @@ class AIGCVCG(PositionAuctionMechanism):
 
     claims = frozenset({"deterministic", "individually_rational", "monotone", "strategyproof", "efficient"})
 
-    def __init__(self, click_model: str = "additive", max_ads: int | None = None, cascade: str = "stop",
-                 order: str = "free", outside: float = 1.0, reserve: float = 0.0, billing: str = "per_click",
-                 solver: str = "auto") -> None:
+    def __init__(
+        self,
+        click_model: str = "additive",
+        max_ads: int | None = None,
+        cascade: str = "stop",
+        order: str = "free",
+        outside: float = 1.0,
+        reserve: float = 0.0,
+        billing: str = "per_click",
+        solver: str = "auto",
+    ) -> None:
         self.click_model = check_choice(click_model, "click_model", sol.CLICK_MODELS)
         self.max_ads = None if max_ads is None else check_int(max_ads, "max_ads", lo=0)
         self.cascade = check_choice(cascade, "cascade", ("stop", "continuation"))
@@ -671,8 +809,10 @@ class AIGCVCG(PositionAuctionMechanism):
                     raise ValueError(f"weights: expected shape {C.shape}, got {Wm.shape}")
             else:
                 if (C >= 1.0).any():
-                    raise ValueError("ctr: logit calibration w = p / (1 - p) needs CTRs < 1 under click_model='mnl', "
-                                     "got a CTR equal to 1 (pass weights=exp(rho) instead)")
+                    raise ValueError(
+                        "ctr: logit calibration w = p / (1 - p) needs CTRs < 1 under click_model='mnl', "
+                        "got a CTR equal to 1 (pass weights=exp(rho) instead)"
+                    )
                 Wm = C / (1.0 - C)
         if self.click_model == "cascade":
             if self.cascade == "stop":
@@ -681,8 +821,9 @@ class AIGCVCG(PositionAuctionMechanism):
                 Q = 1.0 - C
             else:
                 if cont is None:
-                    raise ValueError("cont: cascade='continuation' needs continuation probabilities q, "
-                                     "shape (B, n, m) or (B, n)")
+                    raise ValueError(
+                        "cont: cascade='continuation' needs continuation probabilities q, shape (B, n, m) or (B, n)"
+                    )
                 Q = as_array(cont, "cont", ndim=(1, 2, 3), lo=0.0, hi=1.0)
                 if Q.ndim == 1:
                     Q = np.broadcast_to(Q[None, :, None], C.shape)
@@ -695,12 +836,30 @@ class AIGCVCG(PositionAuctionMechanism):
         return b, C, Wm, Q, K
 
     def model(self, C: np.ndarray, W: np.ndarray | None, Q: np.ndarray | None, K: int, row: int) -> _Model:
-        return _Model(self.click_model, C[row], K, None if W is None else W[row],
-                      None if Q is None else Q[row], self.outside, self.cascade, self.order, self.solver)
+        return _Model(
+            self.click_model,
+            C[row],
+            K,
+            None if W is None else W[row],
+            None if Q is None else Q[row],
+            self.outside,
+            self.cascade,
+            self.order,
+            self.solver,
+        )
 
     # -- mechanism --------------------------------------------------------------------------------
-    def __call__(self, bids: Any, ctr: Any = None, *, weights: Any = None, cont: Any = None,
-                 quality: Any = None, position: Any = None, rng: np.random.Generator | None = None) -> AuctionResult:
+    def __call__(
+        self,
+        bids: Any,
+        ctr: Any = None,
+        *,
+        weights: Any = None,
+        cont: Any = None,
+        quality: Any = None,
+        position: Any = None,
+        rng: np.random.Generator | None = None,
+    ) -> AuctionResult:
         if ctr is None and weights is None and position is not None:
             ctr = _ctr_from_factors(bids, quality, position)
         b, C, W, Q, K = self.prepare(bids, ctr, weights, cont)
@@ -745,9 +904,18 @@ class AIGCVCG(PositionAuctionMechanism):
         p_sh[bi, ii] = C[bi, ii, asg[bi, ii]]
         if Q is not None:
             q_sh[bi, ii] = Q[bi, ii, asg[bi, ii]]
-        return AuctionResult(assignment=asg, click_prob=pi, payment=pay, price=_price(pay, pi), render_rank=rr,
-                             billing=self.billing, click_model=self.click_model, p_shown=p_sh, q_shown=q_sh,
-                             cascade=self.cascade)
+        return AuctionResult(
+            assignment=asg,
+            click_prob=pi,
+            payment=pay,
+            price=_price(pay, pi),
+            render_rank=rr,
+            billing=self.billing,
+            click_model=self.click_model,
+            p_shown=p_sh,
+            q_shown=q_sh,
+            cascade=self.cascade,
+        )
 
     # -- welfare optimum (no payments) ------------------------------------------------------------
     def optimum(self, values: Any, ctr: Any = None, *, weights: Any = None, cont: Any = None) -> np.ndarray:
@@ -770,8 +938,12 @@ class AIGCVCG(PositionAuctionMechanism):
 
 
 def _empty(B: int, n: int) -> dict:
-    return {"assignment": np.full((B, n), -1, dtype=np.int64), "click_prob": np.zeros((B, n)),
-            "payment": np.zeros((B, n)), "render_rank": np.full((B, n), -1, dtype=np.int64)}
+    return {
+        "assignment": np.full((B, n), -1, dtype=np.int64),
+        "click_prob": np.zeros((B, n)),
+        "payment": np.zeros((B, n)),
+        "render_rank": np.full((B, n), -1, dtype=np.int64),
+    }
 
 
 def _store(out: dict, r: int, edges: np.ndarray, pi: np.ndarray, pay: np.ndarray) -> None:
@@ -803,8 +975,16 @@ class Myerson(PositionAuctionMechanism):
 
     claims = frozenset({"deterministic", "individually_rational", "monotone", "strategyproof"})
 
-    def __init__(self, distribution: Any = "uniform", click_model: str = "separable", max_ads: int | None = None,
-                 cascade: str = "stop", outside: float = 1.0, billing: str = "per_click", grid: int = 4001) -> None:
+    def __init__(
+        self,
+        distribution: Any = "uniform",
+        click_model: str = "separable",
+        max_ads: int | None = None,
+        cascade: str = "stop",
+        outside: float = 1.0,
+        billing: str = "per_click",
+        grid: int = 4001,
+    ) -> None:
         self.distribution = distribution
         self.click_model = check_choice(click_model, "click_model", ("separable", *sol.CLICK_MODELS))
         self.max_ads = None if max_ads is None else check_int(max_ads, "max_ads", lo=0)
@@ -812,14 +992,16 @@ class Myerson(PositionAuctionMechanism):
         self.outside = check_float(outside, "outside", lo=0.0, lo_open=True)
         self.billing = check_choice(billing, "billing", BILLING)
         per_bidder = isinstance(distribution, list) and not all(
-            isinstance(d, (int, float, np.number)) and not isinstance(d, bool) for d in distribution)
+            isinstance(d, (int, float, np.number)) and not isinstance(d, bool) for d in distribution
+        )
         if per_bidder:
             self._phis = [ironed_virtual_value(d, grid=grid) for d in distribution]
         else:
             self._phis = [ironed_virtual_value(distribution, grid=grid)]
         if self.click_model != "separable":
-            self._inner = AIGCVCG(click_model=self.click_model, max_ads=max_ads, cascade=cascade, outside=outside,
-                                  billing=billing)
+            self._inner = AIGCVCG(
+                click_model=self.click_model, max_ads=max_ads, cascade=cascade, outside=outside, billing=billing
+            )
 
     @property
     def reserve(self) -> np.ndarray:
@@ -832,8 +1014,9 @@ class Myerson(PositionAuctionMechanism):
         if len(self._phis) == 1:
             return self._phis[0](b)
         if len(self._phis) != b.shape[1]:
-            raise ValueError(f"distribution: expected one distribution per bidder ({b.shape[1]}), "
-                             f"got {len(self._phis)}")
+            raise ValueError(
+                f"distribution: expected one distribution per bidder ({b.shape[1]}), got {len(self._phis)}"
+            )
         return np.stack([self._phis[i](b[:, i]) for i in range(b.shape[1])], axis=1)
 
     def _inverse(self, y: np.ndarray, strict: np.ndarray, who: np.ndarray) -> np.ndarray:
@@ -842,13 +1025,22 @@ class Myerson(PositionAuctionMechanism):
             ph = self._phis[0]
             return np.where(strict, ph.inverse(y, strict=True), ph.inverse(y, strict=False))
         out = np.empty(y.shape)
-        for i, ph in enumerate(self._phis):            # one pass per bidder distribution
+        for i, ph in enumerate(self._phis):  # one pass per bidder distribution
             sel = who == i
             out[sel] = np.where(strict[sel], ph.inverse(y[sel], True), ph.inverse(y[sel], False))
         return out
 
-    def __call__(self, bids: Any, ctr: Any = None, *, quality: Any = None, position: Any = None,
-                 weights: Any = None, cont: Any = None, rng: np.random.Generator | None = None) -> AuctionResult:
+    def __call__(
+        self,
+        bids: Any,
+        ctr: Any = None,
+        *,
+        quality: Any = None,
+        position: Any = None,
+        weights: Any = None,
+        cont: Any = None,
+        rng: np.random.Generator | None = None,
+    ) -> AuctionResult:
         if self.click_model != "separable":
             return self._matching(bids, ctr, weights, cont, quality, position)
         b, q, a, C, sep = separable_inputs(bids, ctr, quality, position, default_position=(1.0,))
@@ -866,13 +1058,13 @@ class Myerson(PositionAuctionMechanism):
         alpha = np.zeros((B, n + 1))
         alpha[:, :S] = a_sorted[:, :S]
         alpha[:, :n] *= el
-        d = alpha[:, :n] - alpha[:, 1:]                                  # (B, n) over t
+        d = alpha[:, :n] - alpha[:, 1:]  # (B, n) over t
         # competitor at rank t+1 for each t
         psi_next = np.zeros((B, n))
         psi_next[:, :-1] = np.where(el[:, 1:], ps[:, 1:], 0.0)
         who_next = np.full((B, n), n)
         who_next[:, :-1] = order[:, 1:]
-        y = psi_next[:, None, :] / qs[:, :, None]                          # (B, k, t)
+        y = psi_next[:, None, :] / qs[:, :, None]  # (B, k, t)
         strict = order[:, :, None] > who_next[:, None, :]
         has = psi_next[:, None, :] > 0
         who = np.broadcast_to(order[:, :, None], y.shape)
@@ -899,8 +1091,15 @@ class Myerson(PositionAuctionMechanism):
         np.put_along_axis(asg, order, asg_s, 1)
         np.put_along_axis(click, order, click_s, 1)
         np.put_along_axis(pay, order, pay_s, 1)
-        return AuctionResult(assignment=asg, click_prob=click, payment=pay, price=_price(pay, click),
-                             render_rank=asg.copy(), billing=self.billing, click_model="additive")
+        return AuctionResult(
+            assignment=asg,
+            click_prob=click,
+            payment=pay,
+            price=_price(pay, click),
+            render_rank=asg.copy(),
+            billing=self.billing,
+            click_model="additive",
+        )
 
     def _matching(self, bids, ctr, weights, cont, quality, position) -> AuctionResult:
         inner = self._inner
@@ -941,8 +1140,10 @@ def unilateral_gains(mech: Any, values: np.ndarray, bids: np.ndarray, grid: np.n
     G = len(grid)
     base = mech(b, **call_kw).utility(v)
     gains = np.zeros((B, n))
-    rep_kw = {k: (np.repeat(x, G, axis=0) if isinstance(x, np.ndarray) and x.ndim >= 1 and x.shape[0] == B else x)
-              for k, x in call_kw.items()}
+    rep_kw = {
+        k: (np.repeat(x, G, axis=0) if isinstance(x, np.ndarray) and x.ndim >= 1 and x.shape[0] == B else x)
+        for k, x in call_kw.items()
+    }
     for i in range(n):
         rows = np.repeat(b, G, axis=0)
         rows[:, i] = np.tile(grid, B)

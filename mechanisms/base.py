@@ -3,16 +3,34 @@
 A mechanism is a plain object callable on NumPy arrays. It declares the properties it *claims*
 (``claims``); audits in ``coopsim.analysis`` test the claims instead of trusting them.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 #: property names used in ``claims`` across families
-KNOWN_CLAIMS = frozenset({
-    "strategyproof", "anonymous", "range_respecting", "unanimous", "IFS", "UFS", "PF", "proportional",
-    "deterministic", "randomized", "budget_balanced", "individually_rational", "efficient",
-    "strictly_proper", "proper", "monotone", "truthful_in_expectation", "incentive_compatible",
-})
+KNOWN_CLAIMS = frozenset(
+    {
+        "strategyproof",
+        "anonymous",
+        "range_respecting",
+        "unanimous",
+        "IFS",
+        "UFS",
+        "PF",
+        "proportional",
+        "deterministic",
+        "randomized",
+        "budget_balanced",
+        "individually_rational",
+        "efficient",
+        "strictly_proper",
+        "proper",
+        "monotone",
+        "truthful_in_expectation",
+        "incentive_compatible",
+    }
+)
 
 
 class Mechanism:

@@ -29,19 +29,26 @@ Fixed uniform phantoms ``k/n`` do not normalize for ``m >= 3`` and are not offer
 Related: Caragiannis, Christodoulou, Protopapas, AAAI'22, arXiv 2203.09971 (``l1`` distance to the
 mean, :func:`distance_to_mean`).
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 import numpy as np
-
-from coopsim.core.validation import as_array, check_int
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
+from coopsim.core.validation import as_array, check_int
+
 __all__ = [
-    "MovingPhantomMechanism", "IndependentMarkets", "WelfareMaximizingPhantoms", "as_votes",
-    "moving_phantom_medians", "l1_disutility", "distance_to_mean", "SIMPLEX_ATOL",
+    "MovingPhantomMechanism",
+    "IndependentMarkets",
+    "WelfareMaximizingPhantoms",
+    "as_votes",
+    "moving_phantom_medians",
+    "l1_disutility",
+    "distance_to_mean",
+    "SIMPLEX_ATOL",
 ]
 
 #: tolerance on ``sum_j p_ij = 1`` when validating votes
@@ -62,7 +69,9 @@ def as_votes(votes: Any, name: str = "votes") -> tuple[np.ndarray, bool]:
     bad = np.abs(total - 1.0) > SIMPLEX_ATOL
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}: expected each row to sum to 1 (a point of the simplex), got sum {total[bad].flat[0]!r} at {where}")
+        raise ValueError(
+            f"{name}: expected each row to sum to 1 (a point of the simplex), got sum {total[bad].flat[0]!r} at {where}"
+        )
     batched = arr.ndim == 3
     return (arr if batched else arr[None]), batched
 

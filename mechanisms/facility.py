@@ -20,20 +20,20 @@ mechanism satisfying proportionality and unanimity (equivalently UFS, or PF).
 The domain analyses (axioms IFS/UFS/PF/proportionality/unanimity, feasible intervals, objectives)
 live in :mod:`coopsim.mechanisms.facility_axioms` and are re-exported here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-
-from coopsim.core.validation import as_array, check_float, check_int
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.facility_axioms import (  # noqa: F401  (re-exported public API)
     AXIOMS,
     OBJECTIVES,
     TOL,
     AxiomCheck,
+    _expected_distance,
     as_profile,
     check,
     cost,
@@ -50,18 +50,52 @@ from coopsim.mechanisms.facility_axioms import (  # noqa: F401  (re-exported pub
     utility,
     welfare_ratio_bound,
 )
-from coopsim.mechanisms.facility_axioms import _expected_distance
 from coopsim.mechanisms.registry import register
 
+from coopsim.core.validation import as_array, check_float, check_int
+
 __all__ = [
-    "FacilityMechanism", "PhantomMechanism", "LotteryMechanism", "GeneralizedMedian", "UniformPhantom",
-    "Median", "RightMedian", "OrderStatistic", "Leftmost", "Rightmost", "Constant", "IFSOptimalPhantom",
-    "Average", "Midpoint", "AverageUniformPhantom", "ThresholdRule", "RandomDictator", "RandomRank", "LRM",
-    "generalized_median", "uniform_phantoms", "strategyproof_gain",
+    "FacilityMechanism",
+    "PhantomMechanism",
+    "LotteryMechanism",
+    "GeneralizedMedian",
+    "UniformPhantom",
+    "Median",
+    "RightMedian",
+    "OrderStatistic",
+    "Leftmost",
+    "Rightmost",
+    "Constant",
+    "IFSOptimalPhantom",
+    "Average",
+    "Midpoint",
+    "AverageUniformPhantom",
+    "ThresholdRule",
+    "RandomDictator",
+    "RandomRank",
+    "LRM",
+    "generalized_median",
+    "uniform_phantoms",
+    "strategyproof_gain",
     # re-exported analyses
-    "AXIOMS", "OBJECTIVES", "TOL", "AxiomCheck", "check", "satisfies", "feasible_interval", "utility",
-    "cost", "social_welfare", "total_cost", "max_cost", "objective_value", "optimal_location",
-    "optimal_value", "welfare_ratio_bound", "ifs_welfare_ratio_bound", "multiplicities",
+    "AXIOMS",
+    "OBJECTIVES",
+    "TOL",
+    "AxiomCheck",
+    "check",
+    "satisfies",
+    "feasible_interval",
+    "utility",
+    "cost",
+    "social_welfare",
+    "total_cost",
+    "max_cost",
+    "objective_value",
+    "optimal_location",
+    "optimal_value",
+    "welfare_ratio_bound",
+    "ifs_welfare_ratio_bound",
+    "multiplicities",
 ]
 
 _SP_FAMILY = frozenset({"deterministic", "strategyproof", "anonymous", "monotone"})
@@ -100,7 +134,9 @@ def generalized_median(reports: Any, phantoms: Any) -> np.ndarray:
     n = x.shape[1]
     p = as_array(phantoms, "phantoms", ndim=(1, 2), lo=0.0, hi=1.0)
     if p.shape[-1] != n + 1 or (p.ndim == 2 and p.shape[0] != x.shape[0]):
-        raise ValueError(f"phantoms: expected n + 1 = {n + 1} phantoms per profile for n = {n} reports, got shape {p.shape}")
+        raise ValueError(
+            f"phantoms: expected n + 1 = {n + 1} phantoms per profile for n = {n} reports, got shape {p.shape}"
+        )
     y = _gm_sorted(np.sort(x, axis=1), -np.sort(-p, axis=-1))
     return y if batched else y[0]
 
@@ -183,7 +219,9 @@ class FacilityMechanism(Mechanism):
         x, batched = self._profile(reports)
         t, tb = as_profile(peaks, "peaks")
         if t.shape != x.shape or tb != batched:
-            raise ValueError(f"peaks: expected the shape of reports {x.shape if batched else x.shape[1:]}, got {np.shape(peaks)}")
+            raise ValueError(
+                f"peaks: expected the shape of reports {x.shape if batched else x.shape[1:]}, got {np.shape(peaks)}"
+            )
         c = _expected_distance(t, *self._distribution(x))
         return c if batched else c[0]
 
@@ -461,7 +499,9 @@ class ThresholdRule(FacilityMechanism):
     """``n = 1`` counterexample: ``f(x) = 0`` if ``x < 1/2`` else ``1``. SP and proportional, but not
     unanimous and not IFS, hence not UP (why ALLW need unanimity)."""
 
-    claims: ClassVar[frozenset[str]] = frozenset({"deterministic", "strategyproof", "anonymous", "monotone", "proportional"})
+    claims: ClassVar[frozenset[str]] = frozenset(
+        {"deterministic", "strategyproof", "anonymous", "monotone", "proportional"}
+    )
 
     def _check_n(self, n: int) -> None:
         if n != 1:

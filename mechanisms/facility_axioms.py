@@ -21,6 +21,7 @@ passes when ``distance <= bound + tol``; proportionality and unanimity pass when
 within ``tol`` of the forced point. Groups "sharing one peak" (UFS) and unanimous / ``{0,1}``
 profiles are detected by exact equality of the peaks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,9 +40,25 @@ OBJECTIVES = ("social_welfare", "total_cost", "max_cost")
 TOL = 1e-12
 
 __all__ = [
-    "AXIOMS", "OBJECTIVES", "TOL", "AxiomCheck", "as_profile", "utility", "cost", "social_welfare",
-    "total_cost", "max_cost", "objective_value", "optimal_location", "optimal_value", "satisfies",
-    "check", "feasible_interval", "multiplicities", "welfare_ratio_bound", "ifs_welfare_ratio_bound",
+    "AXIOMS",
+    "OBJECTIVES",
+    "TOL",
+    "AxiomCheck",
+    "as_profile",
+    "utility",
+    "cost",
+    "social_welfare",
+    "total_cost",
+    "max_cost",
+    "objective_value",
+    "optimal_location",
+    "optimal_value",
+    "satisfies",
+    "check",
+    "feasible_interval",
+    "multiplicities",
+    "welfare_ratio_bound",
+    "ifs_welfare_ratio_bound",
 ]
 
 
@@ -326,7 +343,11 @@ def check(axiom: str, peaks: Any, location: Any, probs: Any = None, *, tol: floa
     slack, group, bound, dist = _check_2d(axiom, x, support, p)
     ok = slack >= -tol
     return AxiomCheck(
-        axiom, _out(ok, batched), _out(slack, batched), _out(group, batched), _out(bound, batched),
+        axiom,
+        _out(ok, batched),
+        _out(slack, batched),
+        _out(group, batched),
+        _out(bound, batched),
         _out(dist, batched),
     )
 

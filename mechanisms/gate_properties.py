@@ -6,14 +6,13 @@ raises on a violation, so tests can assert both that a property holds and that a
 breaks it. Paper: R. Baxi, arXiv:2603.15639 (Bounded Exposure; Incentive-Compatible Robustness
 Investment; Monotonic Safety, false as stated; Collusion Resistance; Monotonicity of f).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from coopsim.core.validation import as_array, check_float, check_int
 from coopsim.mechanisms.gates import (
     DEFAULT_THRESHOLDS,
     aggregate_safety,
@@ -25,6 +24,8 @@ from coopsim.mechanisms.gates import (
     validate_thresholds,
     weakest_link_tier,
 )
+
+from coopsim.core.validation import as_array, check_float, check_int
 
 
 @dataclass
@@ -53,7 +54,9 @@ def check_t1a(exposure_after: Any, tier: Any, t_min: Any, ceilings: Any = None) 
     over = e - b
     ok = bool(np.all(over <= 1e-12) and np.all(k >= tm))
     worst = float(over.max()) if over.size else 0.0
-    return Check("T1a", ok, worst, {"tier_violations": int((k < tm).sum()), "ceiling_violations": int((over > 1e-12).sum())})
+    return Check(
+        "T1a", ok, worst, {"tier_violations": int((k < tm).sum()), "ceiling_violations": int((over > 1e-12).sum())}
+    )
 
 
 def check_t1b(exposure: Any, tier: Any, ceilings: Any = None) -> Check:
@@ -66,8 +69,16 @@ def check_t1b(exposure: Any, tier: Any, ceilings: Any = None) -> Check:
     return Check("T1b", n_bad == 0, float(over.max()) if over.size else 0.0, {"violations": n_bad})
 
 
-def check_t1c(certified: Any, ih: Any = None, decay_rate: float = 0.01, horizon: int = 500,
-              thresholds: Any = None, ceilings: Any = None, ih_threshold: float = 0.5, decay_ih: bool = True) -> Check:
+def check_t1c(
+    certified: Any,
+    ih: Any = None,
+    decay_rate: float = 0.01,
+    horizon: int = 500,
+    thresholds: Any = None,
+    ceilings: Any = None,
+    ih_threshold: float = 0.5,
+    decay_ih: bool = True,
+) -> Check:
     """T1c: with decay and no re-audit, tier and ceiling are non-increasing in ``dt = 0..horizon``
     and the agent is T0 for every ``dt`` greater than :func:`tier_loss_time`.
 
@@ -102,7 +113,9 @@ def check_t2a(gate: Any, robustness: Any, ih: Any, capability_a: Any, capability
     return Check("T2a", bool(np.array_equal(ta, tb)), float(np.abs(ta - tb).max(initial=0)))
 
 
-def check_monotone(robustness: Any, raised: Any, thresholds: Any = None, ih: Any = None, ih_raised: Any = None) -> Check:
+def check_monotone(
+    robustness: Any, raised: Any, thresholds: Any = None, ih: Any = None, ih_raised: Any = None
+) -> Check:
     """Monotonicity of f (P2): ``R <= R'`` componentwise implies ``f(R) <= f(R')``."""
     r = as_array(robustness, "robustness", lo=0.0, hi=1.0)
     r2 = as_array(raised, "raised", lo=0.0, hi=1.0)
@@ -113,8 +126,15 @@ def check_monotone(robustness: Any, raised: Any, thresholds: Any = None, ih: Any
     return Check("monotone", bool(np.all(f1 <= f2)), float((f1 - f2).max(initial=0)))
 
 
-def check_t2b(robustness: Any, dim: int, amount: Any, thresholds: Any = None, demand: Any = None,
-              mean_reward: Any = None, others: Any = None) -> Check:
+def check_t2b(
+    robustness: Any,
+    dim: int,
+    amount: Any,
+    thresholds: Any = None,
+    demand: Any = None,
+    mean_reward: Any = None,
+    others: Any = None,
+) -> Check:
     """T2b: profit is non-decreasing in each R_i, and raising a non-binding dimension (one whose
     ``g_i`` stays above the tier after the raise, i.e. any dimension not at the minimum) never
     changes the tier.
@@ -138,7 +158,9 @@ def check_t2b(robustness: Any, dim: int, amount: Any, thresholds: Any = None, de
     p1 = np.array([uniform_share_profit(np.append(oth, f), D, er)[-1] for f in f1])
     p2 = np.array([uniform_share_profit(np.append(oth, f), D, er)[-1] for f in f2])
     ok_pi = bool(np.all(p2 >= p1 - 1e-12))
-    return Check("T2b", ok_tier and ok_pi, float((p1 - p2).max(initial=0)), {"tier_unchanged": ok_tier, "profit_monotone": ok_pi})
+    return Check(
+        "T2b", ok_tier and ok_pi, float((p1 - p2).max(initial=0)), {"tier_unchanged": ok_tier, "profit_monotone": ok_pi}
+    )
 
 
 def profit_gain_at_crossing(tier_before: int, others: Any, demand: Any, mean_reward: Any) -> tuple[float, float]:
@@ -184,7 +206,9 @@ def check_t3b(exposure: Any, weakest: Any, tier: Any, thresholds: Any = None) ->
     applies = np.all((w == 0) | (k >= 1), axis=-1)
     floor = float(th[:, 1].min())
     ok = bool(np.all(s[applies] >= floor - 1e-12))
-    return Check("T3b", ok, float((floor - s[applies]).max(initial=-np.inf)), {"floor": floor, "applies": int(applies.sum())})
+    return Check(
+        "T3b", ok, float((floor - s[applies]).max(initial=-np.inf)), {"floor": floor, "applies": int(applies.sum())}
+    )
 
 
 def check_t3c(exposure: Any, weakest: Any, entrant_exposure: float, entrant_weakest: float) -> Check:
@@ -247,11 +271,25 @@ def check_collusion_resistance(members: Any, thresholds: Any = None, ih: Any = N
     brute = g.min(axis=(-1, -2))
     if ih is not None:
         brute = np.where((np.asarray(ih) < 0.5).any(axis=-1), 0, brute)
-    return Check("collusion_resistance", bool(np.array_equal(chain, brute)), float(np.abs(chain - brute).max(initial=0)))
+    return Check(
+        "collusion_resistance", bool(np.array_equal(chain, brute)), float(np.abs(chain - brute).max(initial=0))
+    )
 
 
 __all__ = [
-    "Check", "check_t1a", "check_t1b", "check_t1c", "check_t2a", "check_t2b", "check_t2c", "check_monotone",
-    "profit_gain_at_crossing", "check_t3a", "check_t3b", "check_t3c", "check_t3d",
-    "monotonic_safety_counterexample", "check_collusion_resistance",
+    "Check",
+    "check_t1a",
+    "check_t1b",
+    "check_t1c",
+    "check_t2a",
+    "check_t2b",
+    "check_t2c",
+    "check_monotone",
+    "profit_gain_at_crossing",
+    "check_t3a",
+    "check_t3b",
+    "check_t3c",
+    "check_t3d",
+    "monotonic_safety_counterexample",
+    "check_collusion_resistance",
 ]

@@ -20,15 +20,16 @@ Everything is batched over leading axes and works on plain NumPy arrays:
 Property checks (Bounded Exposure, Incentive-Compatible Robustness Investment, Monotonic Safety and
 its counterexample) live in :mod:`coopsim.mechanisms.gate_properties`.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-
-from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
+
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 
 #: names of the three primary gate dimensions, in order
 DIMENSIONS = ("CC", "ER", "AS")
@@ -102,8 +103,9 @@ def validate_ceilings(ceilings: Any = None, n_tiers: int = K_DEFAULT + 1, name: 
     finite = arr[np.isfinite(arr)]
     inf_from = int(np.argmax(np.isinf(arr))) if np.isinf(arr).any() else len(arr)
     if np.any(np.diff(finite) <= 0) or not np.all(np.isinf(arr[inf_from:])) or np.any(arr == -np.inf):
-        raise ValueError(f"{name}: expected strictly increasing ceilings (inf allowed from some tier on), "
-                         f"got {arr.tolist()}")
+        raise ValueError(
+            f"{name}: expected strictly increasing ceilings (inf allowed from some tier on), got {arr.tolist()}"
+        )
     return arr
 
 
@@ -171,7 +173,9 @@ def weakest_link_tier(
     return tiers.astype(np.int64)
 
 
-def gate_detail(robustness: Any, ih: Any = None, thresholds: Any = None, ih_threshold: float = IH_THRESHOLD) -> dict[str, np.ndarray]:
+def gate_detail(
+    robustness: Any, ih: Any = None, thresholds: Any = None, ih_threshold: float = IH_THRESHOLD
+) -> dict[str, np.ndarray]:
     """Per-dimension tiers, tier, binding dimension and gap to the next tier.
 
     binding = first of (CC, ER, AS) whose ``g_i`` equals the primary tier ``min_i g_i``;
@@ -200,7 +204,11 @@ def gap_report(robustness: Any, target_tier: int, thresholds: Any = None) -> np.
 
 def capability_tier(capability: Any, thresholds: Any = None) -> np.ndarray:
     """Capability-gated tier (the paper's contrast case): ``max{k : c >= theta_c^k}``."""
-    th = DEFAULT_CAPABILITY_THRESHOLDS if thresholds is None else validate_thresholds(thresholds, "capability_thresholds")[0]
+    th = (
+        DEFAULT_CAPABILITY_THRESHOLDS
+        if thresholds is None
+        else validate_thresholds(thresholds, "capability_thresholds")[0]
+    )
     c = as_array(capability, "capability", lo=0.0, hi=1.0)
     return ((c[..., None] >= th).sum(axis=-1) - 1).astype(np.int64)
 
@@ -246,8 +254,14 @@ def time_to_threshold(score: Any, threshold: Any, decay_rate: float) -> np.ndarr
     return out[()] if out.ndim == 0 else out
 
 
-def tier_loss_time(certified: Any, ih: Any = None, thresholds: Any = None, decay_rate: float = 0.01,
-                   ih_threshold: float = IH_THRESHOLD, decay_ih: bool = True) -> np.ndarray:
+def tier_loss_time(
+    certified: Any,
+    ih: Any = None,
+    thresholds: Any = None,
+    decay_rate: float = 0.01,
+    ih_threshold: float = IH_THRESHOLD,
+    decay_ih: bool = True,
+) -> np.ndarray:
     """Decay time after which an agent certified at ``R_hat`` is T0: ``min_i ln(R_i/theta_i^1)/lambda``.
 
     Under ``force_T0`` with ``decay_ih`` the IH* bound ``ln(IH*/theta_IH)/lambda`` applies if earlier.
@@ -308,8 +322,9 @@ def expected_time_to_audit(tier: Any, rates: Any = None, hazard: str = "elapsed"
     return per_tier[k]
 
 
-def sample_audits(rng: np.random.Generator, tier: np.ndarray, elapsed: np.ndarray, rates: Any = None,
-                  hazard: str = "elapsed") -> np.ndarray:
+def sample_audits(
+    rng: np.random.Generator, tier: np.ndarray, elapsed: np.ndarray, rates: Any = None, hazard: str = "elapsed"
+) -> np.ndarray:
     """Bernoulli draw of this step's spot audits (boolean array of ``tier``'s shape)."""
     p = audit_probability(tier, elapsed, rates, hazard)
     return rng.random(p.shape) < p
@@ -330,8 +345,9 @@ def chain_tier(tiers: Any, axis: int = -1) -> np.ndarray:
     return arr.min(axis=axis)
 
 
-def chain_tier_from_robustness(robustness: Any, thresholds: Any = None, ih: Any = None,
-                               ih_threshold: float = IH_THRESHOLD) -> np.ndarray:
+def chain_tier_from_robustness(
+    robustness: Any, thresholds: Any = None, ih: Any = None, ih_threshold: float = IH_THRESHOLD
+) -> np.ndarray:
     """Chain tier from members' scores ``(..., m, 3)``: ``min_{i,j} g_i(R_i(A_j))`` (T0 if any member fails IH)."""
     return chain_tier(weakest_link_tier(robustness, ih, thresholds, ih_threshold))
 
@@ -454,9 +470,17 @@ class WeakestLinkGate(Gate):
 
     claims = frozenset({"monotone", "deterministic"})
 
-    def __init__(self, thresholds: Any = None, ceilings: Any = None, ih_threshold: float = IH_THRESHOLD,
-                 ih_rule: str = "force_T0", decay_rate: float = 0.01, audit_rates: Any = None,
-                 audit_hazard: str = "elapsed", basis_points: bool = False) -> None:
+    def __init__(
+        self,
+        thresholds: Any = None,
+        ceilings: Any = None,
+        ih_threshold: float = IH_THRESHOLD,
+        ih_rule: str = "force_T0",
+        decay_rate: float = 0.01,
+        audit_rates: Any = None,
+        audit_hazard: str = "elapsed",
+        basis_points: bool = False,
+    ) -> None:
         self.thresholds = validate_thresholds(thresholds)
         self.n_tiers = self.thresholds.shape[1]
         self.ceilings = validate_ceilings(ceilings, self.n_tiers)
@@ -526,13 +550,37 @@ class NoGate(Gate):
 
 
 __all__ = [
-    "DIMENSIONS", "DEFAULT_THRESHOLDS", "DEFAULT_CEILINGS", "DEFAULT_AUDIT_RATES", "DEFAULT_CAPABILITY_THRESHOLDS",
-    "validate_thresholds", "validate_ceilings", "validate_rates", "dimension_tiers", "weakest_link_tier",
-    "gate_detail", "gap_report", "capability_tier", "ceiling", "decay_factor", "effective_robustness",
-    "time_to_threshold", "tier_loss_time", "audit_probability", "expected_time_to_audit", "sample_audits",
-    "chain_tier", "chain_tier_from_robustness", "ThresholdSchedule", "uniform_share_profit",
-    "aggregate_safety", "arch_hash", "Gate", "WeakestLinkGate", "CapabilityGate", "NoGate",
+    "DIMENSIONS",
+    "DEFAULT_THRESHOLDS",
+    "DEFAULT_CEILINGS",
+    "DEFAULT_AUDIT_RATES",
+    "DEFAULT_CAPABILITY_THRESHOLDS",
+    "validate_thresholds",
+    "validate_ceilings",
+    "validate_rates",
+    "dimension_tiers",
+    "weakest_link_tier",
+    "gate_detail",
+    "gap_report",
+    "capability_tier",
+    "ceiling",
+    "decay_factor",
+    "effective_robustness",
+    "time_to_threshold",
+    "tier_loss_time",
+    "audit_probability",
+    "expected_time_to_audit",
+    "sample_audits",
+    "chain_tier",
+    "chain_tier_from_robustness",
+    "ThresholdSchedule",
+    "uniform_share_profit",
+    "aggregate_safety",
+    "arch_hash",
+    "Gate",
+    "WeakestLinkGate",
+    "CapabilityGate",
+    "NoGate",
 ]
 
 # property checks (T1a-T3d, P1, P2, the Monotonic Safety counterexample), importable from here too
-from coopsim.mechanisms import gate_properties as properties  # noqa: E402

@@ -10,20 +10,54 @@ This module gathers the public API; the pieces live in
 - ``information_ic``: :func:`ic_violation` / :func:`ic_report` (enumerated joint deviations);
 - ``online_principal``: the explore-then-commit principal and its regret.
 """
+
 from coopsim.mechanisms.information_ic import ICReport, best_responses, ic_report, ic_violation
 from coopsim.mechanisms.information_lp import (
-    LinearProgram, best_deterministic, build_lp, lp_size, optimal_mechanism, uncorrelated_mechanism,
-)
-from coopsim.mechanisms.online_principal import (
-    ExploreThenCommit, OnlineResult, mix_proper_score, run_online, sample_rounds,
+    LinearProgram,
+    best_deterministic,
+    build_lp,
+    lp_size,
+    optimal_mechanism,
+    uncorrelated_mechanism,
 )
 from coopsim.mechanisms.information_model import (
-    InformationMechanism, InformationModel, agent_utilities, instance_a, instance_b, principal_utility, random_model,
+    InformationMechanism,
+    InformationModel,
+    agent_utilities,
+    instance_a,
+    instance_b,
+    principal_utility,
+    random_model,
+)
+from coopsim.mechanisms.online_principal import (
+    ExploreThenCommit,
+    OnlineResult,
+    mix_proper_score,
+    run_online,
+    sample_rounds,
 )
 
 __all__ = [
-    "InformationModel", "InformationMechanism", "instance_a", "instance_b", "random_model",
-    "principal_utility", "agent_utilities", "optimal_mechanism", "build_lp", "lp_size", "LinearProgram",
-    "best_deterministic", "uncorrelated_mechanism", "ic_violation", "ic_report", "ICReport", "best_responses",
-    "ExploreThenCommit", "OnlineResult", "run_online", "sample_rounds", "mix_proper_score",
+    "InformationModel",
+    "InformationMechanism",
+    "instance_a",
+    "instance_b",
+    "random_model",
+    "principal_utility",
+    "agent_utilities",
+    "optimal_mechanism",
+    "build_lp",
+    "lp_size",
+    "LinearProgram",
+    "best_deterministic",
+    "uncorrelated_mechanism",
+    "ic_violation",
+    "ic_report",
+    "ICReport",
+    "best_responses",
+    "ExploreThenCommit",
+    "OnlineResult",
+    "run_online",
+    "sample_rounds",
+    "mix_proper_score",
 ]

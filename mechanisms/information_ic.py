@@ -12,15 +12,16 @@ recommendation. ``method="enumerate"`` walks all |S_i|^|S_i| reporting maps expl
 ``"decomposed"`` picks the best report per signal (exactly equivalent, polynomial).
 ``mode="per_profile"`` conditions on the whole recommended profile instead (a stricter notion).
 """
+
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
+from coopsim.mechanisms.information_model import InformationMechanism, InformationModel
 
 from coopsim.core.validation import check_choice
-from coopsim.mechanisms.information_model import InformationMechanism, InformationModel
 
 __all__ = ["ic_violation", "ic_report", "ICReport", "best_responses", "deviation_table"]
 
@@ -46,8 +47,9 @@ class ICReport:
         return self.violation <= tol
 
 
-def deviation_table(model: InformationModel, mechanism: InformationMechanism, agent: int,
-                    mode: str = "pooled") -> tuple[np.ndarray, np.ndarray]:
+def deviation_table(
+    model: InformationModel, mechanism: InformationMechanism, agent: int, mode: str = "pooled"
+) -> tuple[np.ndarray, np.ndarray]:
     """``E[a, b, s_i, r]`` (pooled) or ``E[a, am, b, s_i, r]`` (per profile) and P(a) / phi(a).
 
     E = sum_{a_-i, s_-i, theta} phi(a) mu(theta) q_{(b,a_-i)}((s_i, s_-i)|theta) gamma_i(a, (r, s_-i), theta):
@@ -72,8 +74,13 @@ def _maps(S: int) -> np.ndarray:
     return np.array(list(itertools.product(range(S), repeat=S)), dtype=np.int64).reshape(-1, S)
 
 
-def ic_report(model: InformationModel, mechanism: InformationMechanism, mode: str = "pooled",
-              method: str = "auto", tol: float = 1e-9) -> ICReport:
+def ic_report(
+    model: InformationModel,
+    mechanism: InformationMechanism,
+    mode: str = "pooled",
+    method: str = "auto",
+    tol: float = 1e-9,
+) -> ICReport:
     """Enumerate every joint shirk-and-lie deviation of every agent; see the module docstring.
 
     Recommendations with probability <= ``tol`` are skipped (they never happen).
@@ -102,16 +109,14 @@ def ic_report(model: InformationModel, mechanism: InformationMechanism, mode: st
         Ps = np.where(live, P, 1.0)
         sig = np.arange(Si)
         obey = E[np.arange(len(own)), own][:, sig, sig].sum(-1) - c[own] * P  # [k]
-        use_enum = method == "enumerate" or (method == "auto" and Si ** Si <= 4096)
+        use_enum = method == "enumerate" or (method == "auto" and Si**Si <= 4096)
         if use_enum:
             maps = _maps(Si)  # (K, Si)
             dev = E[:, :, sig[None, :], maps].sum(-1)  # [k, b, K]
-            ident = int(np.flatnonzero((maps == sig).all(1))[0])
         else:
             best_r = E.argmax(axis=-1)  # [k, b, si]
             dev = E.max(axis=-1).sum(-1)[..., None]  # [k, b, 1]
             maps = None
-            ident = None
         dev = dev - c[None, :, None] * P[:, None, None]
         gain = (dev - obey[:, None, None]) / Ps[:, None, None]
         gain[~live] = -np.inf
@@ -133,8 +138,9 @@ def ic_report(model: InformationModel, mechanism: InformationMechanism, mode: st
     return ICReport(worst[0], worst[1], obey_worst, truth_worst, mode)
 
 
-def ic_violation(model: InformationModel, mechanism: InformationMechanism, mode: str = "pooled",
-                 method: str = "auto") -> float:
+def ic_violation(
+    model: InformationModel, mechanism: InformationMechanism, mode: str = "pooled", method: str = "auto"
+) -> float:
     """Largest gain (conditional on the recommendation) of any joint shirk-and-lie deviation.
 
     ``<= 1e-7`` means the mechanism is incentive compatible; see :func:`ic_report` for a witness.
@@ -168,5 +174,7 @@ def best_responses(model: InformationModel, mechanism: InformationMechanism, tol
         dev_ok = (g > tol) & (P > 0)
         eff = np.where(dev_ok, b, np.arange(Ai))
         rep = np.where(dev_ok[:, None], best_r[np.arange(Ai), b], sig[None, :])
-        effort.append(eff); report.append(rep); gains.append(np.where(dev_ok, g, 0.0))
+        effort.append(eff)
+        report.append(rep)
+        gains.append(np.where(dev_ok, g, 0.0))
     return {"effort": effort, "report": report, "gain": gains}

@@ -22,21 +22,22 @@ deviation exactly (the best reporting map decomposes per signal). Solved with Hi
 rows). Reference: Cacciamani, Castiglioni, Gatti, arXiv:2307.06210 (ICLR 2024) -- the formulation
 here is the project's reconstruction (see docs/mechanisms/information.md).
 """
+
 from __future__ import annotations
 
 import itertools
 import time
 import warnings
 from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
+from coopsim.mechanisms.information_model import InformationMechanism, InformationModel
 from scipy.optimize import linprog
 
 from coopsim.core.validation import check_choice, check_float, check_int
-from coopsim.mechanisms.information_model import InformationMechanism, InformationModel
 
-__all__ = ["optimal_mechanism", "build_lp", "LinearProgram", "lp_size", "best_deterministic",
-           "uncorrelated_mechanism"]
+__all__ = ["optimal_mechanism", "build_lp", "LinearProgram", "lp_size", "best_deterministic", "uncorrelated_mechanism"]
 
 PHI_TOL = 1e-9
 
@@ -66,8 +67,9 @@ class LinearProgram:
         return int(self.A_ub.shape[0] + self.A_eq.shape[0])
 
 
-def lp_size(n_actions: tuple[int, ...], n_signals: tuple[int, ...], n_states: int, capped: bool = False,
-            ic_mode: str = "pooled") -> tuple[int, int]:
+def lp_size(
+    n_actions: tuple[int, ...], n_signals: tuple[int, ...], n_states: int, capped: bool = False, ic_mode: str = "pooled"
+) -> tuple[int, int]:
     """(variables, constraints) of the LP: |A|(1 + n|S||Theta|) + sum_i |A_i|^2|S_i| and
     sum_i |A_i|^2(|S_i|^2 + 1) + 1 (+ n|A||S||Theta| cap rows). Per-profile IC multiplies the
     w variables and (W)/(O) rows of agent i by |A_-i| = |A|/|A_i|."""
@@ -87,12 +89,18 @@ def _agent_view(arr: np.ndarray, i: int, n: int) -> np.ndarray:
     """
     v = np.moveaxis(arr, [i, n + 1 + i], [0, n + 1])
     Ai, T, Si = v.shape[0], v.shape[n], v.shape[n + 1]
-    return v.reshape(Ai, -1, T, Si, int(np.prod(v.shape[n + 2:], dtype=int)))
+    return v.reshape(Ai, -1, T, Si, int(np.prod(v.shape[n + 2 :], dtype=int)))
 
 
-def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0,
-             require_ir: bool | None = None, margin: float = 0.0, payment_margin: float = 0.0,
-             ic_mode: str = "pooled") -> LinearProgram:
+def build_lp(
+    model: InformationModel,
+    cap: float | None = None,
+    eps: float = 0.0,
+    require_ir: bool | None = None,
+    margin: float = 0.0,
+    payment_margin: float = 0.0,
+    ic_mode: str = "pooled",
+) -> LinearProgram:
     """Build the sparse LP of the module docstring.
 
     ``margin`` adds a further ``margin * P(a_i)`` to every obedience row with b_i != a_i, like ``eps``.
@@ -137,8 +145,20 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
         c_i = model.costs[i]
         Phi_i = np.moveaxis(phi_idx, i, 0).reshape(Ai, -1)  # [a, am]
         if per_profile:
-            row0 = _per_profile_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i, w_off[i],
-                                     margin_total, payment_margin, z_off + i * nA if use_z else None)
+            row0 = _per_profile_rows(
+                rows,
+                cols,
+                vals,
+                row0,
+                Ji,
+                Yi,
+                Phi_i,
+                c_i,
+                w_off[i],
+                margin_total,
+                payment_margin,
+                z_off + i * nA if use_z else None,
+            )
             if i in ir_agents:
                 row0 = _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i)
             continue
@@ -149,7 +169,9 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
         cc = np.broadcast_to(col[:, None, None, :, :], (Ai, Ai, Si, Si, M))
         rr = np.broadcast_to((row0 + np.arange(Ai * Ai * Si * Si)).reshape(Ai, Ai, Si, Si, 1), d.shape)
         nz = d != 0
-        rows.append(rr[nz]); cols.append(cc[nz]); vals.append(d[nz])
+        rows.append(rr[nz])
+        cols.append(cc[nz])
+        vals.append(d[nz])
         wcol = w_off[i] + np.arange(Ai * Ai * Si).reshape(Ai, Ai, Si)
         rows.append(row0 + np.arange(Ai * Ai * Si * Si))
         cols.append(np.broadcast_to(wcol[..., None], (Ai, Ai, Si, Si)).ravel())
@@ -189,13 +211,17 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
         ycols = np.arange(nA, nA + n * ny)
         crow = row0 + np.arange(n * ny)
         prof = np.tile(np.repeat(np.arange(nA), T * nS), n)
-        rows += [crow, crow]; cols += [ycols, prof]; vals += [np.ones(n * ny), np.full(n * ny, -B)]
+        rows += [crow, crow]
+        cols += [ycols, prof]
+        vals += [np.ones(n * ny), np.full(n * ny, -B)]
         row0 += n * ny
     if use_z:  # y_i(a, theta, s) - z_i(a) <= 0
         ycols = np.arange(nA, nA + n * ny)
         zrow = row0 + np.arange(n * ny)
         zc = z_off + np.repeat(np.arange(n * nA), T * nS)
-        rows += [zrow, zrow]; cols += [ycols, zc]; vals += [np.ones(n * ny), -np.ones(n * ny)]
+        rows += [zrow, zrow]
+        cols += [ycols, zc]
+        vals += [np.ones(n * ny), -np.ones(n * ny)]
         row0 += n * ny
     A_ub = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(row0, nvar))
     b_ub = np.zeros(row0)
@@ -207,9 +233,9 @@ def build_lp(model: InformationModel, cap: float | None = None, eps: float = 0.0
     bounds = np.zeros((nvar, 2))
     bounds[:, 1] = np.inf
     for i in range(n):
-        c[y_off[i]: y_off[i] + ny] = Jf
-        bounds[y_off[i]: y_off[i] + ny, 1] = np.where(Jf > 0, np.inf, 0.0)  # safe pruning (spec 5.4)
-    bounds[nA + n * ny: z_off, 0] = -np.inf  # w free; z >= 0
+        c[y_off[i] : y_off[i] + ny] = Jf
+        bounds[y_off[i] : y_off[i] + ny, 1] = np.where(Jf > 0, np.inf, 0.0)  # safe pruning (spec 5.4)
+    bounds[nA + n * ny : z_off, 0] = -np.inf  # w free; z >= 0
     return LinearProgram(c, A_ub, b_ub, A_eq, b_eq, bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0)
 
 
@@ -219,8 +245,11 @@ def _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i) -> int:
     Jflat, Yflat = Ji.reshape(Ai, -1), Yi.reshape(Ai, -1)
     irow = row0 + np.arange(Ai)
     nz = Jflat != 0
-    rows.append(np.broadcast_to(irow[:, None], Jflat.shape)[nz]); cols.append(Yflat[nz]); vals.append(-Jflat[nz])
-    rows.append(np.broadcast_to(irow[:, None], Phi_i.shape).ravel()); cols.append(Phi_i.ravel())
+    rows.append(np.broadcast_to(irow[:, None], Jflat.shape)[nz])
+    cols.append(Yflat[nz])
+    vals.append(-Jflat[nz])
+    rows.append(np.broadcast_to(irow[:, None], Phi_i.shape).ravel())
+    cols.append(Phi_i.ravel())
     vals.append(np.broadcast_to(c_i[:, None], Phi_i.shape).ravel())
     return row0 + Ai
 
@@ -237,7 +266,9 @@ def _per_profile_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i, w0, margin_tot
     nrow = Ai * Am * Ai * Si * Si
     rr = np.broadcast_to((row0 + np.arange(nrow)).reshape(*shape[:5], 1), shape)
     nz = d != 0
-    rows.append(rr[nz]); cols.append(cc[nz]); vals.append(d[nz])
+    rows.append(rr[nz])
+    cols.append(cc[nz])
+    vals.append(d[nz])
     wcol = w0 + np.arange(Ai * Am * Ai * Si).reshape(Ai, Am, Ai, Si)
     rows.append(row0 + np.arange(nrow))
     cols.append(np.broadcast_to(wcol[..., None], shape[:5]).ravel())
@@ -270,9 +301,15 @@ def _per_profile_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i, w0, margin_tot
 
 def _solve(lp: LinearProgram, c=None, A_ub=None, b_ub=None, bounds=None):
     t0 = time.perf_counter()
-    res = linprog(lp.c if c is None else c, A_ub=lp.A_ub if A_ub is None else A_ub,
-                  b_ub=lp.b_ub if b_ub is None else b_ub, A_eq=lp.A_eq, b_eq=lp.b_eq,
-                  bounds=lp.bounds if bounds is None else bounds, method="highs")
+    res = linprog(
+        lp.c if c is None else c,
+        A_ub=lp.A_ub if A_ub is None else A_ub,
+        b_ub=lp.b_ub if b_ub is None else b_ub,
+        A_eq=lp.A_eq,
+        b_eq=lp.b_eq,
+        bounds=lp.bounds if bounds is None else bounds,
+        method="highs",
+    )
     return res, time.perf_counter() - t0
 
 
@@ -280,18 +317,29 @@ def _recover(model: InformationModel, x: np.ndarray, tol: float = PHI_TOL):
     n, nA, T, nS = model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
     phi = np.clip(x[:nA], 0.0, None)
     phi = phi / phi.sum()
-    y = np.clip(x[nA: nA + n * nA * T * nS], 0.0, None).reshape(n, nA, T, nS)
+    y = np.clip(x[nA : nA + n * nA * T * nS], 0.0, None).reshape(n, nA, T, nS)
     live = phi > tol
     gamma = np.where(live[None, :, None, None], y / np.where(live, phi, 1.0)[None, :, None, None], 0.0)
     virtual = float(np.sum(model.joint_flat[None, ~live] * y[:, ~live]))
     return phi.reshape(model.n_actions), gamma.reshape(model.payments_shape()), virtual
 
 
-def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps: float = 0.0,
-                      restriction: str = "none", require_ir: bool | None = None, margin: float = 0.0,
-                      payment_margin: float = 0.0, ic_mode: str = "pooled", payment_scope: str = "full_profile",
-                      grid: int = 4, uncorrelated_payments: str = "profile_free", verify: bool = True,
-                      tol: float = PHI_TOL) -> InformationMechanism:
+def optimal_mechanism(
+    model: InformationModel,
+    cap: float | None = None,
+    *,
+    eps: float = 0.0,
+    restriction: str = "none",
+    require_ir: bool | None = None,
+    margin: float = 0.0,
+    payment_margin: float = 0.0,
+    ic_mode: str = "pooled",
+    payment_scope: str = "full_profile",
+    grid: int = 4,
+    uncorrelated_payments: str = "profile_free",
+    verify: bool = True,
+    tol: float = PHI_TOL,
+) -> InformationMechanism:
     """Optimal IC mechanism of ``model`` (the LP of the module docstring), solved with HiGHS.
 
     ``cap``: payment cap B (``None``: uncapped; virtual payments on never-recommended profiles are
@@ -315,10 +363,12 @@ def optimal_mechanism(model: InformationModel, cap: float | None = None, *, eps:
     if restriction == "deterministic":
         return best_deterministic(model, cap, eps=eps, require_ir=require_ir, verify=verify)
     if restriction == "uncorrelated":
-        return uncorrelated_mechanism(model, cap, eps=eps, grid=grid, payments=uncorrelated_payments,
-                                      require_ir=require_ir, verify=verify)
-    lp = build_lp(model, cap, eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin,
-                  ic_mode=ic_mode)
+        return uncorrelated_mechanism(
+            model, cap, eps=eps, grid=grid, payments=uncorrelated_payments, require_ir=require_ir, verify=verify
+        )
+    lp = build_lp(
+        model, cap, eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin, ic_mode=ic_mode
+    )
     if check_choice(payment_scope, "payment_scope", ("full_profile", "own_report")) == "own_report":
         res, t_solve = _solve_own_report(model, lp)
     else:
@@ -344,17 +394,26 @@ def _solve_own_report(model: InformationModel, lp: LinearProgram):
         cols.append(off + a_t * Si + own[i][s])
         off += nA * T * Si
     nw = lp.n_variables - nA - n * ny
-    rows.append(nA + n * ny + np.arange(nw)); cols.append(off + np.arange(nw))
+    rows.append(nA + n * ny + np.arange(nw))
+    cols.append(off + np.arange(nw))
     nz = off + nw
-    Tm = sp.csr_matrix((np.ones(sum(len(x) for x in rows)), (np.concatenate(rows), np.concatenate(cols))),
-                       shape=(lp.n_variables, nz))
+    Tm = sp.csr_matrix(
+        (np.ones(sum(len(x) for x in rows)), (np.concatenate(rows), np.concatenate(cols))), shape=(lp.n_variables, nz)
+    )
     bnds = np.zeros((nz, 2))
     bnds[:, 1] = np.inf
     bnds[:nA] = lp.bounds[:nA]
-    bnds[off:] = lp.bounds[nA + n * ny:]
+    bnds[off:] = lp.bounds[nA + n * ny :]
     t0 = time.perf_counter()
-    res = linprog(Tm.T @ lp.c, A_ub=(lp.A_ub @ Tm).tocsr(), b_ub=lp.b_ub, A_eq=(lp.A_eq @ Tm).tocsr(), b_eq=lp.b_eq,
-                  bounds=bnds, method="highs")
+    res = linprog(
+        Tm.T @ lp.c,
+        A_ub=(lp.A_ub @ Tm).tocsr(),
+        b_ub=lp.b_ub,
+        A_eq=(lp.A_eq @ Tm).tocsr(),
+        b_eq=lp.b_eq,
+        bounds=bnds,
+        method="highs",
+    )
     t = time.perf_counter() - t0
     if res.status == 0:
         res.x = Tm @ res.x
@@ -364,21 +423,45 @@ def _solve_own_report(model: InformationModel, lp: LinearProgram):
 def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict | None = None):
     if res.status == 2:
         return InformationMechanism(
-            np.full(model.n_actions, np.nan), np.full(model.payments_shape(), np.nan), value=float("nan"),
-            status="infeasible", attained=False, cap=cap, eps=eps, n_variables=lp.n_variables,
-            n_constraints=lp.n_constraints, build_time=lp.build_time, solve_time=t_solve)
+            np.full(model.n_actions, np.nan),
+            np.full(model.payments_shape(), np.nan),
+            value=float("nan"),
+            status="infeasible",
+            attained=False,
+            cap=cap,
+            eps=eps,
+            n_variables=lp.n_variables,
+            n_constraints=lp.n_constraints,
+            build_time=lp.build_time,
+            solve_time=t_solve,
+        )
     if res.status != 0:
         raise RuntimeError(f"optimal_mechanism: HiGHS failed with status {res.status}: {res.message}")
     phi, gamma, virtual = _recover(model, res.x, tol)
     attained = virtual <= 1e-7
     if not attained:
-        warnings.warn(f"optimal_mechanism: virtual payments of mass {virtual:.3g} on never-recommended profiles; "
-                      "the LP value is not attained by the recovered mechanism (set a payment cap)", RuntimeWarning,
-                      stacklevel=3)
-    mech = InformationMechanism(phi, gamma, None, value=float(-res.fun), status="optimal", attained=attained,
-                                virtual_mass=virtual, cap=cap, eps=eps, n_variables=lp.n_variables,
-                                n_constraints=lp.n_constraints, build_time=lp.build_time, solve_time=t_solve,
-                                info=dict(status_extra or {}))
+        warnings.warn(
+            f"optimal_mechanism: virtual payments of mass {virtual:.3g} on never-recommended profiles; "
+            "the LP value is not attained by the recovered mechanism (set a payment cap)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    mech = InformationMechanism(
+        phi,
+        gamma,
+        None,
+        value=float(-res.fun),
+        status="optimal",
+        attained=attained,
+        virtual_mass=virtual,
+        cap=cap,
+        eps=eps,
+        n_variables=lp.n_variables,
+        n_constraints=lp.n_constraints,
+        build_time=lp.build_time,
+        solve_time=t_solve,
+        info=dict(status_extra or {}),
+    )
     if verify:
         from coopsim.mechanisms.information_ic import ic_violation
 
@@ -386,8 +469,14 @@ def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict |
     return mech
 
 
-def best_deterministic(model: InformationModel, cap: float | None = None, *, eps: float = 0.0,
-                       require_ir: bool | None = None, verify: bool = True) -> InformationMechanism:
+def best_deterministic(
+    model: InformationModel,
+    cap: float | None = None,
+    *,
+    eps: float = 0.0,
+    require_ir: bool | None = None,
+    verify: bool = True,
+) -> InformationMechanism:
     """Best mechanism recommending one fixed profile (phi = delta_a, no payments elsewhere), over all a."""
     lp = build_lp(model, cap, eps=eps, require_ir=require_ir)
     nA, n, T, nS = model.n_profiles, model.n_agents, model.n_states, model.n_signal_profiles
@@ -396,7 +485,7 @@ def best_deterministic(model: InformationModel, cap: float | None = None, *, eps
         bounds = lp.bounds.copy()
         bounds[:nA] = 0.0
         bounds[a] = 1.0
-        yb = bounds[nA: nA + n * nA * T * nS].reshape(n, nA, T * nS, 2)
+        yb = bounds[nA : nA + n * nA * T * nS].reshape(n, nA, T * nS, 2)
         mask = np.ones(nA, dtype=bool)
         mask[a] = False
         yb[:, mask, :, 1] = 0.0
@@ -407,8 +496,17 @@ def best_deterministic(model: InformationModel, cap: float | None = None, *, eps
     if best_res is None:
         res.status = 2
         return _finish(model, lp, res, total, cap, eps, verify, PHI_TOL)
-    mech = _finish(model, lp, best_res, total, cap, eps, verify, PHI_TOL,
-                   {"profile": tuple(int(v) for v in np.unravel_index(best, model.n_actions))})
+    mech = _finish(
+        model,
+        lp,
+        best_res,
+        total,
+        cap,
+        eps,
+        verify,
+        PHI_TOL,
+        {"profile": tuple(int(v) for v in np.unravel_index(best, model.n_actions))},
+    )
     return mech
 
 
@@ -417,9 +515,16 @@ def _simplex_grid(k: int, grid: int) -> np.ndarray:
     return np.array(pts, dtype=np.float64) / grid
 
 
-def uncorrelated_mechanism(model: InformationModel, cap: float | None = None, *, eps: float = 0.0, grid: int = 4,
-                           payments: str = "profile_free", require_ir: bool | None = None,
-                           verify: bool = True) -> InformationMechanism:
+def uncorrelated_mechanism(
+    model: InformationModel,
+    cap: float | None = None,
+    *,
+    eps: float = 0.0,
+    grid: int = 4,
+    payments: str = "profile_free",
+    require_ir: bool | None = None,
+    verify: bool = True,
+) -> InformationMechanism:
     """Best uncorrelated mechanism over a grid of product recommendations phi = (x)_i phi_i.
 
     For a fixed product phi the problem is an LP in gamma (substituting y_i(a, .) = phi(a) g_i(.)):
@@ -458,10 +563,15 @@ def uncorrelated_mechanism(model: InformationModel, cap: float | None = None, *,
         nz = int(g_off[-1])
         rows, cols, vals = [], [], []
         for i, (r, cidx, v, _Gi) in enumerate(blocks):
-            rows.append(nA + i * ny + r); cols.append(g_off[i] + cidx); vals.append(v)
-        rows.append(nA + n * ny + np.arange(nw)); cols.append(nz + np.arange(nw)); vals.append(np.ones(nw))
-        Tm = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                           shape=(lp.n_variables, nz + nw))
+            rows.append(nA + i * ny + r)
+            cols.append(g_off[i] + cidx)
+            vals.append(v)
+        rows.append(nA + n * ny + np.arange(nw))
+        cols.append(nz + np.arange(nw))
+        vals.append(np.ones(nw))
+        Tm = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(lp.n_variables, nz + nw)
+        )
         x0 = np.zeros(lp.n_variables)
         x0[:nA] = phi
         c2 = Tm.T @ lp.c
@@ -479,8 +589,10 @@ def uncorrelated_mechanism(model: InformationModel, cap: float | None = None, *,
         if best is None or val > best[0] + 1e-12:
             best = (val, Tm @ res.x + x0, phi)
     if best is None:
+
         class _R:  # infeasible everywhere on the grid
             status = 2
+
         return _finish(model, lp, _R(), total, cap, eps, verify, PHI_TOL)
 
     class _Res:
@@ -488,6 +600,15 @@ def uncorrelated_mechanism(model: InformationModel, cap: float | None = None, *,
         fun = -best[0]
         x = best[1]
 
-    mech = _finish(model, lp, _Res(), total, cap, eps, verify, PHI_TOL,
-                   {"restriction": "uncorrelated", "payments": payments, "grid": grid})
+    mech = _finish(
+        model,
+        lp,
+        _Res(),
+        total,
+        cap,
+        eps,
+        verify,
+        PHI_TOL,
+        {"restriction": "uncorrelated", "payments": payments, "grid": grid},
+    )
     return mech

@@ -12,6 +12,7 @@ Model (spec ``information_acquisition.md`` section 2; after Cacciamani, Castigli
 Array layout: ``signals[a_1, ..., a_n, theta, s_1, ..., s_n] = q_a(s | theta)``; payments of a
 mechanism use the same layout with a leading agent axis: ``payments[i, a..., theta, s...]``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -22,8 +23,15 @@ import numpy as np
 
 from coopsim.core.validation import as_array, check_float, check_int
 
-__all__ = ["InformationModel", "InformationMechanism", "instance_a", "instance_b", "random_model",
-           "principal_utility", "agent_utilities"]
+__all__ = [
+    "InformationModel",
+    "InformationMechanism",
+    "instance_a",
+    "instance_b",
+    "random_model",
+    "principal_utility",
+    "agent_utilities",
+]
 
 _ATOL = 1e-9
 
@@ -50,8 +58,10 @@ class InformationModel:
             raise ValueError(f"prior: expected probabilities summing to 1, got sum {mu.sum()!r}")
         self.prior = mu
         if isinstance(costs, np.ndarray) and costs.ndim == 1 and costs.dtype != object:
-            raise TypeError("costs: expected a sequence of n per-agent arrays (costs[i][a_i]), got one 1-D array; "
-                            "wrap it in a list for a single agent")
+            raise TypeError(
+                "costs: expected a sequence of n per-agent arrays (costs[i][a_i]), got one 1-D array; "
+                "wrap it in a list for a single agent"
+            )
         if not isinstance(costs, (Sequence, np.ndarray)) or isinstance(costs, str) or len(costs) < 1:
             raise TypeError(f"costs: expected a non-empty sequence of per-agent cost arrays, got {costs!r}")
         self.costs = tuple(as_array(c, f"costs[{i}]", ndim=1, lo=0.0, hi=1.0) for i, c in enumerate(costs))
@@ -63,18 +73,22 @@ class InformationModel:
         self.n_actions = tuple(int(c.size) for c in self.costs)
         q = as_array(signals, "signals", lo=0.0)
         if q.ndim != 2 * n + 1:
-            raise ValueError(f"signals: expected shape (A_1..A_{n}, n_states, S_1..S_{n}) with {2 * n + 1} axes, "
-                             f"got shape {q.shape}")
+            raise ValueError(
+                f"signals: expected shape (A_1..A_{n}, n_states, S_1..S_{n}) with {2 * n + 1} axes, got shape {q.shape}"
+            )
         if q.shape[:n] != self.n_actions or q.shape[n] != mu.size:
-            raise ValueError(f"signals: expected leading shape {(*self.n_actions, mu.size)} (efforts, states), "
-                             f"got shape {q.shape}")
-        self.n_signals = tuple(int(s) for s in q.shape[n + 1:])
+            raise ValueError(
+                f"signals: expected leading shape {(*self.n_actions, mu.size)} (efforts, states), got shape {q.shape}"
+            )
+        self.n_signals = tuple(int(s) for s in q.shape[n + 1 :])
         tot = q.reshape(*q.shape[: n + 1], -1).sum(axis=-1)
         bad = np.abs(tot - 1.0) > 1e-8
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"signals: expected each q_a(. | theta) to sum to 1 over signal profiles, got sum "
-                             f"{tot[idx]!r} at (efforts, state) {idx}")
+            raise ValueError(
+                f"signals: expected each q_a(. | theta) to sum to 1 over signal profiles, got sum "
+                f"{tot[idx]!r} at (efforts, state) {idx}"
+            )
         self.signals = q
         u = as_array(utility, "utility", ndim=2, lo=0.0, hi=1.0)
         if u.shape[1] != mu.size or u.shape[0] < 1:
@@ -134,13 +148,16 @@ class InformationModel:
         return np.where(tot > 0, marg / np.where(tot > 0, tot, 1.0), self.prior)
 
     def __repr__(self) -> str:
-        return (f"InformationModel(n_agents={self.n_agents}, actions={self.n_actions}, signals={self.n_signals}, "
-                f"states={self.n_states}, decisions={self.n_decisions})")
+        return (
+            f"InformationModel(n_agents={self.n_agents}, actions={self.n_actions}, signals={self.n_signals}, "
+            f"states={self.n_states}, decisions={self.n_decisions})"
+        )
 
     # -- constructors ------------------------------------------------------------------------------
     @classmethod
-    def conditionally_independent(cls, prior: Any, costs: Sequence[Any], signals: Sequence[Any],
-                                  utility: Any) -> InformationModel:
+    def conditionally_independent(
+        cls, prior: Any, costs: Sequence[Any], signals: Sequence[Any], utility: Any
+    ) -> InformationModel:
         """Product signals: q_a(s | theta) = prod_i q^i_{a_i}(s_i | theta).
 
         ``signals[i]`` has shape ``(A_i, n_states, S_i)`` (agent i's own signal law).
@@ -152,8 +169,9 @@ class InformationModel:
         for i, t in enumerate(signals):
             t = as_array(t, f"signals[{i}]", ndim=3, lo=0.0)
             if t.shape[0] != len(np.atleast_1d(costs[i])):
-                raise ValueError(f"signals[{i}]: expected {len(np.atleast_1d(costs[i]))} effort rows, "
-                                 f"got shape {t.shape}")
+                raise ValueError(
+                    f"signals[{i}]: expected {len(np.atleast_1d(costs[i]))} effort rows, got shape {t.shape}"
+                )
             s = t.sum(axis=-1)
             if np.any(np.abs(s - 1) > 1e-8):
                 raise ValueError(f"signals[{i}]: expected each q_(a_i)(. | theta) to sum to 1, got sums {s.tolist()}")
@@ -255,8 +273,9 @@ def _profile_outcomes(model: InformationModel, mech: InformationMechanism, strat
         yield a_flat, a, b, rep_flat
 
 
-def principal_utility(model: InformationModel, mechanism: InformationMechanism,
-                      strategies: dict | None = None) -> float:
+def principal_utility(
+    model: InformationModel, mechanism: InformationMechanism, strategies: dict | None = None
+) -> float:
     """Principal's expected utility
     U_P = sum_a phi(a) sum_{theta,s} mu(theta) q_b(s|theta) [u(d(a, r), theta) - sum_i gamma_i(a, r, theta)].
 
@@ -265,7 +284,8 @@ def principal_utility(model: InformationModel, mechanism: InformationMechanism,
     """
     phi = np.asarray(mechanism.recommendation, dtype=np.float64).ravel()
     pay = np.asarray(mechanism.payments, dtype=np.float64).reshape(
-        model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles)
+        model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+    )
     dec = mechanism.decision_flat(model)
     total = 0.0
     for a_flat, _a, b, rep in _profile_outcomes(model, mechanism, strategies):
@@ -276,14 +296,16 @@ def principal_utility(model: InformationModel, mechanism: InformationMechanism,
     return total
 
 
-def agent_utilities(model: InformationModel, mechanism: InformationMechanism,
-                    strategies: dict | None = None) -> np.ndarray:
+def agent_utilities(
+    model: InformationModel, mechanism: InformationMechanism, strategies: dict | None = None
+) -> np.ndarray:
     """Each agent's expected utility, shape ``(n,)``:
     sum_a phi(a) [sum_{theta,s} mu(theta) q_b(s|theta) gamma_i(a, r, theta) - c_i(b_i)]."""
     phi = np.asarray(mechanism.recommendation, dtype=np.float64).ravel()
     n = model.n_agents
     pay = np.asarray(mechanism.payments, dtype=np.float64).reshape(
-        n, model.n_profiles, model.n_states, model.n_signal_profiles)
+        n, model.n_profiles, model.n_states, model.n_signal_profiles
+    )
     out = np.zeros(n)
     for a_flat, _a, b, rep in _profile_outcomes(model, mechanism, strategies):
         jb = model.joint_flat[model.profile_index(b)]
@@ -316,13 +338,20 @@ def instance_b(cost: float = 0.1, accuracy: float = 0.8, n_agents: int = 2) -> I
     c = check_float(cost, "cost", lo=0.0, hi=1.0)
     acc = check_float(accuracy, "accuracy", lo=0.5, hi=1.0)
     n = check_int(n_agents, "n_agents", lo=1)
-    return InformationModel.conditionally_independent(
-        [0.5, 0.5], [[0.0, c]] * n, [_binary_agent(acc)] * n, np.eye(2))
+    return InformationModel.conditionally_independent([0.5, 0.5], [[0.0, c]] * n, [_binary_agent(acc)] * n, np.eye(2))
 
 
-def random_model(rng: np.random.Generator, n_agents: int = 2, n_actions: int = 2, n_signals: int = 2,
-                 n_states: int = 2, n_decisions: int | None = None, product: bool = True,
-                 concentration: float = 1.0, max_cost: float = 0.2) -> InformationModel:
+def random_model(
+    rng: np.random.Generator,
+    n_agents: int = 2,
+    n_actions: int = 2,
+    n_signals: int = 2,
+    n_states: int = 2,
+    n_decisions: int | None = None,
+    product: bool = True,
+    concentration: float = 1.0,
+    max_cost: float = 0.2,
+) -> InformationModel:
     """A random instance: uniform-ish Dirichlet prior, effort 0 free and uninformative, higher efforts
     with Dirichlet(``concentration``) signal rows and sorted costs in [0, ``max_cost``].
 
@@ -347,7 +376,7 @@ def random_model(rng: np.random.Generator, n_agents: int = 2, n_actions: int = 2
             t[0] = 1.0 / S
             tabs.append(t)
         return InformationModel.conditionally_independent(prior, costs, tabs, util)
-    nS = S ** n
-    q = rng.dirichlet(np.full(nS, concentration), size=(A ** n, T))
+    nS = S**n
+    q = rng.dirichlet(np.full(nS, concentration), size=(A**n, T))
     q[0] = 1.0 / nS
     return InformationModel(prior, costs, q.reshape(*([A] * n), T, *([S] * n)), util)

@@ -12,6 +12,7 @@ Distributions are small objects with ``cdf``, ``ppf``, ``sample(rng, size)`` and
 ``cdf``/``ppf`` (e.g. a frozen ``scipy.stats`` distribution) can be ironed; ``Empirical`` irons a
 sample.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -225,8 +226,8 @@ class IronedVirtualValue:
         if isinstance(dist, Empirical):
             s = dist.samples
             n = len(s)
-            q = np.arange(n + 1) / n                      # q_k = k / n: value s[n - k] (k >= 1)
-            v = np.concatenate([[s[-1]], s[::-1]])         # v at quantile q_k (v_0 := max)
+            q = np.arange(n + 1) / n  # q_k = k / n: value s[n - k] (k >= 1)
+            v = np.concatenate([[s[-1]], s[::-1]])  # v at quantile q_k (v_0 := max)
         else:
             q = np.linspace(0.0, 1.0, grid)
             v = np.asarray(dist.ppf(1.0 - q), dtype=np.float64)
@@ -238,7 +239,7 @@ class IronedVirtualValue:
         R = q * v
         R[0] = 0.0
         hull = upper_concave_hull(q, R)
-        slopes = np.diff(R[hull]) / np.diff(q[hull])       # slope of each hull segment
+        slopes = np.diff(R[hull]) / np.diff(q[hull])  # slope of each hull segment
         # phi_bar at each grid point: slope of the hull segment containing it
         seg = np.clip(np.searchsorted(q[hull], q, side="right") - 1, 0, len(slopes) - 1)
         phi = slopes[seg]

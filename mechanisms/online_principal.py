@@ -32,24 +32,26 @@ value on the true instance with the same cap. ``run_online`` evaluates the commi
 exactly on the true instance with best-responding agents (:func:`best_responses`) and counts the
 expected number of rounds in which some agent deviates (IC violations).
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from coopsim.core.validation import check_bool, check_choice, check_float, check_int
 from coopsim.mechanisms.information_ic import best_responses, ic_violation
 from coopsim.mechanisms.information_lp import optimal_mechanism
 from coopsim.mechanisms.information_model import InformationMechanism, InformationModel, principal_utility
 from coopsim.mechanisms.scoring import QuadraticRule
 
+from coopsim.core.validation import check_bool, check_choice, check_float, check_int
+
 __all__ = ["ExploreThenCommit", "OnlineResult", "regret_benchmarks", "run_online", "sample_rounds", "mix_proper_score"]
 
 
-def sample_rounds(model: InformationModel, profiles: np.ndarray,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_rounds(
+    model: InformationModel, profiles: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw theta ~ mu and s ~ q_a(. | theta) for each flat profile index in ``profiles`` ``(k,)``.
 
     Returns ``(states (k,), signals (k,))`` with flat signal-profile indices (inverse-CDF sampling).
@@ -70,9 +72,19 @@ class ExploreThenCommit:
     table is never read) and learns q from reported signals and realised states.
     """
 
-    def __init__(self, template: InformationModel, horizon: int, cap: float = 1.0, kappa: float = 1.0,
-                 delta: float = 0.05, rho: float = 0.01, margin_scale: float = 1.0,
-                 margin_mode: str = "payment", rho_decay: bool = True, explore_mode: str = "compliant") -> None:
+    def __init__(
+        self,
+        template: InformationModel,
+        horizon: int,
+        cap: float = 1.0,
+        kappa: float = 1.0,
+        delta: float = 0.05,
+        rho: float = 0.01,
+        margin_scale: float = 1.0,
+        margin_mode: str = "payment",
+        rho_decay: bool = True,
+        explore_mode: str = "compliant",
+    ) -> None:
         if not isinstance(template, InformationModel):
             raise TypeError(f"template: expected an InformationModel, got {type(template).__name__}")
         self.template = template
@@ -160,8 +172,9 @@ class ExploreThenCommit:
         return mix_proper_score(self.model_hat, mech, rho, self.cap)
 
 
-def mix_proper_score(model: InformationModel, mechanism: InformationMechanism, rho: float,
-                     bound: float = 1.0) -> InformationMechanism:
+def mix_proper_score(
+    model: InformationModel, mechanism: InformationMechanism, rho: float, bound: float = 1.0
+) -> InformationMechanism:
     """Mix a strictly proper score into the payments of hired agents (strict truthfulness).
 
     gamma'_i(a, s, theta) = (1 - rho) gamma_i(a, s, theta) + rho S'_i(a, s_i, theta) for every
@@ -187,11 +200,18 @@ def mix_proper_score(model: InformationModel, mechanism: InformationMechanism, r
         shape[n + 1 + i] = mh.n_signals[i]
         hired = mechanism.payments[i].reshape(*mh.n_actions, -1).max(axis=-1) > 1e-9  # (A...)
         mix = np.where(hired.reshape(*mh.n_actions, *([1] * (n + 1))), rho, 0.0)
-        pay[i] = np.where(mix > 0, (1.0 - rho) * mechanism.payments[i], mechanism.payments[i]) \
-            + mix * score.reshape(shape)
-    return InformationMechanism(mechanism.recommendation, pay, mechanism.decision, value=mechanism.value,
-                                status=mechanism.status, cap=mechanism.cap,
-                                info=dict(mechanism.info, rho=rho))
+        pay[i] = np.where(mix > 0, (1.0 - rho) * mechanism.payments[i], mechanism.payments[i]) + mix * score.reshape(
+            shape
+        )
+    return InformationMechanism(
+        mechanism.recommendation,
+        pay,
+        mechanism.decision,
+        value=mechanism.value,
+        status=mechanism.status,
+        cap=mechanism.cap,
+        info=dict(mechanism.info, rho=rho),
+    )
 
 
 @dataclass
@@ -213,10 +233,20 @@ class OnlineResult:
     mechanism: InformationMechanism = field(repr=False)
 
 
-def run_online(model: InformationModel, horizon: int, rng: np.random.Generator, cap: float = 1.0,
-               kappa: float = 1.0, delta: float = 0.05, rho: float = 0.01, margin_scale: float = 1.0,
-               margin_mode: str = "payment", rho_decay: bool = True, ic_tol: float = 1e-6,
-               opt: tuple[float, float] | None = None) -> OnlineResult:
+def run_online(
+    model: InformationModel,
+    horizon: int,
+    rng: np.random.Generator,
+    cap: float = 1.0,
+    kappa: float = 1.0,
+    delta: float = 0.05,
+    rho: float = 0.01,
+    margin_scale: float = 1.0,
+    margin_mode: str = "payment",
+    rho_decay: bool = True,
+    ic_tol: float = 1e-6,
+    opt: tuple[float, float] | None = None,
+) -> OnlineResult:
     """Simulate :class:`ExploreThenCommit` against the true ``model`` for ``horizon`` rounds.
 
     Exploration rounds are sampled (states and signals); their principal utility is taken in
@@ -226,8 +256,17 @@ def run_online(model: InformationModel, horizon: int, rng: np.random.Generator, 
     more than ``ic_tol`` (default 1e-6, above HiGHS's 1e-7 feasibility tolerance). ``opt`` may pass
     precomputed (capped, uncapped) optimal values (:func:`regret_benchmarks`).
     """
-    principal = ExploreThenCommit(model, horizon, cap=cap, kappa=kappa, delta=delta, rho=rho,
-                                  margin_scale=margin_scale, margin_mode=margin_mode, rho_decay=rho_decay)
+    principal = ExploreThenCommit(
+        model,
+        horizon,
+        cap=cap,
+        kappa=kappa,
+        delta=delta,
+        rho=rho,
+        margin_scale=margin_scale,
+        margin_mode=margin_mode,
+        rho_decay=rho_decay,
+    )
     T0 = principal.explore_rounds
     prof = principal.explore_profiles(0, T0)
     theta, s = sample_rounds(model, prof, rng)
@@ -250,9 +289,21 @@ def run_online(model: InformationModel, horizon: int, rng: np.random.Generator, 
     if opt is None:
         opt = regret_benchmarks(model, cap)
     total = explore_value + (horizon - T0) * commit_value
-    return OnlineResult(horizon, T0, opt[0], opt[1], horizon * opt[0] - total, horizon * opt[1] - total,
-                        explore_value, commit_value, viol, dev_rounds, mech.info.get("eps_bar", float("nan")),
-                        principal.feasible, mech)
+    return OnlineResult(
+        horizon,
+        T0,
+        opt[0],
+        opt[1],
+        horizon * opt[0] - total,
+        horizon * opt[1] - total,
+        explore_value,
+        commit_value,
+        viol,
+        dev_rounds,
+        mech.info.get("eps_bar", float("nan")),
+        principal.feasible,
+        mech,
+    )
 
 
 def regret_benchmarks(model: InformationModel, cap: float = 1.0) -> tuple[float, float]:

@@ -3,6 +3,7 @@
 Built-in families register themselves on import; third-party packages add mechanisms through
 the entry-point group ``coopsim.mechanisms`` (name -> class or factory).
 """
+
 from coopsim.core.registry import Registry
 
 registry = Registry("mechanism", entry_point_group="coopsim.mechanisms")

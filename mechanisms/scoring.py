@@ -27,6 +27,7 @@ both broadcast against each other. ``rule(report, outcome)`` returns ``(...)``.
 Reports off the simplex raise ``ValueError``; nothing is clipped or mixed with the uniform
 distribution (mixing breaks propriety, see ``docs/mechanisms/scoring.md``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,14 +35,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
+
 __all__ = [
-    "ScoringRule", "QuadraticRule", "LogarithmicRule", "SphericalRule", "DecisionRule", "SavageRule",
-    "ScaledRule", "ProprietyCheck", "check_simplex", "check_propriety", "posteriors",
+    "ScoringRule",
+    "QuadraticRule",
+    "LogarithmicRule",
+    "SphericalRule",
+    "DecisionRule",
+    "SavageRule",
+    "ScaledRule",
+    "ProprietyCheck",
+    "check_simplex",
+    "check_propriety",
+    "posteriors",
 ]
 
 #: tolerance on ``sum(p) == 1`` for reports and beliefs
@@ -62,14 +72,17 @@ def check_simplex(p: Any, name: str, m: int | None = None, atol: float = SIMPLEX
     neg = arr < 0
     if neg.any():
         idx = tuple(int(i) for i in np.argwhere(neg)[0])
-        raise ValueError(f"{name}: expected a point of the probability simplex, got negative entry "
-                         f"{arr[idx]} at index {idx}")
+        raise ValueError(
+            f"{name}: expected a point of the probability simplex, got negative entry {arr[idx]} at index {idx}"
+        )
     total = arr.sum(axis=-1)
     bad = np.abs(total - 1.0) > atol
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(bad))[0])
-        raise ValueError(f"{name}: expected a point of the probability simplex (entries summing to 1), "
-                         f"got sum {np.atleast_1d(total)[idx]!r} at index {idx}")
+        raise ValueError(
+            f"{name}: expected a point of the probability simplex (entries summing to 1), "
+            f"got sum {np.atleast_1d(total)[idx]!r} at index {idx}"
+        )
     return arr
 
 
@@ -212,8 +225,10 @@ class ScoringRule(Mechanism):
         """The rule mapped affinely into ``[0, bound]``: ``B (S - S_min) / (S_max - S_min)``."""
         lo, hi = self.score_range(m)
         if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
-            raise ValueError(f"{type(self).__name__}: cannot scale a rule with range [{lo}, {hi}]; "
-                             f"bound the report set first (e.g. logarithmic eps=...)")
+            raise ValueError(
+                f"{type(self).__name__}: cannot scale a rule with range [{lo}, {hi}]; "
+                f"bound the report set first (e.g. logarithmic eps=...)"
+            )
         B = check_float(bound, "bound", lo=0.0, lo_open=True)
         return ScaledRule(self, alpha=B / (hi - lo), shift=-B * lo / (hi - lo))
 
@@ -222,8 +237,9 @@ class ScoringRule(Mechanism):
         """Draw ``n`` reports uniformly from the allowed report set (used by the propriety search)."""
         return rng.dirichlet(np.ones(m), size=n)
 
-    def check_propriety(self, belief: Any, rng: np.random.Generator | None = None, n_samples: int = 2000,
-                        tol: float = 1e-9) -> ProprietyCheck:
+    def check_propriety(
+        self, belief: Any, rng: np.random.Generator | None = None, n_samples: int = 2000, tol: float = 1e-9
+    ) -> ProprietyCheck:
         """Search the report set for a misreport that beats truth-telling under ``belief``.
 
         Candidates: ``n_samples`` uniform draws, the vertices, and a local refinement (random steps
@@ -233,8 +249,9 @@ class ScoringRule(Mechanism):
         return check_propriety(self, belief, rng, n_samples, tol)
 
 
-def check_propriety(rule: ScoringRule, belief: Any, rng: np.random.Generator | None = None,
-                    n_samples: int = 2000, tol: float = 1e-9) -> ProprietyCheck:
+def check_propriety(
+    rule: ScoringRule, belief: Any, rng: np.random.Generator | None = None, n_samples: int = 2000, tol: float = 1e-9
+) -> ProprietyCheck:
     """Module-level form of :meth:`ScoringRule.check_propriety` (see there)."""
     q = rule.check_belief(belief)
     if q.ndim != 1:
@@ -337,12 +354,16 @@ class LogarithmicRule(ScoringRule):
             low = p < self.eps * (1 - 1e-12)
             if low.any():
                 idx = tuple(int(i) for i in np.argwhere(low)[0])
-                raise ValueError(f"{name}: logarithmic rule with eps={self.eps} accepts reports with every entry "
-                                 f">= eps, got {p[idx]} at index {idx}")
+                raise ValueError(
+                    f"{name}: logarithmic rule with eps={self.eps} accepts reports with every entry "
+                    f">= eps, got {p[idx]} at index {idx}"
+                )
         elif not self.allow_infinite and (p == 0).any():
             idx = tuple(int(i) for i in np.argwhere(p == 0)[0])
-            raise ValueError(f"{name}: logarithmic rule got a zero probability at index {idx} (score ln 0 = -inf); "
-                             f"pass eps=... to restrict reports to p >= eps, or allow_infinite=True")
+            raise ValueError(
+                f"{name}: logarithmic rule got a zero probability at index {idx} (score ln 0 = -inf); "
+                f"pass eps=... to restrict reports to p >= eps, or allow_infinite=True"
+            )
         return p
 
     def G(self, p: Any) -> np.ndarray:
@@ -447,8 +468,14 @@ class SavageRule(ScoringRule):
     ``score_range`` may be given as ``(lo, hi)`` to allow scaling.
     """
 
-    def __init__(self, G: Callable[[np.ndarray], np.ndarray], gradient: Callable[[np.ndarray], np.ndarray],
-                 m: int | None = None, strict: bool = True, score_range: tuple[float, float] | None = None) -> None:
+    def __init__(
+        self,
+        G: Callable[[np.ndarray], np.ndarray],
+        gradient: Callable[[np.ndarray], np.ndarray],
+        m: int | None = None,
+        strict: bool = True,
+        score_range: tuple[float, float] | None = None,
+    ) -> None:
         if not callable(G) or not callable(gradient):
             raise TypeError("G, gradient: expected callables (..., m) -> (...) and (..., m) -> (..., m)")
         self._G, self._grad = G, gradient

@@ -3,6 +3,7 @@
 ``check_all(module, **kwargs)`` runs every check on an env module exposing ``env``, ``raw_env``,
 ``parallel_env``, ``gym_env``, ``gym_vector_env`` and ``make_batched_env``.
 """
+
 from __future__ import annotations
 
 import warnings

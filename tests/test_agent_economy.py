@@ -1,18 +1,19 @@
 """AgentEconomy: step order, gates at acceptance, demotion policies, audits, delegation, ledger, conformance."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from coopsim.envs import agent_economy as ae
+from coopsim.envs.agent_economy import ACTIVE, PENDING, SUSPENDED, AgentEconomy
+from coopsim.envs.agent_economy_archetypes import MACROS, N_MACROS, M
+from coopsim.envs.agent_economy_market import Market, tier_counts
+from coopsim.mechanisms import gate_properties as P
+from coopsim.mechanisms import gates as G
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopsim.agents import Exp3
-from coopsim.envs import agent_economy as ae
-from coopsim.envs.agent_economy import ACTIVE, PENDING, SUSPENDED, AgentEconomy
-from coopsim.envs.agent_economy_archetypes import MACROS, M, N_MACROS
-from coopsim.envs.agent_economy_market import Market, tier_counts
-from coopsim.mechanisms import gate_properties as P
-from coopsim.mechanisms import gates as G
 from tests.conformance import check_all
 
 TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
@@ -59,7 +60,7 @@ def _random_actions(rng, env, p_circ=0.2):
         ({"durations": 0}, "durations"),
         ({"allocation": "lottery"}, "allocation"),
         ({"ih_rule": "ignore"}, "ih_rule"),
-        ({"decay_ih": "false"}, "decay_ih"),          # a string flag is not silently True
+        ({"decay_ih": "false"}, "decay_ih"),  # a string flag is not silently True
         ({"require_T4_to_delegate": 1}, "require_T4_to_delegate"),
     ],
 )
@@ -89,7 +90,7 @@ def test_market_counts_and_ranges():
     assert np.all(post["penalty"] >= 0.8 * v[..., 1] - 1e-15) and np.all(post["penalty"] <= 1.2 * v[..., 1] + 1e-15)
     assert np.all((post["difficulty"] >= v[..., 2]) & (post["difficulty"] <= v[..., 3]))
     assert np.all(m.template_tier[post["template"]] == post["tier"])
-    for bad in ([1.0, 1.0], np.ones(6)):      # too short used to raise an IndexError
+    for bad in ([1.0, 1.0], np.ones(6)):  # too short used to raise an IndexError
         with pytest.raises(ValueError, match="demand_scale"):
             Market(12, demand_scale=bad)
 
@@ -114,8 +115,18 @@ def test_same_seed_same_trajectory_and_seeds_differ():
 @settings(max_examples=8, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.sampled_from(ae.ON_DEMOTION), st.integers(1, 4), st.integers(1, 3))
 def test_ledger_double_entry_and_shapes(seed, policy, dur, ol):
-    env = AgentEconomy(n_agents=6, batch_size=3, on_demotion=policy, durations=dur, open_lifetime=ol,
-                       entrant_rate=0.2, n_initial=4, decay_rate=0.03, delegation_fee=0.1, **{k: v for k, v in TESTBED.items() if k != "decay_rate"})
+    env = AgentEconomy(
+        n_agents=6,
+        batch_size=3,
+        on_demotion=policy,
+        durations=dur,
+        open_lifetime=ol,
+        entrant_rate=0.2,
+        n_initial=4,
+        decay_rate=0.03,
+        delegation_fee=0.1,
+        **{k: v for k, v in TESTBED.items() if k != "decay_rate"},
+    )
     obs, _ = env.reset(seed=seed)
     assert obs.shape == (3, 6, ae.OBS_SIZE) and obs.dtype == np.float32
     rng = np.random.default_rng(seed)
@@ -153,12 +164,25 @@ def _run_checks(env, steps, rng, check_t1b=False):
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.integers(0, 2**31 - 1), st.sampled_from(ae.ON_DEMOTION), st.integers(1, 5),
-       st.floats(0.0, 0.05), st.sampled_from(["elapsed", "poisson"]))
+@given(
+    st.integers(0, 2**31 - 1),
+    st.sampled_from(ae.ON_DEMOTION),
+    st.integers(1, 5),
+    st.floats(0.0, 0.05),
+    st.sampled_from(["elapsed", "poisson"]),
+)
 def test_t1a_every_acceptance(seed, policy, dur, lam, hazard):
     # under grandfather the logged exposure_after is the non-grandfathered part, which T1a bounds
-    env = AgentEconomy(n_agents=6, batch_size=4, on_demotion=policy, durations=dur, decay_rate=lam,
-                       audit_hazard=hazard, initial_balance=0.5, open_lifetime=2)
+    env = AgentEconomy(
+        n_agents=6,
+        batch_size=4,
+        on_demotion=policy,
+        durations=dur,
+        decay_rate=lam,
+        audit_hazard=hazard,
+        initial_balance=0.5,
+        open_lifetime=2,
+    )
     env.reset(seed=seed)
     _run_checks(env, 40, np.random.default_rng(seed))
 
@@ -166,8 +190,9 @@ def test_t1a_every_acceptance(seed, policy, dur, lam, hazard):
 @settings(max_examples=10, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(2, 6), st.floats(0.01, 0.08))
 def test_t1b_holds_under_force_unwind(seed, dur, lam):
-    env = AgentEconomy(n_agents=6, batch_size=4, on_demotion="force_unwind", durations=dur, decay_rate=lam,
-                       initial_balance=0.5)
+    env = AgentEconomy(
+        n_agents=6, batch_size=4, on_demotion="force_unwind", durations=dur, decay_rate=lam, initial_balance=0.5
+    )
     env.reset(seed=seed)
     _run_checks(env, 40, np.random.default_rng(seed), check_t1b=True)
 
@@ -182,10 +207,20 @@ def test_t1b_holds_with_same_step_settlement(seed, lam):
 
 def _demotion_case(policy):
     """Conservative agents certified just above T3 take long T3 contracts, then decay demotes them."""
-    env = AgentEconomy(n_agents=4, batch_size=8, archetypes="conservative", on_demotion=policy, durations=8,
-                       decay_rate=0.02, audit_rates=np.zeros(6), initial_balance=5.0, upkeep=0.0,
-                       tier_weights=[0.0, 0.0, 1.0, 0.0, 0.0], templates=[(3, "review", 0.08, 0.05, 0.1, 0.2)],
-                       contracts_per_step=4)
+    env = AgentEconomy(
+        n_agents=4,
+        batch_size=8,
+        archetypes="conservative",
+        on_demotion=policy,
+        durations=8,
+        decay_rate=0.02,
+        audit_rates=np.zeros(6),
+        initial_balance=5.0,
+        upkeep=0.0,
+        tier_weights=[0.0, 0.0, 1.0, 0.0, 0.0],
+        templates=[(3, "review", 0.08, 0.05, 0.1, 0.2)],
+        contracts_per_step=4,
+    )
     env.reset(seed=3)
     _set_scores(env, [0.70, 0.70, 0.66], cap=0.9)
     viol, gf_over = 0, 0
@@ -211,11 +246,21 @@ def test_t1b_fails_under_block_new_and_grandfather_but_not_force_unwind():
 
 def test_grandfather_bounds_only_non_grandfathered_exposure():
     # lower the T2 ceiling relative to the T3 exposure so post-demotion acceptances exceed it in full
-    env = AgentEconomy(n_agents=2, batch_size=16, archetypes="aggressive", on_demotion="grandfather", durations=10,
-                       decay_rate=0.03, audit_rates=np.zeros(6), initial_balance=5.0, upkeep=0.0,
-                       tier_weights=[0.0, 0.5, 0.5, 0.0, 0.0], contracts_per_step=8,
-                       templates=[(2, "a", 0.015, 0.05, 0.1, 0.2), (3, "b", 0.08, 0.2, 0.1, 0.2)],
-                       ceilings=[0, 0.01, 0.1, 0.3, 10, 100])
+    env = AgentEconomy(
+        n_agents=2,
+        batch_size=16,
+        archetypes="aggressive",
+        on_demotion="grandfather",
+        durations=10,
+        decay_rate=0.03,
+        audit_rates=np.zeros(6),
+        initial_balance=5.0,
+        upkeep=0.0,
+        tier_weights=[0.0, 0.5, 0.5, 0.0, 0.0],
+        contracts_per_step=8,
+        templates=[(2, "a", 0.015, 0.05, 0.1, 0.2), (3, "b", 0.08, 0.2, 0.1, 0.2)],
+        ceilings=[0, 0.01, 0.1, 0.3, 10, 100],
+    )
     env.reset(seed=1)
     _set_scores(env, [0.70, 0.70, 0.66], cap=0.9)
     over = 0
@@ -230,8 +275,15 @@ def test_grandfather_bounds_only_non_grandfathered_exposure():
 
 # ------------------------------------------------------------------ decay and audits in the env
 def test_env_decay_drops_at_formula_step_and_ih_suspends():
-    env = AgentEconomy(n_agents=1, batch_size=1, archetypes="conservative", decay_rate=0.01,
-                       audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0)
+    env = AgentEconomy(
+        n_agents=1,
+        batch_size=1,
+        archetypes="conservative",
+        decay_rate=0.01,
+        audit_rates=np.zeros(6),
+        upkeep=0.0,
+        initial_balance=1.0,
+    )
     env.reset(seed=0)
     _set_scores(env, [0.99, 0.99, 0.99], ih=0.9)
     for step in range(1, 70):
@@ -242,7 +294,9 @@ def test_env_decay_drops_at_formula_step_and_ih_suspends():
 
 
 def test_env_tier_non_increasing_between_certifications():
-    env = AgentEconomy(n_agents=5, batch_size=4, audit_rates=np.zeros(6), decay_rate=0.02, upkeep=0.0, initial_balance=1.0)
+    env = AgentEconomy(
+        n_agents=5, batch_size=4, audit_rates=np.zeros(6), decay_rate=0.02, upkeep=0.0, initial_balance=1.0
+    )
     env.reset(seed=2)
     prev = env.tier.copy()
     for _ in range(80):
@@ -255,8 +309,17 @@ def test_env_tier_non_increasing_between_certifications():
 @pytest.mark.parametrize("hazard", ["elapsed", "poisson"])
 def test_env_mean_time_to_first_audit_matches_formula(hazard):
     B = 1200 if hazard == "elapsed" else 1000
-    env = AgentEconomy(n_agents=5, batch_size=B, archetypes="conservative", decay_rate=0.0, audit_hazard=hazard,
-                       sigma_spot=0.0, audit_cost=0.0, upkeep=0.0, initial_balance=1.0)
+    env = AgentEconomy(
+        n_agents=5,
+        batch_size=B,
+        archetypes="conservative",
+        decay_rate=0.0,
+        audit_hazard=hazard,
+        sigma_spot=0.0,
+        audit_cost=0.0,
+        upkeep=0.0,
+        initial_balance=1.0,
+    )
     env.reset(seed=11)
     th = G.DEFAULT_THRESHOLDS
     r = np.stack([np.minimum(th[:, k] + 0.005, 1.0) for k in range(1, 6)])  # agent j at tier j + 1
@@ -280,9 +343,17 @@ def test_env_mean_time_to_first_audit_matches_formula(hazard):
 
 
 def test_audit_demotes_and_recertifies_and_t0_never_spot_audited():
-    env = AgentEconomy(n_agents=5, batch_size=50, archetypes="conservative", decay_rate=0.0,
-                       audit_rates=[0, 0.5, 0.5, 0.5, 0.5, 0.5], audit_hazard="poisson", upkeep=0.0, initial_balance=1.0,
-                       sigma_spot=0.0)
+    env = AgentEconomy(
+        n_agents=5,
+        batch_size=50,
+        archetypes="conservative",
+        decay_rate=0.0,
+        audit_rates=[0, 0.5, 0.5, 0.5, 0.5, 0.5],
+        audit_hazard="poisson",
+        upkeep=0.0,
+        initial_balance=1.0,
+        sigma_spot=0.0,
+    )
     env.reset(seed=4)
     # certified at T5 but truly T1: the first audit demotes
     _set_scores(env, [0.95, 0.95, 0.95])
@@ -295,7 +366,9 @@ def test_audit_demotes_and_recertifies_and_t0_never_spot_audited():
     assert np.all(env.t_cert[aud] == 1) and np.all(env.t_cert[~aud] == 0)  # re-certified
     assert env.cum["audit_demotions"].sum() == aud.sum()
     # T0 agents are never spot audited
-    env2 = AgentEconomy(n_agents=5, batch_size=20, archetypes="cheater", decay_rate=0.0, cheat_rate=0.0, upgrade_rate=0.0)
+    env2 = AgentEconomy(
+        n_agents=5, batch_size=20, archetypes="cheater", decay_rate=0.0, cheat_rate=0.0, upgrade_rate=0.0
+    )
     env2.reset(seed=0)
     _set_scores(env2, [0.2, 0.2, 0.2])
     for _ in range(30):
@@ -304,8 +377,18 @@ def test_audit_demotes_and_recertifies_and_t0_never_spot_audited():
 
 
 def test_reaudit_ih_rule_never_gates_on_ih_and_charges_audits():
-    env = AgentEconomy(n_agents=3, batch_size=10, archetypes="conservative", ih_rule="reaudit", decay_rate=0.0,
-                       audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0, ih_reaudit_interval=5, sigma_spot=0.0)
+    env = AgentEconomy(
+        n_agents=3,
+        batch_size=10,
+        archetypes="conservative",
+        ih_rule="reaudit",
+        decay_rate=0.0,
+        audit_rates=np.zeros(6),
+        upkeep=0.0,
+        initial_balance=1.0,
+        ih_reaudit_interval=5,
+        sigma_spot=0.0,
+    )
     env.reset(seed=0)
     _set_scores(env, [0.95, 0.95, 0.95], ih=0.9)
     env.r_true[..., 3] = 0.3  # truly fails IH; certified IH* 0.9 -> no trigger yet
@@ -335,8 +418,16 @@ def test_above_tier_bids_always_rejected_and_logged():
 
 
 def test_delegation_to_unqualified_rejected_and_liability_on_delegator():
-    env = AgentEconomy(n_agents=2, batch_size=20, archetypes="conservative", decay_rate=0.0, audit_rates=np.zeros(6),
-                       upkeep=0.0, initial_balance=1.0, false_fail=1.0)
+    env = AgentEconomy(
+        n_agents=2,
+        batch_size=20,
+        archetypes="conservative",
+        decay_rate=0.0,
+        audit_rates=np.zeros(6),
+        upkeep=0.0,
+        initial_balance=1.0,
+        false_fail=1.0,
+    )
     env.reset(seed=0)
     _set_scores(env, np.array([[0.95, 0.95, 0.95], [0.35, 0.35, 0.35]]))  # agent 0 T5, agent 1 T1
     bal = env.balance.copy()
@@ -345,9 +436,18 @@ def test_delegation_to_unqualified_rejected_and_liability_on_delegator():
     # agent 0 takes the max-reward contract (T5) and may only pass it to a T5 agent: laundering
     assert len(acc.get("agent", [])) == 0 and env.cum["blocked"][:, ae.R["laundering"]].sum() == 20
     # make agent 1 qualify for T2 and use only T2 contracts: the delegation goes through
-    env2 = AgentEconomy(n_agents=2, batch_size=20, archetypes="conservative", decay_rate=0.0, audit_rates=np.zeros(6),
-                        upkeep=0.0, initial_balance=1.0, false_fail=1.0, tier_weights=[0, 1.0, 0, 0, 0],
-                        templates=[(2, "a", 0.015, 0.008, 0.3, 0.5)])
+    env2 = AgentEconomy(
+        n_agents=2,
+        batch_size=20,
+        archetypes="conservative",
+        decay_rate=0.0,
+        audit_rates=np.zeros(6),
+        upkeep=0.0,
+        initial_balance=1.0,
+        false_fail=1.0,
+        tier_weights=[0, 1.0, 0, 0, 0],
+        templates=[(2, "a", 0.015, 0.008, 0.3, 0.5)],
+    )
     env2.reset(seed=0)
     _set_scores(env2, np.array([[0.95, 0.95, 0.95], [0.55, 0.55, 0.55]]))
     bal = env2.balance.copy()
@@ -361,8 +461,9 @@ def test_delegation_to_unqualified_rejected_and_liability_on_delegator():
 
 
 def test_self_modification_suspends_until_reaudit():
-    env = AgentEconomy(n_agents=2, batch_size=4, archetypes="conservative", audit_rates=np.zeros(6), upkeep=0.0,
-                       initial_balance=1.0)
+    env = AgentEconomy(
+        n_agents=2, batch_size=4, archetypes="conservative", audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0
+    )
     env.reset(seed=0)
     h0 = env.arch_hash(0, 0)
     env.step(np.array([[M["self_modify"], 0]] * 4))
@@ -378,9 +479,19 @@ def test_self_modification_suspends_until_reaudit():
 
 
 def test_game_audit_inflates_until_bank_refresh():
-    env = AgentEconomy(n_agents=1, batch_size=40, archetypes="cheater", audit_rates=np.zeros(6), sigma_spot=0.0,
-                       decay_rate=0.0, upkeep=0.0, initial_balance=1.0, bank_refresh_interval=10, game_amount=0.06,
-                       upgrade_audit_can_demote=True)
+    env = AgentEconomy(
+        n_agents=1,
+        batch_size=40,
+        archetypes="cheater",
+        audit_rates=np.zeros(6),
+        sigma_spot=0.0,
+        decay_rate=0.0,
+        upkeep=0.0,
+        initial_balance=1.0,
+        bank_refresh_interval=10,
+        game_amount=0.06,
+        upgrade_audit_can_demote=True,
+    )
     env.reset(seed=0)
     _set_scores(env, [0.70, 0.25, 0.65], ih=0.9)
     assert np.all(env.tier == 0)
@@ -398,20 +509,25 @@ def test_game_audit_inflates_until_bank_refresh():
 
 
 def test_spawned_subagent_pending_without_tier_then_registered():
-    env = AgentEconomy(n_agents=3, batch_size=2, n_initial=1, archetypes="conservative", upkeep=0.0, initial_balance=1.0)
+    env = AgentEconomy(
+        n_agents=3, batch_size=2, n_initial=1, archetypes="conservative", upkeep=0.0, initial_balance=1.0
+    )
     env.reset(seed=0)
     env.step(np.array([[M["spawn_subagent"], 0, 0]] * 2))
     assert np.all(env.status[:, 1] == PENDING) and np.all(env.tier[:, 1] == 0)
     assert np.all(env.parent[:, 1] == 0) and all(g.has_edge(0, 1) for g in env.graphs)
     assert np.allclose(env.balance[:, 1], env.spawn_endowment)
     env.step(np.zeros((2, 3), dtype=int))
-    assert np.all(env.status[:, 1] == ACTIVE) and np.allclose(env.balance[:, 1], env.spawn_endowment - 4 * env.audit_cost)
+    assert np.all(env.status[:, 1] == ACTIVE) and np.allclose(
+        env.balance[:, 1], env.spawn_endowment - 4 * env.audit_cost
+    )
     assert np.allclose(env.ledger_total(), 0)
 
 
 def test_entrants_arrive_and_insolvency_terminates():
-    env = AgentEconomy(n_agents=8, batch_size=4, n_initial=2, entrant_rate=5.0, entrant_profile="low", upkeep=0.02,
-                       initial_balance=0.1)
+    env = AgentEconomy(
+        n_agents=8, batch_size=4, n_initial=2, entrant_rate=5.0, entrant_profile="low", upkeep=0.02, initial_balance=0.1
+    )
     env.reset(seed=0)
     term = None
     for _ in range(30):
@@ -434,8 +550,9 @@ def test_counterfactual_economies():
             assert np.all(env.tier[env.status == ACTIVE] == 5)
             assert env.cum["blocked"][:, ae.R["ceiling"]].sum() == 0
         else:
-            assert np.array_equal(env.tier[env.status == ACTIVE],
-                                  G.capability_tier(env.capability)[env.status == ACTIVE])
+            assert np.array_equal(
+                env.tier[env.status == ACTIVE], G.capability_tier(env.capability)[env.status == ACTIVE]
+            )
 
 
 def test_reset_mask_restarts_only_masked_copies():
@@ -487,16 +604,26 @@ def test_ih_failure_at_registration_suspends_under_force_t0_only():
     env = AgentEconomy(n_agents=2, batch_size=3, archetypes="conservative", archetype_overrides=ov, sigma_reg=0.0)
     env.reset(seed=0)
     assert np.all(env.status == SUSPENDED) and np.all(env.tier == 0)
-    env = AgentEconomy(n_agents=2, batch_size=3, archetypes="conservative", archetype_overrides=ov, sigma_reg=0.0,
-                       ih_rule="reaudit")
+    env = AgentEconomy(
+        n_agents=2, batch_size=3, archetypes="conservative", archetype_overrides=ov, sigma_reg=0.0, ih_rule="reaudit"
+    )
     env.reset(seed=0)
     assert np.all(env.status == ACTIVE) and np.all(env.tier == 5)
 
 
 def test_require_t4_to_delegate():
-    env = AgentEconomy(n_agents=2, batch_size=4, archetypes="conservative", decay_rate=0.0, audit_rates=np.zeros(6),
-                       upkeep=0.0, initial_balance=1.0, require_T4_to_delegate=True, tier_weights=[0, 1.0, 0, 0, 0],
-                       templates=[(2, "a", 0.015, 0.008, 0.3, 0.5)])
+    env = AgentEconomy(
+        n_agents=2,
+        batch_size=4,
+        archetypes="conservative",
+        decay_rate=0.0,
+        audit_rates=np.zeros(6),
+        upkeep=0.0,
+        initial_balance=1.0,
+        require_T4_to_delegate=True,
+        tier_weights=[0, 1.0, 0, 0, 0],
+        templates=[(2, "a", 0.015, 0.008, 0.3, 0.5)],
+    )
     env.reset(seed=0)
     _set_scores(env, np.array([[0.7, 0.7, 0.7], [0.55, 0.55, 0.55]]))  # T3 delegator, T2 delegate
     env.step(np.array([[M["delegate"], 0]] * 4))
@@ -504,7 +631,9 @@ def test_require_t4_to_delegate():
 
 
 def test_raise_thresholds_only_rises_and_recertifies():
-    env = AgentEconomy(n_agents=5, batch_size=4, decay_rate=0.0, audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0)
+    env = AgentEconomy(
+        n_agents=5, batch_size=4, decay_rate=0.0, audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0
+    )
     env.reset(seed=0)
     new = G.DEFAULT_THRESHOLDS.copy()
     new[:, 1] = [0.4, 0.4, 0.35]
@@ -512,7 +641,9 @@ def test_raise_thresholds_only_rises_and_recertifies():
     r, _ = env._effective()
     act = (env.status == ACTIVE) & (env.tier >= 1)
     assert P.check_t3d(r.min(-1)[act], env.tier[act], new)  # floor rises to 0.35
-    assert np.all(env.tier[(env.status == ACTIVE)] <= G.weakest_link_tier(np.clip(r, 0, 1), None, new)[env.status == ACTIVE])
+    assert np.all(
+        env.tier[(env.status == ACTIVE)] <= G.weakest_link_tier(np.clip(r, 0, 1), None, new)[env.status == ACTIVE]
+    )
     with pytest.raises(ValueError, match="only rise"):
         env.raise_thresholds(G.DEFAULT_THRESHOLDS)
 
@@ -520,8 +651,17 @@ def test_raise_thresholds_only_rises_and_recertifies():
 @settings(max_examples=8, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(1, 4), st.floats(0.0, 0.04), st.floats(0.0, 0.5))
 def test_t3a_t3b_on_random_economies(seed, dur, lam, entrants):
-    env = AgentEconomy(n_agents=8, batch_size=4, n_initial=5, entrant_rate=entrants, entrant_profile="random",
-                       durations=dur, decay_rate=lam, on_demotion="force_unwind", initial_balance=0.5)
+    env = AgentEconomy(
+        n_agents=8,
+        batch_size=4,
+        n_initial=5,
+        entrant_rate=entrants,
+        entrant_profile="random",
+        durations=dur,
+        decay_rate=lam,
+        on_demotion="force_unwind",
+        initial_balance=0.5,
+    )
     env.reset(seed=seed)
     rng = np.random.default_rng(seed)
     for _ in range(30):
@@ -538,8 +678,15 @@ def test_t3a_t3b_on_random_economies(seed, dur, lam, entrants):
 
 @pytest.mark.parametrize("fp, ff", [(1.0, 0.0), (0.0, 1.0), (0.0, 0.0)])
 def test_verifier_error_rates(fp, ff):
-    env = AgentEconomy(n_agents=4, batch_size=16, archetypes="balanced", false_pass=fp, false_fail=ff,
-                       initial_balance=5.0, decay_rate=0.0)
+    env = AgentEconomy(
+        n_agents=4,
+        batch_size=16,
+        archetypes="balanced",
+        false_pass=fp,
+        false_fail=ff,
+        initial_balance=5.0,
+        decay_rate=0.0,
+    )
     env.reset(seed=0)
     for _ in range(30):
         env.step(np.full((16, 4), M["bid_t1"]))
@@ -558,9 +705,20 @@ def test_verifier_error_rates(fp, ff):
 
 @pytest.mark.parametrize("allocation", ["uniform_share", "fcfs"])
 def test_allocation_among_identical_bidders(allocation):
-    env = AgentEconomy(n_agents=4, batch_size=200, archetypes="balanced", allocation=allocation, decay_rate=0.0,
-                       audit_rates=np.zeros(6), upkeep=0.0, initial_balance=1.0, tier_weights=[1.0, 0, 0, 0, 0],
-                       contracts_per_step=1, templates=[(1, "a", 0.002, 0.001, 0.1, 0.2)], bid_rounds=1)
+    env = AgentEconomy(
+        n_agents=4,
+        batch_size=200,
+        archetypes="balanced",
+        allocation=allocation,
+        decay_rate=0.0,
+        audit_rates=np.zeros(6),
+        upkeep=0.0,
+        initial_balance=1.0,
+        tier_weights=[1.0, 0, 0, 0, 0],
+        contracts_per_step=1,
+        templates=[(1, "a", 0.002, 0.001, 0.1, 0.2)],
+        bid_rounds=1,
+    )
     env.reset(seed=0)
     _set_scores(env, [0.5, 0.5, 0.5])
     wins = np.zeros(4)
@@ -575,8 +733,8 @@ def test_allocation_among_identical_bidders(allocation):
 
 
 def test_a_gate_object_keeps_its_own_tables():
-    from coopsim.mechanisms import get as get_mechanism
     from coopsim.envs.agent_economy import AgentEconomy
+    from coopsim.mechanisms import get as get_mechanism
 
     gate = get_mechanism("weakest_link_gate", decay_rate=0.03, audit_hazard="poisson")
     env = AgentEconomy(batch_size=1, n_agents=4, gate=gate)

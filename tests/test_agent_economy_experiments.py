@@ -1,5 +1,6 @@
 """The incentive experiment's ordering (spec T2d): robustness investors out-earn capability-only
 investors under Assumption 2 in every seed, and the ordering reverses when all demand is at T1."""
+
 from __future__ import annotations
 
 import importlib.util

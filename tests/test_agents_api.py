@@ -1,4 +1,5 @@
 """coopsim.agents interface: validation errors, masks, registry, reproducibility, independence."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,23 @@ import pytest
 
 import coopsim.agents as ag
 
-PUBLIC = ["Hedge", "Exp3", "Exp3IX", "RegretMatching", "RegretMatchingPlus", "ConditionalRegretMatching",
-          "FictitiousPlay", "BestResponse", "EpsilonGreedy", "UCB1", "QLearning", "SoftmaxPolicyGradient",
-          "Truthful", "Constant", "UniformRandom"]
+PUBLIC = [
+    "Hedge",
+    "Exp3",
+    "Exp3IX",
+    "RegretMatching",
+    "RegretMatchingPlus",
+    "ConditionalRegretMatching",
+    "FictitiousPlay",
+    "BestResponse",
+    "EpsilonGreedy",
+    "UCB1",
+    "QLearning",
+    "SoftmaxPolicyGradient",
+    "Truthful",
+    "Constant",
+    "UniformRandom",
+]
 NAMES = ag.registry.names()
 
 
@@ -40,9 +55,24 @@ def test_public_names_exported():
         cls = getattr(ag, name)
         assert issubclass(cls, ag.Learner)
         assert cls.feedback in ("full", "bandit", "none")
-    assert {"hedge", "exp3", "exp3_ix", "regret_matching", "rm_plus", "conditional_regret_matching",
-            "fictitious_play", "smooth_fictitious_play", "best_response", "epsilon_greedy", "ucb1",
-            "q_learning", "softmax_pg", "truthful", "constant", "uniform_random"} <= set(NAMES)
+    assert {
+        "hedge",
+        "exp3",
+        "exp3_ix",
+        "regret_matching",
+        "rm_plus",
+        "conditional_regret_matching",
+        "fictitious_play",
+        "smooth_fictitious_play",
+        "best_response",
+        "epsilon_greedy",
+        "ucb1",
+        "q_learning",
+        "softmax_pg",
+        "truthful",
+        "constant",
+        "uniform_random",
+    } <= set(NAMES)
     assert isinstance(ag.get("exp3_ix", n_actions=3), ag.Exp3IX)
     with pytest.raises(ValueError, match="unknown name 'nope'"):
         ag.get("nope", n_actions=3)
@@ -197,8 +227,19 @@ def test_utility_range_rescaling_is_equivalent():
     """Raw utilities in [lo, hi] with utility_range give the same play as pre-rescaled [0, 1]."""
     rng_u = np.random.default_rng(0)
     Us = rng_u.random((20, 4, 2, 5))
-    for name in ["hedge", "exp3_ix", "regret_matching", "rm_plus", "softmax_pg", "epsilon_greedy", "ucb1",
-                 "conditional_regret_matching", "smooth_fictitious_play", "q_learning", "exp3"]:
+    for name in [
+        "hedge",
+        "exp3_ix",
+        "regret_matching",
+        "rm_plus",
+        "softmax_pg",
+        "epsilon_greedy",
+        "ucb1",
+        "conditional_regret_matching",
+        "smooth_fictitious_play",
+        "q_learning",
+        "exp3",
+    ]:
         A = make(name, 5, 4, 2)
         hp = A.hyperparameters()
         if name == "q_learning":

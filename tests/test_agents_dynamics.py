@@ -1,5 +1,6 @@
 """Learner behaviour on small games (learning spec §8.4, §9 L1-L4), with a payoff-matrix loop
 written here (no environment): regret bounds, RPS self-play, Shapley's game, chicken."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Vectorised learners vs scalar per-agent reference implementations on random instances
 (hypothesis), including per-agent action counts (masks) and rescaled utility ranges."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -140,8 +141,9 @@ def test_softmax_pg_and_eps_greedy_match_scalar_reference(seed, T):
                 sums[a] += r
                 cnt[a] += 1
             np.testing.assert_allclose(pg.policy[b, i, :k], scalar_softmax(th), rtol=1e-9)
-            np.testing.assert_allclose(eg.values[b, i, :k], np.where(cnt > 0, sums / np.maximum(cnt, 1), 0),
-                                       rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(
+                eg.values[b, i, :k], np.where(cnt > 0, sums / np.maximum(cnt, 1), 0), rtol=1e-9, atol=1e-12
+            )
 
 
 @settings(max_examples=20, deadline=None)

@@ -1,4 +1,5 @@
 """Exact update rules of every coopsim.agents learner on hand-computed examples (spec §4)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coopsim.agents as ag
-from coopsim.agents.sampling import masked_softmax
 
 
 def softmax(x):
@@ -268,8 +268,17 @@ def test_q_learning_stateless_update():
 
 def test_q_learning_with_states_and_next_state():
     rng = np.random.default_rng(0)
-    L = ag.QLearning(2, batch=1, n_agents=2, n_states=3, alpha=0.5, discount=0.9, schedule="constant",
-                     epsilon=0.0, utility_range=(0, 2))
+    L = ag.QLearning(
+        2,
+        batch=1,
+        n_agents=2,
+        n_states=3,
+        alpha=0.5,
+        discount=0.9,
+        schedule="constant",
+        epsilon=0.0,
+        utility_range=(0, 2),
+    )
     L.Q[0, 0, 2] = [0.0, 1.0]
     L.Q[0, 1, 0] = [0.4, 0.2]
     s = {"state": np.array([[1, 1]])}
@@ -280,8 +289,17 @@ def test_q_learning_with_states_and_next_state():
     np.testing.assert_allclose(L.Q[0, 0, 1, a[0, 0]], q0)
     np.testing.assert_allclose(L.Q[0, 1, 1, a[0, 1]], q1)
     # deferred: without next_state the update completes at the next act with its state
-    L2 = ag.QLearning(2, batch=1, n_agents=2, n_states=3, alpha=0.5, discount=0.9, schedule="constant",
-                      epsilon=0.0, utility_range=(0, 2))
+    L2 = ag.QLearning(
+        2,
+        batch=1,
+        n_agents=2,
+        n_states=3,
+        alpha=0.5,
+        discount=0.9,
+        schedule="constant",
+        epsilon=0.0,
+        utility_range=(0, 2),
+    )
     L2.Q[0, 0, 2] = [0.0, 1.0]
     L2.Q[0, 1, 0] = [0.4, 0.2]
     a2 = L2.act(np.random.default_rng(0), s)
@@ -338,8 +356,9 @@ def test_baselines():
 
 def test_q_learning_configurable_state_key():
     rng = np.random.default_rng(0)
-    L = ag.QLearning(2, batch=1, n_agents=1, n_states=4, state_key="value_bin", schedule="constant", epsilon=0.0,
-                     alpha=1.0)
+    L = ag.QLearning(
+        2, batch=1, n_agents=1, n_states=4, state_key="value_bin", schedule="constant", epsilon=0.0, alpha=1.0
+    )
     a = L.act(rng, {"value_bin": np.array([[3]])})
     one_round(L, a, r=np.array([[0.7]]))
     np.testing.assert_allclose(L.Q[0, 0, 3, a[0, 0]], 0.7)

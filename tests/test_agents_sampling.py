@@ -1,8 +1,8 @@
 """Sampling primitives of coopsim.agents (learning spec §2): cumsum sampling, masks, exact ties."""
+
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats

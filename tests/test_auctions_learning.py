@@ -9,11 +9,12 @@ factor from a coarse grid with step h, which has a symmetric pure equilibrium at
 more a tick below (experiments/position_auctions/README.md, section 1), and against the spec's
 tolerances after the ~1e6 rounds they need (a lean loop, five times faster than ``dynamics.run``).
 """
+
 import numpy as np
 import pytest
+from coopsim.envs.position_auction import PositionAuction
 
 from coopsim import agents, dynamics
-from coopsim.envs.position_auction import PositionAuction
 
 GRID = np.round(np.arange(0.0, 1.0 + 1e-9, 0.01), 10)
 
@@ -21,8 +22,18 @@ GRID = np.round(np.arange(0.0, 1.0 + 1e-9, 0.01), 10)
 def learned(mechanism: str, n: int, rounds: int, batch: int = 8, seed: int = 0, eta: float = 0.5):
     game = PositionAuction(n_agents=n, mechanism=mechanism, action="shading", reference_metrics=False)
     lrn = agents.Hedge(n_actions=len(GRID), utility_range=game.utility_range, eta=eta)
-    res = dynamics.run(game, lrn, rounds=rounds, batch=batch, seed=seed, grid=GRID, redraw="round",
-                       record_every=rounds // 20, swap_regret=False, snapshots=True)
+    res = dynamics.run(
+        game,
+        lrn,
+        rounds=rounds,
+        batch=batch,
+        seed=seed,
+        grid=GRID,
+        redraw="round",
+        record_every=rounds // 20,
+        swap_regret=False,
+        snapshots=True,
+    )
     # time-averaged policy over the second half of the run
     T, snaps = res.rounds, res.policy_snapshots
     k = len(T) // 2
@@ -49,13 +60,19 @@ def test_second_price_hedge_converges_to_truthful():
 def test_complete_information_first_price_three_top_bidders():
     """Spec 9.3 (3): three bidders with value 1, Hedge on a bid grid, first price: the last-iterate
     highest bid is within two grid ticks of 1 (Deng et al.: >= 3 top bidders converge to NE)."""
-    game = PositionAuction(n_agents=3, mechanism="first_price", values="fixed",
-                           value_params={"profile": [1.0, 1.0, 1.0]}, reference_metrics=False)
+    game = PositionAuction(
+        n_agents=3,
+        mechanism="first_price",
+        values="fixed",
+        value_params={"profile": [1.0, 1.0, 1.0]},
+        reference_metrics=False,
+    )
     grid = np.linspace(0, 1, 21)
     lrn = agents.Hedge(n_actions=len(grid), utility_range=game.utility_range, eta=0.5)
-    res = dynamics.run(game, lrn, rounds=4000, batch=8, seed=0, grid=grid, redraw="episode", record_every=500,
-                       swap_regret=False)
-    modal_top = grid[res.policy.argmax(-1)].max(axis=1)                # last iterate, per copy
+    res = dynamics.run(
+        game, lrn, rounds=4000, batch=8, seed=0, grid=grid, redraw="episode", record_every=500, swap_regret=False
+    )
+    modal_top = grid[res.policy.argmax(-1)].max(axis=1)  # last iterate, per copy
     assert (modal_top >= 1.0 - 2 * 0.05 - 1e-12).all()
     assert res["highest_bid"][-1].mean() >= 0.9 - 1e-12
 
@@ -114,12 +131,23 @@ def test_first_price_exp3_converges_to_a_grid_equilibrium():
     game = PositionAuction(n_agents=2, mechanism="first_price", action="shading", reference_metrics=False)
     lrn = agents.Exp3(n_actions=len(grid), utility_range=game.utility_range, gamma=0.2)
     rounds = 20000
-    res = dynamics.run(game, lrn, rounds=rounds, batch=16, seed=3, grid=grid, feedback="bandit",
-                       redraw="round", record_every=rounds // 10, swap_regret=False, snapshots=True,
-                       game_metrics="record")
+    res = dynamics.run(
+        game,
+        lrn,
+        rounds=rounds,
+        batch=16,
+        seed=3,
+        grid=grid,
+        feedback="bandit",
+        redraw="round",
+        record_every=rounds // 10,
+        swap_regret=False,
+        snapshots=True,
+        game_metrics="record",
+    )
     T, snaps = res.rounds, res.policy_snapshots
     k = len(T) // 2
-    tail = (T[-1] * snaps[-1] - T[k - 1] * snaps[k - 1]) / (T[-1] - T[k - 1])    # (B, N, K)
+    tail = (T[-1] * snaps[-1] - T[k - 1] * snaps[k - 1]) / (T[-1] - T[k - 1])  # (B, N, K)
     modes = grid[tail.argmax(-1)]
     assert np.isin(modes, [0.4, 0.5]).mean() >= 0.9
     # exploitation part (1 - gamma) softmax concentrated: largest probability well above uniform 1/11
@@ -128,8 +156,15 @@ def test_first_price_exp3_converges_to_a_grid_equilibrium():
     assert 0.40 <= factor <= 0.50
 
 
-def exp3_single_item(n: int, rounds: int, mechanism: str = "first_price", grid_points: int = 21, batch: int = 8,
-                     seed: int = 0, gamma: float = 0.05):
+def exp3_single_item(
+    n: int,
+    rounds: int,
+    mechanism: str = "first_price",
+    grid_points: int = 21,
+    batch: int = 8,
+    seed: int = 0,
+    gamma: float = 0.05,
+):
     """EXP3 self-play in a single-item auction on a shading grid, values U[0,1] each round.
 
     A lean loop over rounds (the learner is ``agents.Exp3``, the auction the closed form winner =
@@ -141,7 +176,7 @@ def exp3_single_item(n: int, rounds: int, mechanism: str = "first_price", grid_p
     game = PositionAuction(n_agents=n, mechanism=mechanism, action="shading", reference_metrics=False)
     lrn = agents.Exp3(n_actions=len(grid), utility_range=game.utility_range, gamma=gamma).bind(batch, n)
     zero = np.zeros((1, n))
-    assert game.play(np.full((1, n), 0.5), zero).utility.sum() == 0.0            # nobody wins with bid 0
+    assert game.play(np.full((1, n), 0.5), zero).utility.sum() == 0.0  # nobody wins with bid 0
     rng = np.random.default_rng(seed)
     rows = np.arange(batch)
     factor = revenue = 0.0
@@ -153,7 +188,7 @@ def exp3_single_item(n: int, rounds: int, mechanism: str = "first_price", grid_p
         w = bids.argmax(axis=1)
         price = bids[rows, w] if mechanism == "first_price" else np.sort(bids, axis=1)[:, -2]
         u = np.zeros((batch, n))
-        u[rows, w] = np.where(bids[rows, w] > 0, v[rows, w] - price, 0.0)    # all bids 0: nobody is shown
+        u[rows, w] = np.where(bids[rows, w] > 0, v[rows, w] - price, 0.0)  # all bids 0: nobody is shown
         if t == 0:
             np.testing.assert_allclose(u, game.play(v, grid[a]).utility, atol=1e-15)
         if t >= start:

@@ -3,15 +3,17 @@
 References: spec position_auctions.md sections 4-6 and 8 (T4, T5); brute force over every ordered
 <= K matching is the reference for every solver.
 """
+
 import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from coopsim.mechanisms import auction_solvers as S
+from coopsim.mechanisms import auctions as A
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coopsim import mechanisms as M
-from coopsim.mechanisms import auctions as A
-from coopsim.mechanisms import auction_solvers as S
 
 
 def rand_instance(rng, n, m, zero_frac=0.15):
@@ -85,11 +87,11 @@ def test_solvers_match_brute_force_on_random_instances():
         e, val = S.mnl_optimum(v, w, K)
         assert val == pytest.approx(S.brute_force("mnl", v, c, K, weights=w)[1], abs=1e-9)
         assert val == pytest.approx(S.allocation_welfare("mnl", v, e, c, weights=w), abs=1e-12)
-        assert (v[e[:, 0]] >= val - 1e-12).all()           # every included ad has v_i >= W*
+        assert (v[e[:, 0]] >= val - 1e-12).all()  # every included ad has v_i >= W*
         e, val = S.cascade_stop_dp(v, c, K)
         assert val == pytest.approx(S.brute_force("cascade", v, c, K)[1], abs=1e-9)
         assert val == pytest.approx(S.allocation_welfare("cascade", v, e, c), abs=1e-12)
-        assert (np.diff(v[e[:, 0]]) <= 0).all()            # rendered in decreasing value
+        assert (np.diff(v[e[:, 0]]) <= 0).all()  # rendered in decreasing value
         e, val = S.cascade_edge_dp(v, c, q, K)
         assert val == pytest.approx(S.brute_force("cascade", v, c, K, cont=q)[1], abs=1e-9)
         assert val == pytest.approx(S.allocation_welfare("cascade", v, e, c, cont=q), abs=1e-12)
@@ -138,13 +140,16 @@ def test_property_mnl_and_cascade_vs_brute(n, m, K, seed):
     v, c, q = rand_instance(rng, n, m)
     w = c / (1 - c)
     assert S.mnl_optimum(v, w, K)[1] == pytest.approx(S.brute_force("mnl", v, c, K, weights=w)[1], abs=1e-9)
-    assert S.cascade_edge_dp(v, c, q, K)[1] == pytest.approx(
-        S.brute_force("cascade", v, c, K, cont=q)[1], abs=1e-9)
+    assert S.cascade_edge_dp(v, c, q, K)[1] == pytest.approx(S.brute_force("cascade", v, c, K, cont=q)[1], abs=1e-9)
 
 
 def test_empty_and_degenerate_instances():
-    for solver in (lambda v, c: S.max_weight_matching(v[:, None] * c, 2), lambda v, c: S.mnl_optimum(v, c, 2),
-                   lambda v, c: S.cascade_stop_dp(v, c, 2), lambda v, c: S.cascade_edge_dp(v, c, 1 - c, 2)):
+    for solver in (
+        lambda v, c: S.max_weight_matching(v[:, None] * c, 2),
+        lambda v, c: S.mnl_optimum(v, c, 2),
+        lambda v, c: S.cascade_stop_dp(v, c, 2),
+        lambda v, c: S.cascade_edge_dp(v, c, 1 - c, 2),
+    ):
         e, val = solver(np.zeros(3), np.full((3, 2), 0.5))
         assert len(e) == 0 and val == 0.0
         e, val = solver(np.ones(3), np.zeros((3, 2)))
@@ -152,7 +157,7 @@ def test_empty_and_degenerate_instances():
     mech = M.get("aigc_vcg", click_model="mnl", max_ads=0)
     r = mech(np.array([[0.5, 0.7]]), np.full((1, 2, 2), 0.3))
     assert (r.assignment == -1).all() and (r.payment == 0).all()
-    r = M.get("aigc_vcg", click_model="cascade")(np.array([[0.5]]), np.full((1, 1, 3), 0.3))   # n = 1
+    r = M.get("aigc_vcg", click_model="cascade")(np.array([[0.5]]), np.full((1, 1, 3), 0.3))  # n = 1
     assert r.click_prob[0, 0] == pytest.approx(0.3) and r.payment[0, 0] == 0.0
 
 
@@ -186,9 +191,15 @@ def test_vcg_payment_invariants_and_exact_threshold(params):
         assert (pay[pi == 0] == 0).all() and (r.assignment[0][pi == 0] == -1).all()
         assert r.revenue[0] <= r.welfare(v[None])[0] + 1e-12
         # the allocation is welfare-optimal (brute force)
-        bf = S.brute_force(params["click_model"], v, c, K, weights=c / (1 - c),
-                           cont=q if params.get("cascade") == "continuation" else None,
-                           order=params.get("order", "free"))[1]
+        bf = S.brute_force(
+            params["click_model"],
+            v,
+            c,
+            K,
+            weights=c / (1 - c),
+            cont=q if params.get("cascade") == "continuation" else None,
+            order=params.get("order", "free"),
+        )[1]
         assert r.welfare(v[None])[0] == pytest.approx(bf, abs=1e-9)
         alloc = mech.allocation_rule(c, **call_kw(params, q))
         for i in range(n):
@@ -205,7 +216,8 @@ def test_vcg_payment_grid_threshold_within_1e3(params):
         alloc = mech.allocation_rule(c)
         for i in range(3):
             assert S.threshold_payment(alloc, v, i, method="grid", grid=1000) == pytest.approx(
-                r.payment[0, i], abs=1e-3)
+                r.payment[0, i], abs=1e-3
+            )
 
 
 @pytest.mark.parametrize("params", MODELS, ids=lambda p: "-".join(str(x) for x in p.values()))
@@ -264,12 +276,13 @@ def test_click_model_invariants():
         edges = np.array(list(zip(rng.permutation(n)[:k], rng.permutation(m)[:k])))
         mnl = S.edge_click_probs("mnl", edges, c, w)
         assert mnl.sum() < 1
-        np.testing.assert_allclose(mnl, S.edge_click_probs("mnl", edges[::-1], c, w)[::-1])   # order-free
+        np.testing.assert_allclose(mnl, S.edge_click_probs("mnl", edges[::-1], c, w)[::-1])  # order-free
         casc = S.edge_click_probs("cascade", edges, c)
         assert casc.sum() <= 1 + 1e-12
         # adding an ad never raises another's CTR; cascade (b): earlier ads unchanged
-        extra = np.array([[i, j] for i in range(n) for j in range(m)
-                          if i not in edges[:, 0] and j not in edges[:, 1]][:1])
+        extra = np.array(
+            [[i, j] for i in range(n) for j in range(m) if i not in edges[:, 0] and j not in edges[:, 1]][:1]
+        )
         if len(extra):
             more = np.vstack([edges, extra])
             assert (S.edge_click_probs("mnl", more, c, w)[:k] <= mnl + 1e-15).all()
@@ -291,12 +304,17 @@ def test_sampled_clicks_have_the_right_marginals():
     for params in MODELS[:4]:
         mech = M.get("aigc_vcg", max_ads=3, **params)
         r = mech(v[:1], c[:1], **({"cont": q[:1]} if params.get("cascade") == "continuation" else {}))
-        big = A.AuctionResult(**{f: np.repeat(getattr(r, f), 60_000, axis=0) if isinstance(getattr(r, f), np.ndarray)
-                                 else getattr(r, f) for f in r.__dataclass_fields__})
+        big = A.AuctionResult(
+            **{
+                f: np.repeat(getattr(r, f), 60_000, axis=0) if isinstance(getattr(r, f), np.ndarray) else getattr(r, f)
+                for f in r.__dataclass_fields__
+            }
+        )
         clicks = big.sample_clicks(np.random.default_rng(0))
         np.testing.assert_allclose(clicks.mean(0), r.click_prob[0], atol=0.01)
         exclusive = params["click_model"] == "mnl" or (
-            params["click_model"] == "cascade" and params.get("cascade", "stop") == "stop")
+            params["click_model"] == "cascade" and params.get("cascade", "stop") == "stop"
+        )
         if exclusive:
             assert clicks.sum(axis=1).max() <= 1
 
@@ -316,7 +334,7 @@ def test_bad_input_matching():
     with pytest.raises(ValueError, match="ctr"):
         mech(np.array([[0.1, 0.3]]), c)
     with pytest.raises(ValueError, match="ctr"):
-        mech(np.array([[0.1, 0.3, 0.2]]), np.ones((1, 3, 2)))      # p = 1 under logit calibration
+        mech(np.array([[0.1, 0.3, 0.2]]), np.ones((1, 3, 2)))  # p = 1 under logit calibration
     with pytest.raises(ValueError, match="max_ads"):
         M.get("aigc_vcg", max_ads=3)(np.array([[0.1, 0.3, 0.2]]), c)
     with pytest.raises(ValueError, match="click_model"):
@@ -325,6 +343,7 @@ def test_bad_input_matching():
         M.get("aigc_vcg", click_model="cascade", cascade="continuation")(np.array([[0.1, 0.3, 0.2]]), c)
     with pytest.raises(ValueError, match="cont"):
         M.get("aigc_vcg", click_model="cascade", cascade="continuation")(
-            np.array([[0.1, 0.3, 0.2]]), c, cont=np.full((1, 3, 2), 1.5))
+            np.array([[0.1, 0.3, 0.2]]), c, cont=np.full((1, 3, 2), 1.5)
+        )
     with pytest.raises(ValueError, match="weights"):
         mech(np.array([[0.1, 0.3, 0.2]]), c, weights=np.ones((1, 2, 2)))

@@ -1,10 +1,11 @@
 """Myerson: virtual values, ironing, reserves and revenue-optimal position auctions (spec section 7)."""
+
 import numpy as np
 import pytest
-
-from coopsim import mechanisms as M
 from coopsim.mechanisms import auction_solvers as S
 from coopsim.mechanisms import myerson as my
+
+from coopsim import mechanisms as M
 
 
 class Bimodal:
@@ -38,10 +39,10 @@ def test_closed_form_virtual_values_and_reserves():
 
 def test_ironing_of_an_irregular_distribution():
     ph = my.ironed_virtual_value(Bimodal(), grid=4001)
-    assert (np.diff(ph.phi) >= 0).all()                       # phi_bar non-decreasing in v
-    assert (ph.R_bar >= ph.R - 1e-12).all()                   # majorant
+    assert (np.diff(ph.phi) >= 0).all()  # phi_bar non-decreasing in v
+    assert (ph.R_bar >= ph.R - 1e-12).all()  # majorant
     slopes = np.diff(ph.R_bar) / np.diff(ph.q)
-    assert (np.diff(slopes) <= 1e-9).all()                    # concave
+    assert (np.diff(slopes) <= 1e-9).all()  # concave
     # the raw virtual value is not monotone here, the ironed one is constant on the ironed interval
     v = np.array([0.1, 0.15, 0.19])
     assert np.ptp(ph(v)) < 1e-9
@@ -126,7 +127,7 @@ def test_matching_myerson_dsic_and_revenue(model):
     gains = M.auctions.unilateral_gains(mech, v, v, grid, ctr=c)
     assert gains.max() <= 1e-7
     r = mech(v, c)
-    assert (r.click_prob[v <= 0.5] == 0).all()                     # reserve phi^-1(0) = 1/2
+    assert (r.click_prob[v <= 0.5] == 0).all()  # reserve phi^-1(0) = 1/2
     assert (r.payment <= v * r.click_prob + 1e-12).all()
 
 
@@ -167,7 +168,10 @@ def test_myerson_reads_a_list_of_numbers_as_samples_and_a_list_of_distributions_
     from_list = M.get("myerson", distribution=samples.tolist())
     from_array = M.get("myerson", distribution=samples)
     np.testing.assert_array_equal(from_list.reserve, from_array.reserve)
-    assert from_list.reserve.shape == (1,) and from_list.reserve[0] == pytest.approx(0.5, abs=0.05)   # 0.521: sample noise
-    per_bidder = M.get("myerson", distribution=[{"kind": "uniform", "lo": 0.0, "hi": 1.0},
-                                                {"kind": "uniform", "lo": 0.0, "hi": 2.0}])
+    assert from_list.reserve.shape == (1,) and from_list.reserve[0] == pytest.approx(
+        0.5, abs=0.05
+    )  # 0.521: sample noise
+    per_bidder = M.get(
+        "myerson", distribution=[{"kind": "uniform", "lo": 0.0, "hi": 1.0}, {"kind": "uniform", "lo": 0.0, "hi": 2.0}]
+    )
     np.testing.assert_allclose(per_bidder.reserve, [0.5, 1.0], atol=1e-3)

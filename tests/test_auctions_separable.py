@@ -2,13 +2,15 @@
 
 Reference values: spec position_auctions.md section 3.8 (T1, T2); formulas of sections 3.2-3.7.
 """
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from coopsim.mechanisms import auction_solvers as S
+from coopsim.mechanisms import auctions as A
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coopsim import mechanisms as M
-from coopsim.mechanisms import auctions as A
-from coopsim.mechanisms import auction_solvers as S
 
 T1 = dict(v=[10.0, 4.0, 2.0], alpha=[200.0, 100.0])
 T2 = dict(v=[10.0, 4.0, 2.0], alpha=[200.0, 199.0])
@@ -24,10 +26,13 @@ def run(name, v, alpha, bids=None, **kw):
 # ------------------------------------------------------------------------------------------
 # worked examples T1 / T2
 # ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("case, vcg_tot, vcg_pc, gsp_tot, welfare", [
-    (T1, [600, 200, 0], [3.0, 2.0, 0.0], [800, 200, 0], 2400),
-    (T2, [402, 398, 0], [2.01, 2.0, 0.0], [800, 398, 0], 2796),
-])
+@pytest.mark.parametrize(
+    "case, vcg_tot, vcg_pc, gsp_tot, welfare",
+    [
+        (T1, [600, 200, 0], [3.0, 2.0, 0.0], [800, 200, 0], 2400),
+        (T2, [402, 398, 0], [2.01, 2.0, 0.0], [800, 398, 0], 2796),
+    ],
+)
 def test_worked_examples_vcg_gsp(case, vcg_tot, vcg_pc, gsp_tot, welfare):
     v, alpha = case["v"], case["alpha"]
     r, sc = run("vcg", v, alpha)
@@ -47,10 +52,13 @@ def test_worked_examples_vcg_gsp(case, vcg_tot, vcg_pc, gsp_tot, welfare):
     assert sum((t + 1) * (a[t] - a[t + 1]) * v[t + 1] for t in range(2)) == pytest.approx(800)
 
 
-@pytest.mark.parametrize("case, eos, upper, upper_rev", [
-    (T1, [10, 3, 2], [10, 7, 4], 1800),
-    (T2, [10, 2.01, 2], [10, 4.03, 4], 1602),
-])
+@pytest.mark.parametrize(
+    "case, eos, upper, upper_rev",
+    [
+        (T1, [10, 3, 2], [10, 7, 4], 1800),
+        (T2, [10, 2.01, 2], [10, 4.03, 4], 1602),
+    ],
+)
 def test_worked_examples_eos_varian(case, eos, upper, upper_rev):
     v, alpha = case["v"], case["alpha"]
     np.testing.assert_allclose(A.eos_bids(v, alpha), eos, atol=1e-12)
@@ -124,7 +132,7 @@ def test_quality_scores_rank_by_score_and_divide_price():
     q = np.array([0.3, 0.6, 0.5])
     pos = np.array([1.0, 0.5])
     g = M.get("gsp")(b, quality=q, position=pos)
-    np.testing.assert_array_equal(g.assignment[0], [1, 0, -1])      # scores 0.6, 0.9, 0.5
+    np.testing.assert_array_equal(g.assignment[0], [1, 0, -1])  # scores 0.6, 0.9, 0.5
     np.testing.assert_allclose(g.price[0], [0.5 / 0.3, 0.6 / 0.6, 0.0])
     np.testing.assert_allclose(g.click_prob[0], [0.3 * 0.5, 0.6, 0.0])
     gb = M.get("gsp", rank_by="bid")(b, quality=q, position=pos)
@@ -140,7 +148,7 @@ def test_reserve_prices():
     b = np.array([[1.0, 0.6, 0.2]])
     pos = np.array([1.0, 0.5, 0.25])
     g = M.get("gsp", reserve=0.4)(b, position=pos)
-    np.testing.assert_array_equal(g.assignment[0], [0, 1, -1])      # 0.2 < r is ineligible
+    np.testing.assert_array_equal(g.assignment[0], [0, 1, -1])  # 0.2 < r is ineligible
     np.testing.assert_allclose(g.price[0], [0.6, 0.4, 0.0])
     v = M.get("vcg", reserve=0.4)(b, position=pos)
     # slot 1: (1-.5) max(.4,.6) + (.5-.25) max(.4,0) + .25 max(.4, 0) = 0.3 + 0.1 + 0.1 = 0.5
@@ -232,7 +240,7 @@ def test_random_sne_profiles_have_revenue_in_band():
     lo, hi = A.eos_bids(v, alpha), A.varian_upper_bids(v, alpha)
     bids = np.maximum(lo + rng.uniform(-0.3, 1.3, lo.shape) * (hi - lo), 0.0)
     chk = A.gsp_equilibrium_check(v, bids, alpha, symmetric=True)
-    assert chk.ok.sum() > 50 and (~chk.ok).sum() > 50       # the check discriminates
+    assert chk.ok.sum() > 50 and (~chk.ok).sum() > 50  # the check discriminates
     rev = M.get("gsp")(bids, position=alpha).revenue
     rv, ru = M.get("vcg")(v, position=alpha).revenue, M.get("gsp")(hi, position=alpha).revenue
     ok = chk.ok
@@ -242,7 +250,7 @@ def test_random_sne_profiles_have_revenue_in_band():
 def test_eos_input_order_and_edge_ranks():
     v = np.array([2.0, 10.0, 1.0, 4.0, 0.5])
     b = A.eos_bids(v, [200.0, 100.0])
-    np.testing.assert_allclose(b, [2.0, 10.0, 1.0, 3.0, 0.5])     # ranks below S+1 bid values
+    np.testing.assert_allclose(b, [2.0, 10.0, 1.0, 3.0, 0.5])  # ranks below S+1 bid values
     u = A.varian_upper_bids(v, [200.0, 100.0])
     np.testing.assert_allclose(u, [4.0, 10.0, 1.0, 7.0, 0.5])
     # fewer bidders than slots
@@ -333,8 +341,9 @@ def test_billing_and_sampled_clicks():
         np.testing.assert_allclose(clicks.mean(0), r.click_prob[0], atol=0.01)
         np.testing.assert_allclose(r.realized_payment(clicks).mean(0), r.payment[0], atol=0.01)
     per_imp = M.get("gsp", billing="per_impression")(bids[:1], position=alpha[0])
-    np.testing.assert_allclose(per_imp.realized_payment(np.zeros((1, 4))), np.where(per_imp.assignment >= 0,
-                                                                                     per_imp.payment, 0))
+    np.testing.assert_allclose(
+        per_imp.realized_payment(np.zeros((1, 4))), np.where(per_imp.assignment >= 0, per_imp.payment, 0)
+    )
 
 
 def test_full_ctr_matrix_equals_factors_and_batch_equals_rows():
@@ -354,31 +363,34 @@ def test_full_ctr_matrix_equals_factors_and_batch_equals_rows():
 
 def test_edge_cases():
     vcg = M.get("vcg")
-    r = vcg(np.array([[0.7]]), position=[0.5])                 # n = 1
+    r = vcg(np.array([[0.7]]), position=[0.5])  # n = 1
     np.testing.assert_allclose([r.click_prob[0, 0], r.payment[0, 0]], [0.5, 0.0])
-    r = vcg(np.array([[0.7, 0.2]]), position=np.zeros((0,)))   # m = 0
+    r = vcg(np.array([[0.7, 0.2]]), position=np.zeros((0,)))  # m = 0
     assert (r.assignment == -1).all() and (r.payment == 0).all()
     r = M.get("gsp", max_slots=0)(np.array([[0.7, 0.2]]), position=[1.0])
     assert (r.assignment == -1).all()
-    r = vcg(np.zeros((2, 3)), position=[1.0, 0.5])             # zero bids: nothing allocated
+    r = vcg(np.zeros((2, 3)), position=[1.0, 0.5])  # zero bids: nothing allocated
     assert (r.assignment == -1).all() and (r.revenue == 0).all()
-    r = vcg(np.array([[0.9, 0.4]]), position=[1.0, 0.0])       # zero-CTR slot never used
+    r = vcg(np.array([[0.9, 0.4]]), position=[1.0, 0.0])  # zero-CTR slot never used
     np.testing.assert_array_equal(r.assignment[0], [0, -1])
-    r = M.get("gsp")(np.array([[0.3, 0.9]]), position=[0.2, 1.0])   # unsorted positions
+    r = M.get("gsp")(np.array([[0.3, 0.9]]), position=[0.2, 1.0])  # unsorted positions
     np.testing.assert_array_equal(r.assignment[0], [0, 1])
     np.testing.assert_allclose(r.payment[0], [0.0, 0.3])
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda m: m(np.array([[0.5, -0.1]]), position=[1.0]), "bids"),
-    (lambda m: m(np.array([[0.5, np.nan]]), position=[1.0]), "bids"),
-    (lambda m: m(np.array([[0.5, 0.2]]), np.full((1, 2, 2), 1.2)), "ctr"),
-    (lambda m: m(np.array([[0.5, 0.2]]), np.full((1, 3, 2), 0.2)), "ctr"),
-    (lambda m: m(np.array([[0.5, 0.2]]), position=[1.5]), "position"),
-    (lambda m: m(np.array([[0.5, 0.2]]), quality=[1.0], position=[1.0]), "quality"),
-    (lambda m: m(np.array([[0.5, 0.2]])), "ctr"),
-    (lambda m: m(np.zeros((2, 2, 2)), position=[1.0]), "bids"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda m: m(np.array([[0.5, -0.1]]), position=[1.0]), "bids"),
+        (lambda m: m(np.array([[0.5, np.nan]]), position=[1.0]), "bids"),
+        (lambda m: m(np.array([[0.5, 0.2]]), np.full((1, 2, 2), 1.2)), "ctr"),
+        (lambda m: m(np.array([[0.5, 0.2]]), np.full((1, 3, 2), 0.2)), "ctr"),
+        (lambda m: m(np.array([[0.5, 0.2]]), position=[1.5]), "position"),
+        (lambda m: m(np.array([[0.5, 0.2]]), quality=[1.0], position=[1.0]), "quality"),
+        (lambda m: m(np.array([[0.5, 0.2]])), "ctr"),
+        (lambda m: m(np.zeros((2, 2, 2)), position=[1.0]), "bids"),
+    ],
+)
 def test_bad_input_names_parameter(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(M.get("gsp"))

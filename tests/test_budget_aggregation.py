@@ -1,15 +1,16 @@
 """Moving-phantom budget aggregation (spec §9): worked examples W1, W5-W8, normalization, m = 2
 reduction to Uniform Phantom, proportionality, the median-with-phantoms definition, incentive
 compatibility under l1 disutility by random deviations, and bad input."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from coopsim.mechanisms import budget as BA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopsim import mechanisms
-from coopsim.mechanisms import budget as BA
 
 IM = mechanisms.get("independent_markets")
 WM = mechanisms.get("welfare_maximizing_phantoms")

@@ -1,4 +1,5 @@
 """The coopsim CLI: exit codes, malformed specs, list/audit/report/plot, report numbers vs analyses."""
+
 from __future__ import annotations
 
 import json
@@ -41,16 +42,19 @@ def write(tmp_path, text, name="spec.toml"):
     return p
 
 
-@pytest.mark.parametrize("old, new, path", [
-    ('rounds = 20', 'rounds = 20\nwarmup = 3', "experiment.warmup"),                    # unknown key
-    ('n_agents = 3', 'n_agents = 3\ncolour = "red"', "env.colour"),                      # unknown env key
-    ('rounds = 20', 'rounds = "twenty"', "experiment.rounds"),                           # wrong type
-    ('rounds = 20', 'rounds = -3', "experiment.rounds"),                                 # negative rounds
-    ('name = "uniform_phantom"', 'name = "uniform_fantom"', "mechanism.name"),           # unknown mechanism
-    ('learner = "hedge"', 'learner = "hedgehog"', "agents.0.learner"),                   # unknown learner
-    ('[2, 3]', '[]', 'grid."env.n_agents"'),                                             # empty grid
-    ('[2, 3]', '[2, -1]', 'grid."env.n_agents"[1] (env.n_agents)'),
-])
+@pytest.mark.parametrize(
+    "old, new, path",
+    [
+        ("rounds = 20", "rounds = 20\nwarmup = 3", "experiment.warmup"),  # unknown key
+        ("n_agents = 3", 'n_agents = 3\ncolour = "red"', "env.colour"),  # unknown env key
+        ("rounds = 20", 'rounds = "twenty"', "experiment.rounds"),  # wrong type
+        ("rounds = 20", "rounds = -3", "experiment.rounds"),  # negative rounds
+        ('name = "uniform_phantom"', 'name = "uniform_fantom"', "mechanism.name"),  # unknown mechanism
+        ('learner = "hedge"', 'learner = "hedgehog"', "agents.0.learner"),  # unknown learner
+        ("[2, 3]", "[]", 'grid."env.n_agents"'),  # empty grid
+        ("[2, 3]", "[2, -1]", 'grid."env.n_agents"[1] (env.n_agents)'),
+    ],
+)
 def test_malformed_spec_exits_2_naming_the_key_path(tmp_path, capsys, old, new, path):
     assert old in GOOD
     spec = write(tmp_path, GOOD.replace(old, new, 1))
@@ -70,13 +74,16 @@ def test_run_success_progress_and_check(tmp_path, capsys):
     assert code == 0
     assert "4 done, 0 failed, 0 skipped of 4 units" in cap.out
     assert "4/4" in cap.err and "failed=0" in cap.err  # the tqdm bar
-    assert main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o"), "--resume",
-                 "--no-progress"]) == 0
+    assert (
+        main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o"), "--resume", "--no-progress"]) == 0
+    )
     assert "0 done, 0 failed, 4 skipped" in capsys.readouterr().out
 
 
 def test_failed_units_exit_1(tmp_path, capsys):
-    spec = write(tmp_path, """
+    spec = write(
+        tmp_path,
+        """
         [experiment]
         rounds = 10
         seeds = 2
@@ -84,20 +91,25 @@ def test_failed_units_exit_1(tmp_path, capsys):
         name = "random_walk"
         [grid]
         "function.fail" = [false, true]
-    """)
-    code = main(["run", str(spec), "--executor", "serial", "--retries", "1", "--out", str(tmp_path / "o"),
-                 "--no-progress"])
+    """,
+    )
+    code = main(
+        ["run", str(spec), "--executor", "serial", "--retries", "1", "--out", str(tmp_path / "o"), "--no-progress"]
+    )
     cap = capsys.readouterr()
     assert code == 1
     assert "2 done, 2 failed" in cap.out and "failing on purpose" in cap.err
 
 
-@pytest.mark.parametrize("argv", [
-    ["frobnicate"],
-    ["run"],
-    ["run", "x.toml", "--executor", "threads"],
-    ["run", "x.toml", "--workers", "two"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["frobnicate"],
+        ["run"],
+        ["run", "x.toml", "--executor", "threads"],
+        ["run", "x.toml", "--workers", "two"],
+    ],
+)
 def test_bad_usage_exits_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
@@ -146,14 +158,16 @@ def _R(n):
 
 
 def test_report_uniform_phantom_matches_analyses(tmp_path, capsys):
+    from coopsim.envs.facility_location import FacilityLocation
+
     from coopsim import mechanisms
     from coopsim.analysis import incentive_audit, worst_case_ratio
-    from coopsim.envs.facility_location import FacilityLocation
     from coopsim.runner.report import facility_profiles
 
     out = tmp_path / "up"
-    code = main(["report", "uniform_phantom", "--out", str(out), "--n", "2", "3", "4", "--profiles", "128",
-                 "--n-agents", "4"])
+    code = main(
+        ["report", "uniform_phantom", "--out", str(out), "--n", "2", "3", "4", "--profiles", "128", "--n-agents", "4"]
+    )
     assert code == 0
     md = (out / "report.md").read_text()
     data = json.loads((out / "report.json").read_text())
@@ -225,8 +239,10 @@ def test_plot_writes_a_figure(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--by", "env.n_agents"]) == 0
     fig = tmp_path / "o" / "figures" / "SW_by_env-n_agents.png"
     assert fig.stat().st_size > 1000
-    assert main(["plot", str(tmp_path / "o"), "--metric", "regret", "--by", "agent", "--out",
-                 str(tmp_path / "r.pdf")]) == 0
+    assert (
+        main(["plot", str(tmp_path / "o"), "--metric", "regret", "--by", "agent", "--out", str(tmp_path / "r.pdf")])
+        == 0
+    )
     assert (tmp_path / "r.pdf").exists()
     assert main(["plot", str(tmp_path / "o"), "--metric", "nope"]) == 2
     assert main(["plot", str(tmp_path / "o"), "--metric", "SW", "--by", "nocolumn"]) == 2
@@ -263,7 +279,7 @@ def test_family_dispatch_uses_registered_handlers(monkeypatch):
 
 def test_run_set_overrides(tmp_path, capsys):
     spec = write(tmp_path, GOOD)
-    assert main(["run", str(spec), "--check", "--set", "experiment.seeds=3", "--set", "env.types=\"beta\""]) == 0
+    assert main(["run", str(spec), "--check", "--set", "experiment.seeds=3", "--set", 'env.types="beta"']) == 0
     assert "6 units (2 configs x 3 seeds)" in capsys.readouterr().out
     assert main(["run", str(spec), "--check", "--set", "experiment.rounds=-1"]) == 2
     assert "bad spec: experiment.rounds:" in capsys.readouterr().err
@@ -284,8 +300,36 @@ def test_plot_against_a_parameter_at_the_last_round(tmp_path, capsys):
 def test_unreachable_ray_address_exits_2_fast(tmp_path, capsys):
     pytest.importorskip("ray")
     spec = write(tmp_path, GOOD)
-    assert main(["run", str(spec), "--executor", "ray", "--address", "127.0.0.1:1", "--out", str(tmp_path / "o"),
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                str(spec),
+                "--executor",
+                "ray",
+                "--address",
+                "127.0.0.1:1",
+                "--out",
+                str(tmp_path / "o"),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "no Ray cluster reachable at 127.0.0.1:1" in capsys.readouterr().err
-    assert main(["run", str(spec), "--executor", "ray", "--address", "nonsense", "--out", str(tmp_path / "o"),
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                str(spec),
+                "--executor",
+                "ray",
+                "--address",
+                "nonsense",
+                "--out",
+                str(tmp_path / "o"),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )

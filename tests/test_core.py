@@ -1,4 +1,5 @@
 """Core contracts: generic deviation utilities, RepeatedGame, validation, registry, seeding."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -169,6 +170,7 @@ class CounterEnv(BatchedEnv):
 
     def __init__(self, batch_size):
         import gymnasium as gym
+
         self.batch_size, self.n_agents, self.horizon = batch_size, 2, 100
         self._obs, self._act = gym.spaces.Box(0, 100, (1,), np.float32), gym.spaces.Discrete(2)
         self.count = np.zeros(batch_size)
@@ -215,8 +217,9 @@ def test_vector_view_autoresets_copies_that_end_at_different_times():
 
 
 def test_every_registered_mechanism_claims_known_properties():
-    from coopsim import mechanisms
     from coopsim.mechanisms.base import KNOWN_CLAIMS
+
+    from coopsim import mechanisms
 
     for name in mechanisms.available():
         claims = getattr(mechanisms.registry.factory(name), "claims", None)
@@ -236,7 +239,7 @@ def test_check_action_indices_shapes_dtypes_and_per_agent_ranges():
 
     out = check_action_indices(np.array([[0, 2], [1, 0]]), 2, 2, [2, 3])
     assert out.dtype == np.int64 and out.tolist() == [[0, 2], [1, 0]]
-    assert check_action_indices(np.array([[[1.0], [2.0]]]), 1, 2, 3).tolist() == [[1, 2]]   # (B, N, 1) floats
+    assert check_action_indices(np.array([[[1.0], [2.0]]]), 1, 2, 3).tolist() == [[1, 2]]  # (B, N, 1) floats
     with pytest.raises(ValueError, match=r"actions: expected agent 0's action in \[0, 1\], got 2"):
         check_action_indices([[2, 0]], 1, 2, [2, 3])
     with pytest.raises(ValueError, match=r"moves: expected integer action indices of shape \(1, 2\)"):

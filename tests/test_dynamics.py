@@ -1,16 +1,17 @@
 """coopsim.dynamics.run: plumbing, metrics against brute force, reproducibility, validation."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from coopsim.envs import matrix_games as mg
+from coopsim.envs.facility_location import FacilityLocation
+from coopsim.mechanisms import get as get_mechanism
 
 from coopsim import agents
 from coopsim.analysis import ce_gap
 from coopsim.dynamics import DynamicsResult, run
-from coopsim.envs import matrix_games as mg
-from coopsim.envs.facility_location import FacilityLocation
-from coopsim.mechanisms import get as get_mechanism
 
 
 class Spy(agents.UniformRandom):
@@ -31,7 +32,7 @@ def test_regret_and_swap_regret_match_brute_force_on_a_matrix_game():
     g = mg.shapley()
     T, B = 200, 3
     res = run(g, agents.Hedge(3, horizon=T), rounds=T, batch=B, seed=1, keep_history=True, record_every=50)
-    A = res.history["actions"]                                   # (T, B, 2)
+    A = res.history["actions"]  # (T, B, 2)
     P = g.payoff_tensor
     for b in range(B):
         for i in range(2):
@@ -76,7 +77,7 @@ def test_bandit_learners_never_receive_deviation_utilities_but_regret_is_reporte
     assert all(full is None for full, _ in spy_b.calls)
     assert all(full is not None and full.shape == (4, 1, 3) for full, _ in spy_f.calls)
     assert res["regret"].shape == (20, 4, 2) and np.all(res["swap_regret"] >= 0)
-    assert np.all(res["regret"] <= res["swap_regret"] + 1e-12)     # external <= swap regret
+    assert np.all(res["regret"] <= res["swap_regret"] + 1e-12)  # external <= swap regret
     # feedback="bandit" withholds U from everyone
     spy_f2 = Spy(3, feedback="full")
     with pytest.raises(ValueError, match="full-information"):
@@ -92,16 +93,31 @@ def test_bandit_learners_never_receive_deviation_utilities_but_regret_is_reporte
 def test_truthful_and_learning_agents_mix_on_the_facility_game():
     game = FacilityLocation(n_agents=3, mechanism="average")
     K = 11
-    res = run(game, {(0,): agents.Truthful(K), (1, 2): agents.Hedge(K, horizon=40)}, rounds=40, batch=5,
-              seed=3, grid=K, reference="truthful", keep_history=True)
+    res = run(
+        game,
+        {(0,): agents.Truthful(K), (1, 2): agents.Hedge(K, horizon=40)},
+        rounds=40,
+        batch=5,
+        seed=3,
+        grid=K,
+        reference="truthful",
+        keep_history=True,
+    )
     grid = np.linspace(0, 1, K)
     truth_idx = np.abs(res.types[:, :, None] - grid).argmin(axis=2)
     np.testing.assert_array_equal(res.history["actions"][:, :, 0], np.broadcast_to(truth_idx[:, 0], (40, 5)))
     assert res.config["groups"] == [[[0], "Truthful"], [[1, 2], "Hedge"]]
     # the scalar outcome field of the facility game is found automatically
     assert res.config["outcome_field"] == "location"
-    for name in ("location", "SW", "report_distance", "report_within_step", "outcome_distance",
-                 "avg_outcome_distance", "reward"):
+    for name in (
+        "location",
+        "SW",
+        "report_distance",
+        "report_within_step",
+        "outcome_distance",
+        "avg_outcome_distance",
+        "reward",
+    ):
         assert name in res, name
     # report distance recomputed from the history (window average over each round: record_every=1)
     x = grid[res.history["actions"]]
@@ -113,7 +129,7 @@ def test_truthful_population_has_zero_distance_and_zero_regret_under_uniform_pha
     K = 101
     grid = np.linspace(0, 1, K)
     rng = np.random.default_rng(0)
-    types = grid[rng.integers(0, K, (6, 4))]          # peaks on the grid: truthful play is exact
+    types = grid[rng.integers(0, K, (6, 4))]  # peaks on the grid: truthful play is exact
     res = run(game, agents.Truthful(K), rounds=10, batch=6, seed=0, grid=K, types=types, reference="truthful")
     np.testing.assert_allclose(res["report_distance"], 0.0, atol=1e-15)
     np.testing.assert_allclose(res["outcome_distance"], 0.0, atol=1e-15)
@@ -125,15 +141,22 @@ def test_truthful_population_has_zero_distance_and_zero_regret_under_uniform_pha
 def test_reference_profile_and_reference_outcome():
     game = FacilityLocation(n_agents=3, mechanism="average")
     peaks = np.array([[0.1, 0.2, 0.9]])
-    eq = np.array([[0.0, 0.0, 1.0]])                   # equilibrium reports under AVG (facility spec §7)
+    eq = np.array([[0.0, 0.0, 1.0]])  # equilibrium reports under AVG (facility spec §7)
     up = get_mechanism("uniform_phantom")
-    res = run(game, agents.Constant(11, action=0), rounds=3, batch=1, seed=0, grid=11, types=peaks,
-              reference=eq)
+    res = run(game, agents.Constant(11, action=0), rounds=3, batch=1, seed=0, grid=11, types=peaks, reference=eq)
     # everyone reports 0 -> location 0; the equilibrium outcome is 1/3 = UP(peaks)
     np.testing.assert_allclose(res["outcome_distance"], 1 / 3, atol=1e-12)
     np.testing.assert_allclose(res["report_distance"], 1 / 3, atol=1e-12)
-    res2 = run(game, agents.Constant(11, action=0), rounds=3, batch=1, seed=0, grid=11, types=peaks,
-               reference_outcome=lambda t: up(t))
+    res2 = run(
+        game,
+        agents.Constant(11, action=0),
+        rounds=3,
+        batch=1,
+        seed=0,
+        grid=11,
+        types=peaks,
+        reference_outcome=lambda t: up(t),
+    )
     np.testing.assert_allclose(res2["outcome_distance"], 1 / 3, atol=1e-12)
     assert "report_distance" not in res2
 
@@ -141,9 +164,18 @@ def test_reference_profile_and_reference_outcome():
 # -- reproducibility ---------------------------------------------------------------------------
 def _trajectory(seed, batch=6, types=None):
     game = FacilityLocation(n_agents=3, mechanism="average")
-    return run(game, {(0, 1): agents.Exp3IX(21, horizon=100), (2,): agents.Hedge(21, horizon=100)},
-               rounds=100, batch=batch, seed=seed, grid=21, keep_history=True, redraw="round",
-               reference="truthful", types=types)
+    return run(
+        game,
+        {(0, 1): agents.Exp3IX(21, horizon=100), (2,): agents.Hedge(21, horizon=100)},
+        rounds=100,
+        batch=batch,
+        seed=seed,
+        grid=21,
+        keep_history=True,
+        redraw="round",
+        reference="truthful",
+        types=types,
+    )
 
 
 def test_same_seed_same_trajectories_bit_for_bit():
@@ -165,8 +197,9 @@ def test_a_copys_trajectory_does_not_depend_on_other_copies():
     other[1:] = 1.0 - other[1:]
 
     def go(ty):
-        return run(game, agents.Exp3IX(21, horizon=200), rounds=200, batch=3, seed=11, grid=21, types=ty,
-                   keep_history=True)
+        return run(
+            game, agents.Exp3IX(21, horizon=200), rounds=200, batch=3, seed=11, grid=21, types=ty, keep_history=True
+        )
 
     r1, r2 = go(types), go(other)
     np.testing.assert_array_equal(r1.history["actions"][:, 0], r2.history["actions"][:, 0])
@@ -179,7 +212,7 @@ def test_copies_are_independent_streams():
     res = run(g, agents.UniformRandom(3), rounds=3000, batch=2, seed=5, keep_history=True)
     A = res.history["actions"]
     agree = np.mean(A[:, 0] == A[:, 1])
-    assert abs(agree - 1 / 3) < 0.04           # independent uniform draws agree w.p. 1/3 (sd ~0.006)
+    assert abs(agree - 1 / 3) < 0.04  # independent uniform draws agree w.p. 1/3 (sd ~0.006)
     # and within a copy, the two agents are independent too
     assert abs(np.mean(A[:, 0, 0] == A[:, 0, 1]) - 1 / 3) < 0.04
 
@@ -212,9 +245,8 @@ def test_record_every_window_averages_game_metrics():
     g = mg.prisoners_dilemma()
     res = run(g, agents.UniformRandom(2), rounds=10, batch=3, seed=2, record_every=4, keep_history=True)
     np.testing.assert_array_equal(res.rounds, [4, 8, 10])
-    w = res.history["rewards"].sum(axis=2)                   # welfare per round (T, B)
+    w = res.history["rewards"].sum(axis=2)  # welfare per round (T, B)
     np.testing.assert_allclose(res["welfare"], np.stack([w[0:4].mean(0), w[4:8].mean(0), w[8:10].mean(0)]))
-
 
 
 def test_a_metric_reported_in_some_rounds_only_is_averaged_over_those_rounds_and_kept():
@@ -239,6 +271,7 @@ def test_a_metric_reported_in_some_rounds_only_is_averaged_over_those_rounds_and
     assert np.isnan(late[0]).all()
     np.testing.assert_allclose(late[1:], np.stack([w[4:8].mean(0), w[8:10].mean(0)]))
     np.testing.assert_allclose(res["welfare"][0], w[0:4].mean(0))
+
 
 # -- validation --------------------------------------------------------------------------------
 def test_bad_input_is_rejected():
@@ -287,8 +320,15 @@ def test_online_gaps_equal_exact_gaps_of_the_empirical_joint_play(n_players, n_a
     rng = np.random.default_rng(seed)
     g = mg.MatrixGame(rng.normal(size=(n_players, *([n_actions] * n_players))))
     T, B = 60, 2
-    res = run(g, agents.Hedge(n_actions, horizon=T, utility_range=g.utility_range), rounds=T, batch=B,
-              seed=seed, keep_history=True, record_every=T)
+    res = run(
+        g,
+        agents.Hedge(n_actions, horizon=T, utility_range=g.utility_range),
+        rounds=T,
+        batch=B,
+        seed=seed,
+        keep_history=True,
+        record_every=T,
+    )
     A = res.history["actions"]
     for b in range(B):
         joint = np.zeros((n_actions,) * n_players)
@@ -301,9 +341,16 @@ def test_online_gaps_equal_exact_gaps_of_the_empirical_joint_play(n_players, n_a
 def test_unequal_action_sets_with_a_per_agent_grid_and_masks():
     P = np.random.default_rng(0).normal(size=(2, 2, 3))
     g = mg.MatrixGame(P)
-    res = run(g, agents.Hedge((2, 3), horizon=200, utility_range=g.utility_range), rounds=200, batch=4, seed=0,
-              grid=g.action_grid(3), keep_history=True)
-    assert res.history["actions"][:, :, 0].max() <= 1          # agent 0 has 2 actions: never the padding
+    res = run(
+        g,
+        agents.Hedge((2, 3), horizon=200, utility_range=g.utility_range),
+        rounds=200,
+        batch=4,
+        seed=0,
+        grid=g.action_grid(3),
+        keep_history=True,
+    )
+    assert res.history["actions"][:, :, 0].max() <= 1  # agent 0 has 2 actions: never the padding
     assert res.history["actions"][:, :, 1].max() == 2
     assert np.all(res.average_policy[:, 0, 2] == 0.0)
     assert res["exploitability_avg"].shape == (200, 4)
@@ -315,12 +362,23 @@ def test_redraw_round_with_callable_reference_and_record_metrics():
 
     def ref(types):
         calls.append(1)
-        return types                                          # truthful reports as the reference
+        return types  # truthful reports as the reference
 
-    res = run(game, agents.Hedge(11, horizon=20), rounds=20, batch=3, seed=1, grid=11, redraw="round",
-              reference=ref, record_every=5, game_metrics="record", keep_history=True)
-    assert len(calls) == 20                                   # re-evaluated on every type draw
-    assert "avg_outcome_distance" not in res                  # time averages need fixed types
+    res = run(
+        game,
+        agents.Hedge(11, horizon=20),
+        rounds=20,
+        batch=3,
+        seed=1,
+        grid=11,
+        redraw="round",
+        reference=ref,
+        record_every=5,
+        game_metrics="record",
+        keep_history=True,
+    )
+    assert len(calls) == 20  # re-evaluated on every type draw
+    assert "avg_outcome_distance" not in res  # time averages need fixed types
     assert res["SW"].shape == (4, 3) and res["outcome_distance"].shape == (4, 3)
     # "record": the game's metric at the record round itself (last iterate): location = outcome
     np.testing.assert_allclose(res["location"], res.history["outcome"][[4, 9, 14, 19]])
@@ -329,10 +387,10 @@ def test_redraw_round_with_callable_reference_and_record_metrics():
 def test_exploitability_only_for_index_grids_and_nan_on_unmasked_padding():
     g = mg.rock_paper_scissors()
     res = run(g, agents.Hedge(3), rounds=5, batch=2, seed=0, grid=np.array([2.0, 1.0, 0.0]))
-    assert "exploitability" not in res                        # permuted grid: policies are not over actions
+    assert "exploitability" not in res  # permuted grid: policies are not over actions
     g2 = mg.MatrixGame(np.random.default_rng(0).normal(size=(2, 2, 3)))
     res = run(g2, agents.Hedge(3, horizon=5), rounds=5, batch=2, seed=0, grid=g2.action_grid(3))
-    assert np.isnan(res["exploitability"]).all()               # unmasked learner plays the padding
+    assert np.isnan(res["exploitability"]).all()  # unmasked learner plays the padding
 
 
 def test_context_fn_feeds_states_to_q_learning():
@@ -344,15 +402,23 @@ def test_context_fn_feeds_states_to_q_learning():
         seen.append(None if last_actions is None else last_actions.copy())
         if last_actions is None:
             return {"state": np.zeros((3, 2), dtype=np.int64)}
-        return {"state": last_actions[:, ::-1].copy()}          # each agent sees the other's action
+        return {"state": last_actions[:, ::-1].copy()}  # each agent sees the other's action
 
-    res = run(g, agents.QLearning(2, n_states=2, discount=0.9, utility_range=g.utility_range), rounds=50,
-              batch=3, seed=0, keep_history=True, context_fn=memory_one)
+    res = run(
+        g,
+        agents.QLearning(2, n_states=2, discount=0.9, utility_range=g.utility_range),
+        rounds=50,
+        batch=3,
+        seed=0,
+        keep_history=True,
+        context_fn=memory_one,
+    )
     assert seen[0] is None and len(seen) == 50
     for t in range(1, 50):
         np.testing.assert_array_equal(seen[t], res.history["actions"][t - 1])
     with pytest.raises(ValueError, match="context_fn"):
-        run(g, agents.UniformRandom(2), rounds=2, batch=3, seed=0,
-            context_fn=lambda **k: {"state": np.zeros((3, 2))})        # floats, not indices
+        run(
+            g, agents.UniformRandom(2), rounds=2, batch=3, seed=0, context_fn=lambda **k: {"state": np.zeros((3, 2))}
+        )  # floats, not indices
     with pytest.raises(TypeError, match="context_fn"):
         run(g, agents.UniformRandom(2), rounds=2, batch=3, seed=0, context_fn=lambda **k: [1, 2])

@@ -3,36 +3,41 @@
 Assertions are on time-averages (average policy, empirical play, time-averaged outcome), never on
 last iterates, except for exact best-response dynamics.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from coopsim.envs import matrix_games as mg
+from coopsim.envs.facility_location import FacilityLocation
+from coopsim.mechanisms import get as get_mechanism
 
 from coopsim import agents
 from coopsim.analysis import ce_gap, exploitability
 from coopsim.dynamics import best_response_dynamics, run
-from coopsim.envs import matrix_games as mg
-from coopsim.envs.facility_location import FacilityLocation
-from coopsim.mechanisms import get as get_mechanism
 
 UP = get_mechanism("uniform_phantom")
 
 
 # -- matrix games (spec §8.4, checklist L2-L4) ----------------------------------------------------
-@pytest.mark.parametrize("make", [
-    lambda T: agents.Hedge(3, horizon=T, utility_range=(-1.0, 1.0)),
-    lambda T: agents.RegretMatching(3, utility_range=(-1.0, 1.0)),
-    lambda T: agents.RegretMatchingPlus(3, utility_range=(-1.0, 1.0)),
-], ids=["hedge", "rm", "rm_plus"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: agents.Hedge(3, horizon=T, utility_range=(-1.0, 1.0)),
+        lambda T: agents.RegretMatching(3, utility_range=(-1.0, 1.0)),
+        lambda T: agents.RegretMatchingPlus(3, utility_range=(-1.0, 1.0)),
+    ],
+    ids=["hedge", "rm", "rm_plus"],
+)
 def test_rps_self_play_average_reaches_uniform_and_exploitability_falls(make):
     """Sampled play, full information, 10^4 rounds (spec §8.4, L2). The average strategy carries
     sampling noise (RM+'s linear average most): typical copies are within 0.02 of uniform."""
     g = mg.rock_paper_scissors()
     T = 10_000
     res = run(g, make(T), rounds=T, batch=8, seed=0, record_every=1000)
-    dev = np.abs(res.average_policy - 1 / 3).max(axis=(1, 2))     # per copy, L-infinity
+    dev = np.abs(res.average_policy - 1 / 3).max(axis=(1, 2))  # per copy, L-infinity
     assert dev.mean() <= 0.02 and dev.max() <= 0.03
-    ex = res["exploitability_avg"].mean(axis=1)                   # (R,) mean over copies
+    ex = res["exploitability_avg"].mean(axis=1)  # (R,) mean over copies
     # exploitability = NashConv/2 <= 2δ for averages within δ of uniform (spec §8.4) and it falls
     assert ex[-1] <= 0.04
     assert ex[-1] < ex[0] / 2
@@ -48,9 +53,16 @@ def test_expected_feedback_is_noise_free_and_reaches_a_non_uniform_equilibrium()
     A = np.array([[2.0, -1.0], [-1.0, 1.0]])
     g = mg.MatrixGame(np.stack([A, -A]))
     T = 5000
-    res = run(g, agents.Hedge(2, horizon=T, utility_range=g.utility_range), rounds=T, batch=3, seed=0,
-              feedback="expected", record_every=500)
-    np.testing.assert_array_equal(res.average_policy[0], res.average_policy[1])   # no sampling noise
+    res = run(
+        g,
+        agents.Hedge(2, horizon=T, utility_range=g.utility_range),
+        rounds=T,
+        batch=3,
+        seed=0,
+        feedback="expected",
+        record_every=500,
+    )
+    np.testing.assert_array_equal(res.average_policy[0], res.average_policy[1])  # no sampling noise
     np.testing.assert_allclose(res.average_policy[0], [[0.4, 0.6], [0.4, 0.6]], atol=0.01)
     ex = res["exploitability_avg"][:, 0]
     assert ex[-1] < 0.01 < ex[0]
@@ -73,8 +85,15 @@ def test_fictitious_play_cycles_on_shapleys_game():
 def test_conditional_regret_matching_reaches_a_correlated_equilibrium_in_chicken():
     g = mg.chicken()
     T = 10_000
-    res = run(g, agents.ConditionalRegretMatching(2, utility_range=g.utility_range), rounds=T, batch=6, seed=0,
-              record_every=2000, keep_history=True)
+    res = run(
+        g,
+        agents.ConditionalRegretMatching(2, utility_range=g.utility_range),
+        rounds=T,
+        batch=6,
+        seed=0,
+        record_every=2000,
+        keep_history=True,
+    )
     assert res["ce_gap"][-1].max() <= 0.02
     # the online CE gap equals the exact CE gap of the empirical joint distribution
     A = res.history["actions"]
@@ -87,8 +106,16 @@ def test_conditional_regret_matching_reaches_a_correlated_equilibrium_in_chicken
 def test_conditional_regret_matching_chicken_spec_horizon():
     """Spec checklist L4 horizon: T = 10^5."""
     g = mg.chicken()
-    res = run(g, agents.ConditionalRegretMatching(2, utility_range=g.utility_range), rounds=100_000, batch=2,
-              seed=1, record_every=50_000, swap_regret=True, game_metrics="none")
+    res = run(
+        g,
+        agents.ConditionalRegretMatching(2, utility_range=g.utility_range),
+        rounds=100_000,
+        batch=2,
+        seed=1,
+        record_every=50_000,
+        swap_regret=True,
+        game_metrics="none",
+    )
     assert res["ce_gap"][-1].max() <= 0.02
 
 
@@ -96,9 +123,8 @@ def test_hedge_external_regret_in_self_play_obeys_its_bound():
     """Hedge's regret bound holds against any sequence, hence in self-play (rewards rescaled)."""
     g = mg.matching_pennies()
     T = 2000
-    res = run(g, agents.Hedge(2, horizon=T, utility_range=g.utility_range), rounds=T, batch=8, seed=3,
-              record_every=T)
-    bound = agents.hedge_regret_bound(T, 2) * 2.0 / T          # range Δ = 2
+    res = run(g, agents.Hedge(2, horizon=T, utility_range=g.utility_range), rounds=T, batch=8, seed=3, record_every=T)
+    bound = agents.hedge_regret_bound(T, 2) * 2.0 / T  # range Δ = 2
     assert res["regret_expected"][-1].max() <= bound
 
 
@@ -122,10 +148,10 @@ def test_best_response_worked_examples():
     br = best_response_dynamics(game3, np.array([[0.1, 0.2, 0.9]]))
     np.testing.assert_allclose(br.actions, [[0.0, 0.0, 1.0]], atol=1e-12)
     assert br.outcome.location[0] == pytest.approx(1 / 3, abs=1e-12)
-    game2 = FacilityLocation(n_agents=2, mechanism="average")            # E1
+    game2 = FacilityLocation(n_agents=2, mechanism="average")  # E1
     br = best_response_dynamics(game2, np.array([[0.2, 0.9]]))
     np.testing.assert_allclose(br.actions, [[0.0, 1.0]], atol=1e-12)
-    game5 = FacilityLocation(n_agents=5, mechanism="average")            # E5: truthful is an equilibrium
+    game5 = FacilityLocation(n_agents=5, mechanism="average")  # E5: truthful is an equilibrium
     br = best_response_dynamics(game5, np.array([[0.0, 0.0, 0.0, 1.0, 1.0]]))
     np.testing.assert_allclose(br.actions, [[0, 0, 0, 1, 1]], atol=1e-12)
     assert br.sweeps[0] == 1
@@ -153,10 +179,20 @@ def test_best_response_dynamics_validation():
 def test_hedge_on_a_101_point_grid_reaches_uniform_phantom_outcome(n, batch, T):
     game = FacilityLocation(n_agents=n, mechanism="average")
     K = 101
-    res = run(game, agents.Hedge(K, horizon=T), rounds=T, batch=batch, seed=n, grid=K,
-              reference_outcome=UP, record_every=T // 4, keep_history=True, game_metrics="none",
-              swap_regret=False)
-    avg_out = res.history["outcome"][T // 2:].mean(axis=0)        # time average over the second half
+    res = run(
+        game,
+        agents.Hedge(K, horizon=T),
+        rounds=T,
+        batch=batch,
+        seed=n,
+        grid=K,
+        reference_outcome=UP,
+        record_every=T // 4,
+        keep_history=True,
+        game_metrics="none",
+        swap_regret=False,
+    )
+    avg_out = res.history["outcome"][T // 2 :].mean(axis=0)  # time average over the second half
     err = np.abs(avg_out - UP(res.types))
     assert err.mean() <= 0.01
     assert np.quantile(err, 0.9) <= 0.02
@@ -172,9 +208,20 @@ def test_strategyproof_rules_learners_become_outcome_equivalent_to_truthful(mech
     game = FacilityLocation(n_agents=3, mechanism=mechanism)
     K, T = 41, 3000
     grid = np.linspace(0, 1, K)
-    types = grid[np.random.default_rng(0).integers(0, K, (32, 3))]     # peaks on the grid
-    res = run(game, agents.Hedge(K, horizon=T), rounds=T, batch=32, seed=1, grid=K, types=types,
-              reference="truthful", record_every=T // 6, game_metrics="none", swap_regret=False)
+    types = grid[np.random.default_rng(0).integers(0, K, (32, 3))]  # peaks on the grid
+    res = run(
+        game,
+        agents.Hedge(K, horizon=T),
+        rounds=T,
+        batch=32,
+        seed=1,
+        grid=K,
+        types=types,
+        reference="truthful",
+        record_every=T // 6,
+        game_metrics="none",
+        swap_regret=False,
+    )
     # outcome-level distance to truthful play goes to (near) zero and falls over time
     od = res["outcome_distance"].mean(axis=1)
     assert od[-1] <= 0.01 and od[-1] < od[0]

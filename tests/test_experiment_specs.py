@@ -1,5 +1,6 @@
 """Every shipped experiment spec validates (``coopsim run --check``), documents its commands, and is
 listed in ``experiments/README.md``; a few reproduction specs run in reduced form with known targets."""
+
 from __future__ import annotations
 
 import copy
@@ -60,17 +61,23 @@ def run_reduced(name: str, tmp_path: Path, overrides: dict | None = None, grid: 
 
 
 def test_rps_average_policy_near_uniform(tmp_path):
-    last = run_reduced("learning_matrix_rps", tmp_path, {"experiment.rounds": 2000, "experiment.batch": 4,
-                                                         "experiment.record_every": 500})
+    last = run_reduced(
+        "learning_matrix_rps",
+        tmp_path,
+        {"experiment.rounds": 2000, "experiment.batch": 4, "experiment.record_every": 500},
+    )
     ex = last[last.metric == "exploitability_avg"].set_index("agents.0.learner")["value"]
     assert set(ex.index) == {"hedge", "regret_matching", "rm_plus"}
     assert (ex < 0.05).all(), ex  # NashConv/2 of the average policy: 0 exactly at (1/3, 1/3, 1/3)
 
 
 def test_economy_incentive_ordering(tmp_path):
-    last = run_reduced("economy_incentive", tmp_path, {"experiment.rounds": 200, "experiment.batch": 8,
-                                                       "experiment.record_every": 100},
-                       grid={"function.t1_share": [0.40, 1.0]})
+    last = run_reduced(
+        "economy_incentive",
+        tmp_path,
+        {"experiment.rounds": 200, "experiment.batch": 8, "experiment.record_every": 100},
+        grid={"function.t1_share": [0.40, 1.0]},
+    )
     gap = last[last.metric == "gap_operating"].set_index("function.t1_share")["value"]
     # Assumption 2 (default market): robustness investors out-earn capability investors; demand
     # concentrated on T1 removes the advantage

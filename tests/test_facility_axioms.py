@@ -2,6 +2,7 @@
 
 Oracles: the axioms' definitions over *all* subsets of agents (n <= 6), the O(n^2) contiguous-block
 intervals of spec §4.3 in exact rational arithmetic, and dense grids for the objectives."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,11 +11,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from coopsim.mechanisms import facility as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopsim import mechanisms
-from coopsim.mechanisms import facility as F
 
 UP = mechanisms.get("uniform_phantom")
 MED = mechanisms.get("median")
@@ -24,10 +25,16 @@ AXIOMS = ["IFS", "UFS", "PF", "proportionality"]
 
 # (x, axioms violated by MED) — UP violates none on every row (spec §11)
 WORKED = [
-    ([0.3], []), ([0.2, 0.9], ["IFS", "UFS", "PF"]), ([0, 1], ["IFS", "UFS", "PF", "proportionality"]),
-    ([0, 0, 1], ["IFS", "UFS", "PF", "proportionality"]), ([0.1, 0.5, 0.9], []),
-    ([0, 0, 0, 1], ["IFS", "UFS", "PF", "proportionality"]), ([0, 0, 1, 1], ["IFS", "UFS", "PF", "proportionality"]),
-    ([0.2, 0.4, 0.6, 0.8], []), ([0.6, 0.7, 0.8, 0.9], []), ([0, 0, 0, 1, 1], ["IFS", "UFS", "PF", "proportionality"]),
+    ([0.3], []),
+    ([0.2, 0.9], ["IFS", "UFS", "PF"]),
+    ([0, 1], ["IFS", "UFS", "PF", "proportionality"]),
+    ([0, 0, 1], ["IFS", "UFS", "PF", "proportionality"]),
+    ([0.1, 0.5, 0.9], []),
+    ([0, 0, 0, 1], ["IFS", "UFS", "PF", "proportionality"]),
+    ([0, 0, 1, 1], ["IFS", "UFS", "PF", "proportionality"]),
+    ([0.2, 0.4, 0.6, 0.8], []),
+    ([0.6, 0.7, 0.8, 0.9], []),
+    ([0, 0, 0, 1, 1], ["IFS", "UFS", "PF", "proportionality"]),
     ([0.5] * 6, []),
 ]
 
@@ -118,7 +125,6 @@ rational_profiles = st.integers(1, 8).flatmap(
 @given(rational_profiles, st.integers(0, 24))
 @settings(max_examples=250, deadline=None)
 def test_satisfies_matches_definition_and_intervals(xf, k):
-    n = len(xf)
     x = np.array([float(v) for v in xf])
     y = k / 24
     dist = np.abs(y - x)
@@ -151,8 +157,11 @@ def test_satisfies_against_intervals_on_random_batches():
             assert F.satisfies(ax, x, lo).all() and F.satisfies(ax, x, hi).all()
 
 
-@given(st.integers(1, 6).flatmap(lambda n: st.lists(st.integers(0, 4), min_size=n, max_size=n)),
-       st.lists(st.integers(0, 8), min_size=1, max_size=3), st.lists(st.integers(1, 5), min_size=3, max_size=3))
+@given(
+    st.integers(1, 6).flatmap(lambda n: st.lists(st.integers(0, 4), min_size=n, max_size=n)),
+    st.lists(st.integers(0, 8), min_size=1, max_size=3),
+    st.lists(st.integers(1, 5), min_size=3, max_size=3),
+)
 @settings(max_examples=200, deadline=None)
 def test_ex_ante_checks_match_definition(xs, ys, ws):
     x = np.array(xs) / 4
@@ -202,9 +211,15 @@ def test_witness_groups_violate_their_bound():
 def test_implications_on_random_locations():
     rng = np.random.default_rng(2)
     for n in (1, 2, 3, 4, 6, 9):
-        x = np.concatenate([rng.random((3000, n)), rng.integers(0, 2, size=(1000, n)).astype(float),
-                            np.repeat(rng.random((200, 1)), n, axis=1), rng.integers(0, 3, size=(1000, n)) / 2])
-        y = np.concatenate([rng.random(x.shape[0] // 2), UP(x[x.shape[0] // 2:])])
+        x = np.concatenate(
+            [
+                rng.random((3000, n)),
+                rng.integers(0, 2, size=(1000, n)).astype(float),
+                np.repeat(rng.random((200, 1)), n, axis=1),
+                rng.integers(0, 3, size=(1000, n)) / 2,
+            ]
+        )
+        y = np.concatenate([rng.random(x.shape[0] // 2), UP(x[x.shape[0] // 2 :])])
         ok = {ax: F.satisfies(ax, x, y) for ax in ("IFS", "UFS", "PF", "proportionality", "unanimity")}
         assert not (ok["PF"] & ~ok["UFS"]).any()
         assert not (ok["UFS"] & ~ok["IFS"]).any()
@@ -293,13 +308,30 @@ def test_lottery_objectives_are_expectations():
 # ratio bounds
 # ------------------------------------------------------------------------------------------
 def test_R_values():
-    want = {2: 1, 3: Fraction(6, 5), 4: Fraction(6, 5), 5: Fraction(20, 17), 6: Fraction(6, 5),
-            7: Fraction(35, 29), 8: Fraction(6, 5), 9: Fraction(6, 5), 10: Fraction(35, 29), 17: Fraction(204, 169)}
+    want = {
+        2: 1,
+        3: Fraction(6, 5),
+        4: Fraction(6, 5),
+        5: Fraction(20, 17),
+        6: Fraction(6, 5),
+        7: Fraction(35, 29),
+        8: Fraction(6, 5),
+        9: Fraction(6, 5),
+        10: Fraction(35, 29),
+        17: Fraction(204, 169),
+    }
     for n, r in want.items():
         assert F.welfare_ratio_bound(n) == r
     assert abs(float(F.welfare_ratio_bound(1000)) - (1 + math.sqrt(2)) / 2) < 1e-5
-    ifs = {2: 1, 3: Fraction(6, 5), 4: Fraction(6, 5), 5: Fraction(20, 17), 6: Fraction(15, 13),
-           7: Fraction(42, 37), 8: Fraction(28, 25)}
+    ifs = {
+        2: 1,
+        3: Fraction(6, 5),
+        4: Fraction(6, 5),
+        5: Fraction(20, 17),
+        6: Fraction(15, 13),
+        7: Fraction(42, 37),
+        8: Fraction(28, 25),
+    }
     for n, r in ifs.items():
         assert F.ifs_welfare_ratio_bound(n) == r
     with pytest.raises(ValueError, match="n"):

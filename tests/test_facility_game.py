@@ -1,21 +1,21 @@
 """The facility-location game, its incentive audit, worst-case ratios and interop conformance."""
+
 from fractions import Fraction
 
 import gymnasium as gym
 import numpy as np
 import pytest
+from conformance import check_all
+from coopsim.envs import facility_location as fl
+from coopsim.envs.facility_location import FacilityLocation, average_best_response
+from coopsim.mechanisms import get as get_mechanism
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coopsim  # noqa: F401  (registers the gym ids)
 from coopsim.analysis import approximation_ratio, incentive_audit, worst_case_ratio
 from coopsim.core.game import MechanismGame
-from coopsim.envs import facility_location as fl
 from coopsim.dynamics import best_response_dynamics
-from coopsim.envs.facility_location import FacilityLocation, average_best_response
-from coopsim.mechanisms import get as get_mechanism
-
-from conformance import check_all
 
 
 def r_of_n(n):
@@ -23,8 +23,14 @@ def r_of_n(n):
 
 
 # ---------------------------------------------------------------- incentive audit -------------
-SP_MECHANISMS = [("uniform_phantom", {}), ("median", {}), ("leftmost", {}), ("rightmost", {}),
-                 ("order_statistic", {"k": 2}), ("constant", {"c": 0.3})]
+SP_MECHANISMS = [
+    ("uniform_phantom", {}),
+    ("median", {}),
+    ("leftmost", {}),
+    ("rightmost", {}),
+    ("order_statistic", {"k": 2}),
+    ("constant", {"c": 0.3}),
+]
 
 
 @pytest.mark.parametrize("name,params", SP_MECHANISMS)
@@ -40,8 +46,9 @@ def test_generalized_medians_are_strategyproof(name, params):
 def test_random_generalized_median_is_strategyproof(n, seed):
     rng = np.random.default_rng(seed)
     phantoms = np.sort(rng.random(n + 1))
-    game = FacilityLocation(n_agents=n, mechanism="generalized_median",
-                            mechanism_params={"phantoms": phantoms.tolist()})
+    game = FacilityLocation(
+        n_agents=n, mechanism="generalized_median", mechanism_params={"phantoms": phantoms.tolist()}
+    )
     audit = incentive_audit(game, grid=51, n_random=16, n_profiles=64, rng=seed)
     assert audit.max_gain <= 1e-12
 
@@ -62,8 +69,7 @@ def test_manipulable_rules_have_a_witness(name):
 
 def test_average_witness_from_spec_E1():
     game = FacilityLocation(n_agents=2, mechanism="average")
-    audit = incentive_audit(game, types=np.array([[0.2, 0.9]]), grid=np.array([1.0]), n_random=0,
-                            refine_steps=0)
+    audit = incentive_audit(game, types=np.array([[0.2, 0.9]]), grid=np.array([1.0]), n_random=0, refine_steps=0)
     assert audit.witness.agent == 1 and audit.witness.deviation == pytest.approx(1.0)
     assert audit.max_gain == pytest.approx(0.05, abs=1e-12)  # AVG 0.55 -> 0.6
 
@@ -71,8 +77,12 @@ def test_average_witness_from_spec_E1():
 def test_closed_form_deviation_utilities_match_generic():
     rng = np.random.default_rng(3)
     cand = np.linspace(0, 1, 21)
-    for name, params in [("uniform_phantom", {}), ("median", {}), ("average", {}),
-                         ("generalized_median", {"phantoms": [0.0, 0.2, 0.2, 0.9, 1.0, 1.0]})]:
+    for name, params in [
+        ("uniform_phantom", {}),
+        ("median", {}),
+        ("average", {}),
+        ("generalized_median", {"phantoms": [0.0, 0.2, 0.2, 0.9, 1.0, 1.0]}),
+    ]:
         game = FacilityLocation(n_agents=5, mechanism=name, mechanism_params=params)
         peaks, reports = rng.random((7, 5)), rng.random((7, 5))
         fast = game.deviation_utilities(peaks, reports, cand)
@@ -90,12 +100,15 @@ def test_uniform_phantom_worst_case_ratios(n):
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5])
-@pytest.mark.parametrize("name,expected", [
-    ("median", lambda n: {"TC": 1, "MC": 2, "SW": 1}),
-    ("leftmost", lambda n: {"TC": n - 1, "MC": 2, "SW": n - 1}),
-    ("average", lambda n: {"TC": 2 - 2 / n, "MC": 2 - 2 / n, "SW": r_of_n(n)}),
-    ("midpoint", lambda n: {"TC": n / 2, "MC": 1, "SW": 2 - 2 / n}),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("median", lambda n: {"TC": 1, "MC": 2, "SW": 1}),
+        ("leftmost", lambda n: {"TC": n - 1, "MC": 2, "SW": n - 1}),
+        ("average", lambda n: {"TC": 2 - 2 / n, "MC": 2 - 2 / n, "SW": r_of_n(n)}),
+        ("midpoint", lambda n: {"TC": n / 2, "MC": 1, "SW": 2 - 2 / n}),
+    ],
+)
 def test_worst_case_rows(name, expected, n):
     game = FacilityLocation(n_agents=n, mechanism=name)
     for objective, value in expected(n).items():
@@ -115,8 +128,9 @@ def test_ratio_conventions():
 @pytest.mark.parametrize("peaks,up", [((0.2, 0.9), 0.5), ((0.1, 0.5, 0.9), 0.5), ((0, 0, 0, 1, 1), 0.4)])
 def test_best_response_under_average_reaches_up_on_spec_instances(peaks, up):
     game = FacilityLocation(n_agents=len(peaks), mechanism="average")
-    br = best_response_dynamics(game, np.array([peaks], dtype=float), init="random", seed=0,
-                                best_response=average_best_response)
+    br = best_response_dynamics(
+        game, np.array([peaks], dtype=float), init="random", seed=0, best_response=average_best_response
+    )
     assert br.converged.all() and abs(br.outcome.location[0] - up) <= 1e-7
 
 
@@ -157,9 +171,15 @@ def test_play_metrics_and_lottery_expectation():
     assert out.location[0] == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("kind,params", [("uniform", {}), ("beta", {"a": 2, "b": 5}),
-                                         ("clustered", {"centers": [0.1, 0.9], "spread": 0.02}),
-                                         ("fixed", {"profile": [0.1, 0.2, 0.3]})])
+@pytest.mark.parametrize(
+    "kind,params",
+    [
+        ("uniform", {}),
+        ("beta", {"a": 2, "b": 5}),
+        ("clustered", {"centers": [0.1, 0.9], "spread": 0.02}),
+        ("fixed", {"profile": [0.1, 0.2, 0.3]}),
+    ],
+)
 def test_type_distributions(kind, params):
     game = FacilityLocation(n_agents=3, types=kind, type_params=params)
     t = game.sample_types(np.random.default_rng(0), 500)
@@ -187,8 +207,9 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="types"):
         FacilityLocation(types="gaussian")
     with pytest.raises(ValueError, match="phantoms"):
-        FacilityLocation(n_agents=3, mechanism="generalized_median",
-                         mechanism_params={"phantoms": [0.0, 1.0]}).play(np.zeros((1, 3)), np.zeros((1, 3)))
+        FacilityLocation(n_agents=3, mechanism="generalized_median", mechanism_params={"phantoms": [0.0, 1.0]}).play(
+            np.zeros((1, 3)), np.zeros((1, 3))
+        )
 
 
 # ---------------------------------------------------------------- interop ---------------------
@@ -202,6 +223,7 @@ def test_conformance_grid_actions():
 
 def test_max_cycles_test():
     from pettingzoo.test import max_cycles_test
+
     max_cycles_test(fl)
 
 
@@ -217,8 +239,7 @@ def test_gym_make_and_make_vec():
     env = gym.make("coopsim/FacilityLocation-v0", n_agents=3, mechanism="average", max_cycles=3)
     obs, _ = env.reset(seed=0)
     assert obs.shape == env.observation_space.shape
-    venv = gym.make_vec("coopsim/FacilityLocation-v0", num_envs=8, vectorization_mode="vector_entry_point",
-                        n_agents=3)
+    venv = gym.make_vec("coopsim/FacilityLocation-v0", num_envs=8, vectorization_mode="vector_entry_point", n_agents=3)
     obs, _ = venv.reset(seed=0)
     assert obs.shape == (8, 3)  # own peak, last location, clock
     assert type(venv).__name__ == "SingleAgentVectorEnv"
@@ -226,10 +247,12 @@ def test_gym_make_and_make_vec():
 
 def test_registration_is_idempotent():
     from coopsim.interop import register_envs
+
     register_envs()
     register_envs()
     gym.register(id="coopsim/Conflict-v0", entry_point="x:y")
     from coopsim.interop import registration
+
     registration.ENVIRONMENTS["Conflict-v0"] = "coopsim.envs.facility_location"
     try:
         with pytest.raises(ValueError, match="different spec"):
@@ -259,7 +282,9 @@ def test_module_prefixed_make_in_a_fresh_interpreter():
     import subprocess
     import sys
 
-    code = ("import gymnasium as gym; e = gym.make('coopsim:coopsim/FacilityLocation-v0'); "
-            "o, _ = e.reset(seed=0); import sys; print(o.shape, 'torch' in sys.modules)")
+    code = (
+        "import gymnasium as gym; e = gym.make('coopsim:coopsim/FacilityLocation-v0'); "
+        "o, _ = e.reset(seed=0); import sys; print(o.shape, 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "(3,) False"  # works without `import coopsim`; torch is never imported

@@ -1,6 +1,7 @@
 """Facility-location mechanisms: worked examples (spec §11), phantom constructions, UP's equivalent
 forms in exact arithmetic, symmetry/anonymity/range properties, strategyproofness by brute force,
 lotteries against Monte-Carlo sampling, claims, and bad input."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,17 +9,30 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from coopsim.mechanisms import facility as F
+from coopsim.mechanisms.base import KNOWN_CLAIMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopsim import mechanisms
-from coopsim.mechanisms import facility as F
-from coopsim.mechanisms.base import KNOWN_CLAIMS
 
 FACILITY = [
-    "generalized_median", "uniform_phantom", "median", "right_median", "order_statistic", "leftmost",
-    "rightmost", "constant", "ifs_optimal_phantom", "average", "midpoint", "avg_up", "threshold",
-    "random_dictator", "random_rank", "lrm",
+    "generalized_median",
+    "uniform_phantom",
+    "median",
+    "right_median",
+    "order_statistic",
+    "leftmost",
+    "rightmost",
+    "constant",
+    "ifs_optimal_phantom",
+    "average",
+    "midpoint",
+    "avg_up",
+    "threshold",
+    "random_dictator",
+    "random_rank",
+    "lrm",
 ]
 PARAMS = {"generalized_median": {"phantoms": [0.0, 0.2, 0.7, 1.0]}, "order_statistic": {"k": 2}, "constant": {"c": 0.3}}
 
@@ -61,8 +75,14 @@ def test_worked_examples(tid, x, merged, up, med, avg):
 
 @pytest.mark.parametrize(
     "n,phantoms",
-    [(1, [0, 1]), (2, [0, 0.5, 1]), (3, [0, 1 / 3, 2 / 3, 1]), (4, [0, 0.25, 0.5, 0.75, 1]),
-     (5, [0, 0.2, 0.4, 0.6, 0.8, 1]), (6, [0, 1 / 6, 1 / 3, 0.5, 2 / 3, 5 / 6, 1])],
+    [
+        (1, [0, 1]),
+        (2, [0, 0.5, 1]),
+        (3, [0, 1 / 3, 2 / 3, 1]),
+        (4, [0, 0.25, 0.5, 0.75, 1]),
+        (5, [0, 0.2, 0.4, 0.6, 0.8, 1]),
+        (6, [0, 1 / 6, 1 / 3, 0.5, 2 / 3, 5 / 6, 1]),
+    ],
 )
 def test_uniform_phantom_positions(n, phantoms):
     np.testing.assert_allclose(UP.phantom_positions(n), phantoms, rtol=0, atol=1e-16)
@@ -132,9 +152,7 @@ def test_ifs_optimal_phantoms():
     np.testing.assert_allclose(mech.phantom_positions(1), [0, 1])
 
 
-profiles = st.integers(1, 9).flatmap(
-    lambda n: st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n)
-)
+profiles = st.integers(1, 9).flatmap(lambda n: st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n))
 
 
 @given(
@@ -276,10 +294,22 @@ def test_batched_matches_rows_and_shapes():
 GRID = np.linspace(0, 1, 101)
 
 
-@pytest.mark.parametrize("name,params", [("uniform_phantom", {}), ("median", {}), ("right_median", {}),
-                                         ("leftmost", {}), ("rightmost", {}), ("order_statistic", {"k": 2}),
-                                         ("constant", {"c": 0.3}), ("ifs_optimal_phantom", {}),
-                                         ("random_dictator", {}), ("random_rank", {}), ("lrm", {})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("uniform_phantom", {}),
+        ("median", {}),
+        ("right_median", {}),
+        ("leftmost", {}),
+        ("rightmost", {}),
+        ("order_statistic", {"k": 2}),
+        ("constant", {"c": 0.3}),
+        ("ifs_optimal_phantom", {}),
+        ("random_dictator", {}),
+        ("random_rank", {}),
+        ("lrm", {}),
+    ],
+)
 def test_strategyproof_mechanisms_have_no_gain(name, params):
     rng = np.random.default_rng(1)
     mech = mechanisms.get(name, **params)
@@ -404,11 +434,17 @@ _AXIOM_OF_CLAIM = {"IFS": "IFS", "UFS": "UFS", "PF": "PF", "proportional": "prop
 def test_claimed_axioms_hold_on_random_profiles(name):
     mech = mechanisms.get(name, **PARAMS.get(name, {}))
     rng = np.random.default_rng(9)
-    for n in ([3] if name == "generalized_median" else [1, 2, 3, 5, 8]):
+    for n in [3] if name == "generalized_median" else [1, 2, 3, 5, 8]:
         if name == "order_statistic" and n < 2:
             continue
-        x = np.concatenate([rng.random((200, n)), rng.integers(0, 2, size=(50, n)).astype(float),
-                            np.repeat(rng.random((10, 1)), n, axis=1), rng.integers(0, 4, size=(50, n)) / 3])
+        x = np.concatenate(
+            [
+                rng.random((200, n)),
+                rng.integers(0, 2, size=(50, n)).astype(float),
+                np.repeat(rng.random((10, 1)), n, axis=1),
+                rng.integers(0, 4, size=(50, n)) / 3,
+            ]
+        )
         s, p = mech.distribution(x)
         for claim, axiom in _AXIOM_OF_CLAIM.items():
             if claim in mech.claims:
@@ -420,8 +456,12 @@ def test_claimed_axioms_hold_on_random_profiles(name):
 def test_unclaimed_axioms_fail_somewhere():
     # spec §6.2: median, leftmost, midpoint and LRM fail what they do not claim
     prof = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
-    for name, axioms in [("median", ["IFS", "UFS", "PF", "proportionality"]), ("leftmost", ["IFS", "UFS", "PF"]),
-                         ("midpoint", ["UFS", "PF", "proportionality"]), ("lrm", ["UFS", "PF", "proportionality"])]:
+    for name, axioms in [
+        ("median", ["IFS", "UFS", "PF", "proportionality"]),
+        ("leftmost", ["IFS", "UFS", "PF"]),
+        ("midpoint", ["UFS", "PF", "proportionality"]),
+        ("lrm", ["UFS", "PF", "proportionality"]),
+    ]:
         mech = mechanisms.get(name)
         s, p = mech.distribution(prof)
         for ax in axioms:
@@ -442,7 +482,9 @@ def test_generalized_median_claims_derived_from_phantoms():
     rng = np.random.default_rng(10)
     for _ in range(200):
         n = int(rng.integers(2, 6))
-        gm = mechanisms.get("generalized_median", phantoms=np.sort(rng.integers(0, 2 * n + 1, n + 1) / (2 * n)).tolist())
+        gm = mechanisms.get(
+            "generalized_median", phantoms=np.sort(rng.integers(0, 2 * n + 1, n + 1) / (2 * n)).tolist()
+        )
         x = np.concatenate([rng.random((100, n)), [[0.0] * (n - 1) + [1.0], [0.0] + [1.0] * (n - 1)]])
         assert F.satisfies("IFS", x, gm(x)).all() == ("IFS" in gm.claims)
         ones = np.concatenate([np.zeros((1, n)), np.ones((1, n))])

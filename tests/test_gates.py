@@ -1,15 +1,16 @@
 """Gate mechanisms: spec vectors, validation, monotonicity, decay, audits, chains and the propositions."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from coopsim.mechanisms import gate_properties as P
+from coopsim.mechanisms import gates as G
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from coopsim import mechanisms
-from coopsim.mechanisms import gates as G
-from coopsim.mechanisms import gate_properties as P
 
 SPEC_VECTORS = [
     ((0.92, 0.88, 0.31), 0.9, 1),
@@ -81,9 +82,10 @@ def test_bad_threshold_names_dimension():
 
 
 def test_ceilings_may_be_unbounded_from_some_tier_on():
-    np.testing.assert_array_equal(G.validate_ceilings([0, 1, 2, np.inf, np.inf, np.inf]),
-                                  [0, 1, 2, np.inf, np.inf, np.inf])
-    assert np.isinf(G.validate_ceilings([0] + [np.inf] * 5)[1:]).all()     # ungated counterfactual
+    np.testing.assert_array_equal(
+        G.validate_ceilings([0, 1, 2, np.inf, np.inf, np.inf]), [0, 1, 2, np.inf, np.inf, np.inf]
+    )
+    assert np.isinf(G.validate_ceilings([0] + [np.inf] * 5)[1:]).all()  # ungated counterfactual
 
 
 @pytest.mark.parametrize(
@@ -149,8 +151,12 @@ def test_t2b_profit_monotone_nonbinding_invariant(r, dim, amount, others):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 4), arrays(np.int64, (6,), elements=st.integers(0, 5)),
-       arrays(np.float64, (5,), elements=st.floats(0.01, 5.0)), arrays(np.float64, (5,), elements=st.floats(0.0, 3.0)))
+@given(
+    st.integers(0, 4),
+    arrays(np.int64, (6,), elements=st.integers(0, 5)),
+    arrays(np.float64, (5,), elements=st.floats(0.01, 5.0)),
+    arrays(np.float64, (5,), elements=st.floats(0.0, 3.0)),
+)
 def test_t2c_crossing_gain(j, others, demand, reward):
     chk = P.check_t2c(j, others, demand, reward)
     assert chk, chk.detail
@@ -298,8 +304,12 @@ def test_t3b_floor(r, w):
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, (5,), elements=st.floats(0.01, 3.0)), arrays(np.float64, (5,), elements=scores),
-       st.floats(0.01, 3.0), scores)
+@given(
+    arrays(np.float64, (5,), elements=st.floats(0.01, 3.0)),
+    arrays(np.float64, (5,), elements=scores),
+    st.floats(0.01, 3.0),
+    scores,
+)
 def test_t3c_entrant_sign(w, rb, we, rbe):
     chk = P.check_t3c(w, rb, we, rbe)
     assert chk, chk.detail

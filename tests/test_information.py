@@ -1,4 +1,5 @@
 """Information acquisition: model validation, the optimal-mechanism LP, the IC checker (spec 5, 8.4, 12)."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,13 +7,23 @@ import warnings
 
 import numpy as np
 import pytest
+from coopsim.mechanisms.information import (
+    InformationMechanism,
+    InformationModel,
+    agent_utilities,
+    best_responses,
+    build_lp,
+    ic_report,
+    ic_violation,
+    instance_a,
+    instance_b,
+    lp_size,
+    optimal_mechanism,
+    principal_utility,
+    random_model,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from coopsim.mechanisms.information import (
-    InformationMechanism, InformationModel, agent_utilities, best_responses, build_lp, ic_report, ic_violation,
-    instance_a, instance_b, lp_size, optimal_mechanism, principal_utility, random_model,
-)
 
 
 def _binary(acc=0.8):
@@ -59,13 +70,16 @@ def test_conditionally_independent_product():
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 3), st.integers(2, 3), st.booleans())
 def test_values_and_decisions_match_brute_force(seed, n, T, product):
-    m = random_model(np.random.default_rng(seed), n_agents=n, n_actions=2, n_signals=2, n_states=T,
-                     n_decisions=3, product=product)
+    m = random_model(
+        np.random.default_rng(seed), n_agents=n, n_actions=2, n_signals=2, n_states=T, n_decisions=3, product=product
+    )
     for a in itertools.product(*[range(k) for k in m.n_actions]):
         v = 0.0
         for s in itertools.product(*[range(k) for k in m.n_signals]):
-            exp = [sum(m.prior[t] * m.signals[a + (t,) + s] * m.utility[d, t] for t in range(T))
-                   for d in range(m.n_decisions)]
+            exp = [
+                sum(m.prior[t] * m.signals[a + (t,) + s] * m.utility[d, t] for t in range(T))
+                for d in range(m.n_decisions)
+            ]
             best = max(exp)
             assert m.decision_table[a + s] == next(d for d in range(len(exp)) if exp[d] == best)
             v += best
@@ -122,6 +136,7 @@ def test_instance_b():
     # hiring both: force phi = (H, H)
     lp = build_lp(m)
     from scipy.optimize import linprog
+
     bounds = lp.bounds.copy()
     bounds[:4] = 0.0
     bounds[3] = 1.0
@@ -130,8 +145,11 @@ def test_instance_b():
 
 
 def test_lp_sizes():
-    for m in [instance_a(), instance_b(), random_model(np.random.default_rng(1), n_agents=3, n_actions=3,
-                                                        n_signals=2, n_states=3, product=False)]:
+    for m in [
+        instance_a(),
+        instance_b(),
+        random_model(np.random.default_rng(1), n_agents=3, n_actions=3, n_signals=2, n_states=3, product=False),
+    ]:
         lp = build_lp(m)
         assert (lp.n_variables, lp.n_constraints) == lp_size(m.n_actions, m.n_signals, m.n_states)
         lpc = build_lp(m, cap=1.0)
@@ -358,8 +376,9 @@ def test_payment_margin_closed_form(k):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_per_profile_and_own_report_restrictions(seed):
-    m = random_model(np.random.default_rng(seed), n_agents=2, n_actions=2, n_signals=2, n_states=2,
-                     product=bool(seed % 2))
+    m = random_model(
+        np.random.default_rng(seed), n_agents=2, n_actions=2, n_signals=2, n_states=2, product=bool(seed % 2)
+    )
     full = optimal_mechanism(m, cap=1.0)
     pp = optimal_mechanism(m, cap=1.0, ic_mode="per_profile")
     own = optimal_mechanism(m, cap=1.0, payment_scope="own_report")
@@ -367,10 +386,12 @@ def test_per_profile_and_own_report_restrictions(seed):
     assert ic_violation(m, pp, mode="per_profile") <= 1e-7 and pp.ic <= 1e-7
     assert own.ic <= 1e-7
     # own-report payments do not depend on the other agent's report
-    np.testing.assert_allclose(own.payments[0], np.broadcast_to(own.payments[0][..., :1], own.payments[0].shape),
-                               atol=1e-9)
-    np.testing.assert_allclose(own.payments[1], np.broadcast_to(own.payments[1][..., :1, :], own.payments[1].shape),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        own.payments[0], np.broadcast_to(own.payments[0][..., :1], own.payments[0].shape), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        own.payments[1], np.broadcast_to(own.payments[1][..., :1, :], own.payments[1].shape), atol=1e-9
+    )
     lp = build_lp(m, ic_mode="per_profile")
     assert (lp.n_variables, lp.n_constraints) == lp_size(m.n_actions, m.n_signals, m.n_states, ic_mode="per_profile")
 
@@ -418,12 +439,12 @@ def _naive_lp_value(m, cap):
                     for k, a in enumerate(profiles):
                         if a[i] != ai:
                             continue
-                        b = a[:i] + (bi,) + a[i + 1:]
+                        b = a[:i] + (bi,) + a[i + 1 :]
                         row[k] += m.costs[i][ai] - m.costs[i][bi]
                         for t in range(T):
                             for s in sigs:
                                 row[yidx(i, a, t, s)] -= m.prior[t] * m.signals[a + (t,) + s]
-                                r = s[:i] + (phi_map[s[i]],) + s[i + 1:]
+                                r = s[:i] + (phi_map[s[i]],) + s[i + 1 :]
                                 row[yidx(i, a, t, r)] += m.prior[t] * m.signals[b + (t,) + s]
                     rows.append(row)
     for i in range(n):
@@ -436,8 +457,15 @@ def _naive_lp_value(m, cap):
                     rows.append(row)
     A_eq = np.zeros((1, nvar))
     A_eq[0, :nA] = 1
-    res = linprog(c, A_ub=np.array(rows), b_ub=np.zeros(len(rows)), A_eq=A_eq, b_eq=[1.0],
-                  bounds=[(0, None)] * nvar, method="highs")
+    res = linprog(
+        c,
+        A_ub=np.array(rows),
+        b_ub=np.zeros(len(rows)),
+        A_eq=A_eq,
+        b_eq=[1.0],
+        bounds=[(0, None)] * nvar,
+        method="highs",
+    )
     assert res.status == 0
     return -res.fun
 
@@ -453,6 +481,7 @@ def test_lp_matches_naive_dense_formulation(seed, product, cap):
 
 
 def test_lp_matches_naive_three_agents():
-    m = random_model(np.random.default_rng(12), n_agents=3, n_actions=2, n_signals=2, n_states=2, product=False,
-                     max_cost=0.1)
+    m = random_model(
+        np.random.default_rng(12), n_agents=3, n_actions=2, n_signals=2, n_states=2, product=False, max_cost=0.1
+    )
     assert optimal_mechanism(m, cap=2.0, verify=False).value == pytest.approx(_naive_lp_value(m, 2.0), abs=1e-7)

@@ -1,12 +1,13 @@
 """The two-phase information-acquisition env: dynamics, metrics, plugins, conformance."""
+
 from __future__ import annotations
 
+import coopsim.envs.information_acquisition as ia
 import numpy as np
 import pytest
-
-import coopsim.envs.information_acquisition as ia
 from coopsim.envs.information_acquisition import BeliefElicitation, InformationAcquisitionEnv, InformationModel
 from coopsim.mechanisms.information import instance_a, instance_b, optimal_mechanism, random_model
+
 from tests.conformance import check_all
 
 
@@ -17,6 +18,7 @@ def _round(env, actions=None):
 
 def test_reexport():
     from coopsim.mechanisms.information import InformationModel as M
+
     assert InformationModel is M
 
 
@@ -62,8 +64,9 @@ def test_observations_encode_phase_recommendation_signal():
 def test_determinism_and_seeds():
     outs = []
     for _ in range(2):
-        env = InformationAcquisitionEnv("random", model_params={"seed": 4, "n_agents": 3, "n_states": 4},
-                                        batch_size=64, rounds=5, cap=2.0)
+        env = InformationAcquisitionEnv(
+            "random", model_params={"seed": 4, "n_agents": 3, "n_states": 4}, batch_size=64, rounds=5, cap=2.0
+        )
         env.reset(seed=11)
         rows = []
         rng = np.random.default_rng(0)
@@ -137,6 +140,7 @@ def test_belief_elicitation_best_reports():
 def _randomised_b_mechanism():
     """Instance B hiring agent 0 or agent 1 with probability 1/2 each, paying the 1/3 bet."""
     from coopsim.mechanisms.information import InformationMechanism, ic_violation, principal_utility
+
     m = instance_b()
     phi = np.array([[0.0, 0.5], [0.5, 0.0]])
     pay = np.zeros(m.payments_shape())
@@ -194,6 +198,7 @@ def test_effort_report_game_plans_and_utilities():
 
 def test_best_responding_agents_follow_the_checker():
     from coopsim.mechanisms.information import InformationMechanism, principal_utility
+
     from tests.test_information import _joint_only_mechanism
 
     m, mech = _joint_only_mechanism()  # shirking and always reporting 0 gains 0.05

@@ -1,17 +1,27 @@
 """Learners under proper vs improper scoring rules (issue 6): truthful reports vs a corner."""
+
 import numpy as np
 import pytest
+from coopsim.envs.information_acquisition import BeliefElicitation
 
 from coopsim import agents, dynamics
-from coopsim.envs.information_acquisition import BeliefElicitation
 
 GRID = 21  # reports 0, 0.05, ..., 1
 
 
 def final_mode(rule: str, belief: float, params=None) -> float:
     game = BeliefElicitation(rule=rule, rule_params=params, belief=belief, utility="realised")
-    res = dynamics.run(game, agents.Hedge(n_actions=GRID), rounds=3000, batch=16, seed=11, feedback="full",
-                       grid=GRID, redraw="round", game_metrics="none")
+    res = dynamics.run(
+        game,
+        agents.Hedge(n_actions=GRID),
+        rounds=3000,
+        batch=16,
+        seed=11,
+        feedback="full",
+        grid=GRID,
+        redraw="round",
+        game_metrics="none",
+    )
     grid = np.asarray(res.grid).reshape(-1)
     return float(grid[np.argmax(res.policy[:, 0, :].mean(0))])
 

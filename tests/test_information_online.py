@@ -1,11 +1,11 @@
 """The explore-then-commit online principal (spec section 6; nothing tagged [U] is asserted)."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-
 from coopsim.mechanisms.information import ic_violation, instance_a, instance_b, optimal_mechanism, random_model
 from coopsim.mechanisms.online_principal import ExploreThenCommit, run_online, sample_rounds
 
@@ -102,6 +102,7 @@ def test_mix_proper_score_makes_truth_strict():
     assert rep.obedience < -0.01
     # every misreport after working now strictly loses: check the best non-identity map
     from coopsim.mechanisms.information_ic import deviation_table
+
     E, P = deviation_table(m, mm, 0)
     truthful = E[1, 1, 0, 0] + E[1, 1, 1, 1]
     for rmap in [(0, 0), (1, 1), (1, 0)]:
@@ -117,4 +118,4 @@ def test_regret_benchmarks_are_the_capped_and_uncapped_lp_values():
     model = instance_a()
     capped, uncapped = regret_benchmarks(model, cap=1.0)
     assert capped == pytest.approx(optimal_mechanism(model, cap=1.0, verify=False).value, abs=1e-12)
-    assert uncapped >= capped - 1e-9          # a cap only removes mechanisms
+    assert uncapped >= capped - 1e-9  # a cap only removes mechanisms

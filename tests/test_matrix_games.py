@@ -1,17 +1,18 @@
 """Normal-form games and their equilibrium gaps (exact, against brute-force enumeration)."""
+
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
 import pytest
+from coopsim.envs import matrix_games as mg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopsim.analysis import ce_gap, exploitability, nash_conv
 from coopsim.analysis.equilibrium import cce_gap
 from coopsim.core.game import MechanismGame
-from coopsim.envs import matrix_games as mg
 
 
 # -- brute-force references -------------------------------------------------------------------
@@ -80,8 +81,13 @@ def test_builtin_payoffs():
     np.testing.assert_array_equal(pd_.play(np.zeros((4, 2)), prof).utility, [[3, 3], [0, 5], [5, 0], [1, 1]])
     mp = mg.matching_pennies()
     assert mp.utility_range == (-1.0, 1.0)
-    assert set(mg.BUILTIN_GAMES) == {"rock_paper_scissors", "shapley", "chicken", "prisoners_dilemma",
-                                     "matching_pennies"}
+    assert set(mg.BUILTIN_GAMES) == {
+        "rock_paper_scissors",
+        "shapley",
+        "chicken",
+        "prisoners_dilemma",
+        "matching_pennies",
+    }
     assert mg.make("shapley").name == "shapley"
     with pytest.raises(ValueError, match="name"):
         mg.make("go")
@@ -100,20 +106,20 @@ def test_three_player_play_matches_tensor():
 
 def test_bad_input_rejected():
     with pytest.raises(ValueError, match="payoffs"):
-        mg.MatrixGame(np.zeros((2, 3)))          # N=2 needs 3 axes
+        mg.MatrixGame(np.zeros((2, 3)))  # N=2 needs 3 axes
     with pytest.raises(ValueError, match="payoffs"):
         mg.MatrixGame(np.full((2, 2, 2), np.nan))
     g = mg.rock_paper_scissors()
     with pytest.raises(ValueError, match="actions"):
-        g.play(np.zeros((1, 2)), np.array([[0.5, 1.0]]))   # non-integer
+        g.play(np.zeros((1, 2)), np.array([[0.5, 1.0]]))  # non-integer
     with pytest.raises(ValueError, match="actions"):
-        g.play(np.zeros((1, 2)), np.array([[3.0, 1.0]]))   # out of range
+        g.play(np.zeros((1, 2)), np.array([[3.0, 1.0]]))  # out of range
     with pytest.raises(ValueError, match="actions"):
         g.play(np.zeros((1, 3)), np.array([[0.0, 1.0, 2.0]]))
     with pytest.raises(ValueError, match="actions: expected finite"):
         g.play(np.zeros((1, 2)), np.array([[np.nan, 1.0]]))
     with pytest.raises(ValueError, match="candidates"):
-        g.deviation_utilities(np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((3, 3)))   # (N, K) needs N = 2
+        g.deviation_utilities(np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((3, 3)))  # (N, K) needs N = 2
     with pytest.raises(ValueError, match="candidates.*agent 1"):
         g.deviation_utilities(np.zeros((1, 2)), np.zeros((1, 2)), np.array([[0, 1, 2], [0, 1, 3]]))
     with pytest.raises(ValueError, match="candidates"):
@@ -121,7 +127,7 @@ def test_bad_input_rejected():
     with pytest.raises(ValueError, match="k"):
         mg.MatrixGame(np.zeros((2, 2, 3))).action_grid(2)
     with pytest.raises(ValueError, match="game_params"):
-        mg.make_game(payoffs=np.zeros((2, 2, 2)), game_params={"reward": 4.0})   # would be ignored
+        mg.make_game(payoffs=np.zeros((2, 2, 2)), game_params={"reward": 4.0})  # would be ignored
 
 
 @settings(max_examples=40, deadline=None)
@@ -204,7 +210,7 @@ def test_policy_validation():
 # -- correlated equilibria ----------------------------------------------------------------------
 def test_ce_gap_known_values():
     ch = mg.chicken()
-    aumann = np.array([[0.0, 1 / 3], [1 / 3, 1 / 3]])      # Aumann's CE of chicken
+    aumann = np.array([[0.0, 1 / 3], [1 / 3, 1 / 3]])  # Aumann's CE of chicken
     assert ce_gap(ch, aumann) == pytest.approx(0.0, abs=1e-12)
     assert cce_gap(ch, aumann) == pytest.approx(0.0, abs=1e-12)
     # (C, C) for sure: player 1 gains 7 - 6 = 1 by daring

@@ -3,6 +3,7 @@
 Notebooks run in a scratch working directory so that anything they write stays out of the tree.
 Each cell has a timeout (``COOPSIM_NOTEBOOK_TIMEOUT`` seconds, default 300).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,11 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     pytest.importorskip("ipykernel")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors, errors

@@ -1,4 +1,5 @@
 """The wheel ships every package: pyproject's explicit package list covers every folder."""
+
 import tomllib
 from pathlib import Path
 

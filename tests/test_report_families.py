@@ -1,5 +1,6 @@
 """Report cards of the auction, scoring-rule, gate and budget families: CLI exit codes, verdicts, and
 numbers recomputed independently of the card."""
+
 from __future__ import annotations
 
 import json
@@ -81,7 +82,9 @@ def test_quadratic_card_strictly_proper(tmp_path):
     assert data["propriety"]["max_gain"] <= 1e-9
     tie = data["bregman"]["tie_witness"]
     # quadratic (positive form) loss is |q - p|^2
-    assert tie["loss"] == pytest.approx(float(np.sum((np.array(tie["belief"]) - np.array(tie["report"])) ** 2)), abs=1e-12)
+    assert tie["loss"] == pytest.approx(
+        float(np.sum((np.array(tie["belief"]) - np.array(tie["report"])) ** 2)), abs=1e-12
+    )
     assert data["bregman"]["min_far"] > 0 and data["range"]["declared"] == [-1.0, 1.0]
     lo, hi = data["range"]["observed"]
     assert -1 <= lo and hi <= 1
@@ -108,8 +111,22 @@ def test_weakest_link_gate_properties_hold(tmp_path):
     md, data, out = run_report(tmp_path, "weakest_link_gate", "--profiles", "128")
     checks = data["checks"]
     assert checks["T1a"]["acceptances"] > 0
-    for key in ("T1a", "T1b", "deterministic", "monotone", "T1c", "T2a", "T2b", "T2c", "T3a", "T3b", "T3c", "T3d",
-                "collusion_resistance", "monotonic_safety_counterexample"):
+    for key in (
+        "T1a",
+        "T1b",
+        "deterministic",
+        "monotone",
+        "T1c",
+        "T2a",
+        "T2b",
+        "T2c",
+        "T3a",
+        "T3b",
+        "T3c",
+        "T3d",
+        "collusion_resistance",
+        "monotonic_safety_counterexample",
+    ):
         assert checks[key]["holds"], key
     ce = checks["monotonic_safety_counterexample"]
     assert (ce["before"], ce["after"]) == pytest.approx((0.9, 0.6))
@@ -137,12 +154,14 @@ def test_budget_cards(tmp_path):
     wmp = mechanisms.get("welfare_maximizing_phantoms")
     fav = np.array(pr["witness"]["favourites"])
     assert np.allclose(wmp(np.eye(3)[fav]), pr["witness"]["allocation"])
-    assert pr["max_abs_error"] == pytest.approx(np.abs(np.array(pr["witness"]["allocation"])
-                                                       - np.bincount(fav, minlength=3) / len(fav)).max())
+    assert pr["max_abs_error"] == pytest.approx(
+        np.abs(np.array(pr["witness"]["allocation"]) - np.bincount(fav, minlength=3) / len(fav)).max()
+    )
 
 
 def test_contradicted_claims_are_flagged(monkeypatch):
     from coopsim.mechanisms.budget import WelfareMaximizingPhantoms
+
     from coopsim.runner import report as rep
 
     monkeypatch.setattr(WelfareMaximizingPhantoms, "claims", WelfareMaximizingPhantoms.claims | {"proportional"})
@@ -154,8 +173,11 @@ def test_contradicted_claims_are_flagged(monkeypatch):
 def test_every_registered_mechanism_has_a_handler():
     from coopsim.runner import report as rep
 
-    buildable = {"decision": {"utility": [[1, 0], [0, 1]]}, "generalized_median": {"phantoms": [0, 1]},
-                 "order_statistic": {"k": 1}}
+    buildable = {
+        "decision": {"utility": [[1, 0], [0, 1]]},
+        "generalized_median": {"phantoms": [0, 1]},
+        "order_statistic": {"k": 1},
+    }
     for name in mechanisms.available():
         if name == "savage":  # needs callables; a scoring rule like the others
             continue

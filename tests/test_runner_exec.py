@@ -1,4 +1,5 @@
 """Executors, retries, the results store, kill-and-resume and concurrent runs."""
+
 from __future__ import annotations
 
 import json
@@ -20,17 +21,21 @@ PY = sys.executable
 
 
 def game_spec(name="g"):
-    return {"experiment": {"name": name, "rounds": 30, "batch": 8, "record_every": 10, "seeds": 2},
-            "env": {"name": "facility_location", "n_agents": 3},
-            "mechanism": {"name": "uniform_phantom"},
-            "agents": [{"learner": "hedge"}],
-            "grid": {"mechanism.name": ["uniform_phantom", "average"]}}
+    return {
+        "experiment": {"name": name, "rounds": 30, "batch": 8, "record_every": 10, "seeds": 2},
+        "env": {"name": "facility_location", "n_agents": 3},
+        "mechanism": {"name": "uniform_phantom"},
+        "agents": [{"learner": "hedge"}],
+        "grid": {"mechanism.name": ["uniform_phantom", "average"]},
+    }
 
 
 def walk_spec(name="w", units=6, **fn):
-    return {"experiment": {"name": name, "rounds": 40, "batch": 5, "record_every": 10, "seeds": units // 2},
-            "function": {"name": "random_walk", **fn},
-            "grid": {"function.drift": [0.0, 0.25]}}
+    return {
+        "experiment": {"name": name, "rounds": 40, "batch": 5, "record_every": 10, "seeds": units // 2},
+        "function": {"name": "random_walk", **fn},
+        "grid": {"function.drift": [0.0, 0.25]},
+    }
 
 
 def sorted_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -73,17 +78,25 @@ def test_ray_gives_identical_tables_and_survives_a_dying_worker(tmp_path, monkey
         assert r.done == 4
         s = runner.run(game_spec(), executor="serial", out=tmp_path / "s", progress=False)
         assert s.done == 4
-        pd.testing.assert_frame_equal(sorted_table(runner.load(tmp_path / "r")),
-                                      sorted_table(runner.load(tmp_path / "s")))
+        pd.testing.assert_frame_equal(
+            sorted_table(runner.load(tmp_path / "r")), sorted_table(runner.load(tmp_path / "s"))
+        )
         # a worker that dies mid-unit (os._exit) is retried like a raising unit
-        spec = {"experiment": {"name": "die", "rounds": 10, "seeds": 2},
-                "function": {"name": "flaky", "mode": "exit", "failures": 1}}
+        spec = {
+            "experiment": {"name": "die", "rounds": 10, "seeds": 2},
+            "function": {"name": "flaky", "mode": "exit", "failures": 1},
+        }
         res = runner.run(spec, executor="ray", out=tmp_path / "die", retries=1, progress=False)
         assert res.done == 2 and res.failed == 0
         man = runner.read_manifest(tmp_path / "die")
         assert all(u["attempts"] == 2 for u in man["units"].values())
-        res = runner.run(spec | {"experiment": {"name": "die2", "rounds": 11, "seeds": 1}}, executor="ray",
-                         out=tmp_path / "die2", retries=0, progress=False)
+        res = runner.run(
+            spec | {"experiment": {"name": "die2", "rounds": 11, "seeds": 1}},
+            executor="ray",
+            out=tmp_path / "die2",
+            retries=0,
+            progress=False,
+        )
         assert res.failed == 1 and "Ray task failed" in next(iter(res.failures.values()))
     finally:
         ray.shutdown()
@@ -107,8 +120,9 @@ def test_retries_then_failure_and_the_sweep_goes_on(tmp_path, monkeypatch):
         man = runner.read_manifest(tmp_path / ex)
         failed = [u for u in man["units"].values() if u["status"] == "failed"]
         assert len(failed) == 4
-        assert all(u["attempts"] == 2 and "failing on purpose" in u["error"] and "Traceback" in u["error"]
-                   for u in failed)
+        assert all(
+            u["attempts"] == 2 and "failing on purpose" in u["error"] and "Traceback" in u["error"] for u in failed
+        )
         assert all(u["config"]["function"]["fail"] for u in failed)
         assert len(store.done_keys(tmp_path / ex)) == 4
 
@@ -117,12 +131,15 @@ def test_process_pool_worker_death_is_retried(tmp_path, monkeypatch):
     flaky_dir = tmp_path / "flaky"
     flaky_dir.mkdir()
     monkeypatch.setenv("COOPSIM_FLAKY_DIR", str(flaky_dir))
-    spec = {"experiment": {"name": "die", "rounds": 10, "seeds": 3},
-            "function": {"name": "flaky", "mode": "exit", "failures": 1}}
+    spec = {
+        "experiment": {"name": "die", "rounds": 10, "seeds": 3},
+        "function": {"name": "flaky", "mode": "exit", "failures": 1},
+    }
     res = runner.run(spec, executor="process", workers=2, out=tmp_path / "o", retries=2, progress=False)
     assert (res.done, res.failed) == (3, 0)
-    ref = runner.run({**spec, "function": {"name": "random_walk"}}, executor="serial", out=tmp_path / "ref",
-                     progress=False)
+    ref = runner.run(
+        {**spec, "function": {"name": "random_walk"}}, executor="serial", out=tmp_path / "ref", progress=False
+    )
     assert ref.done == 3
     # flaky computes the same walk as random_walk for the same stream... but a different key (config)
     assert len(runner.load(tmp_path / "o")) == len(runner.load(tmp_path / "ref"))
@@ -180,8 +197,15 @@ def test_load_unifies_parameter_columns(tmp_path):
 
 
 def _cli(*args, env=None, **kw):
-    return subprocess.Popen([PY, "-m", "coopsim.cli", *args], env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [PY, "-m", "coopsim.cli", *args],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def _write_spec(path: Path, units: int, sleep: float, name: str = "kill") -> Path:
@@ -215,8 +239,9 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path, executor):
     proc.wait(timeout=30)
     n_before = len(store.done_keys(out))
     assert 5 <= n_before < 24, n_before
-    resumed = _cli("run", str(spec), "--executor", executor, "--workers", "2", "--out", str(out), "--resume",
-                   "--no-progress")
+    resumed = _cli(
+        "run", str(spec), "--executor", executor, "--workers", "2", "--out", str(out), "--resume", "--no-progress"
+    )
     stdout, stderr = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, stderr
     assert f"{24 - n_before} done, 0 failed, {n_before} skipped of 24 units" in stdout, stdout
@@ -247,10 +272,12 @@ def test_two_runs_into_one_folder_at_once(tmp_path):
 
 def test_manifest_updates_from_many_processes_are_all_kept(tmp_path):
     out = tmp_path / "m"
-    code = ("import sys; from coopsim.runner import store\n"
-            "w = sys.argv[1]\n"
-            "for i in range(25):\n"
-            "    store.update_manifest(sys.argv[2], units={f'{w}-{i}': {'status': 'done'}})\n")
+    code = (
+        "import sys; from coopsim.runner import store\n"
+        "w = sys.argv[1]\n"
+        "for i in range(25):\n"
+        "    store.update_manifest(sys.argv[2], units={f'{w}-{i}': {'status': 'done'}})\n"
+    )
     procs = [subprocess.Popen([PY, "-c", code, str(w), str(out)]) for w in range(4)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     man = runner.read_manifest(out)
@@ -269,6 +296,7 @@ def test_load_handles_a_parameter_with_mixed_types(tmp_path):
     assert df["function.drift"].dtype == np.float64
     # a string in one unit and a number in another: still loads (object column)
     from coopsim.runner import store as st
+
     frame = pd.DataFrame({"round": [1], "metric": ["m"], "value": [1.0]})
     st.write_unit(out, "aaaa", {"p": "x"}, frame)
     st.write_unit(out, "bbbb", {"p": 3}, frame)

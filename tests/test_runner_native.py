@@ -1,16 +1,16 @@
 """Native env hooks ``simulate(params, seed_sequence, rounds, batch, record_every)`` and the
 reproduction unit functions, run through ``coopsim.runner.run`` on the serial executor."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from coopsim import runner
 from coopsim.envs import agent_economy, information_acquisition
 
-TESTBED = {"initial_balance": 0.5, "decay_rate": 0.005, "audit_cost": 0.002, "upkeep": 0.0003,
-           "contracts_per_step": 12}
+from coopsim import runner
+
+TESTBED = {"initial_balance": 0.5, "decay_rate": 0.005, "audit_cost": 0.002, "upkeep": 0.0003, "contracts_per_step": 12}
 
 
 def run_twice(spec, tmp_path) -> pd.DataFrame:
@@ -35,8 +35,10 @@ def wide(df: pd.DataFrame, unit=None) -> pd.DataFrame:
 # agent economy
 # ----------------------------------------------------------------------------------------------
 def economy_spec(**env):
-    return {"experiment": {"name": "econ", "seed": 3, "rounds": 40, "batch": 4, "record_every": 10},
-            "env": {"name": "agent_economy", "n_agents": 10, **TESTBED, **env}}
+    return {
+        "experiment": {"name": "econ", "seed": 3, "rounds": 40, "batch": 4, "record_every": 10},
+        "env": {"name": "agent_economy", "n_agents": 10, **TESTBED, **env},
+    }
 
 
 def test_economy_simulate_through_runner(tmp_path):
@@ -105,8 +107,10 @@ def test_economy_incentive_policy_and_errors():
 # information acquisition
 # ----------------------------------------------------------------------------------------------
 def info_spec(**over):
-    spec = {"experiment": {"name": "info", "seed": 1, "rounds": 24, "batch": 256, "record_every": 8},
-            "env": {"name": "information_acquisition", "model": "B"}}
+    spec = {
+        "experiment": {"name": "info", "seed": 1, "rounds": 24, "batch": 256, "record_every": 8},
+        "env": {"name": "information_acquisition", "model": "B"},
+    }
     spec.update(over)
     return spec
 
@@ -129,8 +133,9 @@ def test_information_simulate_through_runner(tmp_path):
 
 def test_information_best_response_and_scoring_rule_table(tmp_path):
     ss = np.random.SeedSequence(5)
-    br = information_acquisition.simulate({"model": "B", "agents": [{"learner": "best_response", "agents": "all"}]},
-                                          ss, 10, 64, 10)
+    br = information_acquisition.simulate(
+        {"model": "B", "agents": [{"learner": "best_response", "agents": "all"}]}, ss, 10, 64, 10
+    )
     assert br["obedience_rate"][-1] == 1.0  # the LP is IC: best responses obey (ties obey)
     # a [mechanism] table naming a scoring rule selects the scoring plug-in
     spec = info_spec(mechanism={"name": "quadratic"})
@@ -155,7 +160,9 @@ def test_function_units_known_values():
     assert ce["payment_quadratic_simplex"][0] == pytest.approx(0.03 * 28 / 3, rel=1e-6)
     assert ce["payment_quadratic_direct"][0] == pytest.approx(0.03 * 8 / 3, rel=1e-6)
     cv = F["info_correlation_value"]({"instance": "B", "cap": 0.0, "grid": 4}, ss, 1, 1, 1)
-    assert cv["full"][0] == pytest.approx(8 / 15, abs=1e-6) and cv["deterministic"][0] == pytest.approx(8 / 15, abs=1e-6)
+    assert cv["full"][0] == pytest.approx(8 / 15, abs=1e-6) and cv["deterministic"][0] == pytest.approx(
+        8 / 15, abs=1e-6
+    )
     reg = F["info_online_regret"]({"instance": "A", "horizon": 1000}, np.random.SeedSequence(1), 1, 1, 1)
     assert reg["round"][0] == 1000 and reg["regret"][0] >= 0
     ag = F["aigc_comparison"]({"click_model": "mnl", "K": 2}, ss, 1, 50, 1)

@@ -1,4 +1,5 @@
 """Experiment specs: validation naming key paths, grid/zip expansion, seeding, data-only parsing."""
+
 from __future__ import annotations
 
 import copy
@@ -14,18 +15,22 @@ from coopsim.runner.units import execute
 
 
 def game_spec(**over):
-    spec = {"experiment": {"name": "t", "rounds": 20, "batch": 4, "record_every": 5},
-            "env": {"name": "facility_location", "n_agents": 3},
-            "mechanism": {"name": "uniform_phantom"},
-            "agents": [{"learner": "hedge"}]}
+    spec = {
+        "experiment": {"name": "t", "rounds": 20, "batch": 4, "record_every": 5},
+        "env": {"name": "facility_location", "n_agents": 3},
+        "mechanism": {"name": "uniform_phantom"},
+        "agents": [{"learner": "hedge"}],
+    }
     for k, v in over.items():
         spec[k] = v
     return spec
 
 
 def fn_spec(**over):
-    spec = {"experiment": {"name": "rw", "rounds": 30, "batch": 3, "record_every": 10, "seeds": 2},
-            "function": {"name": "random_walk"}}
+    spec = {
+        "experiment": {"name": "rw", "rounds": 30, "batch": 3, "record_every": 10, "seeds": 2},
+        "function": {"name": "random_walk"},
+    }
     spec.update(over)
     return spec
 
@@ -36,48 +41,60 @@ def err(spec) -> SpecError:
     return info.value
 
 
-@pytest.mark.parametrize("mutate, path, words", [
-    (lambda s: s["env"].update(foo=1), "env.foo", ["unknown key", "n_agents"]),
-    (lambda s: s["experiment"].update(rounds=-5), "experiment.rounds", ["integer >= 1", "-5"]),
-    (lambda s: s["experiment"].update(rounds="10"), "experiment.rounds", ["integer", "'10'"]),
-    (lambda s: s["experiment"].update(batch=2.5), "experiment.batch", ["integer", "2.5"]),
-    (lambda s: s["experiment"].update(seedz=1), "experiment.seedz", ["unknown key", "seeds"]),
-    (lambda s: s["experiment"].update(feedback="partial"), "experiment.feedback", ["'full'", "'partial'"]),
-    (lambda s: s["experiment"].update(record_every=50), "experiment.record_every", ["<= experiment.rounds"]),
-    (lambda s: s["experiment"].update(seeds=0), "experiment.seeds", [">= 1"]),
-    (lambda s: s["experiment"].update(seeds=[1, 1]), "experiment.seeds", ["distinct"]),
-    (lambda s: s["mechanism"].update(name="nope"), "mechanism.name", ["unknown mechanism", "uniform_phantom"]),
-    (lambda s: s["mechanism"].update(c=0.3), "mechanism.c", ["unknown key"]),
-    (lambda s: s["agents"][0].update(learner="nope"), "agents.0.learner", ["unknown learner", "hedge"]),
-    (lambda s: s["agents"][0].update(etaa=0.1), "agents.0.etaa", ["unknown key", "eta"]),
-    (lambda s: s["agents"][0].update(n_actions=3), "agents.0.n_actions", ["filled in by the runner"]),
-    (lambda s: s["agents"][0].update(agents=[0, 1]), "agents", ["agents [2] have no learner"]),
-    (lambda s: s["agents"][0].update(agents=[0, 7]), "agents.0.agents", ["[0, 3)"]),
-    (lambda s: s.update(bogus={}), "bogus", ["unknown key", "experiment"]),
-    (lambda s: s["env"].update(name="os.path"), "env.name", ["plain identifier"]),
-    (lambda s: s["env"].update(name="nonexistent"), "env.name", ["no such environment"]),
-    (lambda s: s["env"].update(types="weird"), "env.types", ["'uniform'", "'weird'"]),
-    (lambda s: s["env"].update(n_agents=0), "env.n_agents", [">= 1"]),
-    (lambda s: s.update(grid={"env.n_agents": []}), 'grid."env.n_agents"', ["empty grid"]),
-    (lambda s: s.update(grid={"env.n_agents": 3}), 'grid."env.n_agents"', ["a list"]),
-    (lambda s: s.update(grid={"env.n_agents": [2, -1]}), 'grid."env.n_agents"[1] (env.n_agents)', [">= 1"]),
-    (lambda s: s.update(grid={"mechanism.name": ["average", "bogus"]}), 'grid."mechanism.name"[1] (mechanism.name)',
-     ["unknown mechanism"]),
-    (lambda s: s.update(grid={"experiment.rounds": [5, -1]}), 'grid."experiment.rounds"[1] (experiment.rounds)',
-     [">= 1"]),
-    (lambda s: s.update(grid={"agents.3.eta": [0.1]}), 'grid."agents.3.eta"', ["i < 1"]),
-    (lambda s: s.update(grid={"nowhere.x": [1]}), 'grid."nowhere.x"', ["dotted key path"]),
-    (lambda s: s.update(zip={"env.n_agents": [2, 3], "experiment.rounds": [5]}), "zip", ["equal length"]),
-    (lambda s: s.update(grid={"env.n_agents": [2]}, zip={"env.n_agents": [3]}), 'zip[0]."env.n_agents"',
-     ["varied only once"]),
-    (lambda s: s.pop("agents"), "agents", ["[[agents]]"]),
-    (lambda s: s.update(agents=[]), "agents", ["non-empty"]),
-    (lambda s: s["env"].pop("name"), "env.name", ["missing key"]),
-    # found by building and running each distinct config for 2 rounds before the sweep
-    (lambda s: s["agents"][0].update(eta=-1.0), "agents.0.eta", ["> 0", "-1.0"]),
-    (lambda s: s["experiment"].update(metrics=["SW", "nope"]), "experiment.metrics", ["'SW_ratio'", "['nope']"]),
-    (lambda s: s["experiment"].update(feedback="bandit"), "experiment.feedback", ["full-information learner"]),
-])
+@pytest.mark.parametrize(
+    "mutate, path, words",
+    [
+        (lambda s: s["env"].update(foo=1), "env.foo", ["unknown key", "n_agents"]),
+        (lambda s: s["experiment"].update(rounds=-5), "experiment.rounds", ["integer >= 1", "-5"]),
+        (lambda s: s["experiment"].update(rounds="10"), "experiment.rounds", ["integer", "'10'"]),
+        (lambda s: s["experiment"].update(batch=2.5), "experiment.batch", ["integer", "2.5"]),
+        (lambda s: s["experiment"].update(seedz=1), "experiment.seedz", ["unknown key", "seeds"]),
+        (lambda s: s["experiment"].update(feedback="partial"), "experiment.feedback", ["'full'", "'partial'"]),
+        (lambda s: s["experiment"].update(record_every=50), "experiment.record_every", ["<= experiment.rounds"]),
+        (lambda s: s["experiment"].update(seeds=0), "experiment.seeds", [">= 1"]),
+        (lambda s: s["experiment"].update(seeds=[1, 1]), "experiment.seeds", ["distinct"]),
+        (lambda s: s["mechanism"].update(name="nope"), "mechanism.name", ["unknown mechanism", "uniform_phantom"]),
+        (lambda s: s["mechanism"].update(c=0.3), "mechanism.c", ["unknown key"]),
+        (lambda s: s["agents"][0].update(learner="nope"), "agents.0.learner", ["unknown learner", "hedge"]),
+        (lambda s: s["agents"][0].update(etaa=0.1), "agents.0.etaa", ["unknown key", "eta"]),
+        (lambda s: s["agents"][0].update(n_actions=3), "agents.0.n_actions", ["filled in by the runner"]),
+        (lambda s: s["agents"][0].update(agents=[0, 1]), "agents", ["agents [2] have no learner"]),
+        (lambda s: s["agents"][0].update(agents=[0, 7]), "agents.0.agents", ["[0, 3)"]),
+        (lambda s: s.update(bogus={}), "bogus", ["unknown key", "experiment"]),
+        (lambda s: s["env"].update(name="os.path"), "env.name", ["plain identifier"]),
+        (lambda s: s["env"].update(name="nonexistent"), "env.name", ["no such environment"]),
+        (lambda s: s["env"].update(types="weird"), "env.types", ["'uniform'", "'weird'"]),
+        (lambda s: s["env"].update(n_agents=0), "env.n_agents", [">= 1"]),
+        (lambda s: s.update(grid={"env.n_agents": []}), 'grid."env.n_agents"', ["empty grid"]),
+        (lambda s: s.update(grid={"env.n_agents": 3}), 'grid."env.n_agents"', ["a list"]),
+        (lambda s: s.update(grid={"env.n_agents": [2, -1]}), 'grid."env.n_agents"[1] (env.n_agents)', [">= 1"]),
+        (
+            lambda s: s.update(grid={"mechanism.name": ["average", "bogus"]}),
+            'grid."mechanism.name"[1] (mechanism.name)',
+            ["unknown mechanism"],
+        ),
+        (
+            lambda s: s.update(grid={"experiment.rounds": [5, -1]}),
+            'grid."experiment.rounds"[1] (experiment.rounds)',
+            [">= 1"],
+        ),
+        (lambda s: s.update(grid={"agents.3.eta": [0.1]}), 'grid."agents.3.eta"', ["i < 1"]),
+        (lambda s: s.update(grid={"nowhere.x": [1]}), 'grid."nowhere.x"', ["dotted key path"]),
+        (lambda s: s.update(zip={"env.n_agents": [2, 3], "experiment.rounds": [5]}), "zip", ["equal length"]),
+        (
+            lambda s: s.update(grid={"env.n_agents": [2]}, zip={"env.n_agents": [3]}),
+            'zip[0]."env.n_agents"',
+            ["varied only once"],
+        ),
+        (lambda s: s.pop("agents"), "agents", ["[[agents]]"]),
+        (lambda s: s.update(agents=[]), "agents", ["non-empty"]),
+        (lambda s: s["env"].pop("name"), "env.name", ["missing key"]),
+        # found by building and running each distinct config for 2 rounds before the sweep
+        (lambda s: s["agents"][0].update(eta=-1.0), "agents.0.eta", ["> 0", "-1.0"]),
+        (lambda s: s["experiment"].update(metrics=["SW", "nope"]), "experiment.metrics", ["'SW_ratio'", "['nope']"]),
+        (lambda s: s["experiment"].update(feedback="bandit"), "experiment.feedback", ["full-information learner"]),
+    ],
+)
 def test_malformed_specs_name_the_key_path(mutate, path, words):
     spec = game_spec()
     mutate(spec)
@@ -108,15 +125,19 @@ def test_toml_file_errors(tmp_path):
 
 
 def test_grid_and_zip_expansion_counts_and_values():
-    spec = fn_spec(grid={"function.drift": [0.0, 0.5, 1.0], "experiment.batch": [2, 4]},
-                   zip={"function.scale": [1.0, 2.0], "experiment.rounds": [10, 20]})
+    spec = fn_spec(
+        grid={"function.drift": [0.0, 0.5, 1.0], "experiment.batch": [2, 4]},
+        zip={"function.scale": [1.0, 2.0], "experiment.rounds": [10, 20]},
+    )
     sp = load_spec(spec)
     pts = sp.points()
     assert len(pts) == 3 * 2 * 2
     units = sp.units()
     assert len(units) == 12 * 2 and len({u.key for u in units}) == 24
-    combos = {(c["function"]["drift"], c["experiment"]["batch"], c["function"]["scale"], c["experiment"]["rounds"])
-              for c, _ in pts}
+    combos = {
+        (c["function"]["drift"], c["experiment"]["batch"], c["function"]["scale"], c["experiment"]["rounds"])
+        for c, _ in pts
+    }
     assert (0.5, 4, 2.0, 20) in combos and (0.5, 4, 2.0, 10) not in combos  # zipped, not crossed
     # array of zip groups: each group zipped, groups crossed
     spec2 = fn_spec(zip=[{"function.scale": [1.0, 2.0]}, {"function.drift": [0.0, 1.0, 2.0]}])
@@ -142,8 +163,11 @@ def test_unit_seed_depends_on_config_not_order():
     assert len(ents) == len(a)
     # the spec seed changes every stream; the name and metrics filter do not
     c = copy.deepcopy(a[0].config)
-    c2 = copy.deepcopy(c); c2["experiment"]["seed"] = 1
-    c3 = copy.deepcopy(c); c3["experiment"]["name"] = "other"; c3["experiment"]["metrics"] = ["mean"]
+    c2 = copy.deepcopy(c)
+    c2["experiment"]["seed"] = 1
+    c3 = copy.deepcopy(c)
+    c3["experiment"]["name"] = "other"
+    c3["experiment"]["metrics"] = ["mean"]
     assert unit_seed(c2).entropy != unit_seed(c).entropy
     assert unit_seed(c3).entropy == unit_seed(c).entropy
 
@@ -163,7 +187,8 @@ def test_spec_is_never_executed_as_code(tmp_path, monkeypatch):
     short = "__import__('os').system('touch pwned')"  # relative to the cwd: no path separator
     payload = f"__import__('pathlib').Path({str(marker)!r}).touch()"
     spec_file = tmp_path / "evil.toml"
-    spec_file.write_text(textwrap.dedent(f"""
+    spec_file.write_text(
+        textwrap.dedent(f"""
         [experiment]
         name = "{short}"
         rounds = 5
@@ -171,7 +196,8 @@ def test_spec_is_never_executed_as_code(tmp_path, monkeypatch):
         name = "random_walk"
         [grid]
         "function.drift" = ["{payload}"]
-    """))
+    """)
+    )
     sp = load_spec(spec_file)
     assert sp.name == short
     res = runner.run(sp, executor="serial", progress=False)  # default out: results/<name>
@@ -181,8 +207,10 @@ def test_spec_is_never_executed_as_code(tmp_path, monkeypatch):
     assert str(err(fn_spec(experiment={"name": "../../etc"}))).startswith("experiment.name:")
     for field, value in (("env", {"name": payload}), ("function", {"name": payload})):
         bad = tmp_path / "evil2.toml"
-        body = {"env": f'[env]\nname = "{value["name"]}"\n[[agents]]\nlearner = "hedge"\n',
-                "function": f'[function]\nname = "{value["name"]}"\n'}[field]
+        body = {
+            "env": f'[env]\nname = "{value["name"]}"\n[[agents]]\nlearner = "hedge"\n',
+            "function": f'[function]\nname = "{value["name"]}"\n',
+        }[field]
         bad.write_text(body)
         with pytest.raises(SpecError):
             load_spec(bad)
@@ -219,9 +247,13 @@ def test_shipped_specs_validate_and_their_first_unit_runs(path):
 
 
 def test_facility_card_unit_reproduces_the_spec_table():
-    sp = load_spec({"experiment": {"name": "card", "rounds": 1},
-                    "function": {"name": "facility_card", "mechanism": "average", "n_agents": 3, "profiles": 64},
-                    "grid": {"function.mechanism": ["average", "uniform_phantom"]}})
+    sp = load_spec(
+        {
+            "experiment": {"name": "card", "rounds": 1},
+            "function": {"name": "facility_card", "mechanism": "average", "n_agents": 3, "profiles": 64},
+            "grid": {"function.mechanism": ["average", "uniform_phantom"]},
+        }
+    )
     rows = {}
     for u in sp.units():
         df = execute(u.config)
@@ -257,11 +289,13 @@ def test_native_env_simulate_protocol(monkeypatch, tmp_path):
 
     mod.simulate = simulate
     monkeypatch.setitem(sys.modules, "coopsim.envs.native_demo", mod)
-    spec = {"experiment": {"name": "native", "rounds": 20, "batch": 3, "record_every": 5, "seeds": 2},
-            "env": {"name": "native_demo", "tax": 0.1},
-            "mechanism": {"name": "uniform_phantom"},
-            "agents": [{"learner": "scripted_a", "agents": [0]}, {"learner": "scripted_b", "agents": [1]}],
-            "grid": {"env.wide": [False, True]}}
+    spec = {
+        "experiment": {"name": "native", "rounds": 20, "batch": 3, "record_every": 5, "seeds": 2},
+        "env": {"name": "native_demo", "tax": 0.1},
+        "mechanism": {"name": "uniform_phantom"},
+        "agents": [{"learner": "scripted_a", "agents": [0]}, {"learner": "scripted_b", "agents": [1]}],
+        "grid": {"env.wide": [False, True]},
+    }
     sp = load_spec(spec)  # learner names of a native env are the module's business, not the registry's
     res = runner.run(sp, executor="serial", out=tmp_path / "o", progress=False)
     assert (res.done, res.failed) == (4, 0)

@@ -3,6 +3,7 @@
 The ego agent reports to the average rule against truthful opponents, so misreporting pays
 (best response clip(n t_0 - sum_{j>0} t_j, 0, 1)); PPO must beat a uniformly random report.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,9 @@ def test_sb3_ppo_beats_random_reports_on_facility_location():
         rng = np.random.default_rng(0)
         random_policy = lambda obs: rng.random(1).astype(np.float32)  # noqa: E731
         baseline = mean_reward(env, random_policy)
-        model = sb3.PPO("MlpPolicy", env, n_steps=256, batch_size=64, learning_rate=3e-3, seed=0, device="cpu",
-                        verbose=0)
+        model = sb3.PPO(
+            "MlpPolicy", env, n_steps=256, batch_size=64, learning_rate=3e-3, seed=0, device="cpu", verbose=0
+        )
         model.learn(total_timesteps=4096)
         trained = mean_reward(env, lambda obs: model.predict(obs, deterministic=True)[0])
         # random reports: ~0.73; truthful ~0.80; the best response ~0.83

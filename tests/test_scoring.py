@@ -1,15 +1,23 @@
 """Scoring rules: spec tables (information_acquisition.md sections 8.1-8.3), propriety, scaling, errors."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from coopsim.mechanisms.scoring import (
+    DecisionRule,
+    LogarithmicRule,
+    QuadraticRule,
+    SavageRule,
+    ScaledRule,
+    SphericalRule,
+    check_simplex,
+    posteriors,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopsim import mechanisms
-from coopsim.mechanisms.scoring import (
-    DecisionRule, LogarithmicRule, QuadraticRule, SavageRule, ScaledRule, SphericalRule, check_simplex, posteriors,
-)
 
 RULES = {
     "Q+": lambda: mechanisms.get("quadratic"),
@@ -80,8 +88,12 @@ def test_closed_form_losses():
 
 def test_effort_gain_table():
     post, probs = np.array([[0.8, 0.2], [0.2, 0.8]]), np.array([0.5, 0.5])
-    want = {"Q+": 0.18, "Q01": 0.09, "LOG": np.log(2) - (-(0.8 * np.log(0.8) + 0.2 * np.log(0.2))),
-            "SPH": np.sqrt(0.68) - np.sqrt(0.5)}
+    want = {
+        "Q+": 0.18,
+        "Q01": 0.09,
+        "LOG": np.log(2) - (-(0.8 * np.log(0.8) + 0.2 * np.log(0.2))),
+        "SPH": np.sqrt(0.68) - np.sqrt(0.5),
+    }
     assert want["LOG"] == pytest.approx(0.1927448, abs=1e-7)
     assert want["SPH"] == pytest.approx(0.1175143, abs=1e-7)
     for name, w in want.items():
@@ -133,16 +145,24 @@ def _savage_twins():
     return {
         "Q+": (QuadraticRule(), SavageRule(lambda p: (p * p).sum(-1), lambda p: 2 * p)),
         "LOG": (LogarithmicRule(), SavageRule(lambda p: (p * np.log(p)).sum(-1), lambda p: np.log(p) + 1)),
-        "SPH": (SphericalRule(), SavageRule(lambda p: np.linalg.norm(p, axis=-1),
-                                            lambda p: p / np.linalg.norm(p, axis=-1, keepdims=True))),
+        "SPH": (
+            SphericalRule(),
+            SavageRule(lambda p: np.linalg.norm(p, axis=-1), lambda p: p / np.linalg.norm(p, axis=-1, keepdims=True)),
+        ),
     }
 
 
 simplex3 = st.lists(st.floats(0.02, 1.0), min_size=3, max_size=3).map(lambda v: np.array(v) / np.sum(v))
-simplex_m = st.integers(2, 5).flatmap(
-    lambda m: st.tuples(st.lists(st.floats(0.01, 1.0), min_size=m, max_size=m),
-                        st.lists(st.floats(0.01, 1.0), min_size=m, max_size=m))
-).map(lambda t: (np.array(t[0]) / np.sum(t[0]), np.array(t[1]) / np.sum(t[1])))
+simplex_m = (
+    st.integers(2, 5)
+    .flatmap(
+        lambda m: st.tuples(
+            st.lists(st.floats(0.01, 1.0), min_size=m, max_size=m),
+            st.lists(st.floats(0.01, 1.0), min_size=m, max_size=m),
+        )
+    )
+    .map(lambda t: (np.array(t[0]) / np.sum(t[0]), np.array(t[1]) / np.sum(t[1])))
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -198,11 +218,17 @@ def test_affine_transform_preserves_propriety(q, alpha, shift):
 @given(simplex3, st.floats(0.5, 20.0))
 def test_scaled_rules_in_range_and_proper(q, bound):
     rng = np.random.default_rng(3)
-    for rule in [QuadraticRule(), QuadraticRule(form="gneiting_raftery"), SphericalRule(),
-                 LogarithmicRule(eps=0.01), DecisionRule(np.eye(3))]:
+    for rule in [
+        QuadraticRule(),
+        QuadraticRule(form="gneiting_raftery"),
+        SphericalRule(),
+        LogarithmicRule(eps=0.01),
+        DecisionRule(np.eye(3)),
+    ]:
         sc = rule.scaled(bound)
-        reps = np.concatenate([sc.sample_reports(rng, 300, 3), np.eye(3) if rule.allowed(np.eye(3)).all() else
-                               np.empty((0, 3))])
+        reps = np.concatenate(
+            [sc.sample_reports(rng, 300, 3), np.eye(3) if rule.allowed(np.eye(3)).all() else np.empty((0, 3))]
+        )
         s = sc.score_matrix(reps)
         assert s.min() >= -1e-9 and s.max() <= bound + 1e-9
         if isinstance(rule, LogarithmicRule) and q.min() < 0.01:

@@ -3,6 +3,7 @@
 Skipped when torch is absent. The training targets follow learning spec L20: PPO-lite /
 REINFORCE in a first-price auction with n = 2 uniform bidders learn bids close to the BNE v/2.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -13,9 +14,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
+
 from coopsim.agents.torch import ContinuousPolicy, PolicyGradientTrainer, resolve_device  # noqa: E402
 from coopsim.core.game import MechanismGame, Outcome  # noqa: E402
-from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
 
 
 class FirstPrice(MechanismGame):
@@ -122,7 +124,7 @@ def test_same_seed_same_training_on_cpu():
 
 def test_reinforce_learns_the_first_price_bne_on_cpu():
     pol = ContinuousPolicy(2, 1, hidden=(32, 32), scale_feature=0, init_loc=1.5, device="cpu", seed=0)
-    assert bne_distance(pol).min() > 0.15                      # starts at bids ~0.82 v, far from v/2
+    assert bne_distance(pol).min() > 0.15  # starts at bids ~0.82 v, far from v/2
     tr = PolicyGradientTrainer(FirstPrice(2), pol, algo="reinforce", batch=512, lr=1e-2, seed=0)
     tr.train(200)
     assert np.all(bne_distance(pol) <= 0.05)
@@ -145,8 +147,7 @@ def test_single_agent_ppo_learns_to_manipulate_the_average_rule():
     """Agent 0 learns against truthful others under the average rule (misreporting pays)."""
     game = FacilityLocation(n_agents=3, mechanism="average")
     pol = ContinuousPolicy(1, 1, hidden=(16,), init_log_std=-1.0, device="cpu", seed=0)
-    tr = PolicyGradientTrainer(game, pol, algo="ppo", batch=256, agents=[0], lr=1e-2, epochs=4, minibatch=128,
-                               seed=0)
+    tr = PolicyGradientTrainer(game, pol, algo="ppo", batch=256, agents=[0], lr=1e-2, epochs=4, minibatch=128, seed=0)
     before = tr.evaluate(4096)
     tr.train(50)
     after = tr.evaluate(4096)
@@ -169,14 +170,18 @@ def test_reinforce_trains_on_cuda():
 
 
 def test_numpy_learners_import_without_touching_torch():
-    code = ("import sys; import coopsim, coopsim.agents, coopsim.dynamics, coopsim.agents.torch; "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys; import coopsim, coopsim.agents, coopsim.dynamics, coopsim.agents.torch; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_missing_torch_raises_an_import_error_naming_the_extra():
-    code = ("import sys; sys.modules['torch'] = None\n"
-            "import coopsim.agents.torch as t\n"
-            "try:\n    t.ContinuousPolicy\nexcept ImportError as e:\n    assert 'coopsim[torch]' in str(e), e\n"
-            "else:\n    raise SystemExit('no ImportError')\n")
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import coopsim.agents.torch as t\n"
+        "try:\n    t.ContinuousPolicy\nexcept ImportError as e:\n    assert 'coopsim[torch]' in str(e), e\n"
+        "else:\n    raise SystemExit('no ImportError')\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

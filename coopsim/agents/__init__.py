@@ -11,6 +11,7 @@ Interface (see :class:`coopsim.agents.base.Learner`)::
 ``coopsim.agents.get(name, **params)`` builds a learner by registry name (``registry.names()``).
 PyTorch policies live in ``coopsim.agents.torch`` and are never imported from here.
 """
+
 from coopsim.agents.base import Learner, get, registry
 from coopsim.agents.baselines import Constant, Truthful, UniformRandom
 from coopsim.agents.best_response import BestResponse

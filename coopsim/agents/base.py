@@ -26,6 +26,7 @@ Conventions
   ``"truthful"`` (grid index of the truthful action, :class:`~coopsim.agents.Truthful`).
 - ``average_policy`` = (1/T) sum_t p_t over the policies actually played (RM+ uses linear weights).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,7 +44,7 @@ __all__ = ["Learner", "registry", "get"]
 registry = Registry("learner", entry_point_group="coopsim.learners")
 
 
-def get(name: str, **params: Any) -> "Learner":
+def get(name: str, **params: Any) -> Learner:
     """Build the learner registered as ``name`` (e.g. ``get("hedge", n_actions=21)``)."""
     return registry.get(name, **params)
 
@@ -56,9 +57,7 @@ def _parse_n_actions(n_actions: Any) -> int | tuple[int, ...]:
         if not ks:
             raise ValueError("n_actions: expected a positive integer or a non-empty sequence of them, got []")
         return ks
-    raise TypeError(
-        f"n_actions: expected a positive integer or a sequence of per-agent counts, got {n_actions!r}"
-    )
+    raise TypeError(f"n_actions: expected a positive integer or a sequence of per-agent counts, got {n_actions!r}")
 
 
 def _finite_fast(arr: np.ndarray) -> bool:
@@ -105,9 +104,7 @@ class Learner:
             n_agents = check_int(n_agents, "n_agents", lo=1)
         if isinstance(self.n_actions, tuple):
             if n_agents is not None and n_agents != len(self.n_actions):
-                raise ValueError(
-                    f"n_agents: expected {len(self.n_actions)} (the length of n_actions), got {n_agents}"
-                )
+                raise ValueError(f"n_agents: expected {len(self.n_actions)} (the length of n_actions), got {n_agents}")
             n_agents = len(self.n_actions)
         self.n_agents: int | None = n_agents
         self.batch: int | None = None
@@ -123,7 +120,7 @@ class Learner:
         self.lo, self.scale = lo, hi - lo
         self._identity_scale = lo == 0.0 and hi == 1.0
 
-    def set_utility_range(self, lo: float, hi: float) -> "Learner":
+    def set_utility_range(self, lo: float, hi: float) -> Learner:
         """Declare the utility range [lo, hi] (e.g. from the game); resets a bound learner's state
         (learned state is on the rescaled [0, 1] scale). Returns ``self``."""
         self._set_range(lo, hi)
@@ -132,7 +129,7 @@ class Learner:
         return self
 
     # ------------------------------------------------------------------ shapes
-    def bind(self, batch: int, n_agents: int | None = None) -> "Learner":
+    def bind(self, batch: int, n_agents: int | None = None) -> Learner:
         """(Re)allocate all state for ``batch`` copies of ``n_agents`` agents; returns ``self``."""
         batch = check_int(batch, "batch", lo=1)
         if n_agents is None:
@@ -142,9 +139,7 @@ class Learner:
         n_agents = check_int(n_agents, "n_agents", lo=1)
         if isinstance(self.n_actions, tuple):
             if n_agents != len(self.n_actions):
-                raise ValueError(
-                    f"n_agents: expected {len(self.n_actions)} (the length of n_actions), got {n_agents}"
-                )
+                raise ValueError(f"n_agents: expected {len(self.n_actions)} (the length of n_actions), got {n_agents}")
             k_i = np.asarray(self.n_actions, dtype=np.int64)
         else:
             k_i = np.full(n_agents, self.n_actions, dtype=np.int64)
@@ -158,7 +153,7 @@ class Learner:
         self.reset()
         return self
 
-    def reset(self) -> "Learner":
+    def reset(self) -> Learner:
         """Forget everything learned (same shape); returns ``self``."""
         self._require_bound()
         self.t = 0

@@ -4,10 +4,10 @@ They follow the learner interface (``act``/``update``/``policy``/``average_polic
 ``feedback = "none"``: ``update`` validates its inputs, records the policy for
 ``average_policy`` and otherwise ignores rewards.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -29,8 +29,13 @@ class Truthful(Learner):
     feedback = "none"
     uses_context = True
 
-    def __init__(self, n_actions: int | Sequence[int], batch: int | None = None, n_agents: int | None = None,
-                 utility_range: tuple[float, float] = (0.0, 1.0)) -> None:
+    def __init__(
+        self,
+        n_actions: int | Sequence[int],
+        batch: int | None = None,
+        n_agents: int | None = None,
+        utility_range: tuple[float, float] = (0.0, 1.0),
+    ) -> None:
         super().__init__(n_actions, batch, n_agents, utility_range)
 
     def _init_state(self) -> None:
@@ -56,8 +61,15 @@ class Constant(Learner):
 
     feedback = "none"
 
-    def __init__(self, n_actions: int | Sequence[int], batch: int | None = None, n_agents: int | None = None,
-                 utility_range: tuple[float, float] = (0.0, 1.0), *, action: int = 0) -> None:
+    def __init__(
+        self,
+        n_actions: int | Sequence[int],
+        batch: int | None = None,
+        n_agents: int | None = None,
+        utility_range: tuple[float, float] = (0.0, 1.0),
+        *,
+        action: int = 0,
+    ) -> None:
         self.action = check_int(action, "action", lo=0)
         self._hyper = {"action": self.action}
         super().__init__(n_actions, batch, n_agents, utility_range)
@@ -81,8 +93,13 @@ class UniformRandom(Learner):
 
     feedback = "none"
 
-    def __init__(self, n_actions: int | Sequence[int], batch: int | None = None, n_agents: int | None = None,
-                 utility_range: tuple[float, float] = (0.0, 1.0)) -> None:
+    def __init__(
+        self,
+        n_actions: int | Sequence[int],
+        batch: int | None = None,
+        n_agents: int | None = None,
+        utility_range: tuple[float, float] = (0.0, 1.0),
+    ) -> None:
         super().__init__(n_actions, batch, n_agents, utility_range)
 
     def _act(self, rng, context) -> np.ndarray:

@@ -16,6 +16,7 @@ Terminates at a pure NE in finite (ordinal) potential games [Monderer & Shapley 
 Initial actions: ``init="random"`` (uniform valid), ``"truthful"`` (``context["truthful"]`` at the
 first ``act``) or an int index.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -14,6 +14,7 @@ EXP3-IX [Neu, NeurIPS 2015] (default bandit learner): loss l = 1 - x,
     w.p. >= 1 - delta, R_T <= 2 sqrt(2 K T ln K) + (sqrt(2 K T / ln K) + 1) ln(2 / delta).
     Anytime (horizon=None): eta_t = sqrt(2 ln K / (K t)), gamma_t = eta_t / 2.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

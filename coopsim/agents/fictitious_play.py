@@ -18,6 +18,7 @@ Smooth FP: p = softmax(Ubar / lambda), temperature lambda > 0 on the [0, 1] util
 Belief step: ``step=None`` (classical 1/t average, default) or a constant alpha in (0, 1]
 (tracking: Ubar <- Ubar + alpha (U - Ubar)).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

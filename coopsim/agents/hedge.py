@@ -15,6 +15,7 @@ A float ``eta`` overrides both (a constant rate on the [0, 1] scale).
 Guarantees: time-average joint play -> CCE; averages -> NE in two-player zero-sum; mean-based.
 To run the "expected" variant of the spec, pass expected deviation utilities as ``full``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

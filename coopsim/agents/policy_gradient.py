@@ -10,6 +10,7 @@ Logits theta (B, N, K), pi = softmax(theta) over valid actions (masked logits -i
 Defaults alpha = 0.1, beta_b = 0.01, tau = 0. No guarantee in games; converges to the best arm in
 single-agent stochastic bandits (Williams 1992; Sutton & Barto 2018, §2.8).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -64,8 +65,9 @@ class SoftmaxPolicyGradient(Learner):
         else:
             adv = (u - self.baseline)[..., None]
             grad = -pi * adv
-            np.put_along_axis(grad, actions[..., None],
-                              np.take_along_axis(grad, actions[..., None], axis=-1) + adv, axis=-1)
+            np.put_along_axis(
+                grad, actions[..., None], np.take_along_axis(grad, actions[..., None], axis=-1) + adv, axis=-1
+            )
             self.baseline += self.baseline_lr * (u - self.baseline)
         if self.entropy > 0.0:
             with np.errstate(divide="ignore", invalid="ignore"):

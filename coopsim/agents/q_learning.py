@@ -19,6 +19,7 @@ values; gamma defaults to 0 (stateless/myopic; Calvano use 0.95 with S = 225 pri
 ``q_init`` (raw reward units, scalar or broadcastable to (B, N, S, K)) is converted to the [0, 1]
 scale as (q - lo / (1 - gamma)) / Delta, the value of a constant reward stream.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -70,10 +71,18 @@ class QLearning(Learner):
         self.c = check_float(c, "c", lo=0.0, lo_open=True)
         self.d = check_float(d, "d", lo=0.0, hi=1.0, lo_open=True)
         self.q_init = as_array(q_init, "q_init")
-        self._hyper = {"n_states": self.n_states, "alpha": self.alpha, "discount": self.discount,
-                       "schedule": schedule, "epsilon": self.epsilon, "beta": self.beta, "c": self.c, "d": self.d,
-                       "q_init": self.q_init.item() if self.q_init.ndim == 0 else self.q_init,
-                       "state_key": state_key}
+        self._hyper = {
+            "n_states": self.n_states,
+            "alpha": self.alpha,
+            "discount": self.discount,
+            "schedule": schedule,
+            "epsilon": self.epsilon,
+            "beta": self.beta,
+            "c": self.c,
+            "d": self.d,
+            "q_init": self.q_init.item() if self.q_init.ndim == 0 else self.q_init,
+            "state_key": state_key,
+        }
         super().__init__(n_actions, batch, n_agents, utility_range)
 
     def _init_state(self) -> None:
@@ -81,8 +90,9 @@ class QLearning(Learner):
         try:
             q0 = np.broadcast_to(self.q_init, shape)
         except ValueError:
-            raise ValueError(f"q_init: expected a scalar or an array broadcastable to {shape}, "
-                             f"got shape {self.q_init.shape}") from None
+            raise ValueError(
+                f"q_init: expected a scalar or an array broadcastable to {shape}, got shape {self.q_init.shape}"
+            ) from None
         self.Q = (q0 - self.lo / (1.0 - self.discount)) / self.scale
         self.Q = np.array(self.Q, dtype=np.float64)
         self._bi = (np.arange(self.batch)[:, None], np.arange(self.n_agents)[None, :])
@@ -97,8 +107,15 @@ class QLearning(Learner):
 
     def current_epsilon(self) -> np.ndarray:
         """eps_t per agent for the next round, shape (1, N)."""
-        return epsilon_schedule(self.schedule, self.t + 1, epsilon=self.epsilon, c=self.c, d=self.d,
-                                beta=self.beta, k=self.n_valid.astype(np.float64))
+        return epsilon_schedule(
+            self.schedule,
+            self.t + 1,
+            epsilon=self.epsilon,
+            c=self.c,
+            d=self.d,
+            beta=self.beta,
+            k=self.n_valid.astype(np.float64),
+        )
 
     def q_values(self, states: np.ndarray | None = None) -> np.ndarray:
         """Q(s_{b,i}, .) for the given (B, N) states (default: the last observed), (B, N, K)."""

@@ -17,6 +17,7 @@ played j, switch to k != j with probability D^+(j, k) / mu, else stay at j. Defa
 mu = 2 (K_i - 1) Delta (Delta = 1 after rescaling; mu = 1 when K_i = 1), which exceeds every
 possible sum_{k != j} D^+(j, k). The first round is uniform.
 """
+
 from __future__ import annotations
 
 import warnings

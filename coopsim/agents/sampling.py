@@ -16,6 +16,7 @@ batch shape (usually (B, N)). None of them loops over B, N or K in Python.
 Every sampling function takes a ``numpy.random.Generator`` and draws a fixed-shape batch of
 uniforms that does not depend on the values, so a copy's stream never depends on other copies.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -15,6 +15,7 @@ arm is pulled once first), then a_t = argmax_k xbar_k + sqrt(2 ln t / n_k), t = 
 E[R_T] <= 8 sum_{k: D_k > 0} ln T / D_k + (1 + pi^2 / 3) sum_k D_k on stochastic bandits; with
 opponents the rewards are non-stationary and no adversarial guarantee holds.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,7 +30,9 @@ from coopsim.core.validation import check_choice, check_float
 __all__ = ["EpsilonGreedy", "UCB1", "epsilon_schedule"]
 
 
-def epsilon_schedule(schedule: str, t: int, *, epsilon: float, c: float, d: float, beta: float, k: np.ndarray) -> np.ndarray:
+def epsilon_schedule(
+    schedule: str, t: int, *, epsilon: float, c: float, d: float, beta: float, k: np.ndarray
+) -> np.ndarray:
     """eps_t per agent for round t >= 1 (``k`` = per-agent K_i, any shape)."""
     if schedule == "constant":
         return np.full(np.shape(k), epsilon)
@@ -100,14 +103,27 @@ class EpsilonGreedy(_ValueLearner):
         self.d = check_float(d, "d", lo=0.0, hi=1.0, lo_open=True)
         self.beta = check_float(beta, "beta", lo=0.0)
         self.step = None if step is None else check_float(step, "step", lo=0.0, hi=1.0, lo_open=True)
-        self._hyper = {"epsilon": self.epsilon, "schedule": schedule, "c": self.c, "d": self.d,
-                       "beta": self.beta, "step": self.step}
+        self._hyper = {
+            "epsilon": self.epsilon,
+            "schedule": schedule,
+            "c": self.c,
+            "d": self.d,
+            "beta": self.beta,
+            "step": self.step,
+        }
         super().__init__(n_actions, batch, n_agents, utility_range)
 
     def current_epsilon(self) -> np.ndarray:
         """eps_t per agent for the next round, shape (1, N)."""
-        return epsilon_schedule(self.schedule, self.t + 1, epsilon=self.epsilon, c=self.c, d=self.d,
-                                beta=self.beta, k=self.n_valid.astype(np.float64))
+        return epsilon_schedule(
+            self.schedule,
+            self.t + 1,
+            epsilon=self.epsilon,
+            c=self.c,
+            d=self.d,
+            beta=self.beta,
+            k=self.n_valid.astype(np.float64),
+        )
 
     def _compute_policy(self, context: Any) -> np.ndarray:
         return epsilon_greedy_policy(self, self.values)

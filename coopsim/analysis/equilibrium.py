@@ -14,6 +14,7 @@ Definitions (learning spec §6.2-6.3):
   and ``CE gap = max_i Σ_j max_k Σ_{a_-i} μ(j, a_-i) [P_i(k, a_-i) - P_i(j, a_-i)]``
   (swap regret; zero iff μ is a correlated equilibrium, Aumann 1974; Hart & Mas-Colell 2000).
 """
+
 from __future__ import annotations
 
 import string
@@ -24,7 +25,13 @@ import numpy as np
 from coopsim.core.validation import as_array
 
 __all__ = [
-    "payoff_tensor", "split_policy", "action_values", "nash_conv", "exploitability", "ce_gap", "cce_gap",
+    "payoff_tensor",
+    "split_policy",
+    "action_values",
+    "nash_conv",
+    "exploitability",
+    "ce_gap",
+    "cce_gap",
     "best_response_gains",
 ]
 
@@ -40,11 +47,15 @@ def payoff_tensor(game: Any) -> np.ndarray:
     try:
         P = np.asarray(P, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"game: expected a normal-form game with a payoff_tensor attribute or a payoff tensor, "
-                        f"got {type(game).__name__}") from None
+        raise TypeError(
+            f"game: expected a normal-form game with a payoff_tensor attribute or a payoff tensor, "
+            f"got {type(game).__name__}"
+        ) from None
     if P.ndim < 2 or P.ndim != P.shape[0] + 1:
-        raise TypeError(f"game: expected a payoff tensor of shape (N, A_1, ..., A_N), got shape {P.shape} "
-                        f"from {type(game).__name__}")
+        raise TypeError(
+            f"game: expected a payoff tensor of shape (N, A_1, ..., A_N), got shape {P.shape} "
+            f"from {type(game).__name__}"
+        )
     if P[0].size > _MAX_ENTRIES:
         raise ValueError(f"game: exact enumeration needs at most {_MAX_ENTRIES} profiles, got {P[0].size}")
     if not np.all(np.isfinite(P)):
@@ -126,12 +137,14 @@ def exploitability(game: Any, policy: Any) -> np.ndarray | float:
 def _joint(P: np.ndarray, joint: Any, name: str = "joint") -> np.ndarray:
     mu = as_array(joint, name, lo=0.0)
     shape = P.shape[1:]
-    if mu.ndim < len(shape) or mu.shape[mu.ndim - len(shape):] != shape:
+    if mu.ndim < len(shape) or mu.shape[mu.ndim - len(shape) :] != shape:
         raise ValueError(f"{name}: expected shape (..., {', '.join(map(str, shape))}), got {mu.shape}")
     tot = mu.reshape(*mu.shape[: mu.ndim - len(shape)], -1).sum(axis=-1)
     bad = np.abs(tot - 1.0) > 1e-9
     if np.any(bad):
-        raise ValueError(f"{name}: expected probabilities summing to 1 over profiles, got {np.asarray(tot)[bad].flat[0]!r}")
+        raise ValueError(
+            f"{name}: expected probabilities summing to 1 over profiles, got {np.asarray(tot)[bad].flat[0]!r}"
+        )
     return mu
 
 
@@ -142,10 +155,10 @@ def _gain_matrices(P: np.ndarray, mu: np.ndarray) -> list[np.ndarray]:
     out = []
     for i in range(N):
         A = P.shape[1 + i]
-        Pi = np.moveaxis(P[i], i, 0).reshape(A, -1)                            # (A, M)
+        Pi = np.moveaxis(P[i], i, 0).reshape(A, -1)  # (A, M)
         mui = np.moveaxis(mu, len(lead) + i, len(lead)).reshape(*lead, A, -1)  # (..., A, M)
-        cross = mui @ Pi.T                                                     # (..., j, k)
-        own = (mui * Pi).sum(axis=-1)                                          # (..., j)
+        cross = mui @ Pi.T  # (..., j, k)
+        own = (mui * Pi).sum(axis=-1)  # (..., j)
         out.append(cross - own[..., :, None])
     return out
 

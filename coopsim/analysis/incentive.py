@@ -12,6 +12,7 @@ gain, and the share of profiles with a gain above ``tol`` (spec learning.md §6.
 random search is mandatory since gradient-only estimators underestimate regret, You et al.,
 arXiv:2601.13489).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,8 +36,13 @@ class Witness:
     gain: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"types": self.types.tolist(), "actions": self.actions.tolist(), "agent": self.agent,
-                "deviation": np.asarray(self.deviation).tolist(), "gain": self.gain}
+        return {
+            "types": self.types.tolist(),
+            "actions": self.actions.tolist(),
+            "agent": self.agent,
+            "deviation": np.asarray(self.deviation).tolist(),
+            "gain": self.gain,
+        }
 
 
 @dataclass
@@ -112,8 +118,13 @@ def incentive_audit(
         scale *= 0.7
 
     m = int(best_gain.argmax())
-    witness = Witness(types=types[m].copy(), actions=base[m].copy(), agent=int(best_agent[m]),
-                      deviation=np.asarray(best_dev[m]).copy(), gain=float(best_gain[m]))
+    witness = Witness(
+        types=types[m].copy(),
+        actions=base[m].copy(),
+        agent=int(best_agent[m]),
+        deviation=np.asarray(best_dev[m]).copy(),
+        gain=float(best_gain[m]),
+    )
     return IncentiveAudit(
         max_gain=float(best_gain[m]),
         witness=witness,
@@ -131,8 +142,9 @@ def _project(game: MechanismGame, actions: np.ndarray) -> np.ndarray:
     return np.clip(actions, game.action_low, game.action_high)
 
 
-def _single_deviation_gain(game: MechanismGame, types: np.ndarray, base: np.ndarray,
-                           agent: np.ndarray, deviation: np.ndarray) -> np.ndarray:
+def _single_deviation_gain(
+    game: MechanismGame, types: np.ndarray, base: np.ndarray, agent: np.ndarray, deviation: np.ndarray
+) -> np.ndarray:
     """Utility of ``agent[m]`` in profile m after it alone switches to ``deviation[m]``."""
     M = base.shape[0]
     rows = base.copy()

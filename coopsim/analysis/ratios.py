@@ -6,6 +6,7 @@ x/0 := +inf for x > 0. A game names its objectives and their direction in ``game
 (e.g. ``{"SW": "max", "TC": "min", "MC": "min"}``); ``game.metrics`` gives ALG and
 ``game.optimum`` gives OPT. Randomised mechanisms are rated by the ratio of expectations.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ def _direction(game: MechanismGame, objective: str) -> str:
     return objectives[objective]
 
 
-def approximation_ratio(game: MechanismGame, types: np.ndarray, objective: str,
-                        actions: np.ndarray | None = None) -> np.ndarray:
+def approximation_ratio(
+    game: MechanismGame, types: np.ndarray, objective: str, actions: np.ndarray | None = None
+) -> np.ndarray:
     """Per-profile ratio ``(B,)`` of ``objective`` under the mechanism (truthful play by default)."""
     direction = _direction(game, objective)
     types = game.check_types(types, "types")
@@ -56,8 +58,9 @@ class WorstCase:
     evaluated: int
 
 
-def grid_profiles(n_agents: int, n_grid: int, low: float = 0.0, high: float = 1.0,
-                  sorted_only: bool = True) -> np.ndarray:
+def grid_profiles(
+    n_agents: int, n_grid: int, low: float = 0.0, high: float = 1.0, sorted_only: bool = True
+) -> np.ndarray:
     """Every profile on the grid ``{low + j (high-low)/n_grid}``: sorted ones (anonymous
     mechanisms; ``C(n_grid + n, n)`` rows) or the full product ((n_grid+1)^n rows)."""
     pts = np.linspace(low, high, n_grid + 1)
@@ -100,7 +103,7 @@ def worst_case_ratio(
     epsilons are present; spec facility_location.md §6.7), then a local random search that perturbs
     the ``population`` worst profiles with a shrinking step and keeps improvements.
     """
-    direction = _direction(game, objective)
+    _direction(game, objective)  # rejects an unknown objective before any work
     n = game.n_agents
     n_grid = check_int(2 * n if n_grid is None else n_grid, "n_grid", lo=1)
     profiles = grid_profiles(n, n_grid, game.type_low, game.type_high, sorted_only)

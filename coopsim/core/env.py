@@ -10,6 +10,7 @@ Flags are per agent (an agent of the agent economy can leave on insolvency while
 ``terminated.all(axis=1) | truncated.all(axis=1)`` is the per-copy episode end. The env never
 resets by itself: the vector adapters in ``coopsim.interop`` implement Gymnasium's autoreset.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

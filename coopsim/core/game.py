@@ -10,6 +10,7 @@ A ``MechanismGame`` bundles private types, a mechanism and utilities, batched ov
 
 Actions have shape ``(B, N, *action_shape)``; ``action_shape`` is ``()`` for scalar reports/bids.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -88,8 +89,10 @@ class MechanismGame(ABC):
 
     def public_signal(self, outcome: Outcome) -> np.ndarray:
         """Public feedback after a round, shape ``(B, P)``: the ``outcome.public`` fields stacked."""
-        cols = [np.asarray(outcome.fields[name], dtype=np.float64).reshape(outcome.utility.shape[0], -1)
-                for name in outcome.public]
+        cols = [
+            np.asarray(outcome.fields[name], dtype=np.float64).reshape(outcome.utility.shape[0], -1)
+            for name in outcome.public
+        ]
         if not cols:
             return np.zeros((outcome.utility.shape[0], 0))
         return np.concatenate(cols, axis=1)
@@ -156,6 +159,7 @@ class MechanismGame(ABC):
         elif cand.ndim != 3 + ev:
             raise ValueError(
                 f"candidates: expected shape (K, ...), (N, K, ...) or (B, N, K, ...) with action shape "
-                f"{self.action_shape}, got {cand.shape}")
+                f"{self.action_shape}, got {cand.shape}"
+            )
         K = cand.shape[2]
         return np.broadcast_to(cand, (batch, N, K, *self.action_shape))

@@ -4,6 +4,7 @@
 the known ones. Third-party packages add entries through the registry's entry-point group
 (e.g. ``coopsim.mechanisms``), loaded lazily on the first lookup that misses.
 """
+
 from __future__ import annotations
 
 import inspect

@@ -4,6 +4,7 @@ A simulation owns one ``SeedSequence``; the environment, each learner group and 
 spawned children, so their draws never interfere and a copy's trajectory never depends on the
 scheduling order of an executor. The global ``np.random`` state is never used.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ Each helper raises ``ValueError`` or ``TypeError`` whose message names the param
 expected and what came, e.g. ``reports: expected values in [0, 1], got 1.3 at index (0, 2)``.
 Nothing is clipped silently.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -6,9 +6,16 @@
 - :func:`best_response_dynamics` — exact (continuous) Gauss-Seidel or simultaneous best-response
   dynamics on scalar actions, for equilibrium targets such as the average rule -> Uniform Phantom.
 """
+
 from coopsim.dynamics.best_response import BestResponseResult, best_response_dynamics, best_response_search
 from coopsim.dynamics.result import DynamicsResult
 from coopsim.dynamics.runner import normalize_groups, run
 
-__all__ = ["run", "DynamicsResult", "normalize_groups", "best_response_dynamics", "best_response_search",
-           "BestResponseResult"]
+__all__ = [
+    "run",
+    "DynamicsResult",
+    "normalize_groups",
+    "best_response_dynamics",
+    "best_response_search",
+    "BestResponseResult",
+]

@@ -13,6 +13,7 @@ converged when the largest action change in a sweep is ``< tol`` (1e-7); sweeps 
 ``max_sweeps`` and the censored copies are reported. Batched over copies; the loops run over
 sweeps, agents and zoom steps only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -28,11 +29,12 @@ from coopsim.core.validation import as_array, check_choice, check_float, check_i
 __all__ = ["best_response_search", "best_response_dynamics", "BestResponseResult"]
 
 
-def _utility_of(game: MechanismGame, types: np.ndarray, actions: np.ndarray, agent: int,
-                cand: np.ndarray) -> np.ndarray:
+def _utility_of(
+    game: MechanismGame, types: np.ndarray, actions: np.ndarray, agent: int, cand: np.ndarray
+) -> np.ndarray:
     """``u_agent(cand[b, g], x_{-agent})`` for every copy b and candidate g: shape ``(B, G)``."""
     B, G = cand.shape
-    rows = np.repeat(actions[:, None, :], G, axis=1)           # (B, G, N)
+    rows = np.repeat(actions[:, None, :], G, axis=1)  # (B, G, N)
     rows[:, :, agent] = cand
     rep_types = np.repeat(types[:, None], G, axis=1).reshape(B * G, *types.shape[1:])
     out = game.play(rep_types, rows.reshape(B * G, -1))
@@ -66,7 +68,7 @@ def best_response_search(
     val = np.full(B, -np.inf)
     for _ in range(max_zoom):
         cand = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
-        cand[:, -1] = hi                                         # exact end points
+        cand[:, -1] = hi  # exact end points
         u = _utility_of(game, types, actions, agent, cand)
         m = u.argmax(axis=1)
         rows = np.arange(B)
@@ -170,5 +172,10 @@ def best_response_dynamics(
         done = act[ch[act] < tol]
         converged[done] = True
         sweeps[done] = s
-    return BestResponseResult(actions=x, outcome=game.play(types, x), sweeps=sweeps, converged=converged,
-                              max_change=np.stack(changes) if changes else np.zeros((0, B)))
+    return BestResponseResult(
+        actions=x,
+        outcome=game.play(types, x),
+        sweeps=sweeps,
+        converged=converged,
+        max_change=np.stack(changes) if changes else np.zeros((0, B)),
+    )

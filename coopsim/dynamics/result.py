@@ -1,4 +1,5 @@
 """The result of :func:`coopsim.dynamics.run`: per-round arrays and a tidy pandas view."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -108,24 +109,46 @@ class DynamicsResult:
             B = x.shape[1]
             if per_copy:
                 rr, cc, aa = np.meshgrid(self.rounds, np.arange(B), agents, indexing="ij")
-                frames.append(pd.DataFrame({
-                    "round": rr.ravel(), "metric": name, "agent": aa.ravel(), "copy": cc.ravel(),
-                    "value": x.ravel()}))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "round": rr.ravel(),
+                            "metric": name,
+                            "agent": aa.ravel(),
+                            "copy": cc.ravel(),
+                            "value": x.ravel(),
+                        }
+                    )
+                )
             else:
                 mean = x.mean(axis=1)
                 se = x.std(axis=1, ddof=1) / np.sqrt(B) if B > 1 else np.zeros_like(mean)
                 rr, aa = np.meshgrid(self.rounds, agents, indexing="ij")
-                frames.append(pd.DataFrame({
-                    "round": rr.ravel(), "metric": name, "agent": aa.ravel(), "value": mean.ravel(),
-                    "se": se.ravel(), "n_copies": B}))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "round": rr.ravel(),
+                            "metric": name,
+                            "agent": aa.ravel(),
+                            "value": mean.ravel(),
+                            "se": se.ravel(),
+                            "n_copies": B,
+                        }
+                    )
+                )
         if not frames:
-            cols = ["round", "metric", "agent", "copy", "value"] if per_copy else \
-                ["round", "metric", "agent", "value", "se", "n_copies"]
+            cols = (
+                ["round", "metric", "agent", "copy", "value"]
+                if per_copy
+                else ["round", "metric", "agent", "value", "se", "n_copies"]
+            )
             return pd.DataFrame(columns=cols)
         df = pd.concat(frames, ignore_index=True)
         df["metric"] = df["metric"].astype("string")
         return df
 
     def __repr__(self) -> str:
-        return (f"DynamicsResult(rounds={len(self.rounds)} recorded up to t={int(self.rounds[-1]) if len(self.rounds) else 0}, "
-                f"batch={self.batch}, n_agents={self.n_agents}, K={self.policy.shape[2]}, series={self.names})")
+        return (
+            f"DynamicsResult(rounds={len(self.rounds)} recorded up to t={int(self.rounds[-1]) if len(self.rounds) else 0}, "
+            f"batch={self.batch}, n_agents={self.n_agents}, K={self.policy.shape[2]}, series={self.names})"
+        )

@@ -37,6 +37,7 @@ Randomness: one ``SeedSequence(seed)`` spawns, in this order, the env stream (ty
 evaluator stream, then one stream per learner group (in the order the groups are given). Every
 draw has a fixed shape per round, so the same ``(seed, batch)`` gives bit-identical results.
 """
+
 from __future__ import annotations
 
 import time
@@ -105,8 +106,10 @@ def _resolve_grid(game: MechanismGame, grid: Any) -> np.ndarray:
     elif g.ndim == 2 + ev and g.shape[0] == game.n_agents:
         K = g.shape[1]
     else:
-        raise ValueError(f"grid: expected an int K, a (K, ...) array or an (N={game.n_agents}, K, ...) array "
-                         f"for action shape {game.action_shape}, got shape {g.shape}")
+        raise ValueError(
+            f"grid: expected an int K, a (K, ...) array or an (N={game.n_agents}, K, ...) array "
+            f"for action shape {game.action_shape}, got shape {g.shape}"
+        )
     if K < 1:
         raise ValueError("grid: expected at least one candidate action")
     return g
@@ -201,8 +204,10 @@ def run(
     B = check_int(batch, "batch", lo=1)
     feedback = check_choice(feedback, "feedback", ("full", "bandit", "expected"))
     if feedback == "expected" and not callable(getattr(game, "expected_deviation_utilities", None)):
-        raise ValueError(f"feedback: 'expected' needs game.expected_deviation_utilities(mixed), which "
-                         f"{type(game).__name__} does not provide")
+        raise ValueError(
+            f"feedback: 'expected' needs game.expected_deviation_utilities(mixed), which "
+            f"{type(game).__name__} does not provide"
+        )
     redraw = check_choice(redraw, "redraw", ("episode", "round"))
     record_every = check_int(record_every, "record_every", lo=1)
     game_metrics = check_choice(game_metrics, "game_metrics", ("round", "record", "none"))
@@ -211,7 +216,7 @@ def run(
     g = _resolve_grid(game, grid)
     ev = game.action_shape
     per_agent_grid = g.ndim == 2 + len(ev)
-    grid_full = g if per_agent_grid else np.broadcast_to(g, (N, *g.shape))   # (N, K, *ev)
+    grid_full = g if per_agent_grid else np.broadcast_to(g, (N, *g.shape))  # (N, K, *ev)
     K = grid_full.shape[1]
     agent_idx = np.arange(N)
 
@@ -220,12 +225,15 @@ def run(
         learner.bind(B, len(idx))
         k_l = getattr(learner, "K", None)
         if k_l is not None and int(k_l) != K:
-            raise ValueError(f"learners: {type(learner).__name__} for agents {idx} has K = {k_l} actions, "
-                             f"the grid has {K}")
+            raise ValueError(
+                f"learners: {type(learner).__name__} for agents {idx} has K = {k_l} actions, the grid has {K}"
+            )
         kind = getattr(learner, "feedback", "full")
         if feedback == "bandit" and kind == "full":
-            raise ValueError(f"feedback: 'bandit' runs never pass deviation utilities, but "
-                             f"{type(learner).__name__} (agents {idx}) is a full-information learner")
+            raise ValueError(
+                f"feedback: 'bandit' runs never pass deviation utilities, but "
+                f"{type(learner).__name__} (agents {idx}) is a full-information learner"
+            )
 
     # randomness: env, evaluator, one stream per group
     ss = seed_sequence(seed)
@@ -272,7 +280,7 @@ def run(
         step = np.zeros(N)
 
     def nearest_index(x: np.ndarray) -> np.ndarray:
-        d = x[:, :, None] - grid_full[None]                       # (B, N, K, *ev)
+        d = x[:, :, None] - grid_full[None]  # (B, N, K, *ev)
         if len(ev):
             d = np.sqrt((d.reshape(B, N, K, -1) ** 2).sum(axis=-1))
         return np.abs(d).argmin(axis=2).astype(np.int64)
@@ -305,8 +313,9 @@ def run(
 
         try:
             return np.asarray(exploitability(game, p), dtype=np.float64)
-        except ValueError:      # probability on padded grid entries (learner without a mask)
+        except ValueError:  # probability on padded grid entries (learner without a mask)
             return np.full(B, np.nan)
+
     if swap_regret is None:
         swap_regret = B * N * K * K <= _SWAP_AUTO_LIMIT
     rec_points = sorted({t for t in range(record_every, rounds + 1, record_every)} | {rounds})
@@ -321,10 +330,10 @@ def run(
     bi = np.arange(B)[:, None]
     ni = agent_idx[None, :]
 
-    series: dict[str, dict[int, np.ndarray]] = {}      # name -> {record index: value}
+    series: dict[str, dict[int, np.ndarray]] = {}  # name -> {record index: value}
     window: dict[str, np.ndarray] = {}
     window_n: dict[str, int] = {}
-    n_rec = 0                                          # record points done so far
+    n_rec = 0  # record points done so far
     snaps: list[np.ndarray] = []
     hist_a = np.zeros((rounds, B, N), dtype=np.int64) if keep_history else None
     hist_r = np.zeros((rounds, B, N)) if keep_history else None
@@ -336,7 +345,7 @@ def run(
     actions = np.zeros((B, N), dtype=np.int64)
     last_outcome = None
     policy = np.zeros((B, N, K))
-    single = len(groups) == 1 and groups[0][0] == tuple(range(N))   # one learner, agents in order
+    single = len(groups) == 1 and groups[0][0] == tuple(range(N))  # one learner, agents in order
 
     def put(name: str, value: np.ndarray) -> None:
         series.setdefault(name, {})[n_rec] = value
@@ -362,15 +371,15 @@ def run(
         # 1. act
         extra: dict[str, np.ndarray] = {}
         if context_fn is not None:
-            got = context_fn(types=cur_types, t=t, last_actions=None if t == 1 else actions.copy(),
-                             last_outcome=last_outcome)
+            got = context_fn(
+                types=cur_types, t=t, last_actions=None if t == 1 else actions.copy(), last_outcome=last_outcome
+            )
             if not isinstance(got, Mapping):
                 raise TypeError(f"context_fn: expected a dict of (B, N) integer arrays, got {type(got).__name__}")
             for key, v in got.items():
                 v = np.asarray(v)
                 if v.shape != (B, N) or not np.issubdtype(v.dtype, np.integer):
-                    raise ValueError(f"context_fn: {key!r} must be a ({B}, {N}) integer array, got "
-                                     f"{v.dtype} {v.shape}")
+                    raise ValueError(f"context_fn: {key!r} must be a ({B}, {N}) integer array, got {v.dtype} {v.shape}")
                 extra[str(key)] = v
         contexts = []
         for idx, _ in groups:
@@ -385,19 +394,19 @@ def run(
                 raise ValueError(f"{type(learner).__name__}.act returned shape {a.shape}, expected {(B, len(idx))}")
             if single:
                 actions = a.astype(np.int64, copy=False)
-                policy = np.array(learner.policy)    # a copy: learners may reuse buffers
+                policy = np.array(learner.policy)  # a copy: learners may reuse buffers
             else:
                 actions[:, sel] = a
                 policy[:, sel] = np.asarray(learner.policy)
         if actions.min() < 0 or actions.max() >= K:
             raise ValueError(f"learners returned action indices outside [0, {K})")
-        x = grid_full[ni, actions] if per_agent_grid else g[actions]      # (B, N, *ev)
+        x = grid_full[ni, actions] if per_agent_grid else g[actions]  # (B, N, *ev)
         # 2. play and deviation utilities
         outcome = game.play(cur_types, x)
         last_outcome = outcome
         r = np.asarray(outcome.utility, dtype=np.float64)
         U = np.asarray(game.deviation_utilities(cur_types, x, g), dtype=np.float64)
-        cum_exp += np.einsum("bnk,bnk->bn", policy, U)                    # <p_t, U_t> before any update
+        cum_exp += np.einsum("bnk,bnk->bn", policy, U)  # <p_t, U_t> before any update
         # 3. learn
         U_give = U
         if feedback == "expected":
@@ -411,7 +420,7 @@ def run(
         cum_r += r
         counts[bi, ni, actions] += 1.0
         if swap is not None:
-            Ua = np.take_along_axis(U, actions[:, :, None], axis=2)       # (B, N, 1)
+            Ua = np.take_along_axis(U, actions[:, :, None], axis=2)  # (B, N, 1)
             swap[bi, ni, actions] += U - Ua
         is_record = t == rec_points[n_rec]
         if game_metrics == "round" or (game_metrics == "record" and is_record):
@@ -459,7 +468,7 @@ def run(
             put("cce_gap", reg.max(axis=1))
             put("cce_gap_expected", reg_e.max(axis=1))
             if swap is not None:
-                sw = swap.max(axis=3).sum(axis=2) / t                    # (B, N); diagonal term 0 => ≥ 0
+                sw = swap.max(axis=3).sum(axis=2) / t  # (B, N); diagonal term 0 => ≥ 0
                 put("swap_regret", sw)
                 put("ce_gap", sw.max(axis=1))
             if field_name is not None and redraw == "episode" and (ref_out is not None or ref_field_value is not None):
@@ -476,11 +485,18 @@ def run(
     rec = np.array(rec_points, dtype=np.int64)
     out_series = {name: _stack_records(v, R) for name, v in series.items()}
     config = {
-        "rounds": rounds, "batch": B, "seed": None if seed is None else (seed if isinstance(seed, int) else str(seed)),
-        "feedback": feedback, "K": K, "redraw": redraw, "record_every": record_every,
+        "rounds": rounds,
+        "batch": B,
+        "seed": None if seed is None else (seed if isinstance(seed, int) else str(seed)),
+        "feedback": feedback,
+        "K": K,
+        "redraw": redraw,
+        "record_every": record_every,
         "groups": [[list(idx), type(lr).__name__] for idx, lr in groups],
         "reference": None if reference is None else (reference if isinstance(reference, str) else "given"),
-        "outcome_field": field_name, "swap_regret": bool(swap_regret), "game": type(game).__name__,
+        "outcome_field": field_name,
+        "swap_regret": bool(swap_regret),
+        "game": type(game).__name__,
         "game_metrics": game_metrics,
     }
     history = None
@@ -501,4 +517,3 @@ def run(
         history=history,
         wall_time=time.perf_counter() - t0,
     )
-

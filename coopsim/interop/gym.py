@@ -10,6 +10,7 @@ action; the ego's entry is overwritten. Other agents' rewards are in ``info["rew
 ``AutoresetMode.NEXT_STEP``: the call after a copy's episode ends resets that copy, ignores its
 action and returns reward 0 with both flags False.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -72,8 +73,10 @@ class SingleAgentEnv(gym.Env):
         self.observation_space = batched.observation_space(ego)
         self.action_space = batched.action_space(ego)
         self.render_mode = getattr(batched, "render_mode", None)
-        self.metadata = {"render_modes": list(batched.metadata.get("render_modes", [])),
-                         "name": batched.metadata.get("name", type(batched).__name__)}
+        self.metadata = {
+            "render_modes": list(batched.metadata.get("render_modes", [])),
+            "name": batched.metadata.get("name", type(batched).__name__),
+        }
 
     @property
     def batched(self) -> BatchedEnv:
@@ -113,8 +116,10 @@ class SingleAgentVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.render_mode = getattr(batched, "render_mode", None)
-        self.metadata = {"render_modes": list(batched.metadata.get("render_modes", [])),
-                         "autoreset_mode": AutoresetMode.NEXT_STEP}
+        self.metadata = {
+            "render_modes": list(batched.metadata.get("render_modes", [])),
+            "autoreset_mode": AutoresetMode.NEXT_STEP,
+        }
         self._finished = np.zeros(self.num_envs, dtype=bool)
 
     @property

@@ -5,6 +5,7 @@ Simultaneous-move semantics: under AEC, actions are buffered until the last live
 cycle has acted (``parallel_to_aec`` does this), so no observation reveals an earlier mover's
 action of the current round.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -77,9 +78,12 @@ class BatchedParallelEnv(ParallelEnv):
         return self._act_spaces[agent]
 
     def _obs_dict(self, obs: np.ndarray) -> dict[str, np.ndarray]:
-        return {a: obs[0, self._index[a]].astype(self._obs_spaces[a].dtype, copy=True)
-                if isinstance(self._obs_spaces[a], gym.spaces.Box) else obs[0, self._index[a]]
-                for a in self.agents}
+        return {
+            a: obs[0, self._index[a]].astype(self._obs_spaces[a].dtype, copy=True)
+            if isinstance(self._obs_spaces[a], gym.spaces.Box)
+            else obs[0, self._index[a]]
+            for a in self.agents
+        }
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         obs, info = self.batched.reset(seed=seed, options=options)
@@ -90,8 +94,9 @@ class BatchedParallelEnv(ParallelEnv):
         missing = [a for a in self.agents if a not in actions]
         if missing:
             raise ValueError(f"actions: expected an entry for every live agent, missing {missing}")
-        joint = np.stack([np.asarray(actions[a]) if a in self.agents else self._blank[a]
-                          for a in self.possible_agents])[None]
+        joint = np.stack(
+            [np.asarray(actions[a]) if a in self.agents else self._blank[a] for a in self.possible_agents]
+        )[None]
         obs, rewards, terminated, truncated, info = self.batched.step(joint)
         live = self.agents
         obs_d = self._obs_dict(obs)

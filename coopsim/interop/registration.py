@@ -4,6 +4,7 @@ Each id ``coopsim/<Name>-v0`` gets an ``entry_point`` (single-agent ``Env``) and
 ``vector_entry_point`` (native ``VectorEnv``); the env module is imported only when made.
 Registering twice is a no-op; a conflicting spec under the same id raises.
 """
+
 from __future__ import annotations
 
 import gymnasium as gym

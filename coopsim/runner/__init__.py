@@ -8,12 +8,22 @@ Public API: :func:`run`, :func:`load`, :func:`load_spec`, :class:`SpecError`,
 :func:`register_function`, :class:`RunResult`. See ``docs/specs.md``, ``docs/executors.md``
 and ``docs/results.md``.
 """
+
 from coopsim.runner.engine import RunResult, run
 from coopsim.runner.spec import Spec, SpecError, Unit, load_spec
 from coopsim.runner.store import load, read_manifest
 from coopsim.runner.units import FUNCTIONS, execute, register_function
 
 __all__ = [
-    "FUNCTIONS", "RunResult", "Spec", "SpecError", "Unit", "execute", "load", "load_spec", "read_manifest",
-    "register_function", "run",
+    "FUNCTIONS",
+    "RunResult",
+    "Spec",
+    "SpecError",
+    "Unit",
+    "execute",
+    "load",
+    "load_spec",
+    "read_manifest",
+    "register_function",
+    "run",
 ]

@@ -1,4 +1,5 @@
 """``coopsim.runner.run``: expand a spec into units, execute them, store results and the manifest."""
+
 from __future__ import annotations
 
 import os
@@ -45,9 +46,16 @@ def _clean_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if not str(k).startswith("_")}
 
 
-def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", out: str | Path | None = None,
-        resume: bool = False, retries: int = 0, workers: int | None = None, address: str | None = None,
-        progress: bool = True) -> RunResult:
+def run(
+    spec: str | Path | Mapping[str, Any] | Spec,
+    executor: str = "process",
+    out: str | Path | None = None,
+    resume: bool = False,
+    retries: int = 0,
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool = True,
+) -> RunResult:
     """Run every unit of ``spec`` on ``executor`` and store the results under ``out``.
 
     ``spec``: a TOML path, a dict or a loaded :class:`Spec`. ``executor``: ``"serial"``,
@@ -80,17 +88,33 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
     result = RunResult(out=out, n_units=len(units), skipped=len(units) - len(todo))
 
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    run_rec = {"run_id": run_id, "started": store.now_iso(), "host": socket.gethostname(), "pid": os.getpid(),
-               "executor": executor, "workers": workers, "address": address, "resume": resume, "retries": retries,
-               "spec_source": sp.source, "n_units": len(units), "skipped": result.skipped, "status": "running",
-               "python": sys.version.split()[0]}
+    run_rec = {
+        "run_id": run_id,
+        "started": store.now_iso(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "executor": executor,
+        "workers": workers,
+        "address": address,
+        "resume": resume,
+        "retries": retries,
+        "spec_source": sp.source,
+        "n_units": len(units),
+        "skipped": result.skipped,
+        "status": "running",
+        "python": sys.version.split()[0],
+    }
     pending = {u.key: {"status": "pending", "config": u.config} for u in todo}
     if existing:  # files written by a killed run before its manifest flush: record them as done
         known = store.read_manifest(out).get("units", {})
         for u in units:
             if u.key in existing and known.get(u.key, {}).get("status") != "done":
-                pending[u.key] = {"status": "done", "config": u.config, "run_id": run_id,
-                                  "note": "results file found on disk by --resume"}
+                pending[u.key] = {
+                    "status": "done",
+                    "config": u.config,
+                    "run_id": run_id,
+                    "note": "results file found on disk by --resume",
+                }
     store.update_manifest(out, units=pending, run=run_rec, spec=_clean_raw(sp.raw))
 
     bar = None
@@ -98,8 +122,9 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
         from tqdm.auto import tqdm
 
         tqdm.monitor_interval = 0  # no monitor thread: the process pool forks after the bar exists
-        bar = tqdm(total=len(units), initial=result.skipped, desc=sp.name, unit="unit", dynamic_ncols=True,
-                   file=sys.stderr)
+        bar = tqdm(
+            total=len(units), initial=result.skipped, desc=sp.name, unit="unit", dynamic_ncols=True, file=sys.stderr
+        )
         bar.set_postfix(failed=0, skipped=result.skipped)
     t0 = time.perf_counter()
     buffer: dict[str, dict[str, Any]] = {}
@@ -107,9 +132,16 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
     flush_every = FLUSH_EVERY
     try:
         for oc in RUNNERS[executor](todo, retries=retries, workers=workers, address=address):
-            rec: dict[str, Any] = {"config": oc.unit.config, "attempts": oc.attempts, "seconds": round(oc.seconds, 6),
-                                   "cpu_seconds": round(oc.cpu_seconds, 6),
-                                   "host": oc.host, "pid": oc.pid, "finished": store.now_iso(), "run_id": run_id}
+            rec: dict[str, Any] = {
+                "config": oc.unit.config,
+                "attempts": oc.attempts,
+                "seconds": round(oc.seconds, 6),
+                "cpu_seconds": round(oc.cpu_seconds, 6),
+                "host": oc.host,
+                "pid": oc.pid,
+                "finished": store.now_iso(),
+                "run_id": run_id,
+            }
             if oc.ok:
                 store.write_unit(out, oc.unit.key, oc.unit.params(), oc.frame)
                 rec.update(status="done", rows=len(oc.frame))
@@ -132,9 +164,13 @@ def run(spec: str | Path | Mapping[str, Any] | Spec, executor: str = "process", 
         if bar is not None:
             bar.close()
         result.seconds = time.perf_counter() - t0
-        run_rec.update(finished=store.now_iso(), seconds=round(result.seconds, 3), done=result.done,
-                       failed=result.failed, status="finished" if result.done + result.failed == len(todo) else
-                       "interrupted")
+        run_rec.update(
+            finished=store.now_iso(),
+            seconds=round(result.seconds, 3),
+            done=result.done,
+            failed=result.failed,
+            status="finished" if result.done + result.failed == len(todo) else "interrupted",
+        )
         store.update_manifest(out, units=buffer, run=run_rec)
         store.clean_stale(out)
     return result

@@ -7,6 +7,7 @@ retries handled the same way everywhere: a unit whose function raises, or whose 
 produces depend only on its config (its ``SeedSequence`` is derived from it), never on which
 worker runs it or when.
 """
+
 from __future__ import annotations
 
 import os
@@ -100,8 +101,17 @@ def run_serial(units: Sequence[Unit], retries: int = 0, **_: Any) -> Iterator[Ou
             tr.start(unit)
             ok, payload, secs, host, pid = work(unit.config)
             if ok or not tr.retry(unit):
-                yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
-                              tr.attempts[unit.key], secs[0], host, pid, secs[1])
+                yield Outcome(
+                    unit,
+                    ok,
+                    payload if ok else None,
+                    None if ok else payload,
+                    tr.attempts[unit.key],
+                    secs[0],
+                    host,
+                    pid,
+                    secs[1],
+                )
                 break
 
 
@@ -139,11 +149,25 @@ def run_process(units: Sequence[Unit], retries: int = 0, workers: int | None = N
                     ok, payload, secs, host, pid = fut.result()
                 except BrokenProcessPool:
                     broken = True
-                    ok, payload, secs, host, pid = (False, "worker process died (BrokenProcessPool) while running "
-                                                    "this unit or a unit beside it", (0.0, 0.0), socket.gethostname(), -1)
+                    ok, payload, secs, host, pid = (
+                        False,
+                        "worker process died (BrokenProcessPool) while running this unit or a unit beside it",
+                        (0.0, 0.0),
+                        socket.gethostname(),
+                        -1,
+                    )
                 if ok or not tr.retry(unit):
-                    yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
-                                  tr.attempts[unit.key], secs[0], host, pid, secs[1])
+                    yield Outcome(
+                        unit,
+                        ok,
+                        payload if ok else None,
+                        None if ok else payload,
+                        tr.attempts[unit.key],
+                        secs[0],
+                        host,
+                        pid,
+                        secs[1],
+                    )
                 else:
                     todo.appendleft(unit)
             if broken:
@@ -151,8 +175,16 @@ def run_process(units: Sequence[Unit], retries: int = 0, workers: int | None = N
                     if tr.retry(unit):
                         todo.appendleft(unit)
                     else:
-                        yield Outcome(unit, False, None, "worker process died (BrokenProcessPool)",
-                                      tr.attempts[unit.key], 0.0, socket.gethostname(), -1)
+                        yield Outcome(
+                            unit,
+                            False,
+                            None,
+                            "worker process died (BrokenProcessPool)",
+                            tr.attempts[unit.key],
+                            0.0,
+                            socket.gethostname(),
+                            -1,
+                        )
                 inflight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = _pool(workers)
@@ -160,8 +192,9 @@ def run_process(units: Sequence[Unit], retries: int = 0, workers: int | None = N
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None, address: str | None = None,
-            **_: Any) -> Iterator[Outcome]:
+def run_ray(
+    units: Sequence[Unit], retries: int = 0, workers: int | None = None, address: str | None = None, **_: Any
+) -> Iterator[Outcome]:
     """Run the units as Ray tasks (one task per unit, 1 CPU each).
 
     ``address``: ``"auto"`` or ``"HOST:PORT"`` joins a running cluster; ``None`` starts a local
@@ -182,8 +215,9 @@ def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None,
             else:
                 ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         except Exception as err:  # noqa: BLE001 - connection refused, no cluster at "auto", ...
-            raise ExecutorError(f"address: could not start or join Ray ({address or 'local instance'}): "
-                                f"{type(err).__name__}: {err}") from None
+            raise ExecutorError(
+                f"address: could not start or join Ray ({address or 'local instance'}): {type(err).__name__}: {err}"
+            ) from None
         started = True
     remote = ray.remote(max_retries=0, num_cpus=1)(work)
     tr = _Tracker(retries)
@@ -202,10 +236,25 @@ def run_ray(units: Sequence[Unit], retries: int = 0, workers: int | None = None,
                 try:
                     ok, payload, secs, host, pid = ray.get(ref)
                 except ray.exceptions.RayError as err:
-                    ok, payload, secs, host, pid = False, f"Ray task failed: {type(err).__name__}: {err}", (0.0, 0.0), "", -1
+                    ok, payload, secs, host, pid = (
+                        False,
+                        f"Ray task failed: {type(err).__name__}: {err}",
+                        (0.0, 0.0),
+                        "",
+                        -1,
+                    )
                 if ok or not tr.retry(unit):
-                    yield Outcome(unit, ok, payload if ok else None, None if ok else payload,
-                                  tr.attempts[unit.key], secs[0], host, pid, secs[1])
+                    yield Outcome(
+                        unit,
+                        ok,
+                        payload if ok else None,
+                        None if ok else payload,
+                        tr.attempts[unit.key],
+                        secs[0],
+                        host,
+                        pid,
+                        secs[1],
+                    )
                 else:
                     todo.appendleft(unit)
     finally:

@@ -17,6 +17,7 @@ Registered here (see ``docs/specs.md``):
 * ``economy_incentive``     robustness vs capability-only investors (agent economy);
 * ``facility_best_response`` exact best-response dynamics of a facility rule vs a reference rule.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -90,8 +91,10 @@ def scoring_payment_per_cost(model, rule) -> dict[str, float]:
     lo, _ = rule.score_range(model.n_states)
     S = rule.score_matrix(post, validate=False)
     gain_d = G - float((S @ mu).max())
-    return {"simplex": (G - lo) / gain if gain > 1e-12 else np.inf,
-            "direct": (G - float(mu @ S.min(axis=0))) / gain_d if gain_d > 1e-12 else np.inf}
+    return {
+        "simplex": (G - lo) / gain if gain > 1e-12 else np.inf,
+        "direct": (G - float(mu @ S.min(axis=0))) / gain_d if gain_d > 1e-12 else np.inf,
+    }
 
 
 @register_function("info_cost_of_effort", params=("instance", "cost", "rules", "log_eps"))
@@ -117,8 +120,13 @@ def info_cost_of_effort(params, seed_sequence, rounds, batch, record_every) -> _
     out = {"payment_lp": pay_lp, "utility_lp": lp.value, "effort_lp": float(lp.recommendation[1] > 0.5)}
     vL, vH = model.values
     for name in params.get("rules", ["quadratic", "spherical", "logarithmic", "decision"]):
-        rule = (DecisionRule(model.utility) if name == "decision" else
-                LogarithmicRule(eps=float(params.get("log_eps", 0.01))) if name == "logarithmic" else mechanisms.get(name))
+        rule = (
+            DecisionRule(model.utility)
+            if name == "decision"
+            else LogarithmicRule(eps=float(params.get("log_eps", 0.01)))
+            if name == "logarithmic"
+            else mechanisms.get(name)
+        )
         for mode, k in scoring_payment_per_cost(model, rule).items():
             pay = k * c
             out[f"payment_{name}_{mode}"] = pay
@@ -158,8 +166,15 @@ def info_correlation_value(params, seed_sequence, rounds, batch, record_every) -
     elif name == "B":
         model = instance_b()
     elif name == "random":
-        model = random_model(np.random.default_rng(seed_sequence), n_agents=2, n_actions=2, n_signals=2, n_states=2,
-                             product=False, max_cost=float(params.get("max_cost", 0.1)))
+        model = random_model(
+            np.random.default_rng(seed_sequence),
+            n_agents=2,
+            n_actions=2,
+            n_signals=2,
+            n_states=2,
+            product=False,
+            max_cost=float(params.get("max_cost", 0.1)),
+        )
     else:
         raise ValueError(f"function.instance: expected one of ['monitoring', 'B', 'random'], got {name!r}")
     cap = float(params.get("cap", 0.0)) or None
@@ -169,10 +184,17 @@ def info_correlation_value(params, seed_sequence, rounds, batch, record_every) -
         full = optimal_mechanism(model, cap=cap)
     det = optimal_mechanism(model, cap=cap, restriction="deterministic")
     unc = optimal_mechanism(model, cap=cap, restriction="uncorrelated", grid=grid)
-    return _one({"full": full.value, "deterministic": det.value, "uncorrelated": unc.value,
-                 "gap_deterministic": full.value - det.value, "gap_uncorrelated": full.value - unc.value,
-                 "full_attained": float(bool(full.attained)),
-                 "phi_last": float(np.asarray(full.recommendation).ravel()[-1])})
+    return _one(
+        {
+            "full": full.value,
+            "deterministic": det.value,
+            "uncorrelated": unc.value,
+            "gap_deterministic": full.value - det.value,
+            "gap_uncorrelated": full.value - unc.value,
+            "full_attained": float(bool(full.attained)),
+            "phi_last": float(np.asarray(full.recommendation).ravel()[-1]),
+        }
+    )
 
 
 @register_function("info_online_regret", params=("instance", "horizon", "cap", "kappa", "delta", "rho", "margin_scale"))
@@ -194,16 +216,34 @@ def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _O
     model = instance_a() if name == "A" else instance_b()
     cap = float(params.get("cap", 1.0))
     opt = regret_benchmarks(model, cap)
-    r = run_online(model, T, np.random.default_rng(seed_sequence), cap=cap, kappa=float(params.get("kappa", 1.0)),
-                   delta=float(params.get("delta", 0.05)), rho=float(params.get("rho", 0.01)),
-                   margin_scale=float(params.get("margin_scale", 1.0)), opt=opt)
-    return _one({"regret": r.regret, "avg_regret": r.regret / T, "regret_uncapped": r.regret_uncapped,
-                 "ic_violation": r.ic_violation, "deviation_rounds": r.deviation_rounds,
-                 "explore_rounds": r.explore_rounds, "feasible": float(bool(r.feasible))}, round_=T)
+    r = run_online(
+        model,
+        T,
+        np.random.default_rng(seed_sequence),
+        cap=cap,
+        kappa=float(params.get("kappa", 1.0)),
+        delta=float(params.get("delta", 0.05)),
+        rho=float(params.get("rho", 0.01)),
+        margin_scale=float(params.get("margin_scale", 1.0)),
+        opt=opt,
+    )
+    return _one(
+        {
+            "regret": r.regret,
+            "avg_regret": r.regret / T,
+            "regret_uncapped": r.regret_uncapped,
+            "ic_violation": r.ic_violation,
+            "deviation_rounds": r.deviation_rounds,
+            "explore_rounds": r.explore_rounds,
+            "feasible": float(bool(r.feasible)),
+        },
+        round_=T,
+    )
 
 
-@register_function("info_belief_learning",
-                   params=("rule", "belief", "learner", "learner_params", "grid", "log_eps", "feedback"))
+@register_function(
+    "info_belief_learning", params=("rule", "belief", "learner", "learner_params", "grid", "log_eps", "feedback")
+)
 def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """A learner reports a probability on a ``grid``-point grid for a private belief ``belief`` and is
     paid the realised score under ``rule`` (a scoring-rule name, or "linear": S(p, w) = p_w, improper;
@@ -225,19 +265,39 @@ def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> 
     rp = {"eps": float(params.get("log_eps", 0.025))} if rule == "logarithmic" else None
     game = BeliefElicitation(rule=rule, rule_params=rp, belief=f, utility="realised")
     learner = agents.get(params.get("learner", "hedge"), n_actions=K, **dict(params.get("learner_params", {})))
-    res = dynamics.run(game, learner, rounds=rounds, batch=batch, seed=seed_sequence,
-                       feedback=params.get("feedback", "full"), grid=K, redraw="round", game_metrics="none",
-                       record_every=record_every, snapshots=True, swap_regret=False)
+    res = dynamics.run(
+        game,
+        learner,
+        rounds=rounds,
+        batch=batch,
+        seed=seed_sequence,
+        feedback=params.get("feedback", "full"),
+        grid=K,
+        redraw="round",
+        game_metrics="none",
+        record_every=record_every,
+        snapshots=True,
+        swap_regret=False,
+    )
     grid = np.asarray(res.grid, dtype=np.float64).reshape(-1)
-    target = float(np.clip(f, game.action_low, game.action_high)) if rule != "linear" else \
-        float(grid[-1] if f > 0.5 else grid[0])
+    target = (
+        float(np.clip(f, game.action_low, game.action_high))
+        if rule != "linear"
+        else float(grid[-1] if f > 0.5 else grid[0])
+    )
     pol = np.asarray(res.policy_snapshots)[:, :, 0, :].mean(axis=1)  # (R, K) copy-mean average policy
     mode = grid[np.argmax(pol, axis=1)]
     step = float(np.median(np.diff(grid)))
     near = np.abs(grid - target) <= step + 1e-9
-    return {"round": np.asarray(res.rounds), "mode_report": mode, "mean_report": pol @ grid,
-            "mass_near_target": pol[:, near].sum(axis=1), "distance_to_target": np.abs(mode - target),
-            "target": np.full(len(mode), target), "regret": np.asarray(res["regret"]).mean(axis=(1, 2))}
+    return {
+        "round": np.asarray(res.rounds),
+        "mode_report": mode,
+        "mean_report": pol @ grid,
+        "mass_near_target": pol[:, near].sum(axis=1),
+        "distance_to_target": np.abs(mode - target),
+        "target": np.full(len(mode), target),
+        "regret": np.asarray(res["regret"]).mean(axis=(1, 2)),
+    }
 
 
 @register_function("info_effort_learning", params=("instance", "cost", "mechanism", "eps", "rho", "bound", "eta"))
@@ -253,7 +313,12 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
     from coopsim import agents, dynamics
     from coopsim.envs.information_acquisition import EffortReportGame
     from coopsim.mechanisms.information import (
-        InformationMechanism, instance_a, instance_b, mix_proper_score, optimal_mechanism, principal_utility,
+        InformationMechanism,
+        instance_a,
+        instance_b,
+        mix_proper_score,
+        optimal_mechanism,
+        principal_utility,
     )
 
     name, c = params.get("instance", "A"), float(params.get("cost", 0.05))
@@ -264,21 +329,38 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
     if kind == "lp":
         game = EffortReportGame(model, optimal_mechanism(model))
     elif kind == "lp_eps_mix":
-        mech = mix_proper_score(model, optimal_mechanism(model, eps=float(params.get("eps", 0.02))),
-                                float(params.get("rho", 0.05)))
+        mech = mix_proper_score(
+            model, optimal_mechanism(model, eps=float(params.get("eps", 0.02))), float(params.get("rho", 0.05))
+        )
         game = EffortReportGame(model, mech)
     elif kind == "scoring":
         game = EffortReportGame(model, "scoring", bound=float(params.get("bound", 1.0)))
     else:
         raise ValueError(f"function.mechanism: expected one of ['lp', 'lp_eps_mix', 'scoring'], got {kind!r}")
     pl = game.plugin
-    value = principal_utility(model, InformationMechanism(pl.phi.reshape(model.n_actions),
-                                                          pl.payments.reshape(model.payments_shape()),
-                                                          pl.decision.reshape(*model.n_actions, *model.n_signals)))
+    value = principal_utility(
+        model,
+        InformationMechanism(
+            pl.phi.reshape(model.n_actions),
+            pl.payments.reshape(model.payments_shape()),
+            pl.decision.reshape(*model.n_actions, *model.n_signals),
+        ),
+    )
     K = max(game.n_plans)
     hedge = agents.Hedge(n_actions=K, **({"eta": float(params["eta"])} if "eta" in params else {}))
-    res = dynamics.run(game, hedge, rounds=rounds, batch=batch, seed=seed_sequence, grid=K, redraw="round",
-                       record_every=record_every, game_metrics="round", snapshots=True, swap_regret=False)
+    res = dynamics.run(
+        game,
+        hedge,
+        rounds=rounds,
+        batch=batch,
+        seed=seed_sequence,
+        grid=K,
+        redraw="round",
+        record_every=record_every,
+        game_metrics="round",
+        snapshots=True,
+        swap_regret=False,
+    )
     snaps = np.asarray(res.policy_snapshots)  # (R, B, N, K) average policies
     rec = np.unravel_index(int(np.argmax(pl.phi)), model.n_actions)
     out: _Out = {"round": np.asarray(res.rounds)}
@@ -298,8 +380,10 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
 # ----------------------------------------------------------------------------------------------
 # position auctions
 # ----------------------------------------------------------------------------------------------
-@register_function("aigc_comparison", params=("click_model", "cascade", "continuation", "K", "n_agents", "n_slots",
-                                              "ctr_low", "ctr_high", "decay"))
+@register_function(
+    "aigc_comparison",
+    params=("click_model", "cascade", "continuation", "K", "n_agents", "n_slots", "ctr_low", "ctr_high", "decay"),
+)
 def aigc_comparison(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """VCG under the true click model (``aigc_vcg``, at most ``K`` ads) against GSP on the separable
     approximation of the CTRs (at most ``K`` slots), both at truthful bids on the same ``batch``
@@ -313,15 +397,24 @@ def aigc_comparison(params, seed_sequence, rounds, batch, record_every) -> _Out:
     from coopsim.envs.position_auction import PositionAuction
 
     cm = params.get("click_model", "additive")
-    ctr = {"low": float(params.get("ctr_low", 0.05)), "high": float(params.get("ctr_high", 0.5)),
-           "decay": float(params.get("decay", 0.8))}
+    ctr = {
+        "low": float(params.get("ctr_low", 0.05)),
+        "high": float(params.get("ctr_high", 0.5)),
+        "decay": float(params.get("decay", 0.8)),
+    }
     if cm == "cascade":
         ctr["cascade"] = params.get("cascade", "stop")
         if ctr["cascade"] == "continuation":
             ctr["continuation"] = float(params.get("continuation", 0.8))
     K = int(params.get("K", 2))
-    common = dict(n_agents=int(params.get("n_agents", 6)), n_slots=int(params.get("n_slots", 4)), ctr="aigc",
-                  click_model=cm, ctr_params=ctr, reference_metrics=False)
+    common = dict(
+        n_agents=int(params.get("n_agents", 6)),
+        n_slots=int(params.get("n_slots", 4)),
+        ctr="aigc",
+        click_model=cm,
+        ctr_params=ctr,
+        reference_metrics=False,
+    )
     vcg = PositionAuction(mechanism="aigc_vcg", mechanism_params={"max_ads": K}, **common)
     gsp = PositionAuction(mechanism="gsp", mechanism_params={"max_slots": K}, **common)
     types = vcg.sample_types(np.random.default_rng(seed_sequence), batch)
@@ -364,11 +457,17 @@ def economy_incentive(params, seed_sequence, rounds, batch, record_every) -> _Ou
     if not 0.0 <= c <= 1.0:
         raise ValueError(f"function.t1_share: expected a number in [0, 1], got {c}")
     rest = DEFAULT_TIER_WEIGHTS[1:] / DEFAULT_TIER_WEIGHTS[1:].sum()
-    env = {**TESTBED, "initial_balance": 5.0, "invest_amount": 0.1, "n_agents": n,
-           "archetypes": ["adaptive"] * m + ["capability_investor"] * (n - m),
-           "archetype_overrides": {"adaptive": {"capability": 0.7}, "capability_investor": {"capability": 0.7}},
-           "tier_weights": np.concatenate([[c], (1 - c) * rest]), "policy": "invest_then_bid",
-           "invest_steps": int(params.get("invest_steps", 12))}
+    env = {
+        **TESTBED,
+        "initial_balance": 5.0,
+        "invest_amount": 0.1,
+        "n_agents": n,
+        "archetypes": ["adaptive"] * m + ["capability_investor"] * (n - m),
+        "archetype_overrides": {"adaptive": {"capability": 0.7}, "capability_investor": {"capability": 0.7}},
+        "tier_weights": np.concatenate([[c], (1 - c) * rest]),
+        "policy": "invest_then_bid",
+        "invest_steps": int(params.get("invest_steps", 12)),
+    }
     out = simulate(env, seed_sequence, rounds, batch, record_every)
     out["gap_net"] = out["earnings_adaptive"] - out["earnings_capability_investor"]
     out["gap_operating"] = out["operating_adaptive"] - out["operating_capability_investor"]

@@ -10,6 +10,7 @@ file: ``report_facility`` (facility location), ``report_auctions`` (position auc
 ``report_scoring`` (scoring rules), ``report_gates`` (comprehension gates) and ``report_budget``
 (budget aggregation). See ``docs/report_card.md``.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -72,8 +73,11 @@ class Card:
 
         lines = [f"# Report card: `{self.mechanism}`", ""]
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        lines += [f"- family: **{self.family}**", f"- mechanism: `{self.mechanism}({args})`",
-                  f"- coopsim {__version__}, generated {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC"]
+        lines += [
+            f"- family: **{self.family}**",
+            f"- mechanism: `{self.mechanism}({args})`",
+            f"- coopsim {__version__}, generated {_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC",
+        ]
         if command:
             lines.append(f"- command: `{command}`")
         lines.append("")
@@ -89,10 +93,15 @@ class Card:
 def not_available(name: str, family: str, params: Mapping[str, Any], what: str) -> Card:
     card = Card(name, family, dict(params), available=False)
     supported = sorted(FAMILIES)
-    card.sections.append((what, f"Not available yet for the **{family}** family (supported: "
-                                f"{', '.join(supported)}). The mechanism is registered and usable in "
-                                f"experiment specs; its domain checks have not been wired into the "
-                                f"report card."))
+    card.sections.append(
+        (
+            what,
+            f"Not available yet for the **{family}** family (supported: "
+            f"{', '.join(supported)}). The mechanism is registered and usable in "
+            f"experiment specs; its domain checks have not been wired into the "
+            f"report card.",
+        )
+    )
     card.data["available"] = False
     return card
 
@@ -108,15 +117,23 @@ def audit(name: str, params: Mapping[str, Any] | None = None, **options: Any) ->
     return handler["audit"](name, params, mech, **options)
 
 
-def report(name: str, params: Mapping[str, Any] | None = None, out: str | Path | None = None,
-           command: str | None = None, **options: Any) -> tuple[Card, Path | None]:
+def report(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    out: str | Path | None = None,
+    command: str | None = None,
+    **options: Any,
+) -> tuple[Card, Path | None]:
     """Build the report card of ``name`` and write ``<out>/report.md``, ``report.json`` and figures."""
     params = dict(params or {})
     mech = build(name, params)
     fam = family_of(mech)
     handler = FAMILIES.get(fam)
-    card = not_available(name, fam, params, "Report") if handler is None else \
-        handler["report"](name, params, mech, full=True, **options)
+    card = (
+        not_available(name, fam, params, "Report")
+        if handler is None
+        else handler["report"](name, params, mech, full=True, **options)
+    )
     path = None
     if out is not None:
         from coopsim import plotting
@@ -180,14 +197,17 @@ def _fmt(x: Any, digits: int = 6) -> str:
 
 
 # family handlers: each module registers itself with one import line
-from coopsim.runner import report_facility  # noqa: E402,F401
-from coopsim.runner import report_auctions  # noqa: E402,F401
-from coopsim.runner import report_scoring  # noqa: E402,F401
-from coopsim.runner import report_gates  # noqa: E402,F401
-from coopsim.runner import report_budget  # noqa: E402,F401
+from coopsim.runner import (  # noqa: E402
+    report_auctions,  # noqa: E402,F401
+    report_budget,  # noqa: E402,F401
+    report_facility,  # noqa: E402,F401
+    report_gates,  # noqa: E402,F401
+    report_scoring,  # noqa: E402,F401
+)
 
-_FACILITY_NAMES = frozenset({"FACILITY_TABLE", "OBJECTIVE_LABEL", "facility_audit", "facility_axioms",
-                             "facility_profiles", "spec_ratio"})
+_FACILITY_NAMES = frozenset(
+    {"FACILITY_TABLE", "OBJECTIVE_LABEL", "facility_audit", "facility_axioms", "facility_profiles", "spec_ratio"}
+)
 
 
 def __getattr__(attr: str) -> Any:  # facility names kept importable from here (callers outside coopsim)

@@ -23,6 +23,7 @@ pair CTRs for the matching mechanisms ``aigc_vcg`` and non-separable ``myerson``
   Myerson (uniform values, one item) earns ``(n-1)/(n+1) + 2^-n/(n+1)`` (Monte Carlo with a
   standard error).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -46,9 +47,15 @@ def auction_game(name: str, params: Mapping[str, Any], mech: Any, n_agents: int,
     slots = (1 if single else 2) if n_slots is None else n_slots
     click = getattr(mech, "click_model", "additive")
     matching = isinstance(mech, au.AIGCVCG) or (isinstance(mech, au.Myerson) and click != "separable")
-    return PositionAuction(n_agents=n_agents, n_slots=slots, mechanism=name, mechanism_params=dict(params),
-                           ctr="aigc" if matching else "separable",
-                           click_model="additive" if click == "separable" else click, reference_metrics=True)
+    return PositionAuction(
+        n_agents=n_agents,
+        n_slots=slots,
+        mechanism=name,
+        mechanism_params=dict(params),
+        ctr="aigc" if matching else "separable",
+        click_model="additive" if click == "separable" else click,
+        reference_metrics=True,
+    )
 
 
 def _heavy(game: Any) -> bool:
@@ -66,8 +73,13 @@ def auction_invariants(game: Any, types: np.ndarray, rng: np.random.Generator) -
     def rec(key: str, margin: np.ndarray, text: str) -> None:
         margin = np.asarray(margin, dtype=float)
         bad = margin > TOL
-        out[key] = {"holds": bool(not bad.any()), "violations": int(bad.sum()), "checked": int(margin.size),
-                    "worst": float(margin.max()) + 0.0 if margin.size else 0.0, "text": text}
+        out[key] = {
+            "holds": bool(not bad.any()),
+            "violations": int(bad.sum()),
+            "checked": int(margin.size),
+            "worst": float(margin.max()) + 0.0 if margin.size else 0.0,
+            "text": text,
+        }
 
     for tag, o in (("truthful", truthful), ("random", rand)):
         rec(f"payment_nonnegative[{tag}]", -o.payment, "0 <= t_i")
@@ -88,16 +100,20 @@ def reference_ratios(game: Any, types: np.ndarray) -> dict[str, Any]:
     for key in ("efficiency", "revenue_vs_vcg", "revenue_vs_myerson"):
         x = np.asarray(met[key], dtype=float)
         x = x[np.isfinite(x)]
-        row[key] = {"mean": float(x.mean()) if x.size else float("nan"), "min": float(x.min()) if x.size else float("nan"),
-                    "max": float(x.max()) if x.size else float("nan")}
+        row[key] = {
+            "mean": float(x.mean()) if x.size else float("nan"),
+            "min": float(x.min()) if x.size else float("nan"),
+            "max": float(x.max()) if x.size else float("nan"),
+        }
     for key in ("welfare", "opt_welfare", "revenue", "vcg_revenue", "myerson_revenue"):
         row[key] = float(np.mean(met[key]))
     row["efficiency_values"] = np.asarray(met["efficiency"], dtype=float)
     return row
 
 
-def equilibrium_facts(name: str, params: Mapping[str, Any], mech: Any, n: int, m: int,
-                      rng: np.random.Generator) -> list[dict[str, Any]]:
+def equilibrium_facts(
+    name: str, params: Mapping[str, Any], mech: Any, n: int, m: int, rng: np.random.Generator
+) -> list[dict[str, Any]]:
     """Cheap equilibrium facts for the separable mechanisms (see the module docstring)."""
     from coopsim.mechanisms import auctions as au
 
@@ -112,13 +128,31 @@ def equilibrium_facts(name: str, params: Mapping[str, Any], mech: Any, n: int, m
         diff = float(np.abs(rev_gsp - rev_vcg).max())
         sne = au.gsp_equilibrium_check(v, bstar, alpha, symmetric=True)
         nash = au.gsp_equilibrium_check(v, bstar, alpha, symmetric=False)
-        facts.append({"fact": f"GSP revenue at the EOS bids B* = VCG revenue ({m} instances, n = {v.shape[1]}, "
-                              f"alpha = (1, 0.7))", "value": diff, "measure": "max abs difference of the revenues",
-                      "holds": diff <= 1e-9})
-        facts.append({"fact": "B* satisfies the symmetric-Nash (envy-free) inequalities", "value": float(np.mean(sne.ok)),
-                      "measure": "share of instances", "holds": bool(np.all(sne.ok))})
-        facts.append({"fact": "B* satisfies the Nash inequalities", "value": float(np.mean(nash.ok)),
-                      "measure": "share of instances", "holds": bool(np.all(nash.ok))})
+        facts.append(
+            {
+                "fact": f"GSP revenue at the EOS bids B* = VCG revenue ({m} instances, n = {v.shape[1]}, "
+                f"alpha = (1, 0.7))",
+                "value": diff,
+                "measure": "max abs difference of the revenues",
+                "holds": diff <= 1e-9,
+            }
+        )
+        facts.append(
+            {
+                "fact": "B* satisfies the symmetric-Nash (envy-free) inequalities",
+                "value": float(np.mean(sne.ok)),
+                "measure": "share of instances",
+                "holds": bool(np.all(sne.ok)),
+            }
+        )
+        facts.append(
+            {
+                "fact": "B* satisfies the Nash inequalities",
+                "value": float(np.mean(nash.ok)),
+                "measure": "share of instances",
+                "holds": bool(np.all(nash.ok)),
+            }
+        )
     elif isinstance(mech, (au.FirstPrice, au.SecondPrice)) and mech.reserve == 0:
         v = rng.random((m, n))
         if isinstance(mech, au.FirstPrice):
@@ -128,23 +162,46 @@ def equilibrium_facts(name: str, params: Mapping[str, Any], mech: Any, n: int, m
         rev = mech(bids).revenue
         target = au.first_price_bne_revenue(n)
         se = float(rev.std(ddof=1) / np.sqrt(m))
-        facts.append({"fact": f"{label}: expected revenue = (n-1)/(n+1) = {target:.6g} (n = {n}, U[0,1], {m} draws)",
-                      "value": float(rev.mean()), "se": se, "measure": "Monte Carlo mean",
-                      "holds": abs(float(rev.mean()) - target) <= 4 * se + 1e-12})
+        facts.append(
+            {
+                "fact": f"{label}: expected revenue = (n-1)/(n+1) = {target:.6g} (n = {n}, U[0,1], {m} draws)",
+                "value": float(rev.mean()),
+                "se": se,
+                "measure": "Monte Carlo mean",
+                "holds": abs(float(rev.mean()) - target) <= 4 * se + 1e-12,
+            }
+        )
     elif isinstance(mech, au.Myerson) and mech.click_model == "separable" and mech.distribution == "uniform":
         v = rng.random((m, n))
         rev = mech(v).revenue
         target = au.myerson_uniform_revenue(n)
         se = float(rev.std(ddof=1) / np.sqrt(m))
-        facts.append({"fact": f"one item, U[0,1] values: expected revenue = (n-1)/(n+1) + 2^-n/(n+1) = {target:.6g} "
-                              f"(n = {n}, {m} draws)", "value": float(rev.mean()), "se": se,
-                      "measure": "Monte Carlo mean", "holds": abs(float(rev.mean()) - target) <= 4 * se + 1e-12})
+        facts.append(
+            {
+                "fact": f"one item, U[0,1] values: expected revenue = (n-1)/(n+1) + 2^-n/(n+1) = {target:.6g} "
+                f"(n = {n}, {m} draws)",
+                "value": float(rev.mean()),
+                "se": se,
+                "measure": "Monte Carlo mean",
+                "holds": abs(float(rev.mean()) - target) <= 4 * se + 1e-12,
+            }
+        )
     return facts
 
 
-def auction_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int | None = None,
-                  profiles: int = 512, grid: int = 101, seed: int = 0, full: bool = False,
-                  ratio_ns: Sequence[int] = (2, 3, 4, 5, 6), **unknown: Any) -> Card:
+def auction_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
+    **unknown: Any,
+) -> Card:
     """Audit (and, with ``full``, the report card) of a position-auction mechanism."""
     if unknown:
         raise TypeError(f"auction audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
@@ -172,37 +229,67 @@ def auction_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
     replay = float(o_d.utility[0, w.agent] - o_t.utility[0, w.agent])
     wd = w.to_dict()
     values, ctr = game.split(w.types[None])
-    wd.update(values=values[0].tolist(), replayed_gain=replay,
-              slot_truthful=int(o_t.assignment[0, w.agent]), slot_deviation=int(o_d.assignment[0, w.agent]),
-              payment_truthful=float(o_t.payment[0, w.agent]), payment_deviation=float(o_d.payment[0, w.agent]),
-              click_truthful=float(o_t.click_prob[0, w.agent]), click_deviation=float(o_d.click_prob[0, w.agent]))
-    card.data["audit"] = {"n_agents": n, "n_slots": game.n_slots, "ctr": game.ctr_kind, "click_model": game.click_model,
-                          "profiles": M, "grid": G, "n_random": R, "seed": seed, "max_gain": aud.max_gain,
-                          "mean_gain": aud.mean_gain, "share_profitable": aud.share_profitable, "tol": aud.tol,
-                          "strategyproof": bool(aud.strategyproof), "witness": wd, "claims": claims}
-    verdict = ("no profitable misreport found" if aud.strategyproof
-               else f"**manipulable**: bidder {w.agent} gains {_fmt(aud.max_gain)} by bidding "
-                    f"{_fmt(float(np.asarray(w.deviation)))} instead of its value {_fmt(float(values[0, w.agent]))}")
+    wd.update(
+        values=values[0].tolist(),
+        replayed_gain=replay,
+        slot_truthful=int(o_t.assignment[0, w.agent]),
+        slot_deviation=int(o_d.assignment[0, w.agent]),
+        payment_truthful=float(o_t.payment[0, w.agent]),
+        payment_deviation=float(o_d.payment[0, w.agent]),
+        click_truthful=float(o_t.click_prob[0, w.agent]),
+        click_deviation=float(o_d.click_prob[0, w.agent]),
+    )
+    card.data["audit"] = {
+        "n_agents": n,
+        "n_slots": game.n_slots,
+        "ctr": game.ctr_kind,
+        "click_model": game.click_model,
+        "profiles": M,
+        "grid": G,
+        "n_random": R,
+        "seed": seed,
+        "max_gain": aud.max_gain,
+        "mean_gain": aud.mean_gain,
+        "share_profitable": aud.share_profitable,
+        "tol": aud.tol,
+        "strategyproof": bool(aud.strategyproof),
+        "witness": wd,
+        "claims": claims,
+    }
+    verdict = (
+        "no profitable misreport found"
+        if aud.strategyproof
+        else f"**manipulable**: bidder {w.agent} gains {_fmt(aud.max_gain)} by bidding "
+        f"{_fmt(float(np.asarray(w.deviation)))} instead of its value {_fmt(float(values[0, w.agent]))}"
+    )
     if "strategyproof" in claims and not aud.strategyproof:
         verdict += " — **contradicts the mechanism's strategyproofness claim**"
-    body = [f"Unilateral bid deviations on {M} value profiles (n = {n} bidders, {game.n_slots} slot(s), "
-            f"{game.ctr_kind} CTRs, {game.click_model} clicks, values i.i.d. U[0, 1]); candidates: a {G}-point "
-            f"bid grid on [0, {_fmt(game.action_high)}], {R} random bids and a local search (seed {seed}). "
-            f"Utility v_i pi_i - t_i (expected).", "",
-            "| quantity | value |", "|---|---|",
-            f"| max gain | {_fmt(aud.max_gain)} |",
-            f"| mean best gain over profiles | {_fmt(aud.mean_gain)} |",
-            f"| share of profiles with a gain > {aud.tol:g} | {_fmt(aud.share_profitable)} |",
-            f"| verdict | {verdict} |",
-            f"| claims | {', '.join(claims) or '—'} |"]
+    body = [
+        f"Unilateral bid deviations on {M} value profiles (n = {n} bidders, {game.n_slots} slot(s), "
+        f"{game.ctr_kind} CTRs, {game.click_model} clicks, values i.i.d. U[0, 1]); candidates: a {G}-point "
+        f"bid grid on [0, {_fmt(game.action_high)}], {R} random bids and a local search (seed {seed}). "
+        f"Utility v_i pi_i - t_i (expected).",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| max gain | {_fmt(aud.max_gain)} |",
+        f"| mean best gain over profiles | {_fmt(aud.mean_gain)} |",
+        f"| share of profiles with a gain > {aud.tol:g} | {_fmt(aud.share_profitable)} |",
+        f"| verdict | {verdict} |",
+        f"| claims | {', '.join(claims) or '—'} |",
+    ]
     if not aud.strategyproof:
-        body += ["", "**Witness** (the deviation with the largest gain, replayed through the game):", "",
-                 "| values | bidder | value | bid | slot (truthful -> bid) | clicks | payment | gain (replayed) |",
-                 "|---|---|---|---|---|---|---|---|",
-                 f"| {_fmt(values[0])} | {w.agent} | {_fmt(float(values[0, w.agent]))} | "
-                 f"{_fmt(float(np.asarray(w.deviation)))} | {wd['slot_truthful']} -> {wd['slot_deviation']} | "
-                 f"{_fmt(wd['click_truthful'])} -> {_fmt(wd['click_deviation'])} | {_fmt(wd['payment_truthful'])} -> "
-                 f"{_fmt(wd['payment_deviation'])} | {_fmt(replay)} |"]
+        body += [
+            "",
+            "**Witness** (the deviation with the largest gain, replayed through the game):",
+            "",
+            "| values | bidder | value | bid | slot (truthful -> bid) | clicks | payment | gain (replayed) |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {_fmt(values[0])} | {w.agent} | {_fmt(float(values[0, w.agent]))} | "
+            f"{_fmt(float(np.asarray(w.deviation)))} | {wd['slot_truthful']} -> {wd['slot_deviation']} | "
+            f"{_fmt(wd['click_truthful'])} -> {_fmt(wd['click_deviation'])} | {_fmt(wd['payment_truthful'])} -> "
+            f"{_fmt(wd['payment_deviation'])} | {_fmt(replay)} |",
+        ]
     card.sections.append((f"Incentive audit (n = {n})", "\n".join(body)))
 
     inv = auction_invariants(game, types, np.random.default_rng(seed + 1))
@@ -210,28 +297,44 @@ def auction_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
     rows = ["| invariant | bids | holds | violations / checked | worst margin |", "|---|---|---|---|---|"]
     for key, r in inv.items():
         base_key, tag = key[:-1].split("[")
-        rows.append(f"| {r['text']} | {tag} | {'yes' if r['holds'] else '**no**'} | {r['violations']} / {r['checked']} | "
-                    f"{_fmt(r['worst'])} |")
+        rows.append(
+            f"| {r['text']} | {tag} | {'yes' if r['holds'] else '**no**'} | {r['violations']} / {r['checked']} | "
+            f"{_fmt(r['worst'])} |"
+        )
     refs = reference_ratios(game, types)
     eff_vals = refs.pop("efficiency_values")
     card.data["ratios_truthful"] = refs
     ir_ok = all(r["holds"] for k, r in inv.items() if k.startswith(("individually_rational", "payment_nonnegative")))
     efficient = refs["efficiency"]["min"] >= 1 - 1e-9
-    note = flag_claims(card, claims, {"strategyproof": bool(aud.strategyproof), "individually_rational": ir_ok,
-                                      "efficient": bool(efficient)})
+    note = flag_claims(
+        card,
+        claims,
+        {"strategyproof": bool(aud.strategyproof), "individually_rational": ir_ok, "efficient": bool(efficient)},
+    )
     held = [k for k, r in inv.items() if r["holds"]]
-    card.sections.append(("Invariants", f"Checked on the {M} audited profiles at truthful bids and at bids drawn "
-                                        f"uniformly from [0, {_fmt(game.action_high)}]; margin = amount by which the "
-                                        f"inequality fails (tolerance {TOL:g}). {len(held)} of {len(inv)} hold."
-                                        f"{note}\n\n" + "\n".join(rows)))
-    card.sections.append(("Efficiency and revenue at truthful bids",
-                          f"Per instance ({M} profiles): efficiency = welfare / optimal welfare (at most "
-                          f"{game.ad_budget} ads), revenue / VCG revenue and revenue / Myerson revenue (truthful bids "
-                          f"under VCG and Myerson; 0/0 := 1). Truthful bidding is an equilibrium only for the "
-                          f"strategyproof mechanisms.\n\n"
-                          "| ratio | mean | min | max |\n|---|---|---|---|\n"
-                          + "\n".join(f"| {k} | {_fmt(refs[k]['mean'])} | {_fmt(refs[k]['min'])} | {_fmt(refs[k]['max'])} |"
-                                      for k in ("efficiency", "revenue_vs_vcg", "revenue_vs_myerson"))))
+    card.sections.append(
+        (
+            "Invariants",
+            f"Checked on the {M} audited profiles at truthful bids and at bids drawn "
+            f"uniformly from [0, {_fmt(game.action_high)}]; margin = amount by which the "
+            f"inequality fails (tolerance {TOL:g}). {len(held)} of {len(inv)} hold."
+            f"{note}\n\n" + "\n".join(rows),
+        )
+    )
+    card.sections.append(
+        (
+            "Efficiency and revenue at truthful bids",
+            f"Per instance ({M} profiles): efficiency = welfare / optimal welfare (at most "
+            f"{game.ad_budget} ads), revenue / VCG revenue and revenue / Myerson revenue (truthful bids "
+            f"under VCG and Myerson; 0/0 := 1). Truthful bidding is an equilibrium only for the "
+            f"strategyproof mechanisms.\n\n"
+            "| ratio | mean | min | max |\n|---|---|---|---|\n"
+            + "\n".join(
+                f"| {k} | {_fmt(refs[k]['mean'])} | {_fmt(refs[k]['min'])} | {_fmt(refs[k]['max'])} |"
+                for k in ("efficiency", "revenue_vs_vcg", "revenue_vs_myerson")
+            ),
+        )
+    )
     if not full:
         return card
 
@@ -244,15 +347,24 @@ def auction_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
         r.pop("efficiency_values")
         ratio_rows.append({"n": int(k), **r})
     card.data["ratios"] = ratio_rows
-    lines = ["| n | instances | efficiency mean (min) | revenue / VCG mean | revenue / Myerson mean | revenue | VCG revenue "
-             "| Myerson revenue |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| n | instances | efficiency mean (min) | revenue / VCG mean | revenue / Myerson mean | revenue | VCG revenue "
+        "| Myerson revenue |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in ratio_rows:
-        lines.append(f"| {r['n']} | {r['instances']} | {_fmt(r['efficiency']['mean'])} ({_fmt(r['efficiency']['min'])}) | "
-                     f"{_fmt(r['revenue_vs_vcg']['mean'])} | {_fmt(r['revenue_vs_myerson']['mean'])} | "
-                     f"{_fmt(r['revenue'])} | {_fmt(r['vcg_revenue'])} | {_fmt(r['myerson_revenue'])} |")
-    card.sections.append(("Ratios against the optimum by number of bidders",
-                          "Truthful bids, fresh random instances per n (means over instances; revenue columns are "
-                          "expected revenue per auction).\n\n" + "\n".join(lines)))
+        lines.append(
+            f"| {r['n']} | {r['instances']} | {_fmt(r['efficiency']['mean'])} ({_fmt(r['efficiency']['min'])}) | "
+            f"{_fmt(r['revenue_vs_vcg']['mean'])} | {_fmt(r['revenue_vs_myerson']['mean'])} | "
+            f"{_fmt(r['revenue'])} | {_fmt(r['vcg_revenue'])} | {_fmt(r['myerson_revenue'])} |"
+        )
+    card.sections.append(
+        (
+            "Ratios against the optimum by number of bidders",
+            "Truthful bids, fresh random instances per n (means over instances; revenue columns are "
+            "expected revenue per auction).\n\n" + "\n".join(lines),
+        )
+    )
     facts = [] if heavy else equilibrium_facts(name, params, mech, n, 4096, np.random.default_rng(seed + 2))
     card.data["equilibrium"] = facts
     if facts:
@@ -271,16 +383,24 @@ def auction_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
     prof[:, w.agent] = bids
     util = game.play(np.repeat(w.types[None], len(bids), axis=0), prof).utility[:, w.agent]
     card.figures["deviation.png"] = plotting.deviation_figure(
-        bids, util, float(base[0, w.agent]), float(o_t.utility[0, w.agent]), w.agent,
-        f"{name}: bidder {w.agent}'s utility vs its bid")
+        bids,
+        util,
+        float(base[0, w.agent]),
+        float(o_t.utility[0, w.agent]),
+        w.agent,
+        f"{name}: bidder {w.agent}'s utility vs its bid",
+    )
     fig, ax = plt.subplots(1, 2, figsize=(9.6, 3.6), constrained_layout=True)
     ax[0].hist(eff_vals[np.isfinite(eff_vals)], bins=30, color="C0")
     ax[0].set_xlabel("efficiency W / W* (truthful bids)")
     ax[0].set_ylabel("instances")
     ax[0].set_title(f"{name}: efficiency, n = {n}")
     ns = [r["n"] for r in ratio_rows]
-    for key, lab in (("efficiency", "efficiency"), ("revenue_vs_vcg", "revenue / VCG"),
-                     ("revenue_vs_myerson", "revenue / Myerson")):
+    for key, lab in (
+        ("efficiency", "efficiency"),
+        ("revenue_vs_vcg", "revenue / VCG"),
+        ("revenue_vs_myerson", "revenue / Myerson"),
+    ):
         ax[1].plot(ns, [r[key]["mean"] for r in ratio_rows], marker="o", label=lab)
     ax[1].set_xticks(ns)
     ax[1].set_xlabel("n (bidders)")
@@ -290,9 +410,10 @@ def auction_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
     card.figures["ratios.png"] = fig
     card.data["figure_captions"] = {
         "deviation.png": f"Bidder {w.agent}'s expected utility against its own bid at the audit's witness profile "
-                         f"(others truthful); the star is its best bid.",
+        f"(others truthful); the star is its best bid.",
         "ratios.png": "Left: distribution of efficiency over the audited instances at truthful bids. Right: mean "
-                      "efficiency and revenue ratios against the number of bidders."}
+        "efficiency and revenue ratios against the number of bidders.",
+    }
     return card
 
 

@@ -15,6 +15,7 @@ rows, a third of them sparse with single-minded voters mixed in):
   largest error with its witness;
 - figure: voter 0's disutility against its reported share of alternative 1 (m = 2), others fixed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -48,9 +49,14 @@ def budget_checks(mech: Any, n: int, m: int, M: int, K: int, seed: int) -> dict[
     out["sum_to_one"] = {"max_abs_error": float(np.abs(A.sum(-1) - 1).max())}
     out["sum_to_one"]["holds"] = out["sum_to_one"]["max_abs_error"] <= TOL
     # deviations: (M, n, K) rows
-    D = np.concatenate([rng.dirichlet(np.ones(m), size=(M, n, K - K // 2 - m)),
-                        rng.dirichlet(np.full(m, 0.2), size=(M, n, K // 2)),
-                        np.broadcast_to(np.eye(m), (M, n, m, m))], axis=2)
+    D = np.concatenate(
+        [
+            rng.dirichlet(np.ones(m), size=(M, n, K - K // 2 - m)),
+            rng.dirichlet(np.full(m, 0.2), size=(M, n, K // 2)),
+            np.broadcast_to(np.eye(m), (M, n, m, m)),
+        ],
+        axis=2,
+    )
     Kt = D.shape[2]
     rows = np.repeat(V[:, None, None], n, axis=1).repeat(Kt, axis=2)  # (M, n, Kt, n, m)
     idx = np.arange(n)
@@ -60,11 +66,19 @@ def budget_checks(mech: Any, n: int, m: int, M: int, K: int, seed: int) -> dict[
     dev = np.abs(A_dev - V[:, :, None, :]).sum(-1)  # true preferences p_i
     gain = base[:, :, None] - dev
     b, i, k = np.unravel_index(int(np.argmax(gain)), gain.shape)
-    out["incentive"] = {"max_gain": float(gain[b, i, k]), "share_profitable": float((gain.max(axis=(1, 2)) > TOL).mean()),
-                        "holds": bool(gain.max() <= TOL),
-                        "witness": {"votes": V[b].tolist(), "voter": int(i), "misreport": D[b, i, k].tolist(),
-                                    "allocation": A[b].tolist(), "allocation_deviation": A_dev[b, i, k].tolist(),
-                                    "gain": float(gain[b, i, k])}}
+    out["incentive"] = {
+        "max_gain": float(gain[b, i, k]),
+        "share_profitable": float((gain.max(axis=(1, 2)) > TOL).mean()),
+        "holds": bool(gain.max() <= TOL),
+        "witness": {
+            "votes": V[b].tolist(),
+            "voter": int(i),
+            "misreport": D[b, i, k].tolist(),
+            "allocation": A[b].tolist(),
+            "allocation_deviation": A_dev[b, i, k].tolist(),
+            "gain": float(gain[b, i, k]),
+        },
+    }
     # m = 2 vs Uniform Phantom
     x = rng.random((M, n))
     x[: M // 4] = rng.integers(0, 3, (M // 4, n)) / 2
@@ -72,23 +86,43 @@ def budget_checks(mech: Any, n: int, m: int, M: int, K: int, seed: int) -> dict[
     up = np.asarray(mechanisms.get("uniform_phantom")(x), dtype=float)
     diff = np.abs(two[:, 0] - up)
     j = int(np.argmax(diff))
-    out["uniform_phantom_m2"] = {"max_abs_diff": float(diff[j]), "holds": bool(diff[j] <= TOL),
-                                 "witness": {"shares": x[j].tolist(), "mechanism": float(two[j, 0]), "uniform_phantom": float(up[j])}}
+    out["uniform_phantom_m2"] = {
+        "max_abs_diff": float(diff[j]),
+        "holds": bool(diff[j] <= TOL),
+        "witness": {"shares": x[j].tolist(), "mechanism": float(two[j, 0]), "uniform_phantom": float(up[j])},
+    }
     # proportionality on single-minded profiles
     fav = rng.integers(0, m, (M, n))
     S = np.eye(m)[fav]
     target = S.mean(axis=1)
     err = np.abs(mech(S) - target).max(axis=1)
     j = int(np.argmax(err))
-    out["proportionality"] = {"max_abs_error": float(err[j]), "holds": bool(err[j] <= TOL),
-                              "share_of_profiles_ok": float((err <= TOL).mean()),
-                              "witness": {"favourites": fav[j].tolist(), "allocation": mech(S[j]).tolist(),
-                                          "proportional": target[j].tolist()}}
+    out["proportionality"] = {
+        "max_abs_error": float(err[j]),
+        "holds": bool(err[j] <= TOL),
+        "share_of_profiles_ok": float((err <= TOL).mean()),
+        "witness": {
+            "favourites": fav[j].tolist(),
+            "allocation": mech(S[j]).tolist(),
+            "proportional": target[j].tolist(),
+        },
+    }
     return out
 
 
-def budget_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int | None = None, profiles: int = 512,
-                 grid: int = 101, seed: int = 0, full: bool = False, ratio_ns: Any = None, **unknown: Any) -> Card:
+def budget_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Any = None,
+    **unknown: Any,
+) -> Card:
     """Audit (and, with ``full``, the report card) of a budget aggregator; ``profiles`` capped at 256 and
     ``grid`` deviations per voter at 32."""
     if unknown:
@@ -101,31 +135,54 @@ def budget_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: i
     card.data.update(res)
     claims = claims_of(mech)
     inc = res["incentive"]
-    note = flag_claims(card, claims, {"strategyproof": inc["holds"], "incentive_compatible": inc["holds"],
-                                      "proportional": res["proportionality"]["holds"]})
+    note = flag_claims(
+        card,
+        claims,
+        {
+            "strategyproof": inc["holds"],
+            "incentive_compatible": inc["holds"],
+            "proportional": res["proportionality"]["holds"],
+        },
+    )
     w = inc["witness"]
-    body = [f"{M} random profiles of n = {n} voters over m = {m} alternatives (seed {seed}); every voter tries "
-            f"{res['deviations_per_voter']} random misreports (Dirichlet(1), Dirichlet(0.2), the vertices). Gain = "
-            f"reduction of its l1 distance to its true proposal.", "",
-            "| quantity | value |", "|---|---|",
-            f"| max gain | {_fmt(inc['max_gain'])} |",
-            f"| share of profiles with a gain > {TOL:g} | {_fmt(inc['share_profitable'])} |",
-            f"| verdict | {'no profitable misreport found' if inc['holds'] else '**manipulable**'} |",
-            f"| claims | {', '.join(claims) or '—'} |"]
+    body = [
+        f"{M} random profiles of n = {n} voters over m = {m} alternatives (seed {seed}); every voter tries "
+        f"{res['deviations_per_voter']} random misreports (Dirichlet(1), Dirichlet(0.2), the vertices). Gain = "
+        f"reduction of its l1 distance to its true proposal.",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| max gain | {_fmt(inc['max_gain'])} |",
+        f"| share of profiles with a gain > {TOL:g} | {_fmt(inc['share_profitable'])} |",
+        f"| verdict | {'no profitable misreport found' if inc['holds'] else '**manipulable**'} |",
+        f"| claims | {', '.join(claims) or '—'} |",
+    ]
     if not inc["holds"]:
-        body += ["", f"**Witness**: voter {w['voter']} of {_fmt(w['votes'])} reports {_fmt(w['misreport'])}; allocation "
-                     f"{_fmt(w['allocation'])} -> {_fmt(w['allocation_deviation'])}, gain {_fmt(w['gain'])}."]
+        body += [
+            "",
+            f"**Witness**: voter {w['voter']} of {_fmt(w['votes'])} reports {_fmt(w['misreport'])}; allocation "
+            f"{_fmt(w['allocation'])} -> {_fmt(w['allocation_deviation'])}, gain {_fmt(w['gain'])}.",
+        ]
     card.sections.append((f"Incentive check (n = {n}, m = {m})", "\n".join(body) + note))
     up, pr, st = res["uniform_phantom_m2"], res["proportionality"], res["sum_to_one"]
     yn = lambda ok: "yes" if ok else "**no**"  # noqa: E731
-    card.sections.append(("Properties", "\n".join([
-        "| property | holds | measure | witness |", "|---|---|---|---|",
-        f"| allocation sums to 1 | {yn(st['holds'])} | max abs error {_fmt(st['max_abs_error'])} | — |",
-        f"| m = 2 equals Uniform Phantom | {yn(up['holds'])} | max abs difference {_fmt(up['max_abs_diff'])} | "
-        f"shares {_fmt(up['witness']['shares'])}: {_fmt(up['witness']['mechanism'])} vs UP {_fmt(up['witness']['uniform_phantom'])} |",
-        f"| proportional on single-minded profiles | {yn(pr['holds'])} | max abs error {_fmt(pr['max_abs_error'])} "
-        f"(share of profiles ok {_fmt(pr['share_of_profiles_ok'])}) | favourites {_fmt(pr['witness']['favourites'])}: "
-        f"{_fmt(pr['witness']['allocation'])} vs {_fmt(pr['witness']['proportional'])} |"])))
+    card.sections.append(
+        (
+            "Properties",
+            "\n".join(
+                [
+                    "| property | holds | measure | witness |",
+                    "|---|---|---|---|",
+                    f"| allocation sums to 1 | {yn(st['holds'])} | max abs error {_fmt(st['max_abs_error'])} | — |",
+                    f"| m = 2 equals Uniform Phantom | {yn(up['holds'])} | max abs difference {_fmt(up['max_abs_diff'])} | "
+                    f"shares {_fmt(up['witness']['shares'])}: {_fmt(up['witness']['mechanism'])} vs UP {_fmt(up['witness']['uniform_phantom'])} |",
+                    f"| proportional on single-minded profiles | {yn(pr['holds'])} | max abs error {_fmt(pr['max_abs_error'])} "
+                    f"(share of profiles ok {_fmt(pr['share_of_profiles_ok'])}) | favourites {_fmt(pr['witness']['favourites'])}: "
+                    f"{_fmt(pr['witness']['allocation'])} vs {_fmt(pr['witness']['proportional'])} |",
+                ]
+            ),
+        )
+    )
     if not full:
         return card
 
@@ -146,11 +203,16 @@ def budget_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: i
     ax.set_title(f"{name}: one voter's report, others fixed")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
-    card.data["figure_profile"] = {"shares": x.tolist(), "min_disutility": float(dis.min()),
-                                   "disutility_at_truth": float(2 * abs(float(mech(np.stack([x, 1 - x], -1))[0]) - x[0]))}
+    card.data["figure_profile"] = {
+        "shares": x.tolist(),
+        "min_disutility": float(dis.min()),
+        "disutility_at_truth": float(2 * abs(float(mech(np.stack([x, 1 - x], -1))[0]) - x[0])),
+    }
     card.figures["deviation.png"] = fig
-    card.data["figure_captions"] = {"deviation.png": "Voter 0's l1 disutility and the allocation to alternative 1 against "
-                                                     "its reported share (two alternatives, the other voters fixed)."}
+    card.data["figure_captions"] = {
+        "deviation.png": "Voter 0's l1 disutility and the allocation to alternative 1 against "
+        "its reported share (two alternatives, the other voters fixed)."
+    }
     return card
 
 

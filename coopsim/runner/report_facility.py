@@ -10,6 +10,7 @@
   (``coopsim.analysis.worst_case_ratio``, exhaustive over the grid of step 1/(2n) then local search)
   for each n, next to the specification's table (§6.2) where it has an entry.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -28,28 +29,71 @@ def _R(n: int) -> Fraction:
 
 
 _T = {  # ratio formulas of §6.2 as functions of n
-    "1": lambda n: Fraction(1), "2": lambda n: Fraction(2), "3/2": lambda n: Fraction(3, 2),
-    "n-1": lambda n: Fraction(n - 1), "n/2": lambda n: Fraction(n, 2), "2-2/n": lambda n: 2 - Fraction(2, n),
+    "1": lambda n: Fraction(1),
+    "2": lambda n: Fraction(2),
+    "3/2": lambda n: Fraction(3, 2),
+    "n-1": lambda n: Fraction(n - 1),
+    "n/2": lambda n: Fraction(n, 2),
+    "2-2/n": lambda n: 2 - Fraction(2, n),
     "R(n)": _R,
 }
 #: facility spec §6.2: SP verdict, ratio formulas (TC, MC, SW) and axioms (IFS, UFS, PF, Prop, Unan)
 FACILITY_TABLE: dict[str, dict[str, Any]] = {
-    "median": {"SP": "yes", "TC": "1", "MC": "2", "SW": "1",
-               "axioms": {"IFS": "no", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"}},
-    "uniform_phantom": {"SP": "yes", "TC": "n-1", "MC": "2", "SW": "R(n)",
-                        "axioms": {"IFS": "yes", "UFS": "yes", "PF": "yes", "proportionality": "yes",
-                                   "unanimity": "yes"}},
-    "leftmost": {"SP": "yes", "TC": "n-1", "MC": "2", "SW": "n-1",
-                 "axioms": {"IFS": "no", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"}},
-    "average": {"SP": "no", "TC": "2-2/n", "MC": "2-2/n", "SW": "R(n)",
-                "axioms": {"IFS": "yes", "UFS": "yes", "PF": "yes", "proportionality": "yes", "unanimity": "yes"}},
-    "midpoint": {"SP": "no", "TC": "n/2", "MC": "1", "SW": "2-2/n",
-                 "axioms": {"IFS": "yes", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"}},
-    "random_dictator": {"SP": "universally", "TC": "2-2/n", "MC": "2", "SW": "R(n)",
-                        "axioms": {"IFS": "ex ante", "UFS": "ex ante", "PF": "ex ante",
-                                   "proportionality": "in expectation", "unanimity": "yes"}},
-    "lrm": {"SP": "in expectation", "TC": "n/2", "MC": "3/2", "SW": "2-2/n",
-            "axioms": {"IFS": "ex ante", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"}},
+    "median": {
+        "SP": "yes",
+        "TC": "1",
+        "MC": "2",
+        "SW": "1",
+        "axioms": {"IFS": "no", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"},
+    },
+    "uniform_phantom": {
+        "SP": "yes",
+        "TC": "n-1",
+        "MC": "2",
+        "SW": "R(n)",
+        "axioms": {"IFS": "yes", "UFS": "yes", "PF": "yes", "proportionality": "yes", "unanimity": "yes"},
+    },
+    "leftmost": {
+        "SP": "yes",
+        "TC": "n-1",
+        "MC": "2",
+        "SW": "n-1",
+        "axioms": {"IFS": "no", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"},
+    },
+    "average": {
+        "SP": "no",
+        "TC": "2-2/n",
+        "MC": "2-2/n",
+        "SW": "R(n)",
+        "axioms": {"IFS": "yes", "UFS": "yes", "PF": "yes", "proportionality": "yes", "unanimity": "yes"},
+    },
+    "midpoint": {
+        "SP": "no",
+        "TC": "n/2",
+        "MC": "1",
+        "SW": "2-2/n",
+        "axioms": {"IFS": "yes", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"},
+    },
+    "random_dictator": {
+        "SP": "universally",
+        "TC": "2-2/n",
+        "MC": "2",
+        "SW": "R(n)",
+        "axioms": {
+            "IFS": "ex ante",
+            "UFS": "ex ante",
+            "PF": "ex ante",
+            "proportionality": "in expectation",
+            "unanimity": "yes",
+        },
+    },
+    "lrm": {
+        "SP": "in expectation",
+        "TC": "n/2",
+        "MC": "3/2",
+        "SW": "2-2/n",
+        "axioms": {"IFS": "ex ante", "UFS": "no", "PF": "no", "proportionality": "no", "unanimity": "yes"},
+    },
 }
 FACILITY_TABLE["rightmost"] = FACILITY_TABLE["leftmost"]
 FACILITY_TABLE["random_rank"] = FACILITY_TABLE["random_dictator"]
@@ -93,16 +137,29 @@ def facility_axioms(mech: Any, n: int, m: int, seed: int) -> dict[str, Any]:
             total += ok.size
             if fails is None and not ok.all():
                 b = int(np.argmin(ok))
-                fails = {"class": cname, "profile": prof[b].tolist(),
-                         "expected_location": float((support[b] * probs[b]).sum()),
-                         "slack": float(np.asarray(chk.slack)[b])}
+                fails = {
+                    "class": cname,
+                    "profile": prof[b].tolist(),
+                    "expected_location": float((support[b] * probs[b]).sum()),
+                    "slack": float(np.asarray(chk.slack)[b]),
+                }
         out[axiom] = {"rate": total_ok / total, "per_class": per, "witness": fails}
     return out
 
 
-def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int | None = None, profiles: int = 512,
-                   grid: int = 101, seed: int = 0, full: bool = False, ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
-                   **unknown: Any) -> Card:
+def facility_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
+    **unknown: Any,
+) -> Card:
     """Audit (and, with ``full``, the report card) of a facility mechanism."""
     if unknown:
         raise TypeError(f"facility audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
@@ -113,7 +170,9 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
     fixed_n = getattr(mech, "n_agents", None)  # e.g. a generalized median with n + 1 given phantoms
     if isinstance(fixed_n, int):
         if n_agents is not None and n_agents != fixed_n:
-            raise ValueError(f"n_agents: {name} with these parameters is defined for n = {fixed_n} only, got {n_agents}")
+            raise ValueError(
+                f"n_agents: {name} with these parameters is defined for n = {fixed_n} only, got {n_agents}"
+            )
         n_agents, ratio_ns = fixed_n, (fixed_n,)
     n_agents = 5 if n_agents is None else n_agents
     game = FacilityLocation(n_agents=n_agents, mechanism=mech)
@@ -124,14 +183,26 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
     table = FACILITY_TABLE.get(name, {})
     claims = sorted(getattr(mech, "claims", ()))
     w = aud.witness
-    card.data["audit"] = {"n_agents": n_agents, "profiles": int(types.shape[0]), "grid": grid, "seed": seed,
-                          "max_gain": aud.max_gain, "mean_gain": aud.mean_gain,
-                          "share_profitable": aud.share_profitable, "tol": aud.tol,
-                          "strategyproof": bool(aud.strategyproof), "witness": w.to_dict(),
-                          "claims": claims, "spec_SP": table.get("SP")}
+    card.data["audit"] = {
+        "n_agents": n_agents,
+        "profiles": int(types.shape[0]),
+        "grid": grid,
+        "seed": seed,
+        "max_gain": aud.max_gain,
+        "mean_gain": aud.mean_gain,
+        "share_profitable": aud.share_profitable,
+        "tol": aud.tol,
+        "strategyproof": bool(aud.strategyproof),
+        "witness": w.to_dict(),
+        "claims": claims,
+        "spec_SP": table.get("SP"),
+    }
     claimed_sp = "strategyproof" in claims
-    verdict = ("no profitable misreport found" if aud.strategyproof
-               else f"**manipulable**: agent {w.agent} gains {_fmt(aud.max_gain)} by misreporting")
+    verdict = (
+        "no profitable misreport found"
+        if aud.strategyproof
+        else f"**manipulable**: agent {w.agent} gains {_fmt(aud.max_gain)} by misreporting"
+    )
     if claimed_sp and not aud.strategyproof:
         verdict += " — **contradicts the mechanism's strategyproofness claim**"
     body = [
@@ -139,7 +210,8 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
         f"{profiles} uniform + {profiles} on the grid {{0, 1/n, ..., 1}}), candidates: a {grid}-point grid "
         f"plus 64 random reports and a local search (seed {seed}).",
         "",
-        "| quantity | value |", "|---|---|",
+        "| quantity | value |",
+        "|---|---|",
         f"| max gain | {_fmt(aud.max_gain)} |",
         f"| mean best gain over profiles | {_fmt(aud.mean_gain)} |",
         f"| share of profiles with a gain > {aud.tol:g} | {_fmt(aud.share_profitable)} |",
@@ -153,18 +225,24 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
         dev[w.agent] = float(np.asarray(w.deviation))
         y_dev = float(np.asarray(mech.expected_location(dev[None]))[0])
         card.data["audit"]["witness"].update(location_truthful=y_truth, location_deviation=y_dev)
-        body += ["", "**Witness** (the misreport with the largest gain):", "",
-                 "| peaks (types) | agent | true peak | misreport | location (truthful) | location (misreport) | gain |",
-                 "|---|---|---|---|---|---|---|",
-                 f"| {_fmt(w.types)} | {w.agent} | {_fmt(float(w.types[w.agent]))} | {_fmt(float(np.asarray(w.deviation)))} "
-                 f"| {_fmt(y_truth)} | {_fmt(y_dev)} | {_fmt(w.gain)} |"]
+        body += [
+            "",
+            "**Witness** (the misreport with the largest gain):",
+            "",
+            "| peaks (types) | agent | true peak | misreport | location (truthful) | location (misreport) | gain |",
+            "|---|---|---|---|---|---|---|",
+            f"| {_fmt(w.types)} | {w.agent} | {_fmt(float(w.types[w.agent]))} | {_fmt(float(np.asarray(w.deviation)))} "
+            f"| {_fmt(y_truth)} | {_fmt(y_dev)} | {_fmt(w.gain)} |",
+        ]
     card.sections.append((f"Incentive audit (n = {n_agents})", "\n".join(body)))
 
     ax = facility_axioms(mech, n_agents, profiles, seed + 1)
     card.data["axioms"] = ax
     claim_of = {"IFS": "IFS", "UFS": "UFS", "PF": "PF", "proportionality": "proportional", "unanimity": "unanimous"}
-    rows = ["| axiom | claimed | spec §6.2 | overall | uniform | grid | {0,1} | unanimous | first failure (profile -> E[y]) |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| axiom | claimed | spec §6.2 | overall | uniform | grid | {0,1} | unanimous | first failure (profile -> E[y]) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     broken = []
     for axiom, res in ax.items():
         pc = res["per_class"]
@@ -174,16 +252,21 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
         if claimed and res["rate"] < 1.0:
             broken.append(axiom)
         wtxt = "—" if wit is None else f"{_fmt(wit['profile'])} -> {_fmt(wit['expected_location'])}"
-        rows.append(f"| {axiom} | {'yes' if claimed else 'no'} | {table.get('axioms', {}).get(axiom, '—')} | "
-                    f"{_fmt(res['rate'])} | {_fmt(pc['uniform'])} | {_fmt(pc['grid'])} | {_fmt(pc['binary'])} | "
-                    f"{_fmt(pc['unanimous'])} | {wtxt} |")
+        rows.append(
+            f"| {axiom} | {'yes' if claimed else 'no'} | {table.get('axioms', {}).get(axiom, '—')} | "
+            f"{_fmt(res['rate'])} | {_fmt(pc['uniform'])} | {_fmt(pc['grid'])} | {_fmt(pc['binary'])} | "
+            f"{_fmt(pc['unanimous'])} | {wtxt} |"
+        )
     holds = [a for a, r in ax.items() if r["rate"] == 1.0]
     card.data["claims_contradicted"] = broken + (["strategyproof"] if claimed_sp and not aud.strategyproof else [])
     note = f" **Claimed but violated: {', '.join(broken)}.**" if broken else ""
-    card.sections.append((f"Fairness axioms (n = {n_agents}, ex ante for lotteries)",
-                          f"Share of profiles on which each axiom holds ({profiles} profiles per class, tolerance "
-                          f"1e-12). Holds on every profile checked: {', '.join(holds) or 'none'}.{note}\n\n"
-                          + "\n".join(rows)))
+    card.sections.append(
+        (
+            f"Fairness axioms (n = {n_agents}, ex ante for lotteries)",
+            f"Share of profiles on which each axiom holds ({profiles} profiles per class, tolerance "
+            f"1e-12). Holds on every profile checked: {', '.join(holds) or 'none'}.{note}\n\n" + "\n".join(rows),
+        )
+    )
 
     if full:
         ratio_rows = []
@@ -192,40 +275,67 @@ def facility_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents:
             for obj in ("SW", "TC", "MC"):
                 wc = worst_case_ratio(g, obj, rng=seed)
                 sv = spec_ratio(name, obj, n)
-                ratio_rows.append({"n": n, "objective": obj, "found": wc.ratio, "profile": wc.profile.tolist(),
-                                   "spec": None if sv is None else float(sv), "spec_exact": None if sv is None else str(sv),
-                                   "match": None if sv is None else bool(abs(wc.ratio - float(sv)) <= 1e-9)})
+                ratio_rows.append(
+                    {
+                        "n": n,
+                        "objective": obj,
+                        "found": wc.ratio,
+                        "profile": wc.profile.tolist(),
+                        "spec": None if sv is None else float(sv),
+                        "spec_exact": None if sv is None else str(sv),
+                        "match": None if sv is None else bool(abs(wc.ratio - float(sv)) <= 1e-9),
+                    }
+                )
         card.data["ratios"] = ratio_rows
-        lines = ["| n | objective | worst case found | spec §6.2 | match | worst profile |", "|---|---|---|---|---|---|"]
+        lines = [
+            "| n | objective | worst case found | spec §6.2 | match | worst profile |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in ratio_rows:
             spec_txt = "—" if r["spec"] is None else f"{r['spec_exact']} = {_fmt(r['spec'])}"
             match = "—" if r["match"] is None else ("yes" if r["match"] else "**no**")
-            lines.append(f"| {r['n']} | {r['objective']} | {_fmt(r['found'])} | {spec_txt} | {match} | {_fmt(r['profile'])} |")
+            lines.append(
+                f"| {r['n']} | {r['objective']} | {_fmt(r['found'])} | {spec_txt} | {match} | {_fmt(r['profile'])} |"
+            )
         formulas = table and f" Spec formulas: TC {table['TC']}, MC {table['MC']}, SW {table['SW']}."
-        card.sections.append(("Worst-case approximation ratios",
-                              "Ratios >= 1: OPT/ALG for social welfare, ALG/OPT for total and maximum cost "
-                              "(0/0 := 1), ratio of expectations for lotteries. Exhaustive over sorted profiles "
-                              "on the grid of step 1/(2n), then a local search (`coopsim.analysis.worst_case_ratio`)."
-                              + (formulas or "") + "\n\n" + "\n".join(lines)))
+        card.sections.append(
+            (
+                "Worst-case approximation ratios",
+                "Ratios >= 1: OPT/ALG for social welfare, ALG/OPT for total and maximum cost "
+                "(0/0 := 1), ratio of expectations for lotteries. Exhaustive over sorted profiles "
+                "on the grid of step 1/(2n), then a local search (`coopsim.analysis.worst_case_ratio`)."
+                + (formulas or "")
+                + "\n\n"
+                + "\n".join(lines),
+            )
+        )
 
         from coopsim import plotting
 
         card.figures["ratios.png"] = plotting.ratio_figure(ratio_rows, f"{name}: worst-case ratios")
-        card.figures["axioms.png"] = plotting.rate_figure({a: r["rate"] for a, r in ax.items()},
-                                                          f"{name}: axiom satisfaction (n = {n_agents})")
-        caps = {"ratios.png": "Worst-case ratios found (circles) and the spec's values (crosses) against n.",
-                "axioms.png": "Share of checked profiles on which each axiom holds."}
+        card.figures["axioms.png"] = plotting.rate_figure(
+            {a: r["rate"] for a, r in ax.items()}, f"{name}: axiom satisfaction (n = {n_agents})"
+        )
+        caps = {
+            "ratios.png": "Worst-case ratios found (circles) and the spec's values (crosses) against n.",
+            "axioms.png": "Share of checked profiles on which each axiom holds.",
+        }
         reports = np.linspace(0, 1, 401)
         prof = np.repeat(np.asarray(w.actions, dtype=float)[None], len(reports), axis=0)
         prof[:, w.agent] = reports
         peaks = np.repeat(np.asarray(w.types, dtype=float)[None], len(reports), axis=0)
         util = mech.expected_utilities(prof, peaks)[:, w.agent]
         t_rep = float(w.actions[w.agent])
-        t_util = float(mech.expected_utilities(np.asarray(w.actions, float)[None], np.asarray(w.types, float)[None])[0, w.agent])
-        card.figures["deviation.png"] = plotting.deviation_figure(reports, util, t_rep, t_util, w.agent,
-                                                                  f"{name}: agent {w.agent}'s utility vs its report")
-        caps["deviation.png"] = (f"Agent {w.agent}'s utility against its own report at the audit's witness profile "
-                                 f"(others truthful); the star is its best report.")
+        t_util = float(
+            mech.expected_utilities(np.asarray(w.actions, float)[None], np.asarray(w.types, float)[None])[0, w.agent]
+        )
+        card.figures["deviation.png"] = plotting.deviation_figure(
+            reports, util, t_rep, t_util, w.agent, f"{name}: agent {w.agent}'s utility vs its report"
+        )
+        caps["deviation.png"] = (
+            f"Agent {w.agent}'s utility against its own report at the audit's witness profile "
+            f"(others truthful); the star is its best report."
+        )
         card.data["figure_captions"] = caps
     return card
 

@@ -20,6 +20,7 @@ On ``profiles`` random agents (robustness (CC, ER, AS) and IH* i.i.d. U[0, 1], c
 - figure: tier against each robustness dimension (others at 0.95) and, for the weakest-link gate,
   the decay curve ``f(exp(-lambda dt) R_hat)``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -47,55 +48,95 @@ def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
         out[key] = {"holds": bool(chk.holds), "worst": float(chk.worst), "note": note, **extra}
 
     t = _tiers(gate, R, ih, cap)
-    out["deterministic"] = {"holds": bool(np.array_equal(t, _tiers(gate, R, ih, cap))), "worst": 0.0,
-                            "note": "two calls on the same inputs give the same tiers"}
+    out["deterministic"] = {
+        "holds": bool(np.array_equal(t, _tiers(gate, R, ih, cap))),
+        "worst": 0.0,
+        "note": "two calls on the same inputs give the same tiers",
+    }
     up = lambda x, hi=1.0: x + rng.random(x.shape) * (hi - x)  # noqa: E731
     t2 = _tiers(gate, up(R), up(ih), up(cap))
-    out["monotone"] = {"holds": bool(np.all(t <= t2)), "worst": float(np.max(t - t2, initial=0)),
-                       "note": "raising robustness, IH* and capability never lowers the tier"}
+    out["monotone"] = {
+        "holds": bool(np.all(t <= t2)),
+        "worst": float(np.max(t - t2, initial=0)),
+        "note": "raising robustness, IH* and capability never lowers the tier",
+    }
     rec("T2a", gp.check_t2a(gate, R, ih, cap, rng.random(M)), "tier invariant to capability")
     members = rng.random((M, 3, 3))
     chain = _tiers(gate, members, None, rng.random((M, 3))).min(axis=-1)
     th = getattr(gate, "thresholds", gm.DEFAULT_THRESHOLDS)
     brute = gm.dimension_tiers(members, th).min(axis=(-1, -2))
-    out["collusion_resistance"] = {"holds": bool(np.array_equal(chain, brute)), "worst": float(np.abs(chain - brute).max()),
-                                   "note": "chain tier = min over members and dimensions of g_i"}
+    out["collusion_resistance"] = {
+        "holds": bool(np.array_equal(chain, brute)),
+        "worst": float(np.abs(chain - brute).max()),
+        "note": "chain tier = min over members and dimensions of g_i",
+    }
     # safety floors with the gate's own tiers (default robustness table)
     weakest = R.min(axis=-1)
     ceil = np.where(np.isfinite(gate.ceilings[t]), gate.ceilings[t], 1.0)
     pop = 8
     Mp = (M // pop) * pop
     exposure = (ceil[:Mp] * rng.random(Mp)).reshape(-1, pop)
-    rec("T3b", gp.check_t3b(exposure, weakest[:Mp].reshape(-1, pop), t[:Mp].reshape(-1, pop), gm.DEFAULT_THRESHOLDS),
-        "populations of 8 at tier >= T1 (weight > 0): S >= min_i theta_i^1")
+    rec(
+        "T3b",
+        gp.check_t3b(exposure, weakest[:Mp].reshape(-1, pop), t[:Mp].reshape(-1, pop), gm.DEFAULT_THRESHOLDS),
+        "populations of 8 at tier >= T1 (weight > 0): S >= min_i theta_i^1",
+    )
     rec("T3d", gp.check_t3d(weakest, t, gm.DEFAULT_THRESHOLDS), "agents at tier >= T1 have min(R) >= min_i theta_i^1")
-    rec("T3a", gp.check_t3a(exposure, weakest[:Mp].reshape(-1, pop)), "0 <= S <= 1, S = exposure-weighted mean of min(R)")
+    rec(
+        "T3a",
+        gp.check_t3a(exposure, weakest[:Mp].reshape(-1, pop)),
+        "0 <= S <= 1, S = exposure-weighted mean of min(R)",
+    )
     if isinstance(gate, gm.WeakestLinkGate):
-        rec("T1c", gp.check_t1c(R[:64], ih[:64], gate.decay_rate, 500, gate.thresholds, gate.ceilings, gate.ih_threshold),
-            f"decay lambda = {gate.decay_rate:g}, dt = 0..500: tier and ceiling non-increasing, T0 after the bound")
+        rec(
+            "T1c",
+            gp.check_t1c(R[:64], ih[:64], gate.decay_rate, 500, gate.thresholds, gate.ceilings, gate.ih_threshold),
+            f"decay lambda = {gate.decay_rate:g}, dt = 0..500: tier and ceiling non-increasing, T0 after the bound",
+        )
         ok, worst = True, 0.0
         for d in range(3):
-            c = gp.check_t2b(R[:128], d, rng.random(128) * 0.3, gate.thresholds, others=rng.integers(0, gate.n_tiers, 10))
+            c = gp.check_t2b(
+                R[:128], d, rng.random(128) * 0.3, gate.thresholds, others=rng.integers(0, gate.n_tiers, 10)
+            )
             ok, worst = ok and c.holds, max(worst, c.worst)
-        out["T2b"] = {"holds": ok, "worst": worst, "note": "profit non-decreasing in each R_i; a non-binding raise keeps the tier"}
+        out["T2b"] = {
+            "holds": ok,
+            "worst": worst,
+            "note": "profit non-decreasing in each R_i; a non-binding raise keeps the tier",
+        }
         K = gate.n_tiers - 1
         oks, diffs = [], []
         for j in range(K):
             c = gp.check_t2c(j, rng.integers(0, K + 1, 10), np.ones(K), np.arange(1.0, K + 1))
             oks.append(c.holds)
             diffs.append(abs(c.worst))
-        out["T2c"] = {"holds": all(oks), "worst": max(diffs), "note": f"gain at each crossing j -> j+1 (j = 0..{K - 1}) "
-                                                                       f"= D_(j+1) E[r_(j+1)] / N_(j+1) > 0"}
+        out["T2c"] = {
+            "holds": all(oks),
+            "worst": max(diffs),
+            "note": f"gain at each crossing j -> j+1 (j = 0..{K - 1}) = D_(j+1) E[r_(j+1)] / N_(j+1) > 0",
+        }
         n3c = 200
-        res = [gp.check_t3c(rng.random(5), rng.random(5), float(rng.random()), float(rng.random())).holds for _ in range(n3c)]
-        out["T3c"] = {"holds": all(res), "worst": float(n3c - sum(res)), "note": f"{n3c} random entrants: S rises iff min(R) >= S"}
+        res = [
+            gp.check_t3c(rng.random(5), rng.random(5), float(rng.random()), float(rng.random())).holds
+            for _ in range(n3c)
+        ]
+        out["T3c"] = {
+            "holds": all(res),
+            "worst": float(n3c - sum(res)),
+            "note": f"{n3c} random entrants: S rises iff min(R) >= S",
+        }
         b, a = gp.monotonic_safety_counterexample()
         bd, ad = gp.monotonic_safety_counterexample(default_table=True)
         out["monotonic_safety_counterexample"] = {
-            "holds": bool(a < b and ad < bd), "worst": float(a - b),
+            "holds": bool(a < b and ad < bd),
+            "worst": float(a - b),
             "note": f"reproduced when S falls: S {b:.6g} -> {a:.6g} (two agents), default table S {bd:.7g} -> {ad:.7g} "
-                    f"(Monotonic Safety is false as stated; T3a-T3d are the valid forms)",
-            "before": b, "after": a, "before_default": bd, "after_default": ad}
+            f"(Monotonic Safety is false as stated; T3a-T3d are the valid forms)",
+            "before": b,
+            "after": a,
+            "before_default": bd,
+            "after_default": ad,
+        }
     return out
 
 
@@ -107,8 +148,14 @@ def economy_checks(gate: Any, seed: int, steps: int = 40) -> dict[str, Any]:
     from coopsim.mechanisms import gate_properties as gp
 
     try:
-        env = ae.AgentEconomy(n_agents=6, batch_size=4, gate=gate, thresholds=getattr(gate, "thresholds", None),
-                              on_demotion="force_unwind", initial_balance=0.5)
+        env = ae.AgentEconomy(
+            n_agents=6,
+            batch_size=4,
+            gate=gate,
+            thresholds=getattr(gate, "thresholds", None),
+            on_demotion="force_unwind",
+            initial_balance=0.5,
+        )
     except (ValueError, TypeError):
         return {}
     env.reset(seed=seed)
@@ -126,10 +173,19 @@ def economy_checks(gate: Any, seed: int, steps: int = 40) -> dict[str, Any]:
             bad_b += not c.holds
             worst_b = max(worst_b, np.nan_to_num(c.worst, nan=-np.inf, neginf=-np.inf))
     run = f"{steps}-step AgentEconomy run, 4 x 6 scripted agents, force_unwind"
-    return {"T1a": {"holds": bad_a == 0, "worst": float(worst_a), "acceptances": n_acc,
-                    "note": f"{run}: every one of {n_acc} acceptances has E_after <= B_tier and tier >= T_min"},
-            "T1b": {"holds": bad_b == 0, "worst": float(worst_b),
-                    "note": f"{run}: E <= B_tier for every agent at the end of every step"}}
+    return {
+        "T1a": {
+            "holds": bad_a == 0,
+            "worst": float(worst_a),
+            "acceptances": n_acc,
+            "note": f"{run}: every one of {n_acc} acceptances has E_after <= B_tier and tier >= T_min",
+        },
+        "T1b": {
+            "holds": bad_b == 0,
+            "worst": float(worst_b),
+            "note": f"{run}: E <= B_tier for every agent at the end of every step",
+        },
+    }
 
 
 def tier_table(gate: Any) -> list[dict[str, Any]]:
@@ -156,41 +212,68 @@ def tier_table(gate: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def gate_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int | None = None, profiles: int = 512,
-               grid: int = 101, seed: int = 0, full: bool = False, ratio_ns: Any = None, **unknown: Any) -> Card:
+def gate_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Any = None,
+    **unknown: Any,
+) -> Card:
     """Audit (and, with ``full``, the report card) of a tier gate; ``profiles`` random agents (at least 64)."""
     if unknown:
         raise TypeError(f"gate audit: unknown options {sorted(unknown)}; expected profiles, seed")
     if n_agents is not None:
-        raise ValueError(f"n_agents: a gate is checked on independent random agents; set their number with "
-                         f"--profiles, got n_agents={n_agents}")
+        raise ValueError(
+            f"n_agents: a gate is checked on independent random agents; set their number with "
+            f"--profiles, got n_agents={n_agents}"
+        )
     M = max(int(profiles), 64)
     card = Card(name, "gates", dict(params))
     checks = {**economy_checks(mech, seed), **gate_checks(mech, M, seed)}
     card.data["checks"] = checks
     claims = claims_of(mech)
-    note = flag_claims(card, claims, {"monotone": checks["monotone"]["holds"], "deterministic": checks["deterministic"]["holds"]})
+    note = flag_claims(
+        card, claims, {"monotone": checks["monotone"]["holds"], "deterministic": checks["deterministic"]["holds"]}
+    )
     rows = ["| property | holds | worst margin | what is checked |", "|---|---|---|---|"]
     for k, c in checks.items():
         rows.append(f"| {k} | {'yes' if c['holds'] else '**no**'} | {_fmt(c['worst'])} | {c['note']} |")
     holds = [k for k, c in checks.items() if c["holds"]]
     fails = [k for k, c in checks.items() if not c["holds"]]
-    card.sections.append(("Gate properties", f"T1a and T1b from a short agent-economy run with this gate; the rest on "
-                                             f"{M} random agents (robustness, IH* and capability i.i.d. U[0, 1], seed "
-                                             f"{seed}). Claims: {', '.join(claims) or '—'}. Hold: "
-                                             f"{', '.join(holds) or 'none'}. Fail: {', '.join(fails) or 'none'}.{note}"
-                                             f"\n\n" + "\n".join(rows)))
+    card.sections.append(
+        (
+            "Gate properties",
+            f"T1a and T1b from a short agent-economy run with this gate; the rest on "
+            f"{M} random agents (robustness, IH* and capability i.i.d. U[0, 1], seed "
+            f"{seed}). Claims: {', '.join(claims) or '—'}. Hold: "
+            f"{', '.join(holds) or 'none'}. Fail: {', '.join(fails) or 'none'}.{note}"
+            f"\n\n" + "\n".join(rows),
+        )
+    )
     table = tier_table(mech)
     card.data["tiers"] = table
     lines = ["| tier | thresholds | ceiling B_k | audit rate mu_k | E[steps to first audit] |", "|---|---|---|---|---|"]
     for r in table:
-        lines.append(f"| T{r['tier']} | {_fmt(r.get('thresholds'))} | {_fmt(r['ceiling'])} | {_fmt(r.get('audit_rate'))} | "
-                     f"{_fmt(r.get('expected_time_to_audit'))} |")
+        lines.append(
+            f"| T{r['tier']} | {_fmt(r.get('thresholds'))} | {_fmt(r['ceiling'])} | {_fmt(r.get('audit_rate'))} | "
+            f"{_fmt(r.get('expected_time_to_audit'))} |"
+        )
     hz = getattr(mech, "audit_hazard", "elapsed")
     src = "the gate's" if getattr(mech, "audit_rates", None) is not None else "the default"
-    card.sections.append(("Tier table", f"Thresholds per tier ((CC, ER, AS), or the capability threshold), ceilings, "
-                                        f"{src} spot-audit rates and the exact expected number of steps to the first "
-                                        f"audit (`expected_time_to_audit`, hazard {hz!r}).\n\n" + "\n".join(lines)))
+    card.sections.append(
+        (
+            "Tier table",
+            f"Thresholds per tier ((CC, ER, AS), or the capability threshold), ceilings, "
+            f"{src} spot-audit rates and the exact expected number of steps to the first "
+            f"audit (`expected_time_to_audit`, hazard {hz!r}).\n\n" + "\n".join(lines),
+        )
+    )
     if not full:
         return card
 

@@ -17,6 +17,7 @@ Raftery, JASA 2007):
   against the declared ``score_range``;
 - figure: expected score ``S(p; q)`` against the report p for binary beliefs q in {0.2, 0.5, 0.8}.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -74,65 +75,114 @@ def scoring_checks(mech: Any, m: int, k: int, n_reports: int, seed: int) -> dict
     obs_lo, obs_hi = float(S.min()), float(S.max())
     in_range = bool(np.all(np.isnan([lo, hi])) or (obs_lo >= lo - 1e-12 and obs_hi <= hi + 1e-12))
     return {
-        "m": m, "beliefs": int(len(Q)), "reports_per_belief": n_reports, "seed": seed,
-        "propriety": {"max_gain": float(gains[w]), "proper": bool(gains.max() <= TOL), "share_profitable": float((gains > TOL).mean()),
-                      "witness": {"belief": Q[w].tolist(), "best_report": np.asarray(best[w]).tolist(), "gain": float(gains[w])}},
-        "bregman": {"min": float(D[np.isfinite(D)].min()), "mean": float(D[np.isfinite(D)].mean()),
-                    "nonnegative": bool(D[np.isfinite(D)].min() >= -TOL),
-                    "savage_form_max_abs_diff": float(np.abs(D[fin] - savage[fin]).max()) if fin.any() else 0.0,
-                    "min_far": float(d_far.min()) if d_far.size else float("nan"), "far": FAR,
-                    "strictly_proper": bool(d_far.size and d_far.min() > TOL),
-                    "tie_witness": {"belief": Q[i_min[0]].tolist(), "report": P[i_min].tolist(), "loss": float(D[i_min])}},
-        "range": {"declared": [lo, hi], "observed": [obs_lo, obs_hi], "finite_observed": [float(s_fin.min()), float(s_fin.max())]
-                  if s_fin.size else [], "within_declared": in_range},
+        "m": m,
+        "beliefs": int(len(Q)),
+        "reports_per_belief": n_reports,
+        "seed": seed,
+        "propriety": {
+            "max_gain": float(gains[w]),
+            "proper": bool(gains.max() <= TOL),
+            "share_profitable": float((gains > TOL).mean()),
+            "witness": {"belief": Q[w].tolist(), "best_report": np.asarray(best[w]).tolist(), "gain": float(gains[w])},
+        },
+        "bregman": {
+            "min": float(D[np.isfinite(D)].min()),
+            "mean": float(D[np.isfinite(D)].mean()),
+            "nonnegative": bool(D[np.isfinite(D)].min() >= -TOL),
+            "savage_form_max_abs_diff": float(np.abs(D[fin] - savage[fin]).max()) if fin.any() else 0.0,
+            "min_far": float(d_far.min()) if d_far.size else float("nan"),
+            "far": FAR,
+            "strictly_proper": bool(d_far.size and d_far.min() > TOL),
+            "tie_witness": {"belief": Q[i_min[0]].tolist(), "report": P[i_min].tolist(), "loss": float(D[i_min])},
+        },
+        "range": {
+            "declared": [lo, hi],
+            "observed": [obs_lo, obs_hi],
+            "finite_observed": [float(s_fin.min()), float(s_fin.max())] if s_fin.size else [],
+            "within_declared": in_range,
+        },
     }
 
 
-def scoring_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: int | None = None, profiles: int = 512,
-                  grid: int = 101, seed: int = 0, full: bool = False, ratio_ns: Any = None, **unknown: Any) -> Card:
+def scoring_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Any = None,
+    **unknown: Any,
+) -> Card:
     """Audit (and, with ``full``, the report card) of a scoring rule. ``profiles`` beliefs are capped
     at 128 and ``grid`` random misreports per belief at 256 (keeps the card fast)."""
     if unknown:
         raise TypeError(f"scoring audit: unknown options {sorted(unknown)}; expected profiles, grid, seed")
     if n_agents is not None:
-        raise ValueError(f"n_agents: a scoring rule scores one forecaster; set the number of outcomes with m=..., "
-                         f"got n_agents={n_agents}")
+        raise ValueError(
+            f"n_agents: a scoring rule scores one forecaster; set the number of outcomes with m=..., "
+            f"got n_agents={n_agents}"
+        )
     m = _m(mech)
     card = Card(name, "scoring", dict(params))
     res = scoring_checks(mech, m, min(profiles, 128), min(grid, 256), seed)
     card.data.update(res)
     claims = claims_of(mech)
     pr, br, rg = res["propriety"], res["bregman"], res["range"]
-    note = flag_claims(card, claims, {"proper": pr["proper"] and br["nonnegative"], "strictly_proper": br["strictly_proper"]})
-    verdict = ("strictly proper" if pr["proper"] and br["strictly_proper"] else
-               "proper, not strictly proper" if pr["proper"] else "**not proper**")
+    note = flag_claims(
+        card, claims, {"proper": pr["proper"] and br["nonnegative"], "strictly_proper": br["strictly_proper"]}
+    )
+    verdict = (
+        "strictly proper"
+        if pr["proper"] and br["strictly_proper"]
+        else "proper, not strictly proper"
+        if pr["proper"]
+        else "**not proper**"
+    )
     card.data["verdict"] = verdict
     wit = pr["witness"]
-    body = [f"{res['beliefs']} beliefs over m = {m} outcomes (Dirichlet(1) draws, the {m} vertices and the uniform "
-            f"belief, keeping those that are admissible reports; seed {seed}). For each, `check_propriety` searches the report set "
-            f"(500 uniform reports, the vertices and a local refinement) for max_p S(p; q) - S(q; q).", "",
-            "| quantity | value |", "|---|---|",
-            f"| verdict | {verdict} |",
-            f"| largest gain of a misreport | {_fmt(pr['max_gain'])} |",
-            f"| share of beliefs with a gain > {TOL:g} | {_fmt(pr['share_profitable'])} |",
-            f"| worst belief -> best report | {_fmt(wit['belief'])} -> {_fmt(wit['best_report'])} |",
-            f"| claims | {', '.join(claims) or '—'} |"]
+    body = [
+        f"{res['beliefs']} beliefs over m = {m} outcomes (Dirichlet(1) draws, the {m} vertices and the uniform "
+        f"belief, keeping those that are admissible reports; seed {seed}). For each, `check_propriety` searches the report set "
+        f"(500 uniform reports, the vertices and a local refinement) for max_p S(p; q) - S(q; q).",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| verdict | {verdict} |",
+        f"| largest gain of a misreport | {_fmt(pr['max_gain'])} |",
+        f"| share of beliefs with a gain > {TOL:g} | {_fmt(pr['share_profitable'])} |",
+        f"| worst belief -> best report | {_fmt(wit['belief'])} -> {_fmt(wit['best_report'])} |",
+        f"| claims | {', '.join(claims) or '—'} |",
+    ]
     card.sections.append(("Propriety", "\n".join(body) + note))
     tie = br["tie_witness"]
     lo, hi = rg["declared"]
-    card.sections.append(("Bregman loss and score range", "\n".join([
-        f"{res['reports_per_belief']} random misreports p per belief: loss D_G(q, p) = G(q) - S(p; q).", "",
-        "| quantity | value |", "|---|---|",
-        f"| min loss (all misreports) | {_fmt(br['min'])} |",
-        f"| mean loss | {_fmt(br['mean'])} |",
-        f"| loss >= 0 everywhere | {'yes' if br['nonnegative'] else '**no**'} |",
-        f"| max abs difference to G(q) - G(p) - <grad G(p), q - p> | {_fmt(br['savage_form_max_abs_diff'])} |",
-        f"| min loss with abs(p - q)_1 >= {FAR} | {_fmt(br['min_far'])} (belief {_fmt(tie['belief'])}, report "
-        f"{_fmt(tie['report'])}) |",
-        f"| strictly proper (that min > {TOL:g}) | {'yes' if br['strictly_proper'] else 'no'} |",
-        f"| declared score range | [{_fmt(lo)}, {_fmt(hi)}] |",
-        f"| observed score range | [{_fmt(rg['observed'][0])}, {_fmt(rg['observed'][1])}] |",
-        f"| observed within declared | {'yes' if rg['within_declared'] else '**no**'} |"])))
+    card.sections.append(
+        (
+            "Bregman loss and score range",
+            "\n".join(
+                [
+                    f"{res['reports_per_belief']} random misreports p per belief: loss D_G(q, p) = G(q) - S(p; q).",
+                    "",
+                    "| quantity | value |",
+                    "|---|---|",
+                    f"| min loss (all misreports) | {_fmt(br['min'])} |",
+                    f"| mean loss | {_fmt(br['mean'])} |",
+                    f"| loss >= 0 everywhere | {'yes' if br['nonnegative'] else '**no**'} |",
+                    f"| max abs difference to G(q) - G(p) - <grad G(p), q - p> | {_fmt(br['savage_form_max_abs_diff'])} |",
+                    f"| min loss with abs(p - q)_1 >= {FAR} | {_fmt(br['min_far'])} (belief {_fmt(tie['belief'])}, report "
+                    f"{_fmt(tie['report'])}) |",
+                    f"| strictly proper (that min > {TOL:g}) | {'yes' if br['strictly_proper'] else 'no'} |",
+                    f"| declared score range | [{_fmt(lo)}, {_fmt(hi)}] |",
+                    f"| observed score range | [{_fmt(rg['observed'][0])}, {_fmt(rg['observed'][1])}] |",
+                    f"| observed within declared | {'yes' if rg['within_declared'] else '**no**'} |",
+                ]
+            ),
+        )
+    )
     if not full:
         return card
 
@@ -156,7 +206,7 @@ def scoring_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
         q = (1 - mix) * q + mix / m
         e = np.full(len(p), np.nan)
         e[ok] = mech.expected(R[ok], np.broadcast_to(q, R[ok].shape))
-        line, = ax.plot(p, e, label=f"belief q_1 = {qb}")
+        (line,) = ax.plot(p, e, label=f"belief q_1 = {qb}")
         ax.axvline(qb, color=line.get_color(), ls=":", lw=1)
         j = int(np.nanargmax(e))
         ax.plot([p[j]], [e[j]], marker="*", ms=10, color=line.get_color())
@@ -168,11 +218,14 @@ def scoring_audit(name: str, params: Mapping[str, Any], mech: Any, *, n_agents: 
     ax.legend(fontsize=8, frameon=False)
     card.data["figure_curves"] = curves
     card.figures["expected_score.png"] = fig
-    slice_txt = (("binary beliefs" if m == 2 else f"beliefs on the edge between outcomes 1 and 2 (m = {m})")
-                 + (f", mixed with {mix:g} of the uniform belief" if mix else ""))
-    card.data["figure_captions"] = {"expected_score.png": f"Expected score against the reported probability of outcome 1 "
-                                                          f"for {slice_txt}; dotted lines mark the true belief, stars "
-                                                          f"the best report on the grid."}
+    slice_txt = ("binary beliefs" if m == 2 else f"beliefs on the edge between outcomes 1 and 2 (m = {m})") + (
+        f", mixed with {mix:g} of the uniform belief" if mix else ""
+    )
+    card.data["figure_captions"] = {
+        "expected_score.png": f"Expected score against the reported probability of outcome 1 "
+        f"for {slice_txt}; dotted lines mark the true belief, stars "
+        f"the best report on the grid."
+    }
     return card
 
 

@@ -18,6 +18,7 @@ A unit is one resolved config (grid point) times one replicate seed. Its ``SeedS
 ``derived_seed(experiment.seed, semantic config)``: a function of the spec seed and the unit's
 resolved config only, so every executor produces identical numbers.
 """
+
 from __future__ import annotations
 
 import copy
@@ -62,6 +63,7 @@ class SpecError(ValueError):
         if note:
             msg += f" ({note})"
         super().__init__(msg)
+
 
 TOP_LEVEL = ("experiment", "env", "mechanism", "agents", "function", "grid", "zip")
 #: experiment keys and their defaults (``_MISSING`` = required)
@@ -165,8 +167,12 @@ def env_module(name: str, path: str = "env.name"):
             raise SpecError(path, f"one of {available_envs()}", name, note="no such environment") from None
         raise
     if not (hasattr(mod, "make_game") or hasattr(mod, "simulate")):
-        raise SpecError(path, "an environment module exposing make_game(**params) or simulate(...)", name,
-                        note=f"{module} exposes neither")
+        raise SpecError(
+            path,
+            "an environment module exposing make_game(**params) or simulate(...)",
+            name,
+            note=f"{module} exposes neither",
+        )
     return mod
 
 
@@ -320,8 +326,12 @@ class Spec:
         for z, group in enumerate(self.zips):
             length = len(next(iter(group.values())))
             label = "zip" if len(self.zips) == 1 and not self.raw.get("_zip_is_array") else f"zip[{z}]"
-            axes.append([({p: vals[i] for p, vals in group.items()},
-                          {p: f'{label}."{p}"[{i}]' for p in group}) for i in range(length)])
+            axes.append(
+                [
+                    ({p: vals[i] for p, vals in group.items()}, {p: f'{label}."{p}"[{i}]' for p in group})
+                    for i in range(length)
+                ]
+            )
         out = []
         for combo in itertools.product(*axes) if axes else [()]:
             cfg = copy.deepcopy(self.base)
@@ -380,12 +390,20 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[s
         parts = path.split(".")
         where = f"--set {path}"
         if len(parts) < 2 or parts[0] not in ("experiment", "env", "mechanism", "agents", "function"):
-            raise SpecError(where, "a dotted key path starting with experiment., env., mechanism., agents.<i>. "
-                                   "or function.", path)
+            raise SpecError(
+                where, "a dotted key path starting with experiment., env., mechanism., agents.<i>. or function.", path
+            )
         if parts[0] == "agents":
             groups = raw.get("agents")
-            if len(parts) != 3 or not parts[1].isdigit() or not isinstance(groups, list) or int(parts[1]) >= len(groups):
-                raise SpecError(where, f"agents.<i>.<key> with i < {len(groups) if isinstance(groups, list) else 0}", path)
+            if (
+                len(parts) != 3
+                or not parts[1].isdigit()
+                or not isinstance(groups, list)
+                or int(parts[1]) >= len(groups)
+            ):
+                raise SpecError(
+                    where, f"agents.<i>.<key> with i < {len(groups) if isinstance(groups, list) else 0}", path
+                )
             groups[int(parts[1])][parts[2]] = value
             continue
         if len(parts) != 2:
@@ -397,8 +415,13 @@ def apply_overrides(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[s
     return raw
 
 
-def load_spec(spec: str | Path | Mapping[str, Any], *, check_names: bool = True, build: bool = True,
-              overrides: Mapping[str, Any] | None = None) -> Spec:
+def load_spec(
+    spec: str | Path | Mapping[str, Any],
+    *,
+    check_names: bool = True,
+    build: bool = True,
+    overrides: Mapping[str, Any] | None = None,
+) -> Spec:
     """Read and validate a spec (a TOML path or a dict); raise ``SpecError`` naming the key path.
 
     ``check_names`` looks names up in the registries; ``build`` also constructs every distinct
@@ -499,8 +522,7 @@ def _experiment(exp: Any, default_name: str) -> dict[str, Any]:
         out["name"] = default_name
     _str(out["name"], "experiment.name")
     if any(c in out["name"] for c in "/\\\0") or out["name"] in (".", ".."):
-        raise SpecError("experiment.name", "a name without path separators (it names the output folder)",
-                        out["name"])
+        raise SpecError("experiment.name", "a name without path separators (it names the output folder)", out["name"])
     seeds = out.pop("seeds")
     if _is_int(seeds):
         _int(seeds, "experiment.seeds", lo=1)
@@ -530,8 +552,9 @@ def _check_experiment_values(exp: Mapping[str, Any], origin: Mapping[str, str]) 
     _int(exp["batch"], where("batch"), lo=1)
     _int(exp["record_every"], where("record_every"), lo=1)
     if exp["record_every"] > exp["rounds"]:
-        raise SpecError(where("record_every"), f"an integer <= experiment.rounds = {exp['rounds']}",
-                        exp["record_every"])
+        raise SpecError(
+            where("record_every"), f"an integer <= experiment.rounds = {exp['rounds']}", exp["record_every"]
+        )
     _choice(exp["feedback"], where("feedback"), FEEDBACK)
     _choice(exp["redraw"], where("redraw"), REDRAW)
     _choice(exp["game_metrics"], where("game_metrics"), GAME_METRICS)
@@ -575,8 +598,9 @@ def _check_grid_path(path: str, base: Mapping[str, Any], label: str) -> None:
     where = f'{label}."{path}"'
     root = parts[0]
     if root not in ("experiment", "env", "mechanism", "agents", "function") or len(parts) < 2:
-        raise SpecError(where, "a dotted key path starting with experiment., env., mechanism., agents.<i>. "
-                               "or function.", path)
+        raise SpecError(
+            where, "a dotted key path starting with experiment., env., mechanism., agents.<i>. or function.", path
+        )
     if root not in base:
         raise SpecError(where, f"a path into a table the spec defines ([{root}] is missing)", path)
     if root == "experiment":
@@ -590,8 +614,9 @@ def _check_grid_path(path: str, base: Mapping[str, Any], label: str) -> None:
         raise SpecError(where, f"{root}.<key> (one level)", path)
 
 
-def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = None, *,
-                    check_names: bool = True) -> None:
+def validate_config(
+    cfg: Mapping[str, Any], origin: Mapping[str, str] | None = None, *, check_names: bool = True
+) -> None:
     """Validate one resolved config; errors name the key path (and the grid entry it came from)."""
     origin = origin or {}
 
@@ -609,13 +634,18 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
             from coopsim.runner.units import FUNCTION_PARAMS, FUNCTIONS
 
             if fn["name"] not in FUNCTIONS:
-                raise SpecError(where("function.name"), f"one of {sorted(FUNCTIONS)}", fn["name"],
-                                note="unknown unit function")
+                raise SpecError(
+                    where("function.name"), f"one of {sorted(FUNCTIONS)}", fn["name"], note="unknown unit function"
+                )
             allowed = FUNCTION_PARAMS.get(fn["name"])
             for k in fn:
                 if allowed is not None and k != "name" and k not in allowed:
-                    raise SpecError(where(f"function.{k}"), f"a parameter of {fn['name']}, one of {list(allowed)}",
-                                    k, note="unknown key")
+                    raise SpecError(
+                        where(f"function.{k}"),
+                        f"a parameter of {fn['name']}, one of {list(allowed)}",
+                        k,
+                        note="unknown key",
+                    )
         return
 
     env = cfg["env"]
@@ -631,8 +661,7 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
             if k in reserved:
                 raise SpecError(where(f"env.{k}"), "the mechanism in its own [mechanism] table", k)
             if not var_kw and k not in names:
-                raise SpecError(where(f"env.{k}"), f"a known parameter, one of {sorted(names)}", k,
-                                note="unknown key")
+                raise SpecError(where(f"env.{k}"), f"a known parameter, one of {sorted(names)}", k, note="unknown key")
 
     if "mechanism" in cfg:
         mech = cfg["mechanism"]
@@ -646,8 +675,12 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
             for k, v in params.items():
                 _check_value(v, where(f"mechanism.{k}"))
                 if not var_kw and k not in names:
-                    raise SpecError(where(f"mechanism.{k}"), f"a known parameter of {name!r}, one of {sorted(names)}",
-                                    k, note="unknown key")
+                    raise SpecError(
+                        where(f"mechanism.{k}"),
+                        f"a known parameter of {name!r}, one of {sorted(names)}",
+                        k,
+                        note="unknown key",
+                    )
 
     groups = cfg.get("agents")
     if groups is None:
@@ -668,8 +701,9 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
         if which == "all":
             idx = list(range(n_agents)) if _is_int(n_agents) else []
             if len(groups) > 1:
-                raise SpecError(where(f"agents.{i}.agents"), "a list of agent indices when there are several groups",
-                                which)
+                raise SpecError(
+                    where(f"agents.{i}.agents"), "a list of agent indices when there are several groups", which
+                )
         elif isinstance(which, list) and which and all(_is_int(a) and a >= 0 for a in which):
             idx = which
             if _is_int(n_agents) and max(which) >= n_agents:
@@ -678,27 +712,42 @@ def validate_config(cfg: Mapping[str, Any], origin: Mapping[str, str] | None = N
             raise SpecError(where(f"agents.{i}.agents"), '"all" or a non-empty list of agent indices', which)
         for a in idx:
             if a in covered:
-                raise SpecError(where(f"agents.{i}.agents"), f"agents not already in group {covered[a]}", which,
-                                note=f"agent {a} appears twice")
+                raise SpecError(
+                    where(f"agents.{i}.agents"),
+                    f"agents not already in group {covered[a]}",
+                    which,
+                    note=f"agent {a} appears twice",
+                )
             covered[a] = i
         if check_names and not native:  # a native env interprets its own agent groups
             reg = _learner_registry()
             if learner not in reg:
-                raise SpecError(where(f"agents.{i}.learner"), f"one of {reg.names()}", learner,
-                                note="unknown learner")
+                raise SpecError(where(f"agents.{i}.learner"), f"one of {reg.names()}", learner, note="unknown learner")
             params = {k: v for k, v in g.items() if k not in ("learner", "agents")}
             names, var_kw = _signature_params(reg.factory(learner), LEARNER_RESERVED)
             for k in params:
                 if k in LEARNER_RESERVED:
-                    raise SpecError(where(f"agents.{i}.{k}"), "a learner hyper-parameter", k,
-                                    note=f"{k!r} is filled in by the runner")
+                    raise SpecError(
+                        where(f"agents.{i}.{k}"),
+                        "a learner hyper-parameter",
+                        k,
+                        note=f"{k!r} is filled in by the runner",
+                    )
                 if not var_kw and k not in names:
-                    raise SpecError(where(f"agents.{i}.{k}"), f"a known parameter of {learner!r}, one of {sorted(names)}",
-                                    k, note="unknown key")
+                    raise SpecError(
+                        where(f"agents.{i}.{k}"),
+                        f"a known parameter of {learner!r}, one of {sorted(names)}",
+                        k,
+                        note="unknown key",
+                    )
     if _is_int(n_agents) and covered and len(covered) != n_agents:
         missing = sorted(set(range(n_agents)) - set(covered))
-        raise SpecError("agents", f"groups covering every agent 0..{n_agents - 1}", sorted(covered),
-                        note=f"agents {missing} have no learner")
+        raise SpecError(
+            "agents",
+            f"groups covering every agent 0..{n_agents - 1}",
+            sorted(covered),
+            note=f"agents {missing} have no learner",
+        )
 
 
 def _dry_build(spec: Spec) -> None:
@@ -734,11 +783,16 @@ def _constructor_error(section: str, table: Mapping[str, Any], origin: Mapping[s
     if sep and key in table:
         path = f"{section}.{key}"
         where = f"{origin[path]} ({path})" if path in origin else path
-        return SpecError(where, rest.strip().removeprefix("expected ").strip(), _OMIT,
-                         note=f"{section} {table.get('name')!r} rejected it")
+        return SpecError(
+            where,
+            rest.strip().removeprefix("expected ").strip(),
+            _OMIT,
+            note=f"{section} {table.get('name')!r} rejected it",
+        )
     label = ", ".join(sorted(set(origin.values())))
-    return SpecError(section, f"parameters {table.get('name')!r} accepts", dict(table),
-                     note=f"{label + ': ' if label else ''}{msg}")
+    return SpecError(
+        section, f"parameters {table.get('name')!r} accepts", dict(table), note=f"{label + ': ' if label else ''}{msg}"
+    )
 
 
 #: at most this many distinct configs are probed by ``_probe``
@@ -786,5 +840,9 @@ def _probe_error(cfg: Mapping[str, Any], origin: Mapping[str, str], err: Excepti
             return SpecError(where, text.removeprefix("expected "), _OMIT, note="rejected when the unit was built")
         return SpecError(where, text, _OMIT, raw=True, note="rejected when the unit was built")
     label = ", ".join(sorted(set(origin.values())))
-    return SpecError("spec", "a config whose units can be built and run", _OMIT,
-                     note=f"{label + ': ' if label else ''}{type(err).__name__}: {msg}")
+    return SpecError(
+        "spec",
+        "a config whose units can be built and run",
+        _OMIT,
+        note=f"{label + ': ' if label else ''}{type(err).__name__}: {msg}",
+    )

@@ -14,6 +14,7 @@ truth for "done": ``--resume`` skips every unit whose file exists, whatever the 
 The manifest is merged (never overwritten) under an exclusive ``flock``, so two runs writing into
 the same folder at once keep each other's records.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,7 +44,7 @@ STALE_FOREIGN_AGE = 6 * 3600
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def units_dir(out: str | Path) -> Path:
@@ -59,8 +60,9 @@ def done_keys(out: str | Path) -> set[str]:
     d = units_dir(out)
     if not d.is_dir():
         return set()
-    return {p.name[: -len(".parquet")] for p in os.scandir(d)
-            if p.name.endswith(".parquet") and not p.name.startswith(".")}
+    return {
+        p.name[: -len(".parquet")] for p in os.scandir(d) if p.name.endswith(".parquet") and not p.name.startswith(".")
+    }
 
 
 def _constant(value: Any, n: int) -> pa.Array:
@@ -87,7 +89,9 @@ def unit_table(key: str, params: Mapping[str, Any], frame: pd.DataFrame) -> pa.T
     cols: dict[str, pa.Array] = {
         "unit": _constant(key, n),
         "round": pa.array(frame["round"].to_numpy(dtype=np.int64)),
-        "metric": pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(names.tolist(), pa.string())),
+        "metric": pa.DictionaryArray.from_arrays(
+            pa.array(codes.astype(np.int32)), pa.array(names.tolist(), pa.string())
+        ),
         "value": pa.array(frame["value"].to_numpy(dtype=np.float64)),
     }
     for c in extra:
@@ -96,8 +100,9 @@ def unit_table(key: str, params: Mapping[str, Any], frame: pd.DataFrame) -> pa.T
         if name not in cols:
             cols[name] = _constant(params[name], n)
     table = pa.table(cols)
-    return table.replace_schema_metadata({b"coopsim.unit": key.encode(),
-                                          b"coopsim.params": json.dumps(dict(params), sort_keys=True).encode()})
+    return table.replace_schema_metadata(
+        {b"coopsim.unit": key.encode(), b"coopsim.params": json.dumps(dict(params), sort_keys=True).encode()}
+    )
 
 
 def write_unit(out: str | Path, key: str, params: Mapping[str, Any], frame: pd.DataFrame) -> Path:
@@ -133,7 +138,7 @@ def clean_stale(out: str | Path) -> list[Path]:
     if Path(out).is_dir():
         for entry in os.scandir(out):
             if entry.name.startswith(f".{MANIFEST}.") and entry.name.endswith(".tmp"):
-                pid_s = entry.name[len(MANIFEST) + 2:].split(".")[0]
+                pid_s = entry.name[len(MANIFEST) + 2 :].split(".")[0]
                 if pid_s.isdigit() and not _pid_alive(int(pid_s)):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
@@ -145,7 +150,7 @@ def clean_stale(out: str | Path) -> list[Path]:
         if not entry.name.startswith(TMP_PREFIX):
             continue
         # name: .tmp-<host>-<pid>-<rand8>-<key>.parquet (the host may contain dashes)
-        parts = entry.name[len(TMP_PREFIX):].split("-")
+        parts = entry.name[len(TMP_PREFIX) :].split("-")
         pid_s = parts[-3] if len(parts) >= 4 else ""
         h = "-".join(parts[:-3])
         stale = False
@@ -212,8 +217,13 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
 _RANK = {"pending": 0, "failed": 1, "done": 2}
 
 
-def update_manifest(out: str | Path, *, units: Mapping[str, Mapping[str, Any]] | None = None,
-                    run: Mapping[str, Any] | None = None, spec: Any = None) -> dict[str, Any]:
+def update_manifest(
+    out: str | Path,
+    *,
+    units: Mapping[str, Mapping[str, Any]] | None = None,
+    run: Mapping[str, Any] | None = None,
+    spec: Any = None,
+) -> dict[str, Any]:
     """Merge unit records, a run record and the spec into ``manifest.json`` under the lock.
 
     A unit's record is replaced unless that would downgrade its status (``done`` beats ``failed``
@@ -270,8 +280,14 @@ def load_table(path: str | Path, columns: Iterable[str] | None = None) -> pa.Tab
     files = unit_files(path)
     cols = list(columns) if columns is not None else None
     if not files:
-        return pa.table({"unit": pa.array([], pa.string()), "round": pa.array([], pa.int64()),
-                         "metric": pa.array([], pa.string()), "value": pa.array([], pa.float64())})
+        return pa.table(
+            {
+                "unit": pa.array([], pa.string()),
+                "round": pa.array([], pa.int64()),
+                "metric": pa.array([], pa.string()),
+                "value": pa.array([], pa.float64()),
+            }
+        )
     with ThreadPoolExecutor(max_workers=min(16, 2 * (os.cpu_count() or 1) + 2)) as pool:
         tables = list(pool.map(lambda f: _read_file(f, cols), files))
     tables = [t.replace_schema_metadata(None) for t in tables]

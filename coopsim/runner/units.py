@@ -20,6 +20,7 @@ Three kinds of unit, chosen from the config:
 
 Every kind returns a tidy frame ``round, metric, value`` (plus any id columns, e.g. ``agent``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -59,6 +60,7 @@ def register_function(name: str, fn: Callable[..., Any] | None = None, *, params
         if params is None:
             FUNCTIONS[name] = f
         else:
+
             @functools.wraps(f)
             def checked(p: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
                 check_function_params(name, p)
@@ -77,8 +79,10 @@ def check_function_params(name: str, params: Mapping[str, Any]) -> None:
         return
     unknown = sorted(set(params) - set(allowed) - {"name"})
     if unknown:
-        raise ValueError(f"function.{unknown[0]}: unknown parameter of {name} (unknown: {unknown}); "
-                         f"expected a subset of {list(allowed)}")
+        raise ValueError(
+            f"function.{unknown[0]}: unknown parameter of {name} (unknown: {unknown}); "
+            f"expected a subset of {list(allowed)}"
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -122,8 +126,12 @@ def build_learners(cfg: Mapping[str, Any], game) -> Any:
         which = tuple(range(game.n_agents)) if g["agents"] == "all" else tuple(g["agents"])
         factory = agents_mod.registry.factory(g["learner"]) if hasattr(agents_mod, "registry") else None
         accepted = set(inspect.signature(factory).parameters) if factory is not None else set()
-        fills = {"n_actions": k, "batch": exp["batch"], "n_agents": len(which),
-                 "utility_range": tuple(getattr(game, "utility_range", (0.0, 1.0)))}
+        fills = {
+            "n_actions": k,
+            "batch": exp["batch"],
+            "n_agents": len(which),
+            "utility_range": tuple(getattr(game, "utility_range", (0.0, 1.0))),
+        }
         for key, v in fills.items():
             if key in accepted and key not in params:
                 params[key] = v
@@ -177,9 +185,13 @@ def tidy(result: Any, rounds: int, record_every: int) -> pd.DataFrame:
         if rnd.shape != (n,):
             raise ValueError(f"unit result: expected 'round' of shape ({n},), got {rnd.shape}")
         names = [str(k) for k in data]
-        df = pd.DataFrame({"round": np.tile(rnd, len(names)),
-                           "metric": np.repeat(np.array(names, dtype=object), n),
-                           "value": np.concatenate([v.astype(np.float64) for v in data.values()])})
+        df = pd.DataFrame(
+            {
+                "round": np.tile(rnd, len(names)),
+                "metric": np.repeat(np.array(names, dtype=object), n),
+                "value": np.concatenate([v.astype(np.float64) for v in data.values()]),
+            }
+        )
         return df
     elif isinstance(result, pd.DataFrame):
         df = result.reset_index() if not isinstance(result.index, pd.RangeIndex) else result
@@ -189,8 +201,10 @@ def tidy(result: Any, rounds: int, record_every: int) -> pd.DataFrame:
             ids = [c for c in df.columns if c == "round" or not pd.api.types.is_float_dtype(df[c])]
             df = df.melt(id_vars=ids, var_name="metric", value_name="value")
         else:
-            raise ValueError(f"unit result: expected a tidy (metric, value) or wide (round, ...) frame, "
-                             f"got columns {list(df.columns)}")
+            raise ValueError(
+                f"unit result: expected a tidy (metric, value) or wide (round, ...) frame, "
+                f"got columns {list(df.columns)}"
+            )
         if "round" not in df.columns:
             raise ValueError(f"unit result: expected a 'round' column, got {list(df.columns)}")
     else:
@@ -220,10 +234,20 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
 
             game = build_game(config, mech)
             learners = build_learners(config, game)
-            out = dynamics.run(game, learners, rounds=rounds, batch=batch, seed=seed, feedback=exp["feedback"],
-                               grid=action_grid(exp), redraw=exp["redraw"], record_every=every,
-                               reference=exp.get("reference"), reference_outcome=reference_outcome(exp),
-                               game_metrics=exp.get("game_metrics", "round"))
+            out = dynamics.run(
+                game,
+                learners,
+                rounds=rounds,
+                batch=batch,
+                seed=seed,
+                feedback=exp["feedback"],
+                grid=action_grid(exp),
+                redraw=exp["redraw"],
+                record_every=every,
+                reference=exp.get("reference"),
+                reference_outcome=reference_outcome(exp),
+                game_metrics=exp.get("game_metrics", "round"),
+            )
         else:
             params = {k: v for k, v in config["env"].items() if k != "name"}
             if mech is not None:
@@ -237,8 +261,9 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
         have = set(df["metric"].unique())
         missing = [m for m in wanted if m not in have]
         if missing:
-            raise ValueError(f"experiment.metrics: expected metric names the unit produces, one of {sorted(have)}; "
-                             f"got {missing}")
+            raise ValueError(
+                f"experiment.metrics: expected metric names the unit produces, one of {sorted(have)}; got {missing}"
+            )
         df = df[df["metric"].isin(wanted)].reset_index(drop=True)
     return df
 
@@ -247,8 +272,9 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
 # built-in unit functions (small, deterministic; used by tests, docs and benchmarks)
 # ----------------------------------------------------------------------------------------------
 @register_function("random_walk", params=("drift", "scale", "fail", "sleep"))
-def random_walk(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
-                record_every: int) -> dict[str, np.ndarray]:
+def random_walk(
+    params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int, record_every: int
+) -> dict[str, np.ndarray]:
     """A batched Gaussian random walk ``x_t = x_{t-1} + drift + scale * eps_t`` over ``batch`` copies.
 
     Records ``mean`` (batch mean of ``x_t``) and ``abs_mean`` (batch mean of ``|x_t|``) every
@@ -268,8 +294,9 @@ def random_walk(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence
 
 
 @register_function("flaky")
-def flaky(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
-          record_every: int) -> dict[str, np.ndarray]:
+def flaky(
+    params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int, record_every: int
+) -> dict[str, np.ndarray]:
     """Test helper: fails on its first ``failures`` attempts, then behaves like ``random_walk``.
 
     Attempts are counted with marker files in the folder named by the environment variable
@@ -296,8 +323,9 @@ def flaky(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, roun
 
 
 @register_function("facility_card", params=("mechanism", "n_agents", "profiles", "grid"))
-def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int,
-                  record_every: int) -> dict[str, np.ndarray]:
+def facility_card(
+    params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int, record_every: int
+) -> dict[str, np.ndarray]:
     """The facility report card's numbers as one unit (one recorded "round" 0), for sweeping the
     facility spec's §6.2 table over mechanisms and n with ``coopsim run``.
 
@@ -320,8 +348,16 @@ def facility_card(params: Mapping[str, Any], seed_sequence: np.random.SeedSequen
     if report.family_of(mech) != "facility":
         raise ValueError(f"function.mechanism: expected a facility mechanism, got {name!r} ({report.family_of(mech)})")
     seed = int(np.random.default_rng(seed_sequence).integers(2**31))
-    card = report_facility.facility_audit(name, {}, mech, n_agents=n, profiles=int(params.get("profiles", 256)),
-                                 grid=int(params.get("grid", 101)), seed=seed, full=False)
+    card = report_facility.facility_audit(
+        name,
+        {},
+        mech,
+        n_agents=n,
+        profiles=int(params.get("profiles", 256)),
+        grid=int(params.get("grid", 101)),
+        seed=seed,
+        full=False,
+    )
     out: dict[str, Any] = {"round": np.array([0]), "audit_gain": [card.data["audit"]["max_gain"]]}
     for axiom, res in card.data["axioms"].items():
         out[axiom] = [res["rate"]]

@@ -11,6 +11,7 @@ Writes calibration.csv/.parquet and calibration.png.
 
     python experiments/agent_economy/calibration.py [--out DIR] [--seeds 8] [--steps 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,6 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, write  # noqa: E402
-
 from coopsim.envs.agent_economy import AgentEconomy  # noqa: E402
 from coopsim.mechanisms.gates import DEFAULT_AUDIT_RATES  # noqa: E402
 
@@ -64,11 +64,23 @@ def main() -> None:
     rows = []
     for hazard in ("elapsed", "poisson"):
         for lam in (0.0, 0.0025, 0.005, 0.01, 0.02, 0.04):
-            rows.append({"sweep": "decay_rate", "x": lam, "hazard": hazard,
-                         **measure(args.seeds, args.steps, decay_rate=lam, audit_hazard=hazard)})
+            rows.append(
+                {
+                    "sweep": "decay_rate",
+                    "x": lam,
+                    "hazard": hazard,
+                    **measure(args.seeds, args.steps, decay_rate=lam, audit_hazard=hazard),
+                }
+            )
         for s in (0.25, 0.5, 1.0, 2.0, 4.0):
-            rows.append({"sweep": "audit_scale", "x": s, "hazard": hazard,
-                         **measure(args.seeds, args.steps, audit_rates=DEFAULT_AUDIT_RATES * s, audit_hazard=hazard)})
+            rows.append(
+                {
+                    "sweep": "audit_scale",
+                    "x": s,
+                    "hazard": hazard,
+                    **measure(args.seeds, args.steps, audit_rates=DEFAULT_AUDIT_RATES * s, audit_hazard=hazard),
+                }
+            )
     df = pd.DataFrame(rows)
     out = Path(args.out)
     write(df, out, "calibration")

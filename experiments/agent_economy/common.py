@@ -1,13 +1,14 @@
 """Shared helpers of the agent-economy experiments: the reference testbed config, a run loop that
 records per-step metrics, and result writing (CSV + Parquet)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from coopsim.envs.agent_economy import AgentEconomy
 
 #: reference synthetic testbed [C] (spec section 15): balance 0.5, lambda 0.005, audit 0.002/dim,
@@ -15,8 +16,13 @@ from coopsim.envs.agent_economy import AgentEconomy
 TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
 
 
-def run(env: AgentEconomy, steps: int, seed: int, policy: Callable[[AgentEconomy, int], np.ndarray] | None = None,
-        record: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+def run(
+    env: AgentEconomy,
+    steps: int,
+    seed: int,
+    policy: Callable[[AgentEconomy, int], np.ndarray] | None = None,
+    record: tuple[str, ...] = (),
+) -> dict[str, np.ndarray]:
     """Reset with ``seed`` and step ``steps`` times; ``policy(env, t)`` gives (B, N) macros (default:
     the scripted archetypes). Returns the recorded metrics, each ``(steps, B)``."""
     env.reset(seed=seed)
@@ -45,5 +51,8 @@ def ci95(x: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def summary(x: np.ndarray) -> dict[str, Any]:
-    return {"mean": float(np.mean(x)), "ci95": float(ci95(x)) if np.size(x) > 1 else 0.0,
-            "frac_positive": float(np.mean(np.asarray(x) > 0))}
+    return {
+        "mean": float(np.mean(x)),
+        "ci95": float(ci95(x)) if np.size(x) > 1 else 0.0,
+        "frac_positive": float(np.mean(np.asarray(x) > 0)),
+    }

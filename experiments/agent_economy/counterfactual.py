@@ -11,6 +11,7 @@ Writes counterfactual.csv/.parquet and counterfactual.png.
 
     python experiments/agent_economy/counterfactual.py [--out DIR] [--seeds 16] [--steps 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,6 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, ci95, write  # noqa: E402
-
 from coopsim.envs.agent_economy import AgentEconomy  # noqa: E402
 
 GATES = ("weakest_link_gate", "capability_gate", "no_gate")
@@ -42,8 +42,9 @@ def main() -> None:
     t0 = time.time()
     rows, tier_rows = [], []
     for phi, gate in [(phi, g) for phi in (0.0, 1.0) for g in GATES]:
-        env = AgentEconomy(n_agents=20, batch_size=args.seeds, gate=gate, horizon=args.steps,
-                           robustness_factor=phi, **TESTBED)
+        env = AgentEconomy(
+            n_agents=20, batch_size=args.seeds, gate=gate, horizon=args.steps, robustness_factor=phi, **TESTBED
+        )
         env.reset(seed=5)
         losses = np.zeros(args.seeds)
         surplus = np.zeros(args.seeds)
@@ -54,14 +55,32 @@ def main() -> None:
         c = env.cum
         settled = c["settled_by_tier"].sum(1)
         for b in range(args.seeds):
-            rows.append({"gate": gate, "robustness_factor": phi, "seed": b, "welfare": c["welfare"][b], "losses": losses[b], "surplus": surplus[b],
-                         "loss_rate": c["failed_by_tier"][b].sum() / max(settled[b], 1), "settled": int(settled[b]),
-                         "insolvencies": int(c["insolvencies"][b]), "blocked": int(c["blocked"][b].sum())})
+            rows.append(
+                {
+                    "gate": gate,
+                    "robustness_factor": phi,
+                    "seed": b,
+                    "welfare": c["welfare"][b],
+                    "losses": losses[b],
+                    "surplus": surplus[b],
+                    "loss_rate": c["failed_by_tier"][b].sum() / max(settled[b], 1),
+                    "settled": int(settled[b]),
+                    "insolvencies": int(c["insolvencies"][b]),
+                    "blocked": int(c["blocked"][b].sum()),
+                }
+            )
         for k in range(env.K):
             s = c["settled_by_tier"][:, k].sum()
-            tier_rows.append({"gate": gate, "robustness_factor": phi, "tier": k + 1, "settled": int(s),
-                              "loss_rate": c["failed_by_tier"][:, k].sum() / max(s, 1),
-                              "loss_per_contract": c["loss_by_tier"][:, k].sum() / max(s, 1)})
+            tier_rows.append(
+                {
+                    "gate": gate,
+                    "robustness_factor": phi,
+                    "tier": k + 1,
+                    "settled": int(s),
+                    "loss_rate": c["failed_by_tier"][:, k].sum() / max(s, 1),
+                    "loss_per_contract": c["loss_by_tier"][:, k].sum() / max(s, 1),
+                }
+            )
     df = pd.DataFrame(rows)
     tiers = pd.DataFrame(tier_rows)
     out = Path(args.out)
@@ -73,8 +92,9 @@ def main() -> None:
             g = df[df.robustness_factor == phi].groupby("gate")[col]
             means = g.mean().reindex(GATES)
             errs = g.apply(lambda x: ci95(x.to_numpy())).reindex(GATES)
-            ax.bar(np.arange(3) + 0.4 * j - 0.2, means, width=0.4, yerr=errs, capsize=3,
-                   label=f"robustness factor {phi:g}")
+            ax.bar(
+                np.arange(3) + 0.4 * j - 0.2, means, width=0.4, yerr=errs, capsize=3, label=f"robustness factor {phi:g}"
+            )
         ax.set_xticks(range(3), [x.replace("_", " ") for x in GATES])
         ax.set_ylabel(col)
         ax.legend()
@@ -86,8 +106,13 @@ def main() -> None:
     fig.suptitle(f"Gated vs capability-gated vs ungated ({args.seeds} economies x 20 agents, {args.steps} steps)")
     fig.tight_layout()
     fig.savefig(out / "counterfactual.png", dpi=120)
-    print(df.groupby(["robustness_factor", "gate"])[["losses", "surplus", "welfare", "loss_rate", "settled",
-                                                    "insolvencies", "blocked"]].mean().to_string(float_format=lambda v: f"{v:.4f}"))
+    print(
+        df.groupby(["robustness_factor", "gate"])[
+            ["losses", "surplus", "welfare", "loss_rate", "settled", "insolvencies", "blocked"]
+        ]
+        .mean()
+        .to_string(float_format=lambda v: f"{v:.4f}")
+    )
     print(tiers.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"wrote {out} in {time.time() - t0:.1f} s")
 

@@ -22,6 +22,7 @@ Assumption 2 and falls (to <= 0 at c = 1) under demand concentration.
 
     python experiments/agent_economy/incentive.py [--out DIR] [--seeds 16] [--steps 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,6 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, summary, write  # noqa: E402
-
 from coopsim.envs.agent_economy import AgentEconomy  # noqa: E402
 from coopsim.envs.agent_economy_archetypes import M  # noqa: E402
 from coopsim.envs.agent_economy_market import DEFAULT_TIER_WEIGHTS  # noqa: E402
@@ -54,8 +54,15 @@ def weights(c: float) -> np.ndarray:
 
 def one(m: int, n: int, c: float, seeds: int, steps: int, k: int, seed: int) -> dict:
     arch = ["adaptive"] * m + ["capability_investor"] * (n - m)
-    env = AgentEconomy(n_agents=n, batch_size=seeds, archetypes=arch, archetype_overrides=OVERRIDES,
-                       tier_weights=weights(c), horizon=steps, **CONFIG)
+    env = AgentEconomy(
+        n_agents=n,
+        batch_size=seeds,
+        archetypes=arch,
+        archetype_overrides=OVERRIDES,
+        tier_weights=weights(c),
+        horizon=steps,
+        **CONFIG,
+    )
     is_r = np.array([a == "adaptive" for a in arch])
     env.reset(seed=seed)
     for t in range(steps):
@@ -70,8 +77,14 @@ def one(m: int, n: int, c: float, seeds: int, steps: int, k: int, seed: int) -> 
     gap_op = op[:, is_r].mean(1) - op[:, ~is_r].mean(1)
     tier_r = env.tier[:, is_r].mean()
     tier_c = env.tier[:, ~is_r].mean()
-    return {"gap_net": gap_net, "gap_operating": gap_op, "tier_robust": tier_r, "tier_capability": tier_c,
-            "net_robust": net[:, is_r].mean(), "net_capability": net[:, ~is_r].mean()}
+    return {
+        "gap_net": gap_net,
+        "gap_operating": gap_op,
+        "tier_robust": tier_r,
+        "tier_capability": tier_c,
+        "net_robust": net[:, is_r].mean(),
+        "net_capability": net[:, ~is_r].mean(),
+    }
 
 
 def main() -> None:
@@ -87,19 +100,38 @@ def main() -> None:
     for c in (0.40, 0.6, 0.8, 0.95, 1.0):
         r = one(4, 8, c, args.seeds, args.steps, args.invest_steps, args.seed)
         for metric in ("gap_net", "gap_operating"):
-            rows.append({"sweep": "demand_concentration", "x": c, "metric": metric, **summary(r[metric]),
-                         "tier_robust": r["tier_robust"], "tier_capability": r["tier_capability"]})
+            rows.append(
+                {
+                    "sweep": "demand_concentration",
+                    "x": c,
+                    "metric": metric,
+                    **summary(r[metric]),
+                    "tier_robust": r["tier_robust"],
+                    "tier_capability": r["tier_capability"],
+                }
+            )
     for m in (2, 4, 8, 12, 14):
         r = one(m, 16, 0.40, args.seeds, args.steps, args.invest_steps, args.seed)
         for metric in ("gap_net", "gap_operating"):
-            rows.append({"sweep": "supply_saturation", "x": m, "metric": metric, **summary(r[metric]),
-                         "tier_robust": r["tier_robust"], "tier_capability": r["tier_capability"]})
+            rows.append(
+                {
+                    "sweep": "supply_saturation",
+                    "x": m,
+                    "metric": metric,
+                    **summary(r[metric]),
+                    "tier_robust": r["tier_robust"],
+                    "tier_capability": r["tier_capability"],
+                }
+            )
     df = pd.DataFrame(rows)
     out = Path(args.out)
     write(df, out, "incentive")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, sweep, xl in zip(axes, ("demand_concentration", "supply_saturation"),
-                             ("T1 share of demand D_1 / sum D", "robustness investors m of n = 16")):
+    for ax, sweep, xl in zip(
+        axes,
+        ("demand_concentration", "supply_saturation"),
+        ("T1 share of demand D_1 / sum D", "robustness investors m of n = 16"),
+    ):
         for metric, style in (("gap_operating", "o-"), ("gap_net", "s--")):
             d = df[(df.sweep == sweep) & (df.metric == metric)]
             ax.errorbar(d.x, d["mean"], yerr=d["ci95"], fmt=style, capsize=3, label=metric.replace("_", " "))
@@ -116,9 +148,13 @@ def main() -> None:
     ss = df[(df.sweep == "supply_saturation") & (df.metric == "gap_operating")].set_index("x")
     print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"check Assumption 2 (c=0.40): operating gap > 0 in {dc.loc[0.40, 'frac_positive']:.0%} of seeds")
-    print(f"check concentration (c=1.0): operating gap mean {dc.loc[1.0, 'mean']:+.4f} "
-          f"(> 0 in {dc.loc[1.0, 'frac_positive']:.0%} of seeds)")
-    print(f"check saturation: operating gap per robustness investor m=2 {ss.loc[2, 'mean']:+.4f} -> m=14 {ss.loc[14, 'mean']:+.4f}")
+    print(
+        f"check concentration (c=1.0): operating gap mean {dc.loc[1.0, 'mean']:+.4f} "
+        f"(> 0 in {dc.loc[1.0, 'frac_positive']:.0%} of seeds)"
+    )
+    print(
+        f"check saturation: operating gap per robustness investor m=2 {ss.loc[2, 'mean']:+.4f} -> m=14 {ss.loc[14, 'mean']:+.4f}"
+    )
     print(f"wrote {out}/incentive.csv, incentive.png in {time.time() - t0:.1f} s")
 
 

@@ -14,6 +14,7 @@ Writes reproduction.csv/.parquet (per-economy earnings), reproduction_tiers.csv 
 
     python experiments/agent_economy/reproduction.py [--out DIR] [--seeds 32] [--steps 500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,6 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, ci95, write  # noqa: E402
-
 from coopsim.envs.agent_economy import REASONS, AgentEconomy  # noqa: E402
 from coopsim.envs.agent_economy_archetypes import FIVE  # noqa: E402
 
@@ -42,8 +42,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=500)
     args = ap.parse_args()
     t0 = time.time()
-    env = AgentEconomy(n_agents=5, batch_size=args.seeds, archetypes=list(FIVE), allocation="fcfs",
-                       horizon=args.steps, **TESTBED)
+    env = AgentEconomy(
+        n_agents=5, batch_size=args.seeds, archetypes=list(FIVE), allocation="fcfs", horizon=args.steps, **TESTBED
+    )
     env.reset(seed=42)
     tiers, gini = [], []
     for _ in range(args.steps):
@@ -52,7 +53,9 @@ def main() -> None:
         tiers.append([m[f"tier_{k}"].mean() for k in range(6)] + [5 - m["n_active"].mean()])
         gini.append(m["gini"].mean())
     earn = env.balance - TESTBED["initial_balance"]
-    df = pd.DataFrame([{"seed": b, "archetype": FIVE[i], "earnings": earn[b, i]} for b in range(args.seeds) for i in range(5)])
+    df = pd.DataFrame(
+        [{"seed": b, "archetype": FIVE[i], "earnings": earn[b, i]} for b in range(args.seeds) for i in range(5)]
+    )
     out = Path(args.out)
     write(df, out, "reproduction")
     tdf = pd.DataFrame(tiers, columns=[f"T{k}" for k in range(6)] + ["inactive"])
@@ -85,8 +88,12 @@ def main() -> None:
     for k in ("undetected_gaming", "gaming_exposed", "audits", "audit_demotions", "decay_drops", "insolvencies"):
         print(f"{k}: {c[k].mean():.2f}")
     settled = c["settled_by_tier"].sum(0)
-    print("realised loss rate per tier:", np.round(c["failed_by_tier"].sum(0) / np.maximum(settled, 1), 3).tolist(),
-          "settled:", settled.tolist())
+    print(
+        "realised loss rate per tier:",
+        np.round(c["failed_by_tier"].sum(0) / np.maximum(settled, 1), 3).tolist(),
+        "settled:",
+        settled.tolist(),
+    )
     print(f"Gini of balances at the end: {gini[-1]:.3f}")
     print(f"wrote {out} in {time.time() - t0:.1f} s")
 

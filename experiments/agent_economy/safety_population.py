@@ -13,6 +13,7 @@ Writes safety_population.csv/.parquet and safety_population.png.
 
     python experiments/agent_economy/safety_population.py [--out DIR] [--seeds 16] [--steps 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,12 +25,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, write  # noqa: E402
-
 from coopsim.envs.agent_economy import EMPTY, AgentEconomy  # noqa: E402
 from coopsim.mechanisms.gate_properties import monotonic_safety_counterexample  # noqa: E402
 
@@ -44,18 +43,32 @@ def main() -> None:
     t0 = time.time()
     rows = []
     for profile in ("mix", "low"):
-        env = AgentEconomy(n_agents=50, n_initial=5, batch_size=args.seeds, entrant_rate=args.entrant_rate,
-                           entrant_profile=profile, horizon=args.steps, **TESTBED)
+        env = AgentEconomy(
+            n_agents=50,
+            n_initial=5,
+            batch_size=args.seeds,
+            entrant_rate=args.entrant_rate,
+            entrant_profile=profile,
+            horizon=args.steps,
+            **TESTBED,
+        )
         env.reset(seed=7)
         for t in range(args.steps):
             _, _, _, _, info = env.step(env.default_actions())
             m = info["metrics"]
             pop = (env.status != EMPTY).sum(axis=1)
             for b in range(args.seeds):
-                rows.append({"entrants": profile, "t": t + 1, "seed": b, "population": int(pop[b]),
-                             "safety_active": float(m["safety_active"][b]),
-                             "safety_potential": float(m["safety_potential"][b]),
-                             "mean_tier": float(m["mean_tier"][b])})
+                rows.append(
+                    {
+                        "entrants": profile,
+                        "t": t + 1,
+                        "seed": b,
+                        "population": int(pop[b]),
+                        "safety_active": float(m["safety_active"][b]),
+                        "safety_potential": float(m["safety_potential"][b]),
+                        "mean_tier": float(m["mean_tier"][b]),
+                    }
+                )
     df = pd.DataFrame(rows)
     out = Path(args.out)
     write(df, out, "safety_population")

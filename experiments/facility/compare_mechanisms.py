@@ -8,6 +8,7 @@ are printed beside the measured ratios. Writes ``table.csv``, ``table.parquet`` 
 
     python experiments/facility/compare_mechanisms.py [--out DIR] [--n-max 10] [--profiles 2000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from coopsim.envs.facility_location import AXIOMS, FacilityLocation  # noqa: E402
 
 from coopsim.analysis import incentive_audit, worst_case_ratio  # noqa: E402
-from coopsim.envs.facility_location import AXIOMS, FacilityLocation  # noqa: E402
 
 MECHANISMS = ("uniform_phantom", "median", "average", "midpoint")
 
@@ -52,19 +53,30 @@ def run(n_max: int, profiles: int, seed: int) -> pd.DataFrame:
             game = FacilityLocation(n_agents=n, mechanism=name)
             metrics = game.metrics(peaks, game.play(peaks, peaks))
             audit = incentive_audit(game, peaks[: min(profiles, 500)], grid=101, n_random=32, rng=seed)
-            row = {"mechanism": name, "n": n, "audit_gain": audit.max_gain,
-                   "audit_share_profitable": audit.share_profitable,
-                   "witness": str(audit.witness.to_dict()) if audit.max_gain > audit.tol else ""}
+            row = {
+                "mechanism": name,
+                "n": n,
+                "audit_gain": audit.max_gain,
+                "audit_share_profitable": audit.share_profitable,
+                "witness": str(audit.witness.to_dict()) if audit.max_gain > audit.tol else "",
+            }
             row.update({f"rate_{a}": float(metrics[a].mean()) for a in AXIOMS})
             exhaustive = n <= 6
             for objective in ("SW", "TC", "MC"):
-                wc = worst_case_ratio(game, objective, n_grid=2 * n if exhaustive else n,
-                                      refine_steps=100 if exhaustive else 300, rng=seed)
+                wc = worst_case_ratio(
+                    game,
+                    objective,
+                    n_grid=2 * n if exhaustive else n,
+                    refine_steps=100 if exhaustive else 300,
+                    rng=seed,
+                )
                 row[f"worst_{objective}"] = wc.ratio
                 row[f"spec_{objective}"] = spec_ratio(name, objective, n)
             rows.append(row)
-            print(f"n={n:2d} {name:16s} audit gain {audit.max_gain:8.4f}  "
-                  + "  ".join(f"{o} {row[f'worst_{o}']:.4f} (spec {row[f'spec_{o}']:.4f})" for o in ("SW", "TC", "MC")))
+            print(
+                f"n={n:2d} {name:16s} audit gain {audit.max_gain:8.4f}  "
+                + "  ".join(f"{o} {row[f'worst_{o}']:.4f} (spec {row[f'spec_{o}']:.4f})" for o in ("SW", "TC", "MC"))
+            )
     return pd.DataFrame(rows)
 
 
@@ -73,7 +85,7 @@ def figure(table: pd.DataFrame, path: Path) -> None:
     for name, part in table.groupby("mechanism"):
         axes[0].plot(part["n"], part["audit_gain"], marker="o", label=name)
         for ax, obj in zip(axes[1:], ("SW", "TC", "MC")):
-            line, = ax.plot(part["n"], part[f"worst_{obj}"], marker="o", label=name)
+            (line,) = ax.plot(part["n"], part[f"worst_{obj}"], marker="o", label=name)
             ax.plot(part["n"], part[f"spec_{obj}"], ls=":", color=line.get_color())
     axes[0].set(title="largest gain from a misreport", xlabel="n", ylabel="utility gain")
     for ax, obj in zip(axes[1:], ("SW", "TC", "MC")):

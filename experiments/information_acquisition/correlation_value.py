@@ -11,6 +11,7 @@
    full - uncorrelated.
 Writes results/correlation_value.csv, results/correlation_random.csv and results/correlation_value.png.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from coopsim.mechanisms.information import InformationModel, instance_b, optimal_mechanism, random_model
+
 from coopsim.runner.functions import monitoring_instance
 
 HERE = Path(__file__).parent
@@ -33,9 +34,15 @@ def classes(model: InformationModel, cap: float | None, grid: int) -> dict[str, 
         full = optimal_mechanism(model, cap=cap)
     det = optimal_mechanism(model, cap=cap, restriction="deterministic")
     unc = optimal_mechanism(model, cap=cap, restriction="uncorrelated", grid=grid)
-    return {"full": full.value, "full_attained": full.attained, "full_ic": full.ic,
-            "phi_monitor": float(full.recommendation.ravel()[-1]),
-            "deterministic": det.value, "uncorrelated": unc.value, "uncorrelated_ic": unc.ic}
+    return {
+        "full": full.value,
+        "full_attained": full.attained,
+        "full_ic": full.ic,
+        "phi_monitor": float(full.recommendation.ravel()[-1]),
+        "deterministic": det.value,
+        "uncorrelated": unc.value,
+        "uncorrelated_ic": unc.ic,
+    }
 
 
 def main(spec_path: str | None = None) -> None:
@@ -63,10 +70,16 @@ def main(spec_path: str | None = None) -> None:
     dr["gap_uncorrelated"] = dr.full - dr.uncorrelated
     dr.to_csv(out / "correlation_random.csv", index=False)
     print(f"\nrandom 2-agent instances (cap {spec['random_cap']}, uncorrelated grid {spec['random_grid']}):")
-    print(dr[["full", "deterministic", "uncorrelated", "gap_deterministic", "gap_uncorrelated"]]
-          .describe().loc[["mean", "min", "max"]].to_string(float_format=lambda v: f"{v:.4f}"))
-    print(f"instances with full > deterministic + 1e-6: {(dr.gap_deterministic > 1e-6).sum()}/{len(dr)}; "
-          f"full > uncorrelated + 1e-6: {(dr.gap_uncorrelated > 1e-6).sum()}/{len(dr)}")
+    print(
+        dr[["full", "deterministic", "uncorrelated", "gap_deterministic", "gap_uncorrelated"]]
+        .describe()
+        .loc[["mean", "min", "max"]]
+        .to_string(float_format=lambda v: f"{v:.4f}")
+    )
+    print(
+        f"instances with full > deterministic + 1e-6: {(dr.gap_deterministic > 1e-6).sum()}/{len(dr)}; "
+        f"full > uncorrelated + 1e-6: {(dr.gap_uncorrelated > 1e-6).sum()}/{len(dr)}"
+    )
     assert (dr.gap_deterministic >= -1e-7).all() and (dr.gap_uncorrelated >= -1e-7).all()
     _plot(df[df.instance == "monitoring"], out / "correlation_value.png")
 

@@ -14,6 +14,7 @@ compare the principal's expected payment needed to make H incentive compatible u
 The principal recommends H only when V(H) - E[pay] >= V(L). Writes results/cost_of_effort.csv and
 results/cost_of_effort.png.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from coopsim import mechanisms
 from coopsim.mechanisms.information import InformationModel, optimal_mechanism
 from coopsim.mechanisms.scoring import DecisionRule, LogarithmicRule
+
+from coopsim import mechanisms
 from coopsim.runner.functions import effort_model, scoring_payment_per_cost
 
 HERE = Path(__file__).parent
@@ -60,15 +61,34 @@ def main(spec_path: str | None = None) -> None:
             model = effort_model(inst, float(c))
             lp = optimal_mechanism(model)
             min_pay_lp = float(np.sum(model.joint[1] * lp.payments[0, 1]))
-            rows.append(dict(instance=inst["name"], cost=c, scheme="lp", mode="lp",
-                             payment=min_pay_lp if c > 0 else 0.0,
-                             principal_utility=lp.value, effort=bool(lp.recommendation[1] > 0.5), ic=lp.ic))
+            rows.append(
+                dict(
+                    instance=inst["name"],
+                    cost=c,
+                    scheme="lp",
+                    mode="lp",
+                    payment=min_pay_lp if c > 0 else 0.0,
+                    principal_utility=lp.value,
+                    effort=bool(lp.recommendation[1] > 0.5),
+                    ic=lp.ic,
+                )
+            )
             for r, pu in per_unit.items():
                 for mode, k in pu.items():
                     pay = k * c
                     util = max(vL, vH - pay)
-                    rows.append(dict(instance=inst["name"], cost=c, scheme=r, mode=mode, payment=pay,
-                                     principal_utility=util, effort=bool(vH - pay >= vL), ic=np.nan))
+                    rows.append(
+                        dict(
+                            instance=inst["name"],
+                            cost=c,
+                            scheme=r,
+                            mode=mode,
+                            payment=pay,
+                            principal_utility=util,
+                            effort=bool(vH - pay >= vL),
+                            ic=np.nan,
+                        )
+                    )
     df = pd.DataFrame(rows)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
@@ -106,8 +126,10 @@ def _simulate_check(spec) -> None:
     env.step(env.default_actions())
     *_, info = env.step(env.default_actions())
     sim = float(np.nanmean(info["metrics"]["payments"]))
-    print(f"\nsimulation check (Instance A, c = {c}, Q+ full simplex): analytic payment {k * c:.4f}, "
-          f"env mean over {B} copies {sim:.4f}")
+    print(
+        f"\nsimulation check (Instance A, c = {c}, Q+ full simplex): analytic payment {k * c:.4f}, "
+        f"env mean over {B} copies {sim:.4f}"
+    )
 
 
 def _plot(df: pd.DataFrame, path: Path) -> None:

@@ -7,6 +7,7 @@ concentrate on r = f; under the linear rule S(p, w) = p_w (improper) they move t
 r = 1[f > 1/2]. Hedge gets full-information feedback (the score of every grid report at the
 realised outcome), Exp3 bandit feedback. Writes results/learners_propriety.csv and .png.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from coopsim.envs.information_acquisition import BeliefElicitation
 
 from coopsim import agents, dynamics
 from coopsim.core.seeding import derived_seed
-from coopsim.envs.information_acquisition import BeliefElicitation
 
 HERE = Path(__file__).parent
 
@@ -34,26 +35,46 @@ def main(spec_path: str | None = None) -> None:
                 cfg = spec["learner_settings"][lname]
                 tol = cfg["tolerance"]
                 learner = getattr(agents, lname)(n_actions=spec["grid"])
-                res = dynamics.run(game, learner, rounds=cfg["rounds"], batch=cfg["batch"],
-                                   seed=derived_seed(spec["seed"], [rule, f, lname]),
-                                   feedback="full" if lname == "Hedge" else "bandit",
-                                   grid=spec["grid"], redraw="round", game_metrics="none")
+                res = dynamics.run(
+                    game,
+                    learner,
+                    rounds=cfg["rounds"],
+                    batch=cfg["batch"],
+                    seed=derived_seed(spec["seed"], [rule, f, lname]),
+                    feedback="full" if lname == "Hedge" else "bandit",
+                    grid=spec["grid"],
+                    redraw="round",
+                    game_metrics="none",
+                )
                 grid = np.asarray(res.grid).reshape(-1)
                 pol = res.policy[:, 0, :]  # (B, K) final policies
                 mean_pol = pol.mean(0)
                 mode = float(grid[np.argmax(mean_pol)])
                 per_copy_mode = grid[np.argmax(pol, axis=1)]
-                target = (float(np.clip(f, game.action_low, game.action_high)) if rule != "linear"
-                          else float(grid[-1] if f > 0.5 else grid[0]))
-                rows.append(dict(rule=rule, belief=f, learner=lname, mode=mode, target=target,
-                                 mean_report=float(mean_pol @ grid),
-                                 share_copies_at_target=float(np.mean(np.abs(per_copy_mode - target) <= tol + 1e-9)),
-                                 mass_near_target=float(mean_pol[np.abs(grid - target) <= tol + 1e-9].sum()),
-                                 ok=bool(abs(mode - target) <= tol + 1e-9)))
-                print(f"{rule:12} f={f:4.2f} {lname:6} mode {mode:5.3f} target {target:5.3f} "
-                      f"mass within {tol} {rows[-1]['mass_near_target']:5.2f} "
-                      f"copies at target {rows[-1]['share_copies_at_target']:5.2f} "
-                      f"{'ok' if rows[-1]['ok'] else 'MISS'}")
+                target = (
+                    float(np.clip(f, game.action_low, game.action_high))
+                    if rule != "linear"
+                    else float(grid[-1] if f > 0.5 else grid[0])
+                )
+                rows.append(
+                    dict(
+                        rule=rule,
+                        belief=f,
+                        learner=lname,
+                        mode=mode,
+                        target=target,
+                        mean_report=float(mean_pol @ grid),
+                        share_copies_at_target=float(np.mean(np.abs(per_copy_mode - target) <= tol + 1e-9)),
+                        mass_near_target=float(mean_pol[np.abs(grid - target) <= tol + 1e-9].sum()),
+                        ok=bool(abs(mode - target) <= tol + 1e-9),
+                    )
+                )
+                print(
+                    f"{rule:12} f={f:4.2f} {lname:6} mode {mode:5.3f} target {target:5.3f} "
+                    f"mass within {tol} {rows[-1]['mass_near_target']:5.2f} "
+                    f"copies at target {rows[-1]['share_copies_at_target']:5.2f} "
+                    f"{'ok' if rows[-1]['ok'] else 'MISS'}"
+                )
     df = pd.DataFrame(rows)
     out = HERE / "results"
     out.mkdir(exist_ok=True)

@@ -9,6 +9,7 @@ log T (fitted per seed on T >= 10^fit_from; mean and 95% interval over seeds) is
 the generic analysis predicts about 2/3 once the margin LP is feasible. Writes
 results/online_regret.csv and results/online_regret.png.
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from coopsim.mechanisms.information import instance_a, instance_b
 from coopsim.mechanisms.online_principal import regret_benchmarks, run_online
 
@@ -37,18 +37,44 @@ def main(spec_path: str | None = None) -> None:
             for T in Ts:
                 for seed in range(spec["seeds"]):
                     rng = np.random.default_rng([seed, int(T)])
-                    r = run_online(model, int(T), rng, cap=spec["cap"], kappa=spec["kappa"], delta=spec["delta"],
-                                   rho=spec["rho"], margin_scale=ms, opt=opt)
-                    rows.append(dict(instance=name, margin_scale=ms, T=int(T), seed=seed, T0=r.explore_rounds,
-                                     regret=r.regret, regret_uncapped=r.regret_uncapped, avg_regret=r.regret / T,
-                                     commit_value=r.commit_value, opt=r.opt, ic_violation=r.ic_violation,
-                                     deviation_rounds=r.deviation_rounds, eps_bar=r.eps_bar, feasible=r.feasible))
+                    r = run_online(
+                        model,
+                        int(T),
+                        rng,
+                        cap=spec["cap"],
+                        kappa=spec["kappa"],
+                        delta=spec["delta"],
+                        rho=spec["rho"],
+                        margin_scale=ms,
+                        opt=opt,
+                    )
+                    rows.append(
+                        dict(
+                            instance=name,
+                            margin_scale=ms,
+                            T=int(T),
+                            seed=seed,
+                            T0=r.explore_rounds,
+                            regret=r.regret,
+                            regret_uncapped=r.regret_uncapped,
+                            avg_regret=r.regret / T,
+                            commit_value=r.commit_value,
+                            opt=r.opt,
+                            ic_violation=r.ic_violation,
+                            deviation_rounds=r.deviation_rounds,
+                            eps_bar=r.eps_bar,
+                            feasible=r.feasible,
+                        )
+                    )
     df = pd.DataFrame(rows)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     df.to_csv(out / "online_regret.csv", index=False)
-    print(f"{'inst':4} {'margin':>6} {'slope (T>=1e%g)' % spec['fit_from']:>18} {'95% CI':>16} "
-          f"{'R_T/T at max T':>14} {'IC viol. rounds (max T)':>24}")
+    slope_label = f"slope (T>=1e{spec['fit_from']:g})"
+    print(
+        f"{'inst':4} {'margin':>6} {slope_label:>18} {'95% CI':>16} "
+        f"{'R_T/T at max T':>14} {'IC viol. rounds (max T)':>24}"
+    )
     fits = []
     for (name, ms), d in df.groupby(["instance", "margin_scale"]):
         sl = []
@@ -59,8 +85,10 @@ def main(spec_path: str | None = None) -> None:
         half = 1.96 * sl.std(ddof=1) / np.sqrt(len(sl)) if len(sl) > 1 else np.nan
         last = d[d["T"] == d["T"].max()]
         fits.append(dict(instance=name, margin_scale=ms, slope=sl.mean(), lo=sl.mean() - half, hi=sl.mean() + half))
-        print(f"{name:4} {ms:6.2f} {sl.mean():18.3f} [{sl.mean() - half:6.3f}, {sl.mean() + half:6.3f}] "
-              f"{last.avg_regret.mean():14.5f} {last.deviation_rounds.mean():24.1f}")
+        print(
+            f"{name:4} {ms:6.2f} {sl.mean():18.3f} [{sl.mean() - half:6.3f}, {sl.mean() + half:6.3f}] "
+            f"{last.avg_regret.mean():14.5f} {last.deviation_rounds.mean():24.1f}"
+        )
     pd.DataFrame(fits).to_csv(out / "online_regret_slopes.csv", index=False)
     _plot(df, spec, out / "online_regret.png")
 

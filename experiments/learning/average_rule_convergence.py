@@ -14,6 +14,7 @@ instances, se) and ``figure.png`` (|outcome - UP| against rounds, log scale) int
 
     python experiments/learning/average_rule_convergence.py [--out DIR] [--n 5] [--batch 128]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,11 +26,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
+from coopsim.mechanisms import get as get_mechanism  # noqa: E402
 
 from coopsim import agents  # noqa: E402
 from coopsim.dynamics import best_response_dynamics, run  # noqa: E402
-from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
-from coopsim.mechanisms import get as get_mechanism  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -52,33 +53,64 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
     # exact best-response dynamics, one Gauss-Seidel sweep at a time
     x = game.truthful_actions(peaks)
-    rows.append({"round": 0, "method": "best_response", "metric": "abs_outcome_minus_UP",
-                 "value": np.abs(x.mean(axis=1) - target).mean(), "se": 0.0})
+    rows.append(
+        {
+            "round": 0,
+            "method": "best_response",
+            "metric": "abs_outcome_minus_UP",
+            "value": np.abs(x.mean(axis=1) - target).mean(),
+            "se": 0.0,
+        }
+    )
     for s in range(1, a.sweeps + 1):
         br = best_response_dynamics(game, peaks, init=x, max_sweeps=1)
         x = br.actions
         err = np.abs(br.outcome.location - target)
-        rows.append({"round": s, "method": "best_response", "metric": "abs_outcome_minus_UP",
-                     "value": err.mean(), "se": err.std(ddof=1) / np.sqrt(a.batch)})
+        rows.append(
+            {
+                "round": s,
+                "method": "best_response",
+                "metric": "abs_outcome_minus_UP",
+                "value": err.mean(),
+                "se": err.std(ddof=1) / np.sqrt(a.batch),
+            }
+        )
 
     # Hedge on a report grid
-    res = run(game, agents.Hedge(a.grid, horizon=a.rounds), rounds=a.rounds, batch=a.batch, seed=a.seed,
-              grid=a.grid, types=peaks, reference_outcome=up, record_every=max(1, a.rounds // 200),
-              game_metrics="none", swap_regret=False)
-    for metric, name in (("outcome_distance", "abs_outcome_minus_UP"),
-                         ("avg_outcome_distance", "abs_time_avg_outcome_minus_UP"), ("cce_gap", "cce_gap")):
+    res = run(
+        game,
+        agents.Hedge(a.grid, horizon=a.rounds),
+        rounds=a.rounds,
+        batch=a.batch,
+        seed=a.seed,
+        grid=a.grid,
+        types=peaks,
+        reference_outcome=up,
+        record_every=max(1, a.rounds // 200),
+        game_metrics="none",
+        swap_regret=False,
+    )
+    for metric, name in (
+        ("outcome_distance", "abs_outcome_minus_UP"),
+        ("avg_outcome_distance", "abs_time_avg_outcome_minus_UP"),
+        ("cce_gap", "cce_gap"),
+    ):
         m, se = res.mean(metric), res.stderr(metric)
-        rows += [{"round": int(t), "method": "hedge", "metric": name, "value": float(v), "se": float(e)}
-                 for t, v, e in zip(res.rounds, m, se)]
+        rows += [
+            {"round": int(t), "method": "hedge", "metric": name, "value": float(v), "se": float(e)}
+            for t, v, e in zip(res.rounds, m, se)
+        ]
     df = pd.DataFrame(rows)
     df.to_csv(out / "results.csv", index=False)
     df.to_parquet(out / "results.parquet", index=False)
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for (method, metric), part in df[df.metric != "cce_gap"].groupby(["method", "metric"]):
-        label = {"best_response": "sequential best response (per sweep)",
-                 "abs_outcome_minus_UP": "Hedge, last iterate",
-                 "abs_time_avg_outcome_minus_UP": "Hedge, time-averaged outcome"}
+        label = {
+            "best_response": "sequential best response (per sweep)",
+            "abs_outcome_minus_UP": "Hedge, last iterate",
+            "abs_time_avg_outcome_minus_UP": "Hedge, time-averaged outcome",
+        }
         key = "best_response" if method == "best_response" else metric
         part = part[part.value > 0]
         ax.plot(part["round"].clip(lower=1), part["value"], label=label[key])

@@ -12,6 +12,7 @@ Writes ``results.csv`` / ``results.parquet`` (experiment, learner, round, metric
 
     python experiments/learning/matrix_testbench.py [--out DIR] [--rounds 10000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from coopsim.envs import matrix_games as mg  # noqa: E402
 
 from coopsim import agents  # noqa: E402
 from coopsim.dynamics import run  # noqa: E402
-from coopsim.envs import matrix_games as mg  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -43,39 +44,84 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     rec = max(1, T // 100)
 
     rps = mg.rock_paper_scissors()
-    for name, learner in (("hedge", agents.Hedge(3, horizon=T, utility_range=rps.utility_range)),
-                          ("regret_matching", agents.RegretMatching(3, utility_range=rps.utility_range)),
-                          ("rm_plus", agents.RegretMatchingPlus(3, utility_range=rps.utility_range))):
+    for name, learner in (
+        ("hedge", agents.Hedge(3, horizon=T, utility_range=rps.utility_range)),
+        ("regret_matching", agents.RegretMatching(3, utility_range=rps.utility_range)),
+        ("rm_plus", agents.RegretMatchingPlus(3, utility_range=rps.utility_range)),
+    ):
         res = run(rps, learner, rounds=T, batch=B, seed=a.seed, record_every=rec)
         for t, v, e in zip(res.rounds, res.mean("exploitability_avg"), res.stderr("exploitability_avg")):
-            rows.append({"experiment": "rps", "learner": name, "round": int(t), "metric": "exploitability_avg",
-                         "value": float(v), "se": float(e)})
+            rows.append(
+                {
+                    "experiment": "rps",
+                    "learner": name,
+                    "round": int(t),
+                    "metric": "exploitability_avg",
+                    "value": float(v),
+                    "se": float(e),
+                }
+            )
         dev = np.abs(res.average_policy - 1 / 3).max(axis=(1, 2))
-        rows.append({"experiment": "rps", "learner": name, "round": T, "metric": "linf_to_uniform",
-                     "value": float(dev.mean()), "se": float(dev.std(ddof=1) / np.sqrt(B))})
-        print(f"RPS {name:16s} exploitability(avg) {res.mean('exploitability_avg')[-1]:.4f}  "
-              f"max |avg - 1/3| {dev.max():.4f}")
+        rows.append(
+            {
+                "experiment": "rps",
+                "learner": name,
+                "round": T,
+                "metric": "linf_to_uniform",
+                "value": float(dev.mean()),
+                "se": float(dev.std(ddof=1) / np.sqrt(B)),
+            }
+        )
+        print(
+            f"RPS {name:16s} exploitability(avg) {res.mean('exploitability_avg')[-1]:.4f}  "
+            f"max |avg - 1/3| {dev.max():.4f}"
+        )
 
     sh = mg.shapley()
-    res = run(sh, agents.FictitiousPlay(3), rounds=T, batch=1, seed=a.seed, keep_history=True,
-              record_every=rec)
-    acts = res.history["actions"][:, 0, 0]                     # player 1's actions (T,)
+    res = run(sh, agents.FictitiousPlay(3), rounds=T, batch=1, seed=a.seed, keep_history=True, record_every=rec)
+    acts = res.history["actions"][:, 0, 0]  # player 1's actions (T,)
     freq = np.cumsum(np.eye(3)[acts], axis=0) / np.arange(1, T + 1)[:, None]
     for t in range(rec - 1, T, rec):
         for k in range(3):
-            rows.append({"experiment": "shapley_fp", "learner": "fictitious_play", "round": t + 1,
-                         "metric": f"freq_player1_action{k}", "value": float(freq[t, k]), "se": 0.0})
-    print(f"Shapley FP: final frequencies {np.round(freq[-1], 4)}, max |f - 1/3| over the last half "
-          f"{np.abs(freq[T // 2:] - 1 / 3).max():.3f}")
+            rows.append(
+                {
+                    "experiment": "shapley_fp",
+                    "learner": "fictitious_play",
+                    "round": t + 1,
+                    "metric": f"freq_player1_action{k}",
+                    "value": float(freq[t, k]),
+                    "se": 0.0,
+                }
+            )
+    print(
+        f"Shapley FP: final frequencies {np.round(freq[-1], 4)}, max |f - 1/3| over the last half "
+        f"{np.abs(freq[T // 2 :] - 1 / 3).max():.3f}"
+    )
 
     ch = mg.chicken()
-    res = run(ch, agents.ConditionalRegretMatching(2, utility_range=ch.utility_range), rounds=T, batch=B,
-              seed=a.seed, record_every=rec)
+    res = run(
+        ch,
+        agents.ConditionalRegretMatching(2, utility_range=ch.utility_range),
+        rounds=T,
+        batch=B,
+        seed=a.seed,
+        record_every=rec,
+    )
     for metric in ("ce_gap", "cce_gap"):
         for t, v, e in zip(res.rounds, res.mean(metric), res.stderr(metric)):
-            rows.append({"experiment": "chicken_crm", "learner": "conditional_rm", "round": int(t), "metric": metric,
-                         "value": float(v), "se": float(e)})
-    print(f"Chicken conditional RM: CE gap {res.mean('ce_gap')[-1]:.5f} (max over copies {res['ce_gap'][-1].max():.5f})")
+            rows.append(
+                {
+                    "experiment": "chicken_crm",
+                    "learner": "conditional_rm",
+                    "round": int(t),
+                    "metric": metric,
+                    "value": float(v),
+                    "se": float(e),
+                }
+            )
+    print(
+        f"Chicken conditional RM: CE gap {res.mean('ce_gap')[-1]:.5f} (max over copies {res['ce_gap'][-1].max():.5f})"
+    )
 
     df = pd.DataFrame(rows)
     df.to_csv(out / "results.csv", index=False)
@@ -84,17 +130,28 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for name, part in df[(df.experiment == "rps") & (df.metric == "exploitability_avg")].groupby("learner"):
         axes[0].plot(part["round"], part["value"], label=name)
-    axes[0].set(xscale="log", yscale="log", xlabel="round", ylabel="exploitability of the average policy",
-                title="Rock-paper-scissors self-play")
+    axes[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel="round",
+        ylabel="exploitability of the average policy",
+        title="Rock-paper-scissors self-play",
+    )
     axes[0].legend(fontsize=8)
     axes[1].plot(np.arange(1, T + 1), freq, lw=1)
     axes[1].axhline(1 / 3, color="grey", ls=":")
-    axes[1].set(xscale="log", xlabel="round", ylabel="empirical frequency (player 1)",
-                title="Fictitious play on Shapley's game: cycles")
+    axes[1].set(
+        xscale="log",
+        xlabel="round",
+        ylabel="empirical frequency (player 1)",
+        title="Fictitious play on Shapley's game: cycles",
+    )
     axes[1].legend(["action 0", "action 1", "action 2"], fontsize=8)
     for metric, part in df[df.experiment == "chicken_crm"].groupby("metric"):
         axes[2].plot(part["round"], part["value"], label=metric)
-    axes[2].set(xscale="log", xlabel="round", ylabel="gap of the empirical joint play", title="Conditional RM in chicken")
+    axes[2].set(
+        xscale="log", xlabel="round", ylabel="gap of the empirical joint play", title="Conditional RM in chicken"
+    )
     axes[2].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "figure.png", dpi=120)

@@ -13,6 +13,7 @@ and ``figure.png`` into ``--out``.
 
     python experiments/learning/strategyproof_rules.py [--out DIR] [--n 5] [--rounds 3000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
 
 from coopsim import agents  # noqa: E402
 from coopsim.dynamics import run  # noqa: E402
-from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
 
 METRICS = ("outcome_distance", "report_distance", "regret")
 
@@ -53,9 +54,20 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     for mech in ("uniform_phantom", "median"):
         game = FacilityLocation(n_agents=a.n, mechanism=mech)
         for name, (make, feedback) in learners.items():
-            res = run(game, make(), rounds=a.rounds, batch=a.batch, seed=a.seed, grid=a.grid, types=peaks,
-                      feedback=feedback, reference="truthful", record_every=max(1, a.rounds // 100),
-                      game_metrics="none", swap_regret=False)
+            res = run(
+                game,
+                make(),
+                rounds=a.rounds,
+                batch=a.batch,
+                seed=a.seed,
+                grid=a.grid,
+                types=peaks,
+                feedback=feedback,
+                reference="truthful",
+                record_every=max(1, a.rounds // 100),
+                game_metrics="none",
+                swap_regret=False,
+            )
             df = res.to_frame()
             df = df[df.metric.isin(METRICS)]
             # regret: mean over agents (per-agent rows -> one row per round)
@@ -64,16 +76,21 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             df.insert(0, "mechanism", mech)
             frames.append(df)
             last = df[df["round"] == df["round"].max()].set_index("metric")["value"]
-            print(f"{mech:16s} {name:18s} outcome dist {last['outcome_distance']:.4f}  "
-                  f"report dist {last['report_distance']:.4f}  mean regret {last['regret']:.4f}")
+            print(
+                f"{mech:16s} {name:18s} outcome dist {last['outcome_distance']:.4f}  "
+                f"report dist {last['report_distance']:.4f}  mean regret {last['regret']:.4f}"
+            )
     df = pd.concat(frames, ignore_index=True)
     df["metric"] = df["metric"].astype(str)
     df.to_csv(out / "results.csv", index=False)
     df.to_parquet(out / "results.parquet", index=False)
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    titles = {"outcome_distance": "|f(r) - f(t)| (outcome vs truthful)",
-              "report_distance": "mean |r_i - t_i| (reports)", "regret": "mean external regret R_i(t)/t"}
+    titles = {
+        "outcome_distance": "|f(r) - f(t)| (outcome vs truthful)",
+        "report_distance": "mean |r_i - t_i| (reports)",
+        "regret": "mean external regret R_i(t)/t",
+    }
     for ax, metric in zip(axes, METRICS):
         for (mech, learner), part in df[df.metric == metric].groupby(["mechanism", "learner"]):
             ax.plot(part["round"], part["value"], label=f"{mech}, {learner}")

@@ -10,6 +10,7 @@ welfare (and its ratio to the optimum) and revenue, +- s.e.
 
 Writes results/aigc_comparison.csv and results/aigc_comparison.png.
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,7 +18,6 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
-
 from coopsim.envs.position_auction import PositionAuction
 
 HERE = Path(__file__).parent
@@ -37,8 +37,14 @@ def main(spec_path: str) -> None:
                 ctr_params["continuation"] = model["continuation"]
         label = cm if cm != "cascade" else f"cascade-{model['cascade']}"
         for K in spec["K"]:
-            common = dict(n_agents=spec["n_agents"], n_slots=spec["n_slots"], ctr="aigc", click_model=cm,
-                          ctr_params=ctr_params, reference_metrics=False)
+            common = dict(
+                n_agents=spec["n_agents"],
+                n_slots=spec["n_slots"],
+                ctr="aigc",
+                click_model=cm,
+                ctr_params=ctr_params,
+                reference_metrics=False,
+            )
             vcg = PositionAuction(mechanism="aigc_vcg", mechanism_params={"max_ads": K}, **common)
             gsp = PositionAuction(mechanism="gsp", mechanism_params={"max_slots": K}, **common)
             types = vcg.sample_types(np.random.default_rng(spec["seed"]), spec["instances"])
@@ -47,16 +53,26 @@ def main(spec_path: str) -> None:
                 out = game.play(types, game.truthful_actions(types))
                 m = game.metrics(types, out)
                 eff = np.where(opt > 0, m["welfare"] / np.where(opt > 0, opt, 1), 1.0)
-                row = {"click_model": label, "K": K, "mechanism": name, "welfare": m["welfare"].mean(),
-                       "welfare_se": se(m["welfare"]), "efficiency": eff.mean(), "efficiency_se": se(eff),
-                       "revenue": m["revenue"].mean(), "revenue_se": se(m["revenue"])}
+                row = {
+                    "click_model": label,
+                    "K": K,
+                    "mechanism": name,
+                    "welfare": m["welfare"].mean(),
+                    "welfare_se": se(m["welfare"]),
+                    "efficiency": eff.mean(),
+                    "efficiency_se": se(eff),
+                    "revenue": m["revenue"].mean(),
+                    "revenue_se": se(m["revenue"]),
+                }
                 rows.append(row)
                 show(row)
     df = write_table(rows, spec["name"])
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
         models = df["click_model"].unique()
         fig, axes = plt.subplots(2, len(models), figsize=(3.2 * len(models), 5), squeeze=False)
         for c, cm in enumerate(models):

@@ -1,5 +1,6 @@
 """Shared helpers of the position-auction experiment scripts: standard errors, one printed line per
 configuration and the results table ``results/<name>.csv``."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -20,8 +21,7 @@ def se(x: np.ndarray) -> float:
 
 def show(row: Mapping[str, Any]) -> None:
     """Print one result row, numbers rounded to 4 decimals (progress while a script runs)."""
-    print({k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()},
-          flush=True)
+    print({k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()}, flush=True)
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], name: str) -> pd.DataFrame:

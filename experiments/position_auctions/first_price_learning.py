@@ -19,6 +19,7 @@ opponent also bids a uniform grid factor with probability gamma (its forced expl
 
 Writes results/first_price_learning.csv and results/first_price_learning.png.
 """
+
 from __future__ import annotations
 
 import sys
@@ -26,10 +27,10 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
-
-from coopsim import agents, dynamics
 from coopsim.envs.position_auction import PositionAuction
 from coopsim.mechanisms.auctions import first_price_bne_revenue
+
+from coopsim import agents, dynamics
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -48,7 +49,7 @@ def grid_utilities(grid: np.ndarray, n: int, explore: float = 0.0, n_quad: int =
     v = (np.arange(n_quad) + 0.5) / n_quad
     a = grid[:, None, None]
     b = grid[None, :, None]
-    w = np.where(b > 0, np.minimum(1.0, a * v / np.where(b > 0, b, 1.0)), 1.0)    # (K, K, n_quad)
+    w = np.where(b > 0, np.minimum(1.0, a * v / np.where(b > 0, b, 1.0)), 1.0)  # (K, K, n_quad)
     w = (1.0 - explore) * w + explore * w.mean(axis=1, keepdims=True)
     return (1.0 - a[..., 0]) * (v * w ** (n - 1)).mean(-1)
 
@@ -72,7 +73,7 @@ def make_grid(run: dict, spec: dict) -> np.ndarray:
 
 def tail_average_policy(res, tail: float) -> np.ndarray:
     """Average policy over the last ``tail`` of the rounds, from the cumulative snapshots."""
-    snaps = res.policy_snapshots                       # (R, B, N, K) cumulative averages
+    snaps = res.policy_snapshots  # (R, B, N, K) cumulative averages
     T = res.rounds
     t_end = T[-1]
     k0 = int(np.searchsorted(T, (1 - tail) * t_end))
@@ -81,32 +82,71 @@ def tail_average_policy(res, tail: float) -> np.ndarray:
     return (t_end * snaps[-1] - t0 * s0) / (t_end - t0)
 
 
-def run_one(mech: str, n: int, n_slots: int, learner: str, feedback: str, rounds: int, batch: int,
-            grid: np.ndarray, tail: float, seed: int, params: dict | None = None) -> dict:
-    game = PositionAuction(n_agents=n, n_slots=n_slots, mechanism=mech, action="shading",
-                           reference_metrics=False)
+def run_one(
+    mech: str,
+    n: int,
+    n_slots: int,
+    learner: str,
+    feedback: str,
+    rounds: int,
+    batch: int,
+    grid: np.ndarray,
+    tail: float,
+    seed: int,
+    params: dict | None = None,
+) -> dict:
+    game = PositionAuction(n_agents=n, n_slots=n_slots, mechanism=mech, action="shading", reference_metrics=False)
     K = len(grid)
     lrn = agents.get(learner, n_actions=K, utility_range=game.utility_range, horizon=rounds, **(params or {}))
     rec = max(rounds // 40, 1)
-    res = dynamics.run(game, lrn, rounds=rounds, batch=batch, seed=seed, feedback=feedback, grid=grid,
-                       redraw="round", record_every=rec, swap_regret=False, snapshots=True)
-    pol = tail_average_policy(res, tail)                # (B, N, K)
-    factor = (pol * grid).sum(-1).mean(axis=1)          # per copy, mean over agents
-    mode = grid[pol.mean(axis=1).argmax(-1)]            # per copy: modal factor of the agents' average
+    res = dynamics.run(
+        game,
+        lrn,
+        rounds=rounds,
+        batch=batch,
+        seed=seed,
+        feedback=feedback,
+        grid=grid,
+        redraw="round",
+        record_every=rec,
+        swap_regret=False,
+        snapshots=True,
+    )
+    pol = tail_average_policy(res, tail)  # (B, N, K)
+    factor = (pol * grid).sum(-1).mean(axis=1)  # per copy, mean over agents
+    mode = grid[pol.mean(axis=1).argmax(-1)]  # per copy: modal factor of the agents' average
     last = (res.policy * grid).sum(-1).mean(axis=1)
     k0 = int(np.searchsorted(res.rounds, (1 - tail) * res.rounds[-1]))
-    revenue = res["revenue"][k0:].mean(axis=0)          # window averages -> per copy
-    peak = res.policy.max(axis=-1).mean(axis=1)          # concentration of the last policy
-    return {"factor": factor, "mode": mode, "last_factor": last, "revenue": revenue, "policy_max": peak,
-            "curve_rounds": res.rounds, "curve_revenue": res["revenue"].mean(axis=1),
-            "wall": res.wall_time}
+    revenue = res["revenue"][k0:].mean(axis=0)  # window averages -> per copy
+    peak = res.policy.max(axis=-1).mean(axis=1)  # concentration of the last policy
+    return {
+        "factor": factor,
+        "mode": mode,
+        "last_factor": last,
+        "revenue": revenue,
+        "policy_max": peak,
+        "curve_rounds": res.rounds,
+        "curve_revenue": res["revenue"].mean(axis=1),
+        "wall": res.wall_time,
+    }
 
 
 def _unit(args: tuple) -> dict:
     """One (run, n, seed) unit, for the process pool."""
     run, n, spec, seed = args
-    return run_one(run["mechanism"], n, run.get("n_slots", 1), run["learner"], run["feedback"], run["rounds"],
-                   run.get("batch", spec["batch"]), make_grid(run, spec), spec["tail"], seed, run.get("params"))
+    return run_one(
+        run["mechanism"],
+        n,
+        run.get("n_slots", 1),
+        run["learner"],
+        run["feedback"],
+        run["rounds"],
+        run.get("batch", spec["batch"]),
+        make_grid(run, spec),
+        spec["tail"],
+        seed,
+        run.get("params"),
+    )
 
 
 def main(spec_path: str, jobs: int = 1) -> None:
@@ -115,7 +155,8 @@ def main(spec_path: str, jobs: int = 1) -> None:
     units = [(run, n, spec, spec["seed"] + s) for run, n in configs for s in range(spec["seeds"])]
     if jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(jobs) as pool:         # each unit has its own seed: same numbers
+
+        with ProcessPoolExecutor(jobs) as pool:  # each unit has its own seed: same numbers
             results = list(pool.map(_unit, units))
     else:
         results = [_unit(u) for u in units]
@@ -123,14 +164,21 @@ def main(spec_path: str, jobs: int = 1) -> None:
     for c, (run, n) in enumerate(configs):
         parts = {"factor": [], "mode": [], "last_factor": [], "revenue": [], "policy_max": []}
         grid = make_grid(run, spec)
-        mine = results[c * spec["seeds"]:(c + 1) * spec["seeds"]]
+        mine = results[c * spec["seeds"] : (c + 1) * spec["seeds"]]
         for r in mine:
             for k in parts:
                 parts[k].append(r[k])
             curves[(run["mechanism"], n, run["learner"])] = (r["curve_rounds"], r["curve_revenue"])
-        row = {"mechanism": run["mechanism"], "n": n, "slots": run.get("n_slots", 1),
-               "learner": run["learner"], "params": str(run.get("params", {})), "rounds": run["rounds"],
-               "K": len(grid), "batch": run.get("batch", spec["batch"]) * spec["seeds"]}
+        row = {
+            "mechanism": run["mechanism"],
+            "n": n,
+            "slots": run.get("n_slots", 1),
+            "learner": run["learner"],
+            "params": str(run.get("params", {})),
+            "rounds": run["rounds"],
+            "K": len(grid),
+            "batch": run.get("batch", spec["batch"]) * spec["seeds"],
+        }
         for k, v in parts.items():
             x = np.concatenate(v)
             row[k] = x.mean()
@@ -151,14 +199,16 @@ def main(spec_path: str, jobs: int = 1) -> None:
             row["factor_target"], row["revenue_target"] = 1.0, first_price_bne_revenue(n)
         else:
             row["factor_target"], row["revenue_target"] = 1.0, np.nan
-        row["seconds"] = sum(r["wall"] for r in mine)     # learner-loop time, all seeds
+        row["seconds"] = sum(r["wall"] for r in mine)  # learner-loop time, all seeds
         rows.append(row)
         show(row)
     df = write_table(rows, spec["name"])
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
         fig, ax = plt.subplots(figsize=(7, 4))
         for (mech, n, lrn), (t, rev) in curves.items():
             ax.plot(t, rev, label=f"{mech} n={n} {lrn}")

@@ -10,6 +10,7 @@ end outside it: the band describes pure symmetric equilibria, not no-regret play
 
 Writes results/gsp_learning.csv.
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,11 +18,11 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+from coopsim.envs.position_auction import PositionAuction
+from coopsim.mechanisms.auctions import eos_bids, varian_upper_bids
 
 from coopsim import agents, dynamics
 from coopsim import mechanisms as M
-from coopsim.envs.position_auction import PositionAuction
-from coopsim.mechanisms.auctions import eos_bids, varian_upper_bids
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -33,13 +34,27 @@ def main(spec_path: str) -> None:
     pos = np.asarray(spec["position"], dtype=float)
     rows = []
     for mech in spec["mechanisms"]:
-        game = PositionAuction(n_agents=spec["n_agents"], n_slots=len(pos), mechanism=mech,
-                               ctr_params={"position": pos}, reference_metrics=True)
+        game = PositionAuction(
+            n_agents=spec["n_agents"],
+            n_slots=len(pos),
+            mechanism=mech,
+            ctr_params={"position": pos},
+            reference_metrics=True,
+        )
         K = spec["grid_size"]
         lrn = agents.Hedge(n_actions=K, utility_range=game.utility_range, horizon=spec["rounds"])
-        res = dynamics.run(game, lrn, rounds=spec["rounds"], batch=spec["batch"], seed=spec["seed"], grid=K,
-                           redraw="episode", record_every=max(spec["rounds"] // 20, 1), swap_regret=False)
-        v = res.types                                            # (B, N) fixed values
+        res = dynamics.run(
+            game,
+            lrn,
+            rounds=spec["rounds"],
+            batch=spec["batch"],
+            seed=spec["seed"],
+            grid=K,
+            redraw="episode",
+            record_every=max(spec["rounds"] // 20, 1),
+            swap_regret=False,
+        )
+        v = res.types  # (B, N) fixed values
         k0 = int(np.searchsorted(res.rounds, (1 - spec["tail"]) * res.rounds[-1]))
         rev = res["revenue"][k0:].mean(axis=0)
         eff = res["efficiency"][k0:].mean(axis=0)
@@ -50,10 +65,17 @@ def main(spec_path: str) -> None:
         assert np.allclose(eos_rev, vcg_rev)
         ratio = rev / vcg_rev
         in_band = (rev >= vcg_rev - 1e-9) & (rev <= up_rev + 1e-9)
-        row = {"mechanism": mech, "revenue": rev.mean(), "revenue_se": se(rev),
-               "vcg_revenue": vcg_rev.mean(), "varian_upper_revenue": up_rev.mean(),
-               "revenue_over_vcg_median": float(np.median(ratio)), "share_in_sne_band": in_band.mean(),
-               "efficiency": eff.mean(), "regret_max": float(res["regret"][-1].max())}
+        row = {
+            "mechanism": mech,
+            "revenue": rev.mean(),
+            "revenue_se": se(rev),
+            "vcg_revenue": vcg_rev.mean(),
+            "varian_upper_revenue": up_rev.mean(),
+            "revenue_over_vcg_median": float(np.median(ratio)),
+            "share_in_sne_band": in_band.mean(),
+            "efficiency": eff.mean(),
+            "regret_max": float(res["regret"][-1].max()),
+        }
         rows.append(row)
         show(row)
     print(write_table(rows, spec["name"]).to_string(index=False))

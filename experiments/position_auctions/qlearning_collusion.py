@@ -9,6 +9,7 @@ price clearly below 1 (tacit collusion), second price at or near 1.
 
 Writes results/qlearning_collusion.csv.
 """
+
 from __future__ import annotations
 
 import sys
@@ -16,9 +17,9 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+from coopsim.envs.position_auction import PositionAuction
 
 from coopsim import agents, dynamics
-from coopsim.envs.position_auction import PositionAuction
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -31,21 +32,42 @@ def main(spec_path: str) -> None:
     for mech in spec["mechanisms"]:
         bids, revs = [], []
         for s in range(spec["seeds"]):
-            game = PositionAuction(n_agents=2, mechanism=mech, values="fixed", value_params={"profile": [1.0, 1.0]},
-                                   reference_metrics=False)
+            game = PositionAuction(
+                n_agents=2,
+                mechanism=mech,
+                values="fixed",
+                value_params={"profile": [1.0, 1.0]},
+                reference_metrics=False,
+            )
             K = spec["grid_size"]
-            lrn = agents.QLearning(n_actions=K, utility_range=game.utility_range, alpha=spec["alpha"],
-                                   beta=spec["beta"])
-            res = dynamics.run(game, lrn, rounds=spec["rounds"], batch=spec["batch"], seed=spec["seed"] + s,
-                               feedback="bandit", grid=K, redraw="episode", record_every=spec["rounds"] // 50,
-                               swap_regret=False, snapshots=False)
+            lrn = agents.QLearning(
+                n_actions=K, utility_range=game.utility_range, alpha=spec["alpha"], beta=spec["beta"]
+            )
+            res = dynamics.run(
+                game,
+                lrn,
+                rounds=spec["rounds"],
+                batch=spec["batch"],
+                seed=spec["seed"] + s,
+                feedback="bandit",
+                grid=K,
+                redraw="episode",
+                record_every=spec["rounds"] // 50,
+                swap_regret=False,
+                snapshots=False,
+            )
             k0 = int(np.searchsorted(res.rounds, (1 - spec["tail"]) * res.rounds[-1]))
             bids.append(res["highest_bid"][k0:].mean(axis=0))
             revs.append(res["revenue"][k0:].mean(axis=0))
         b, r = np.concatenate(bids), np.concatenate(revs)
-        row = {"mechanism": mech, "winning_bid": b.mean(), "winning_bid_se": se(b),
-               "share_below_0.9": float((b < 0.9).mean()), "revenue": r.mean(),
-               "revenue_se": se(r)}
+        row = {
+            "mechanism": mech,
+            "winning_bid": b.mean(),
+            "winning_bid_se": se(b),
+            "share_below_0.9": float((b < 0.9).mean()),
+            "revenue": r.mean(),
+            "revenue_se": se(r),
+        }
         rows.append(row)
         show(row)
     print(write_table(rows, spec["name"]).to_string(index=False))

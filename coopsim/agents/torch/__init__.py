@@ -11,6 +11,7 @@ raises ``ImportError`` naming the extra if torch is missing.
   with a value baseline or the PPO clipped objective (Schulman et al. 2017, arXiv 1707.06347).
 - :func:`resolve_device` — ``"auto"`` -> ``cuda`` when available, else ``cpu``.
 """
+
 from __future__ import annotations
 
 from typing import Any

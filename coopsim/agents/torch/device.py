@@ -1,4 +1,5 @@
 """Device resolution for the optional PyTorch policies (learning spec §5)."""
+
 from __future__ import annotations
 
 import torch

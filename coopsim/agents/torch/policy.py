@@ -16,6 +16,7 @@ Heads
 Value head ``V_φ(s)`` (separate per-agent MLP) is the REINFORCE/PPO baseline.
 Randomness comes from a ``torch.Generator`` on the policy device seeded from the caller's seed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,8 +35,14 @@ __all__ = ["AgentMLP", "ContinuousPolicy"]
 class AgentMLP(nn.Module):
     """N independent MLPs ``(B, N, in) -> (B, N, out)`` with tanh hidden layers."""
 
-    def __init__(self, n_agents: int, sizes: Sequence[int], generator: torch.Generator, device: torch.device,
-                 out_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        n_agents: int,
+        sizes: Sequence[int],
+        generator: torch.Generator,
+        device: torch.device,
+        out_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
@@ -107,8 +114,11 @@ class ContinuousPolicy(nn.Module):
     # -- distributions ------------------------------------------------------------------------
     def to_tensor(self, obs: Any) -> torch.Tensor:
         """Observations ``(B, N, obs_dim)`` as float32 on the policy device (validated)."""
-        t = torch.as_tensor(np.asarray(obs, dtype=np.float32) if not torch.is_tensor(obs) else obs,
-                            dtype=torch.float32, device=self.device)
+        t = torch.as_tensor(
+            np.asarray(obs, dtype=np.float32) if not torch.is_tensor(obs) else obs,
+            dtype=torch.float32,
+            device=self.device,
+        )
         if t.ndim != 3 or t.shape[1:] != (self.n_agents, self.obs_dim):
             raise ValueError(f"obs: expected shape (B, {self.n_agents}, {self.obs_dim}), got {tuple(t.shape)}")
         if not torch.isfinite(t).all():

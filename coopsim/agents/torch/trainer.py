@@ -14,6 +14,7 @@ update on the B·N_c samples with advantages ``A = r - V_φ(s)`` normalised per 
 Environments stay in NumPy; observations cross as float32 tensors on the policy device, actions
 come back as NumPy arrays on the CPU.
 """
+
 from __future__ import annotations
 
 import time
@@ -67,7 +68,9 @@ class PolicyGradientTrainer:
         self.algo = check_choice(algo, "algo", ("ppo", "reinforce"))
         self.batch = check_int(batch, "batch", lo=1)
         N = game.n_agents
-        self.agents = tuple(range(N)) if agents is None else tuple(check_int(i, "agents", lo=0, hi=N - 1) for i in agents)
+        self.agents = (
+            tuple(range(N)) if agents is None else tuple(check_int(i, "agents", lo=0, hi=N - 1) for i in agents)
+        )
         if len(set(self.agents)) != len(self.agents) or not self.agents:
             raise ValueError(f"agents: expected distinct agent indices, got {agents!r}")
         if policy.n_agents != len(self.agents):
@@ -78,8 +81,9 @@ class PolicyGradientTrainer:
         self.minibatch = check_int(minibatch, "minibatch", lo=1)
         self.value_coef = check_float(value_coef, "value_coef", lo=0.0)
         self.entropy_coef = check_float(entropy_coef, "entropy_coef", lo=0.0)
-        self.max_grad_norm = None if max_grad_norm is None else check_float(max_grad_norm, "max_grad_norm",
-                                                                             lo=0.0, lo_open=True)
+        self.max_grad_norm = (
+            None if max_grad_norm is None else check_float(max_grad_norm, "max_grad_norm", lo=0.0, lo_open=True)
+        )
         self.features = features
         ss = seed_sequence(seed)
         env_ss, mb_ss, eval_ss = ss.spawn(3)
@@ -94,12 +98,15 @@ class PolicyGradientTrainer:
     def observe(self, types: np.ndarray) -> np.ndarray:
         """Observations of the controlled agents ``(B, N_c, D)``."""
         B = types.shape[0]
-        obs = self.features(types) if self.features is not None else np.asarray(types).reshape(B, self.game.n_agents, -1)
+        obs = (
+            self.features(types) if self.features is not None else np.asarray(types).reshape(B, self.game.n_agents, -1)
+        )
         obs = np.asarray(obs, dtype=np.float32)
         return obs[:, list(self.agents)]
 
-    def rollout(self, batch: int | None = None, deterministic: bool = False,
-                rng: np.random.Generator | None = None) -> dict[str, Any]:
+    def rollout(
+        self, batch: int | None = None, deterministic: bool = False, rng: np.random.Generator | None = None
+    ) -> dict[str, Any]:
         """Play one batched round; returns tensors ``obs, raw, log_prob, reward`` and ``types``."""
         B = self.batch if batch is None else check_int(batch, "batch", lo=1)
         types = self.game.sample_types(self.rng if rng is None else rng, B)
@@ -116,8 +123,14 @@ class PolicyGradientTrainer:
         actions[:, list(self.agents)] = np.clip(a_np, self.game.action_low, self.game.action_high)
         out = self.game.play(types, actions)
         r = np.asarray(out.utility, dtype=np.float64)[:, list(self.agents)]
-        return {"types": types, "obs": obs, "raw": raw, "log_prob": logp, "actions": actions,
-                "reward": torch.as_tensor(r, dtype=torch.float32, device=self.policy.device)}
+        return {
+            "types": types,
+            "obs": obs,
+            "raw": raw,
+            "log_prob": logp,
+            "actions": actions,
+            "reward": torch.as_tensor(r, dtype=torch.float32, device=self.policy.device),
+        }
 
     # -- updates --------------------------------------------------------------------------------
     def _loss(self, obs, raw, old_logp, adv, ret) -> torch.Tensor:
