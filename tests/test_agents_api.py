@@ -76,7 +76,7 @@ def test_public_names_exported():
     assert isinstance(ag.get("exp3_ix", n_actions=3), ag.Exp3IX)
     with pytest.raises(ValueError, match="unknown name 'nope'"):
         ag.get("nope", n_actions=3)
-    with pytest.raises(TypeError, match="bad parameters"):
+    with pytest.raises(TypeError, match="unknown parameter 'learning_rate' for learner 'hedge'"):
         ag.get("hedge", n_actions=3, learning_rate=0.1)
 
 

@@ -148,7 +148,7 @@ def test_registry_unknown_name_and_bad_params():
     assert reg.get("a", k=2).k == 2
     with pytest.raises(ValueError, match=r"unknown name 'b'; expected one of \['a'\]"):
         reg.get("b")
-    with pytest.raises(TypeError, match="bad parameters"):
+    with pytest.raises(TypeError, match="unknown parameter 'q' for thing 'a'"):
         reg.get("a", q=1)
     with pytest.raises(ValueError, match="already registered"):
         reg.register("a", lambda: None)
