@@ -27,14 +27,14 @@ def suggest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     Close means a :func:`difflib.get_close_matches` ratio >= 0.6, or (for names of 3+ characters)
     containing ``name`` as a substring (``"phantom"`` -> ``"uniform_phantom"``).
     """
-    by_lower: dict[str, str] = {}
-    for c in choices:
-        by_lower.setdefault(c.lower(), c)
+    by_lower: dict[str, list[str]] = {}
+    for c in sorted(set(choices)):
+        by_lower.setdefault(c.lower(), []).append(c)
     key = name.lower()
     close = difflib.get_close_matches(key, list(by_lower), n=n, cutoff=0.6)
     if len(key) >= 3:
         close += sorted(c for c in by_lower if key in c and c not in close)
-    return [by_lower[c] for c in close[:n]]
+    return [orig for c in close for orig in by_lower[c]][:n]
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
