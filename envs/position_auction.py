@@ -28,7 +28,7 @@ Metrics (per copy)      ``welfare``, ``revenue``, ``bidder_surplus`` (expected),
                         ``highest_bid``; with reference metrics:
                         ``opt_welfare``, ``efficiency`` (welfare / optimum), ``vcg_revenue``,
                         ``revenue_vs_vcg``, ``myerson_revenue``, ``revenue_vs_myerson`` (truthful
-                        bids under VCG / Myerson; 0/0 := 1, x/0 := nan).
+                        bids under VCG / Myerson; 0/0 := 1, x/0 := +inf, never NaN).
 Arguments               ``n_agents``, ``n_slots``, ``mechanism``, ``mechanism_params``, ``values``,
                         ``value_params``, ``ctr``, ``ctr_params``, ``click_model``, ``action``,
                         ``bid_max``, ``shade_max``, ``bid_grid``, ``utility``,
@@ -54,6 +54,7 @@ from coopsim.mechanisms import myerson as my
 
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
 
 VALUE_DISTRIBUTIONS = ("uniform", "lognormal", "fixed")
@@ -62,10 +63,11 @@ SEPARABLE_MECHANISMS = ("gsp", "vcg", "gfp", "first_price", "second_price")
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``num / den`` with 0/0 := 1 and x/0 := nan."""
+    """``num / den`` with 0/0 := 1 and x/0 := +inf (the convention of ``coopsim.analysis.ratios``;
+    never NaN, so infos compare equal under PettingZoo's seed tests)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         r = num / den
-    return np.where(den == 0, np.where(num == 0, 1.0, np.nan), r)
+    return np.where(den == 0, np.where(num == 0, 1.0, np.inf), r)
 
 
 class PositionAuction(MechanismGame):
@@ -566,11 +568,56 @@ class PositionAuction(MechanismGame):
             out["revenue_vs_myerson"] = _ratio(revenue, ref["myerson_revenue"])
         return out
 
+    # -- rendering ----------------------------------------------------------------------------
+    def draw(self, ax: Any, types: np.ndarray, actions: np.ndarray | None, outcome: Outcome | None) -> None:
+        """Copy 0 on ``ax`` (the env's ``rgb_array`` frame): see :func:`draw_auction`."""
+        if outcome is None:
+            draw_auction(ax, self.split(types)[0][0], title=self.mechanism_name)
+        else:
+            draw_auction(
+                ax,
+                outcome.values[0],
+                outcome.bids[0],
+                outcome.assignment[0],
+                outcome.payment[0],
+                title=self.mechanism_name,
+            )
+
+
+def draw_auction(
+    ax: Any,
+    values: np.ndarray,
+    bids: np.ndarray | None = None,
+    assignment: np.ndarray | None = None,
+    payments: np.ndarray | None = None,
+    title: str = "",
+) -> None:
+    """One column per bidder: bid (bar, coloured by the slot won, grey when none), value
+    (black tick) and the slot and expected payment written above the bar."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    x = np.arange(values.size)
+    if bids is not None:
+        slot = np.asarray(assignment).reshape(-1)
+        colors = [f"C{s % 10}" if s >= 0 else "0.75" for s in slot]
+        ax.bar(x, np.asarray(bids).reshape(-1), color=colors, width=0.6, label="bid")
+        for i in x:
+            text = f"slot {slot[i]}" if slot[i] >= 0 else "no slot"
+            if payments is not None and slot[i] >= 0:
+                text += f"\npays {float(payments[i]):.3g}"
+            ax.annotate(text, (i, 0), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
+    ax.scatter(x, values, marker="_", s=400, color="k", label="value", zorder=3)
+    label_agents(ax, values.size)
+    ax.set_ylabel("per-click value / bid")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title, loc="left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
 
 def make_game(**kwargs: Any) -> PositionAuction:
     """Build the one-shot game (the runner's hook)."""
     return PositionAuction(**kwargs)
 
 
-make_batched_env = repeated_game_factory(PositionAuction, default_max_cycles=25, default_redraw="round")
-env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name="position_auction_v0")
+NAME = "position_auction_v0"
+make_batched_env = repeated_game_factory(PositionAuction, default_max_cycles=25, default_redraw="round", name=NAME)
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name=NAME)
