@@ -40,6 +40,7 @@ from coopsim.mechanisms import get as get_mechanism
 from coopsim.analysis.ratios import ratio_to_optimum
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
 
 TYPE_DISTRIBUTIONS = ("uniform", "beta", "clustered", "fixed")
@@ -199,6 +200,45 @@ class FacilityLocation(MechanismGame):
             out[axiom] = verdict.astype(np.float64)
         return out
 
+    # -- rendering ----------------------------------------------------------------------------
+    def draw(self, ax: Any, types: np.ndarray, actions: np.ndarray | None, outcome: Outcome | None) -> None:
+        """Copy 0 on ``ax`` (the env's ``rgb_array`` frame): see :func:`draw_facility`."""
+        support = probs = None
+        if outcome is not None:
+            support, probs = outcome.support[0], outcome.probs[0]
+        draw_facility(ax, types[0], None if actions is None else actions[0], support, probs, self.mechanism_name)
+
+
+def draw_facility(
+    ax: Any,
+    peaks: np.ndarray,
+    reports: np.ndarray | None = None,
+    support: np.ndarray | None = None,
+    probs: np.ndarray | None = None,
+    title: str = "",
+) -> None:
+    """The line [0, 1], one row per agent: peak (circle), report (cross, joined to the peak) and
+    the facility (a vertical line per support point, width and opacity by probability)."""
+    peaks = np.asarray(peaks, dtype=np.float64).reshape(-1)
+    rows = np.arange(peaks.size)
+    ax.scatter(peaks, rows, marker="o", s=40, color="C0", label="peak", zorder=3)
+    if reports is not None:
+        reports = np.asarray(reports, dtype=np.float64).reshape(-1)
+        ax.hlines(rows, np.minimum(peaks, reports), np.maximum(peaks, reports), color="0.6", lw=1)
+        ax.scatter(reports, rows, marker="x", s=40, color="C1", label="report", zorder=3)
+    if support is not None and probs is not None:
+        for y, p in zip(np.asarray(support).reshape(-1), np.asarray(probs).reshape(-1)):
+            if p > 0:
+                ax.axvline(y, color="C3", lw=1 + 2 * p, alpha=0.3 + 0.7 * p)
+        ax.plot([], [], color="C3", lw=2, label="facility")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.6, peaks.size - 0.4)
+    label_agents(ax, peaks.size, axis="y")
+    ax.set_xlabel("position on [0, 1]")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title, loc="left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
 
 def average_best_response(peaks: np.ndarray, reports: np.ndarray, agent: int) -> np.ndarray:
     """Closed-form best response under the average rule (facility spec §7):
@@ -213,5 +253,6 @@ def make_game(**kwargs: Any) -> FacilityLocation:
     return FacilityLocation(**kwargs)
 
 
-make_batched_env = repeated_game_factory(FacilityLocation, default_max_cycles=25)
-env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name="facility_location_v0")
+NAME = "facility_location_v0"
+make_batched_env = repeated_game_factory(FacilityLocation, default_max_cycles=25, name=NAME)
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name=NAME)

@@ -71,6 +71,7 @@ from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_action_indices, check_choice, check_float, check_int
+from coopsim.interop.render import RENDER_FPS, RENDER_MODES, label_agents, render_rgb
 from coopsim.interop.views import env_views
 
 __all__ = [
@@ -219,7 +220,12 @@ def _resolve_model(model: Any, params: dict | None) -> InformationModel:
 class InformationAcquisitionEnv(BatchedEnv):
     """Two-phase batched information-acquisition game (see the module card)."""
 
-    metadata = {"render_modes": ["ansi"], "name": "information_acquisition_v0", "is_parallelizable": True}
+    metadata = {
+        "render_modes": RENDER_MODES,
+        "name": "information_acquisition_v0",
+        "is_parallelizable": True,
+        "render_fps": RENDER_FPS,
+    }
 
     def __init__(
         self,
@@ -254,7 +260,7 @@ class InformationAcquisitionEnv(BatchedEnv):
         self.batch_size = check_int(batch_size, "batch_size", lo=1)
         self.rounds = check_int(rounds, "rounds", lo=1)
         self.horizon = 2 * self.rounds
-        self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
+        self.render_mode = check_choice(render_mode, "render_mode", (None, *RENDER_MODES))
         self._maxA, self._maxS = max(m.n_actions), max(m.n_signals)
         self._obs_size = 2 + 2 * self._maxA + self._maxS + 1
         self._obs_space = gym.spaces.Box(0.0, 1.0, (self._obs_size,), np.float32)
@@ -283,6 +289,9 @@ class InformationAcquisitionEnv(BatchedEnv):
         self.signal = np.zeros((B, N), dtype=np.int64)
         self.theta = np.zeros(B, dtype=np.int64)
         self.has_theta = np.zeros(B, dtype=bool)
+        # the last finished round (rec, effort, signal, reports, payments; -1 / NaN where a copy did
+        # not report), kept for render(): the next round's draw overwrites rec, effort and signal
+        self._last_round: tuple[np.ndarray, ...] | None = None
 
     # -- spaces -------------------------------------------------------------------------------------
     def observation_space(self, agent: int) -> gym.Space:
@@ -382,6 +391,9 @@ class InformationAcquisitionEnv(BatchedEnv):
                 metrics[f"utility_agent_{i}"] = full(pay[:, i] - cost[:, i])
             payments = np.full((B, N), np.nan)
             payments[rep] = pay
+            reports = np.full((B, N), -1, dtype=np.int64)
+            reports[rep] = r
+            self._last_round = (self.rec.copy(), self.effort.copy(), self.signal.copy(), reports, payments)
             info = {
                 "metrics": metrics,
                 "payments": payments,
@@ -441,14 +453,54 @@ class InformationAcquisitionEnv(BatchedEnv):
         th[rows, self.theta[rows]] = 1.0
         return np.concatenate([self._observe().reshape(self.batch_size, -1), th], axis=1)
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
+    def render(self) -> str | np.ndarray | None:
+        """``ansi``: one line; ``rgb_array``: :func:`draw_information` of copy 0, ``uint8 (H, W, 3)``."""
         ph = "effort" if self.phase[0] == 0 else "report"
-        return (
-            f"step {self.t[0]}/{self.horizon} phase={ph} rec={self.rec[0].tolist()} "
-            f"effort={self.effort[0].tolist()} signal={self.signal[0].tolist()}"
-        )
+        if self.render_mode == "ansi":
+            return (
+                f"step {self.t[0]}/{self.horizon} phase={ph} rec={self.rec[0].tolist()} "
+                f"effort={self.effort[0].tolist()} signal={self.signal[0].tolist()}"
+            )
+        if self.render_mode != "rgb_array":
+            return None
+        title = f"step {self.t[0]}/{self.horizon}, next: {ph}"
+        if self.phase[0] == 1:  # efforts made, signals seen, reports pending
+            arrays: tuple[Any, ...] = (self.rec[0], self.effort[0], self.signal[0], None, None)
+        elif self._last_round is not None and self._last_round[3][0, 0] >= 0:  # the round just finished
+            arrays = tuple(a[0] for a in self._last_round)
+            title = f"step {self.t[0]}/{self.horizon}, round finished"
+        else:  # a fresh episode: the recommendation only
+            arrays = (self.rec[0], None, None, None, None)
+        return render_rgb(lambda ax: draw_information(ax, *arrays, title=title))
+
+
+def draw_information(
+    ax: Any,
+    recommended: np.ndarray,
+    effort: np.ndarray | None = None,
+    signal: np.ndarray | None = None,
+    reports: np.ndarray | None = None,
+    payments: np.ndarray | None = None,
+    title: str = "",
+) -> None:
+    """Grouped bars per agent (indices into its own action / signal sets): recommended effort,
+    effort chosen, signal observed, signal reported; each payment (score) under the agent."""
+    rec = np.asarray(recommended).reshape(-1)
+    n = rec.size
+    x = np.arange(n)
+    series = [("recommended", rec), ("effort", effort), ("signal", signal), ("report", reports)]
+    width = 0.2
+    for k, (label, vals) in enumerate(series):
+        if vals is not None:
+            # +0.05 keeps index 0 visible as a sliver
+            ax.bar(x + (k - 1.5) * width, np.asarray(vals).reshape(-1) + 0.05, width, color=f"C{k}", label=label)
+    label_agents(ax, n)
+    if payments is not None and n <= 6:
+        ax.set_xticks(x, [f"agent {i}\npays {float(payments[i]):.3g}" for i in x])
+    ax.set_ylabel("index (effort level / signal)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title, loc="left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
 
 # -------------------------------------------------------------------------------------------------

@@ -38,11 +38,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from coopsim.analysis.equilibrium import action_values
+from coopsim.core.env import RepeatedGame
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array
+from coopsim.core.validation import as_array, check_action_indices
+from coopsim.interop.render import label_agents
+from coopsim.interop.views import env_views
 
 __all__ = [
     "MatrixGame",
@@ -54,6 +58,13 @@ __all__ = [
     "BUILTIN_GAMES",
     "make",
     "make_game",
+    "MatrixGameEnv",
+    "make_batched_env",
+    "env",
+    "raw_env",
+    "parallel_env",
+    "gym_env",
+    "gym_vector_env",
 ]
 
 
@@ -88,6 +99,8 @@ class MatrixGame(MechanismGame):
         self.n_actions: tuple[int, ...] = tuple(int(a) for a in P.shape[1:])
         self.action_low = 0.0
         self.action_high = float(max(self.n_actions) - 1)
+        # the public signal is the action profile (observation bounds of the repeated game)
+        self.public_low, self.public_high = 0.0, self.action_high
         lo, hi = float(P.min()), float(P.max())
         self.utility_range = (lo, hi if hi > lo else lo + 1.0)
         self.default_grid_size = max(self.n_actions)
@@ -210,6 +223,46 @@ class MatrixGame(MechanismGame):
         w = outcome.utility.sum(axis=1)
         return {"welfare": w, "mean_utility": w / self.n_agents}
 
+    def draw(self, ax: Any, types: np.ndarray, actions: np.ndarray | None, outcome: Outcome | None) -> None:
+        """Copy 0 on ``ax`` (the env's ``rgb_array`` frame). Two players: the payoff bimatrix
+        ``(P[0, a], P[1, a])`` per cell with the joint action framed in red. Otherwise one bar per
+        player: the action played, its payoff written above."""
+        played = None if actions is None else np.asarray(actions[0], dtype=np.int64)
+        if self.n_agents == 2:
+            _draw_bimatrix(ax, self._payoffs, played, self.action_names)
+        else:
+            x = np.arange(self.n_agents)
+            acts = np.zeros(self.n_agents) if played is None else played
+            ax.bar(x, acts + 0.05, color="C0", width=0.6)
+            if outcome is not None:
+                for i in x:
+                    ax.annotate(f"{outcome.utility[0, i]:.3g}", (i, acts[i] + 0.05), ha="center", va="bottom")
+            label_agents(ax, self.n_agents)
+            ax.set_ylabel("action index (payoff above)")
+            ax.set_ylim(0, max(self.n_actions))
+        ax.set_title(self.name, loc="left", fontsize=9)
+
+
+def _draw_bimatrix(ax: Any, P: np.ndarray, played: np.ndarray | None, names: list[list[str]] | None) -> None:
+    """Cells ``(row payoff, column payoff)``; row player 0, column player 1; the played cell framed."""
+    from matplotlib.patches import Rectangle
+
+    A0, A1 = P.shape[1:]
+    ax.imshow(P[0], cmap="Blues", alpha=0.35, aspect="auto")
+    for r in range(A0):
+        for c in range(A1):
+            ax.text(c, r, f"{P[0, r, c]:.3g}, {P[1, r, c]:.3g}", ha="center", va="center", fontsize=9)
+    if played is not None:
+        ax.add_patch(Rectangle((played[1] - 0.5, played[0] - 0.5), 1, 1, fill=False, ec="C3", lw=3))
+    rows = names[0] if names else [str(a) for a in range(A0)]
+    cols = names[1] if names else [str(a) for a in range(A1)]
+    ax.set_xticks(np.arange(A1), cols)
+    ax.set_yticks(np.arange(A0), rows)
+    ax.set_xlabel("agent 1")
+    ax.set_ylabel("agent 0")
+    ax.xaxis.set_label_position("top")
+    ax.xaxis.tick_top()
+
 
 # -- built-in games --------------------------------------------------------------------------
 def _bimatrix(A: Any, B: Any) -> np.ndarray:
@@ -282,3 +335,52 @@ def make_game(
             raise ValueError(f"game_params: only for built-in games, not with a payoffs tensor; got {game_params!r}")
         return MatrixGame(payoffs, name=name or "matrix_game")
     return make(game, **(game_params or {}))
+
+
+# -- environment views ----------------------------------------------------------------------
+NAME = "matrix_game_v0"
+
+
+class MatrixGameEnv(RepeatedGame):
+    """A :class:`MatrixGame` repeated for ``rounds`` rounds: agent i's action space is
+    ``Discrete(A_i)``; its observation is ``[0 (trivial type), last joint action (N entries,
+    zeros before the first round), fraction of the episode elapsed]``; reward ``P[i, a]``.
+    The default (opponent) action is 0 for everyone."""
+
+    def __init__(self, game: MatrixGame, rounds: int = 25, batch_size: int = 1, render_mode: str | None = None) -> None:
+        if not isinstance(game, MatrixGame):
+            raise TypeError(f"game: expected a MatrixGame, got {type(game).__name__}")
+        super().__init__(game, rounds=rounds, batch_size=batch_size, render_mode=render_mode, name=NAME)
+        self._spaces = [gym.spaces.Discrete(a) for a in game.n_actions]
+
+    def action_space(self, agent: int) -> gym.Space:
+        return self._spaces[agent]
+
+    def to_game_actions(self, actions: Any) -> np.ndarray:
+        idx = check_action_indices(actions, self.batch_size, self.n_agents, self.game.n_actions)
+        return idx.astype(np.float64)
+
+    def default_actions(self) -> np.ndarray:
+        return np.zeros((self.batch_size, self.n_agents), dtype=np.int64)
+
+
+def make_batched_env(
+    batch_size: int = 1,
+    max_cycles: int = 25,
+    render_mode: str | None = None,
+    game: str = "rock_paper_scissors",
+    payoffs: Any = None,
+    game_params: dict | None = None,
+    name: str | None = None,
+) -> MatrixGameEnv:
+    """``MatrixGameEnv`` of ``make_game(game, payoffs, game_params, name)`` over ``batch_size``
+    copies, ``max_cycles`` rounds per episode (rock-paper-scissors by default)."""
+    return MatrixGameEnv(
+        make_game(game=game, payoffs=payoffs, game_params=game_params, name=name),
+        rounds=max_cycles,
+        batch_size=batch_size,
+        render_mode=render_mode,
+    )
+
+
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name=NAME)

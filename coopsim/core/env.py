@@ -80,9 +80,15 @@ class RepeatedGame(BatchedEnv):
     ``reset(options={"reset_mask": mask})`` restarts only the copies where ``mask`` (``(B,)`` bool)
     is true; types are drawn for every copy and kept only where the mask is set, so a copy's
     stream never depends on which other copies were reset.
+
+    ``name`` sets ``metadata["name"]`` (the env modules pass ``facility_location_v0``, ...).
+    ``render_mode="rgb_array"`` draws the last round (types, actions, outcome of copy 0) with the
+    game's ``draw(ax, types, actions, outcome)`` through ``coopsim.interop.render``; it is offered
+    only by games that define ``draw``.
     """
 
-    metadata = {"render_modes": ["ansi"], "name": "repeated_game", "is_parallelizable": True}
+    # render_fps: coopsim.interop.render.RENDER_FPS (not imported: interop imports this module)
+    metadata = {"render_modes": ["ansi"], "name": "repeated_game", "is_parallelizable": True, "render_fps": 4}
 
     def __init__(
         self,
@@ -93,16 +99,21 @@ class RepeatedGame(BatchedEnv):
         grid_size: int = 101,
         redraw: str = "episode",
         render_mode: str | None = None,
+        name: str | None = None,
     ) -> None:
         if not isinstance(game, MechanismGame):
             raise TypeError(f"game: expected a MechanismGame, got {type(game).__name__}")
         self.game = game
+        modes = ["ansi", "rgb_array"] if callable(getattr(game, "draw", None)) else ["ansi"]
+        self.metadata = {**type(self).metadata, "render_modes": modes}
+        if name is not None:
+            self.metadata["name"] = str(name)
         self.n_agents = game.n_agents
         self.horizon = check_int(rounds, "rounds", lo=1)
         self.batch_size = check_int(batch_size, "batch_size", lo=1)
         self.action_mode = check_choice(action_mode, "action_mode", ("continuous", "grid"))
         self.redraw = check_choice(redraw, "redraw", ("episode", "round"))
-        self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
+        self.render_mode = check_choice(render_mode, "render_mode", (None, *modes))
         self.grid = game.action_grid(check_int(grid_size, "grid_size", lo=1)) if action_mode == "grid" else None
         type_size = int(np.prod(game.type_shape, dtype=int))
         self._public_size = game.public_size
@@ -119,6 +130,7 @@ class RepeatedGame(BatchedEnv):
         self._public = np.zeros((B, self._public_size))
         self.t = np.zeros(B, dtype=np.int64)
         self.last_outcome = None
+        self._last_round: tuple[np.ndarray, np.ndarray] | None = None  # (types, game actions)
 
     def observation_space(self, agent: int) -> gym.Space:
         return self._obs_space
@@ -150,6 +162,7 @@ class RepeatedGame(BatchedEnv):
         self._public[mask] = 0.0
         self.t[mask] = 0
         self.last_outcome = None
+        self._last_round = None
         return self._observe(), {}
 
     def to_game_actions(self, actions: Any) -> np.ndarray:
@@ -171,6 +184,7 @@ class RepeatedGame(BatchedEnv):
         game_actions = self.to_game_actions(actions)
         outcome = self.game.play(self.types, game_actions)
         self.last_outcome = outcome
+        self._last_round = (self.types, game_actions)  # kept for render(); round redraws rebind types
         self.t += 1
         self._public = self.game.public_signal(outcome)
         metrics = self.game.metrics(self.types, outcome)
@@ -193,7 +207,20 @@ class RepeatedGame(BatchedEnv):
     def state(self) -> np.ndarray:
         return self.types.reshape(self.batch_size, -1).astype(np.float32)
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
+    def render(self) -> str | np.ndarray | None:
+        """``ansi``: one line (round, public signal); ``rgb_array``: the game's drawing of the last
+        round of copy 0 (its current types before the first round), ``uint8 (H, W, 3)``."""
+        if self.render_mode == "ansi":
+            return f"round {int(self.t[0])}/{self.horizon}; public {np.round(self._public[0], 4).tolist()}"
+        if self.render_mode != "rgb_array":
             return None
-        return f"round {int(self.t[0])}/{self.horizon}; public {np.round(self._public[0], 4).tolist()}"
+        from coopsim.interop.render import render_rgb
+
+        types, actions = self._last_round if self._last_round is not None else (self.types, None)
+        outcome = self.last_outcome if self._last_round is not None else None
+
+        def draw(ax: Any) -> None:
+            self.game.draw(ax, types, actions, outcome)
+            ax.set_title(f"round {int(self.t[0])}/{self.horizon}", loc="right", fontsize=9)
+
+        return render_rgb(draw)

@@ -76,6 +76,7 @@ class SingleAgentEnv(gym.Env):
         self.metadata = {
             "render_modes": list(batched.metadata.get("render_modes", [])),
             "name": batched.metadata.get("name", type(batched).__name__),
+            "render_fps": batched.metadata.get("render_fps"),
         }
 
     @property
@@ -119,6 +120,7 @@ class SingleAgentVectorEnv(VectorEnv):
         self.metadata = {
             "render_modes": list(batched.metadata.get("render_modes", [])),
             "autoreset_mode": AutoresetMode.NEXT_STEP,
+            "render_fps": batched.metadata.get("render_fps"),
         }
         self._finished = np.zeros(self.num_envs, dtype=bool)
 

@@ -59,6 +59,7 @@ class BatchedParallelEnv(ParallelEnv):
             "render_modes": list(batched.metadata.get("render_modes", [])),
             "name": name or batched.metadata.get("name", type(batched).__name__),
             "is_parallelizable": True,
+            "render_fps": batched.metadata.get("render_fps"),
         }
         self.render_mode = getattr(batched, "render_mode", None)
         self.possible_agents = list(batched.agent_names)

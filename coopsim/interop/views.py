@@ -20,9 +20,11 @@ from coopsim.interop.pettingzoo import pettingzoo_factories
 
 
 def repeated_game_factory(
-    game_cls: type, default_max_cycles: int = 25, default_redraw: str = "episode"
+    game_cls: Callable[..., Any], default_max_cycles: int = 25, default_redraw: str = "episode", name: str | None = None
 ) -> Callable[..., RepeatedGame]:
-    """``make_batched_env`` for a one-shot game: ``RepeatedGame(game_cls(**kwargs), ...)``."""
+    """``make_batched_env`` for a one-shot game: ``RepeatedGame(game_cls(**kwargs), ...)``.
+
+    ``name`` is the env's ``metadata["name"]`` (e.g. ``facility_location_v0``)."""
 
     def make_batched_env(
         batch_size: int = 1,
@@ -41,6 +43,7 @@ def repeated_game_factory(
             grid_size=grid_size,
             redraw=redraw,
             render_mode=render_mode,
+            name=name,
         )
 
     make_batched_env.__doc__ = (
