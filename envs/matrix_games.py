@@ -343,8 +343,8 @@ NAME = "matrix_game_v0"
 
 class MatrixGameEnv(RepeatedGame):
     """A :class:`MatrixGame` repeated for ``rounds`` rounds: agent i's action space is
-    ``Discrete(A_i)``; its observation is ``[0 (trivial type), last joint action (N entries,
-    zeros before the first round), fraction of the episode elapsed]``; reward ``P[i, a]``.
+    ``Discrete(A_i)``; its observation is ``[last joint action (N entries, zeros before the first
+    round), fraction of the episode elapsed]`` (the trivial type is left out); reward ``P[i, a]``.
     The default (opponent) action is 0 for everyone."""
 
     def __init__(self, game: MatrixGame, rounds: int = 25, batch_size: int = 1, render_mode: str | None = None) -> None:
@@ -352,6 +352,11 @@ class MatrixGameEnv(RepeatedGame):
             raise TypeError(f"game: expected a MatrixGame, got {type(game).__name__}")
         super().__init__(game, rounds=rounds, batch_size=batch_size, render_mode=render_mode, name=NAME)
         self._spaces = [gym.spaces.Discrete(a) for a in game.n_actions]
+        box = self._obs_space  # [type, public, clock]; the type entry is always 0
+        self._obs_space = gym.spaces.Box(box.low[1:], box.high[1:], dtype=np.float32)
+
+    def _observe(self) -> np.ndarray:
+        return super()._observe()[:, :, 1:]
 
     def action_space(self, agent: int) -> gym.Space:
         return self._spaces[agent]

@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, render_test, seed_test
 from pettingzoo.utils.conversions import aec_to_parallel
 
 
@@ -128,3 +128,92 @@ def check_all(module: ModuleType, env_id: str | None = None, **kw: Any) -> None:
     vector_checks(module, **kw)
     if env_id is not None:
         gym_make_checks(env_id, **kw)
+
+
+# -- every checker, every env (tests/test_env_conformance.py) ------------------------------------
+def _nan_paths(value: Any, path: str = "info") -> list[str]:
+    """Paths of NaN entries in a (nested) info dict."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nan_paths(v, f"{path}[{k!r}]")]
+    arr = np.asarray(value)
+    if arr.dtype.kind in "fc" and np.isnan(arr).any():
+        return [path]
+    return []
+
+
+def infos_without_nan(module: ModuleType, cycles: int, seed: int = 0, **kw: Any) -> int:
+    """Random play for ``cycles`` parallel steps across episode ends; no info entry is NaN (PettingZoo's
+    seed tests compare infos with ``==``). Returns the number of steps checked."""
+    env = module.parallel_env(**kw)
+    _, infos = env.reset(seed=seed)
+    steps = 0
+    for k in range(cycles):
+        if not env.agents:
+            _, infos = env.reset(seed=seed + k)
+        else:
+            acts = {}
+            for a in env.agents:
+                env.action_space(a).seed(seed + k)
+                acts[a] = env.action_space(a).sample()
+            infos = env.step(acts)[-1]
+            steps += 1
+        bad = _nan_paths(infos)
+        assert not bad, f"NaN in {bad[:3]} at step {k}"
+    return steps
+
+
+def metadata_checks(module: ModuleType, **kw: Any) -> None:
+    """Own ``name`` (not the generic ``repeated_game``), ``render_fps`` > 0 and ``ansi`` + ``rgb_array``
+    declared alike by the batched env and its PettingZoo and Gymnasium views."""
+    batched = module.make_batched_env(**kw)
+    name = batched.metadata["name"]
+    assert name.endswith("_v0") and name != "repeated_game", name
+    views = [module.parallel_env(**kw), module.env(**kw), module.gym_env(**kw), module.gym_vector_env(**kw)]
+    for meta in [batched.metadata, *(v.metadata for v in views)]:
+        assert meta["render_fps"] > 0
+        assert set(meta["render_modes"]) >= {"ansi", "rgb_array"}, meta["render_modes"]
+    assert views[0].metadata["name"] == views[2].metadata["name"] == name
+
+
+def render_checks(module: ModuleType, **kw: Any) -> None:
+    """PettingZoo's ``render_test`` (AEC) plus, on the parallel view, the frame contract: ``uint8 (H, W, 3)``,
+    one fixed size for every frame, not blank."""
+
+    def make(view: Any) -> Any:
+        # render_test builds an env with render_mode="human" only to read its metadata; coopsim
+        # envs render headless (no window), so that one is built without a render mode
+        return lambda render_mode=None: view(render_mode=None if render_mode == "human" else render_mode, **kw)
+
+    render_test(make(module.env))  # AEC only (it iterates agents); the parallel view is checked below
+    env = module.parallel_env(render_mode="rgb_array", **kw)
+    env.reset(seed=0)
+    frames = [env.render()]
+    env.step({a: env.action_space(a).sample() for a in env.agents})
+    frames.append(env.render())
+    for f in frames:
+        assert f.dtype == np.uint8 and f.ndim == 3 and f.shape == frames[0].shape and f.shape[2] == 3
+        assert f.min() < 128 < f.max()  # something is drawn on the white canvas
+
+
+def gym_render_checks(env_id: str, **kw: Any) -> None:
+    """``check_env`` on the registered env with the render checks on: every declared render mode is
+    made through the spec and rendered; any Gymnasium warning fails."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", category=UserWarning)
+        env = gym.make(env_id, disable_env_checker=True, **kw).unwrapped
+        check_env(env)
+
+
+def every_checker(module: ModuleType, env_id: str, cycles: int = 50, **kw: Any) -> None:
+    """The issue's list on one env: PettingZoo ``api_test``, ``seed_test``, ``parallel_api_test``,
+    ``parallel_seed_test``, ``render_test``; Gymnasium ``check_env`` (single-agent view, render checks
+    on); with ``cycles`` >= 50 cycles, no NaN in any info, own metadata."""
+    assert cycles >= 50
+    api_test(module.env(**kw), num_cycles=cycles)
+    seed_test(lambda: module.env(**kw), num_cycles=cycles)
+    parallel_api_test(module.parallel_env(**kw), num_cycles=cycles)
+    parallel_seed_test(lambda: module.parallel_env(**kw), num_cycles=cycles)
+    render_checks(module, **kw)
+    gym_render_checks(env_id, **kw)
+    metadata_checks(module, **kw)
+    assert infos_without_nan(module, cycles, **kw) >= cycles // 2

@@ -14,6 +14,8 @@ ENVIRONMENTS = {
     "PositionAuction-v0": "coopsim.envs.position_auction",
     "InformationAcquisition-v0": "coopsim.envs.information_acquisition",
     "AgentEconomy-v0": "coopsim.envs.agent_economy",
+    # one id for every normal-form game: gym.make("coopsim/MatrixGame-v0", game="chicken") or payoffs=...
+    "MatrixGame-v0": "coopsim.envs.matrix_games",
 }
 
 
