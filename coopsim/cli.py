@@ -247,7 +247,7 @@ def _check_mechanism(name: str) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from coopsim.runner import report as rep
+    from coopsim import report as rep
 
     _check_mechanism(args.mechanism)
     params, opts = _family_options(args, parse_params(args.params))
@@ -257,7 +257,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from coopsim.runner import report as rep
+    from coopsim import report as rep
 
     _check_mechanism(args.mechanism)
     params, opts = _family_options(args, parse_params(args.params))

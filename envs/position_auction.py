@@ -274,7 +274,7 @@ class PositionAuction(MechanismGame):
         if budget is None:
             budget = getattr(self.mechanism, "max_slots", None)
         self.ad_budget = self.n_slots if budget is None else min(int(budget), self.n_slots)
-        self.separable_mechanism = isinstance(self.mechanism, au._Separable) or (
+        self.separable_mechanism = isinstance(self.mechanism, au.SeparableMechanism) or (
             isinstance(self.mechanism, au.Myerson) and self.mechanism.click_model == "separable"
         )
 
@@ -450,7 +450,7 @@ class PositionAuction(MechanismGame):
     def _closed_form_kind(self) -> str | None:
         """``"fpa"``/``"spa"`` when the single-slot closed form applies, else None."""
         mech = self.mechanism
-        if not isinstance(mech, au._Separable) or self.ctr_kind != "separable":
+        if not isinstance(mech, au.SeparableMechanism) or self.ctr_kind != "separable":
             return None
         one_slot = isinstance(mech, (au.FirstPrice, au.SecondPrice)) or self.n_slots == 1 or mech.max_slots == 1
         if not one_slot or self.n_slots < 1 or mech.rank_by != "score" or mech.tie_break not in ("index", "share"):

@@ -37,6 +37,9 @@ class Mechanism:
     """Common base: a registry name, declared claims and the parameters it was built with."""
 
     registry_name: ClassVar[str | None] = None
+    #: the family whose games, audits and report card apply ("facility", "auctions", "scoring",
+    #: "gates", "budget", "information"); each family's base class sets it
+    family: ClassVar[str] = "unknown"
     claims: ClassVar[frozenset[str]] = frozenset()
 
     def params(self) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def test_separable_approximation_is_rescored_under_true_click_model():
     out = game.play(types, game.truthful_actions(types))
     v, ctr = game.split(types)
     # clicks follow the cascade for the chosen allocation; payments are price x clicks
-    pi = au.sol.batch_click_probs("cascade", out.assignment, out.assignment, ctr)
+    pi = au.solvers.batch_click_probs("cascade", out.assignment, out.assignment, ctr)
     np.testing.assert_allclose(out.click_prob, pi)
     np.testing.assert_allclose(out.payment, out.price * pi)
     m = game.metrics(types, out)

@@ -5,10 +5,10 @@ registry, find its family (:func:`family_of`) and call the family's handler. Fam
 handler with :func:`register_family`; the facility family is built in. A family without a
 handler gets a card saying which analyses are not available yet, never a crash.
 
-Family handlers live in their own modules, each registered by one import line at the end of this
-file: ``report_facility`` (facility location), ``report_auctions`` (position auctions),
-``report_scoring`` (scoring rules), ``report_gates`` (comprehension gates) and ``report_budget``
-(budget aggregation). See ``docs/report_card.md``.
+Family handlers live in their own modules of :mod:`coopsim.report`, each registered when the
+package is imported: ``facility`` (facility location), ``auctions`` (position auctions),
+``scoring`` (scoring rules), ``gates`` (comprehension gates) and ``budget`` (budget aggregation).
+See ``docs/report_card.md``.
 """
 
 from __future__ import annotations
@@ -194,23 +194,3 @@ def _fmt(x: Any, digits: int = 6) -> str:
     if isinstance(x, (list, tuple, np.ndarray)):
         return "(" + ", ".join(_fmt(v, 4) for v in np.asarray(x).ravel()) + ")"
     return str(x)
-
-
-# family handlers: each module registers itself with one import line
-from coopsim.runner import (  # noqa: E402
-    report_auctions,  # noqa: E402,F401
-    report_budget,  # noqa: E402,F401
-    report_facility,  # noqa: E402,F401
-    report_gates,  # noqa: E402,F401
-    report_scoring,  # noqa: E402,F401
-)
-
-_FACILITY_NAMES = frozenset(
-    {"FACILITY_TABLE", "OBJECTIVE_LABEL", "facility_audit", "facility_axioms", "facility_profiles", "spec_ratio"}
-)
-
-
-def __getattr__(attr: str) -> Any:  # facility names kept importable from here (callers outside coopsim)
-    if attr in _FACILITY_NAMES:
-        return getattr(report_facility, attr)
-    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

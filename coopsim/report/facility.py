@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.runner.report import Card, _fmt, register_family
+from coopsim.report.card import Card, _fmt, register_family
 
 
 def _R(n: int) -> Fraction:

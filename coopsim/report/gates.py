@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.runner.report import Card, _fmt, claims_of, flag_claims, register_family
+from coopsim.report.card import Card, _fmt, claims_of, flag_claims, register_family
 
 
 def _tiers(gate: Any, R: np.ndarray, ih: np.ndarray, cap: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.runner.report import Card, _fmt, claims_of, flag_claims, register_family
+from coopsim.report.card import Card, _fmt, claims_of, flag_claims, register_family
 
 TOL = 1e-9
 FAR = 0.05

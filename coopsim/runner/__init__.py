@@ -27,3 +27,13 @@ __all__ = [
     "register_function",
     "run",
 ]
+
+# Report cards moved to their own layer, ``coopsim.report``; the old module paths stay importable
+# as the same module objects (``coopsim.runner.report``, ``coopsim.runner.report_facility``, ...).
+import sys as _sys  # noqa: E402
+
+from coopsim import report as _report  # noqa: E402
+
+_sys.modules[f"{__name__}.report"] = _report
+for _family in ("auctions", "budget", "facility", "gates", "scoring"):
+    _sys.modules[f"{__name__}.report_{_family}"] = getattr(_report, _family)

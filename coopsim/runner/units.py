@@ -337,8 +337,8 @@ def facility_card(
     ``rounds``, ``batch`` and ``record_every`` are not used. The audit seed is drawn from the unit's
     ``SeedSequence``.
     """
-    from coopsim import mechanisms
-    from coopsim.runner import report, report_facility
+    from coopsim import mechanisms, report
+    from coopsim.report import facility as report_facility
 
     name = params.get("mechanism", "uniform_phantom")
     n = int(params.get("n_agents", 3))

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from coopsim.mechanisms import auction_solvers as sol
-from coopsim.mechanisms.auction_equilibria import (  # noqa: F401  (re-exported)
+from coopsim.mechanisms.auctions import solvers as sol
+from coopsim.mechanisms.auctions.equilibria import (  # noqa: F401  (re-exported)
     EquilibriumCheck,
     eos_bids,
     first_price_bne_bid,
@@ -38,8 +38,7 @@ from coopsim.mechanisms.auction_equilibria import (  # noqa: F401  (re-exported)
     varian_upper_bids,
     vcg_slot_payments,
 )
-from coopsim.mechanisms.base import Mechanism
-from coopsim.mechanisms.myerson import (  # noqa: F401  (re-exported)
+from coopsim.mechanisms.auctions.myerson import (  # noqa: F401  (re-exported)
     Empirical,
     Exponential,
     Fixed,
@@ -51,9 +50,48 @@ from coopsim.mechanisms.myerson import (  # noqa: F401  (re-exported)
     myerson_reserve,
     virtual_value,
 )
+from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
+
+__all__ = [
+    "EquilibriumCheck",
+    "eos_bids",
+    "first_price_bne_bid",
+    "first_price_bne_revenue",
+    "gsp_equilibrium_check",
+    "myerson_uniform_revenue",
+    "varian_upper_bids",
+    "vcg_slot_payments",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "IronedVirtualValue",
+    "LogNormal",
+    "Uniform",
+    "ironed_virtual_value",
+    "make_distribution",
+    "myerson_reserve",
+    "virtual_value",
+    "BILLING",
+    "TIE_BREAKS",
+    "AuctionResult",
+    "check_bids",
+    "check_ctr",
+    "separable_inputs",
+    "separable_auction",
+    "PositionAuctionMechanism",
+    "SeparableMechanism",
+    "GSP",
+    "VCG",
+    "GFP",
+    "FirstPrice",
+    "SecondPrice",
+    "AIGCVCG",
+    "Myerson",
+    "unilateral_gains",
+]
 
 BILLING = ("per_click", "per_impression")
 TIE_BREAKS = ("index", "random", "share")
@@ -508,6 +546,8 @@ def _single_slot(
 class PositionAuctionMechanism(Mechanism):
     """Base class: ``mech(bids, ctr=None, *, quality=None, position=None) -> AuctionResult``."""
 
+    family: ClassVar[str] = "auctions"
+
     claims = frozenset({"deterministic", "individually_rational", "monotone"})
     default_position: tuple[float, ...] | None = None
 
@@ -524,7 +564,9 @@ class PositionAuctionMechanism(Mechanism):
         raise NotImplementedError
 
 
-class _Separable(PositionAuctionMechanism):
+class SeparableMechanism(PositionAuctionMechanism):
+    """Base of the separable family (GSP, VCG, GFP, single-item first and second price): CTR_ij = q_i a_j."""
+
     rule = "gsp"
 
     def __init__(
@@ -588,7 +630,7 @@ class _Separable(PositionAuctionMechanism):
 
 
 @register("gsp")
-class GSP(_Separable):
+class GSP(SeparableMechanism):
     """Generalized second price: slot s to the s-th highest score ``q_i b_i`` (or bid), per-click
     price ``max(r, e_(s+1) / q_(s))`` (``rank_by="bid"``: ``max(r, b_(s+1))``) (EOS 2007; Varian 2007)."""
 
@@ -596,7 +638,7 @@ class GSP(_Separable):
 
 
 @register("vcg")
-class VCG(_Separable):
+class VCG(SeparableMechanism):
     """VCG position auction: welfare-maximising allocation, Clarke payments.
 
     Separable CTRs (factors, or a ``ctr`` matrix that is exactly ``q a``): slot payment
@@ -655,14 +697,14 @@ class VCG(_Separable):
 
 
 @register("gfp")
-class GFP(_Separable):
+class GFP(SeparableMechanism):
     """Generalized first price: GSP allocation, per-click price = own bid."""
 
     rule = "gfp"
 
 
 @register("first_price")
-class FirstPrice(_Separable):
+class FirstPrice(SeparableMechanism):
     """Single-item (one-slot) first price: highest score wins, pays its bid per click.
 
     ``mech(bids)`` uses one slot with CTR 1; pass ``quality``/``position``/``ctr`` for CTRs (only the
@@ -684,7 +726,7 @@ class FirstPrice(_Separable):
 
 
 @register("second_price")
-class SecondPrice(_Separable):
+class SecondPrice(SeparableMechanism):
     """Single-item (one-slot) second price: highest score wins, pays ``max(r, e_(2) / q_(1))`` per click."""
 
     rule = "gsp"

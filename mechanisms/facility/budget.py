@@ -90,6 +90,8 @@ def moving_phantom_medians(sorted_shares: np.ndarray, phantoms_desc: np.ndarray)
 class MovingPhantomMechanism(Mechanism):
     """Base of moving-phantom aggregators: subclasses give ``phantom_values(t, n)``."""
 
+    family: ClassVar[str] = "budget"
+
     claims: ClassVar[frozenset[str]] = frozenset({"deterministic", "incentive_compatible", "anonymous"})
 
     def __init__(self, iterations: int = 64) -> None:

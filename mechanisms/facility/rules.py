@@ -18,7 +18,7 @@ EC'19, arXiv 1905.00457; Aziz, Lam, Lee, Walsh, arXiv 2111.01566) is the unique 
 mechanism satisfying proportionality and unanimity (equivalently UFS, or PF).
 
 The domain analyses (axioms IFS/UFS/PF/proportionality/unanimity, feasible intervals, objectives)
-live in :mod:`coopsim.mechanisms.facility_axioms` and are re-exported here.
+live in :mod:`coopsim.mechanisms.facility.axioms` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from coopsim.mechanisms.base import Mechanism
-from coopsim.mechanisms.facility_axioms import (  # noqa: F401  (re-exported public API)
+from coopsim.mechanisms.facility.axioms import (  # noqa: F401  (re-exported public API)
     AXIOMS,
     OBJECTIVES,
     TOL,
@@ -172,6 +172,8 @@ class FacilityMechanism(Mechanism):
     Subclasses implement ``_locate(x)`` on a validated ``(B, N)`` array (deterministic) or
     ``_distribution(x)`` returning support and probabilities ``(B, K)`` (lotteries).
     """
+
+    family: ClassVar[str] = "facility"
 
     deterministic: ClassVar[bool] = True
     claims: ClassVar[frozenset[str]] = frozenset({"deterministic"})

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from coopsim.mechanisms.gates import (
+from coopsim.mechanisms.gates.tiers import (
     DEFAULT_THRESHOLDS,
     aggregate_safety,
     ceiling,

@@ -23,7 +23,7 @@ its counterexample) live in :mod:`coopsim.mechanisms.gate_properties`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from coopsim.mechanisms.base import Mechanism
@@ -444,6 +444,8 @@ def arch_hash(config: dict) -> str:
 class Gate(Mechanism):
     """Base of the tier gates: ``gate(robustness, ih=None, capability=None) -> tier`` plus ``ceilings``."""
 
+    family: ClassVar[str] = "gates"
+
     #: which hidden attribute the gate reads ("robustness", "capability" or "none")
     reads: str = "robustness"
     ceilings: np.ndarray
@@ -550,6 +552,10 @@ class NoGate(Gate):
 
 
 __all__ = [
+    "AUDIT_HAZARDS",
+    "IH_RULES",
+    "IH_THRESHOLD",
+    "K_DEFAULT",
     "DIMENSIONS",
     "DEFAULT_THRESHOLDS",
     "DEFAULT_CEILINGS",

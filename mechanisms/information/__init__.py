@@ -11,8 +11,8 @@ This module gathers the public API; the pieces live in
 - ``online_principal``: the explore-then-commit principal and its regret.
 """
 
-from coopsim.mechanisms.information_ic import ICReport, best_responses, ic_report, ic_violation
-from coopsim.mechanisms.information_lp import (
+from coopsim.mechanisms.information.ic import ICReport, best_responses, ic_report, ic_violation
+from coopsim.mechanisms.information.lp import (
     LinearProgram,
     best_deterministic,
     build_lp,
@@ -20,7 +20,7 @@ from coopsim.mechanisms.information_lp import (
     optimal_mechanism,
     uncorrelated_mechanism,
 )
-from coopsim.mechanisms.information_model import (
+from coopsim.mechanisms.information.model import (
     InformationMechanism,
     InformationModel,
     agent_utilities,
@@ -29,7 +29,7 @@ from coopsim.mechanisms.information_model import (
     principal_utility,
     random_model,
 )
-from coopsim.mechanisms.online_principal import (
+from coopsim.mechanisms.information.online_principal import (
     ExploreThenCommit,
     OnlineResult,
     mix_proper_score,

@@ -19,7 +19,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from coopsim.mechanisms.information_model import InformationMechanism, InformationModel
+from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
 
 from coopsim.core.validation import check_choice
 
@@ -55,7 +55,7 @@ def deviation_table(
     E = sum_{a_-i, s_-i, theta} phi(a) mu(theta) q_{(b,a_-i)}((s_i, s_-i)|theta) gamma_i(a, (r, s_-i), theta):
     the expected payment of recommended-a, effort-b agent i that sees s_i and reports r.
     """
-    from coopsim.mechanisms.information_lp import _agent_view
+    from coopsim.mechanisms.information.lp import _agent_view
 
     n = model.n_agents
     phi = np.asarray(mechanism.recommendation, dtype=np.float64)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from coopsim.mechanisms.information_model import InformationMechanism, InformationModel
+from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
 from scipy.optimize import linprog
 
 from coopsim.core.validation import check_choice, check_float, check_int
@@ -463,7 +463,7 @@ def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict |
         info=dict(status_extra or {}),
     )
     if verify:
-        from coopsim.mechanisms.information_ic import ic_violation
+        from coopsim.mechanisms.information.ic import ic_violation
 
         mech.ic = ic_violation(model, mech)
     return mech

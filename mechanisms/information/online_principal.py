@@ -39,10 +39,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from coopsim.mechanisms.information_ic import best_responses, ic_violation
-from coopsim.mechanisms.information_lp import optimal_mechanism
-from coopsim.mechanisms.information_model import InformationMechanism, InformationModel, principal_utility
-from coopsim.mechanisms.scoring import QuadraticRule
+from coopsim.mechanisms.information.ic import best_responses, ic_violation
+from coopsim.mechanisms.information.lp import optimal_mechanism
+from coopsim.mechanisms.information.model import InformationMechanism, InformationModel, principal_utility
+from coopsim.mechanisms.scoring.rules import QuadraticRule
 
 from coopsim.core.validation import check_bool, check_choice, check_float, check_int
 

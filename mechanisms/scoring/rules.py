@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from coopsim.mechanisms.base import Mechanism
@@ -41,6 +41,7 @@ from coopsim.mechanisms.registry import register
 from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 
 __all__ = [
+    "SIMPLEX_ATOL",
     "ScoringRule",
     "QuadraticRule",
     "LogarithmicRule",
@@ -137,6 +138,8 @@ class ScoringRule(Mechanism):
     Subclasses implement ``G(p)`` and ``gradient(p)`` (a (sub)gradient, shape ``(..., m)``) and may
     override ``score_matrix`` with a closed form. ``m`` may be ``None`` (any number of outcomes).
     """
+
+    family: ClassVar[str] = "scoring"
 
     claims = frozenset({"proper", "strictly_proper"})
     strictly_proper: bool = True
