@@ -5,7 +5,11 @@
    deviation-utility row, the learner updates, and the regret/CCE/distance metrics are updated),
    against the baseline "bare loop": the same learner and game calls with no metrics. The ratio
    run/bare is the cost of the bookkeeping.
-2. The torch trainer (REINFORCE and PPO, first-price auction, n = 2) in agent-samples per second
+2. EXP3 first-price self-play (two bidders, 11-point shading grid, values redrawn every round,
+   bandit feedback) in rounds per second per copy at B = 1 and B = 4096: ``run(metrics="none")``
+   against the hand-written loop ``Exp3.act``, ``game.play``, ``Exp3.update`` (target: within
+   1.3x), and ``run`` with the default metrics recorded every 100 rounds (target: within 2x).
+3. The torch trainer (REINFORCE and PPO, first-price auction, n = 2) in agent-samples per second
    on the CPU (and on CUDA when available).
 
     python benchmarks/bench_dynamics.py [--quick]
@@ -14,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import time
 
 import numpy as np
@@ -76,6 +81,47 @@ class FirstPrice(MechanismGame):
         return Outcome(win / win.sum(axis=1, keepdims=True) * (types - b))
 
 
+def exp3_lean_loop(game, grid, B, T, seed=0):
+    """The hand-written loop: draw values, ``Exp3.act``, ``game.play``, ``Exp3.update``."""
+    rng = np.random.default_rng(seed)
+    lrn = agents.Exp3(n_actions=len(grid), utility_range=game.utility_range, gamma=0.2).bind(B, game.n_agents)
+    t0 = time.perf_counter()
+    for _ in range(T):
+        types = game.sample_types(rng, B)
+        a = lrn.act(rng)
+        lrn.update(a, game.play(types, grid[a]).utility)
+    return time.perf_counter() - t0
+
+
+def exp3_run(game, grid, B, T, metrics):
+    """``run`` over the same learner and game; ``metrics`` "none" or None (the default set)."""
+    lrn = agents.Exp3(n_actions=len(grid), utility_range=game.utility_range, gamma=0.2)
+    kw = dict(rounds=T, batch=B, seed=0, grid=grid, feedback="bandit", redraw="round", record_every=100)
+    if metrics == "none":
+        if "metrics" in inspect.signature(run).parameters:
+            kw["metrics"] = "none"
+        else:  # before metrics=: the leanest switches the old signature had
+            kw.update(game_metrics="none", swap_regret=False, snapshots=False)
+    t0 = time.perf_counter()
+    run(game, lrn, **kw)
+    return time.perf_counter() - t0
+
+
+def bench_exp3(B, T, repeat=3):
+    from coopsim.envs.position_auction import PositionAuction
+
+    game = PositionAuction(n_agents=2, mechanism="first_price", action="shading", reference_metrics=False)
+    grid = np.round(np.linspace(0, 1, 11), 10)
+    lean = min(exp3_lean_loop(game, grid, B, T) for _ in range(repeat))
+    none = min(exp3_run(game, grid, B, T, "none") for _ in range(repeat))
+    full = min(exp3_run(game, grid, B, T, None) for _ in range(repeat))
+    print(
+        f"EXP3 first price B={B:5d} T={T:5d}: lean loop {T / lean:8.0f} rounds/s   "
+        f"run(metrics='none') {T / none:8.0f} rounds/s (x{none / lean:4.2f}, target <= 1.3)   "
+        f"run(default, every 100) {T / full:8.0f} rounds/s (x{full / lean:4.2f}, target <= 2)"
+    )
+
+
 def bench_torch(iters):
     try:
         import torch
@@ -108,10 +154,15 @@ def bench_torch(iters):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--no-torch", action="store_true", help="skip the torch trainer")
     a = p.parse_args()
     T = 100 if a.quick else 300
     for B, N, K in ((1024, 10, 21), (1024, 10, 101), (128, 3, 41)):
         bench_run(B, N, K, T)
+    bench_exp3(1, 1000 if a.quick else 5000)
+    bench_exp3(4096, 100 if a.quick else 300)
+    if a.no_torch:
+        return
     bench_torch(5 if a.quick else 20)
 
 
