@@ -12,6 +12,7 @@ Interface (see :class:`coopsim.agents.base.Learner`)::
 PyTorch policies live in ``coopsim.agents.torch`` and are never imported from here.
 """
 
+from coopsim.agents.balanced_bidding import BalancedBiddingResult, balanced_bidding, balanced_bids, gsp_revenue
 from coopsim.agents.base import Learner, get, registry
 from coopsim.agents.baselines import Constant, Truthful, UniformRandom
 from coopsim.agents.best_response import BestResponse
@@ -44,4 +45,8 @@ __all__ = [
     "Constant",
     "UniformRandom",
     "hedge_regret_bound",
+    "balanced_bidding",
+    "balanced_bids",
+    "gsp_revenue",
+    "BalancedBiddingResult",
 ]
