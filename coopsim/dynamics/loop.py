@@ -300,7 +300,6 @@ def _loop(run: _Run, recs: list, outcome_field: str | None, context_fn: Any, pro
     """The rounds: act, play, (deviation utilities), update, observe; record at record points."""
     game, pop, B, N = run.game, run.population, run.B, run.N
     g, grid_full, ni = run.grid, run.grid_full, np.arange(N)[None, :]
-    bi = np.arange(B)[:, None]
     per_round = [r for r in recs if r.per_round]
     full_learners = any(pop.full)
     need_U = any(r.needs_U for r in recs) or (run.feedback == "full" and full_learners)
@@ -314,6 +313,7 @@ def _loop(run: _Run, recs: list, outcome_field: str | None, context_fn: Any, pro
     rd = rc.RoundData(run, pop)
     store = rc.SeriesStore(len(run.rec_points))
     counts = np.zeros((B, N, run.K))
+    count_rows, count_base = counts.reshape(-1), np.arange(B * N) * run.K  # flat (b, n, k) index
     next_record, actions, policy, outcome = run.rec_points[0], None, None, None
     for t in range(1, run.rounds + 1):
         if run.redraw == "round" and t > 1:
@@ -338,7 +338,7 @@ def _loop(run: _Run, recs: list, outcome_field: str | None, context_fn: Any, pro
         pop.update(actions, r, give, contexts)
         if t == 1:
             rd.field = scalar_outcome_field(outcome, B, outcome_field)
-        counts[bi, ni, actions] += 1.0
+        count_rows[count_base + actions.reshape(-1)] += 1.0
         rd.t, rd.types, rd.actions, rd.x, rd.outcome, rd.r, rd.U, rd.policy = (
             t,
             types,

@@ -51,13 +51,17 @@ class SwapRegret(Recorder):
 
     def __init__(self, B: int, N: int, K: int) -> None:
         self.swap = np.zeros((B, N, K, K))
-        self._bi = np.arange(B)[:, None]
-        self._ni = np.arange(N)[None, :]
+        self._rows = self.swap.reshape(B * N * K, K)  # row (b, n, j) of the running sum
+        self._agent = np.arange(B * N)
+        self._base = self._agent * K
+        self._shape = (B * N, K)
 
     def observe(self, rd: RoundData) -> None:
-        a = rd.actions
-        Ua = np.take_along_axis(rd.U, a[:, :, None], axis=2)  # (B, N, 1)
-        self.swap[self._bi, self._ni, a] += rd.U - Ua
+        # swap[b, n, a_bn, :] += U[b, n, :] - U[b, n, a_bn], through flat row indices (faster than
+        # three broadcast index arrays; the (b, n) rows are distinct, so += is exact)
+        a = rd.actions.reshape(-1)
+        U = rd.U.reshape(self._shape)
+        self._rows[self._base + a] += U - U[self._agent, a][:, None]
 
     def record(self, rd: RoundData, store: SeriesStore) -> None:
         sw = self.swap.max(axis=3).sum(axis=2) / rd.t  # (B, N); the diagonal term 0 makes it >= 0
