@@ -1,8 +1,8 @@
-"""Executors, retries, the results store, kill-and-resume and concurrent runs."""
+"""Executors, retries, the results store, kill-and-resume and concurrent runs (more faults in
+test_runner_faults.py, the catalogue in test_runner_catalogue.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -150,13 +150,17 @@ def test_resume_skips_written_units(tmp_path):
     first = runner.run(walk_spec(units=4), executor="serial", out=out, progress=False)
     assert first.done == 4
     mtimes = {p: p.stat().st_mtime_ns for p in (out / "units").iterdir()}
-    again = runner.run(walk_spec(units=6), executor="serial", out=out, resume=True, progress=False)
+    # more seeds is another spec: refused unless mixing is allowed (then the table says which spec)
+    with pytest.raises(runner.SpecDriftError, match="differing keys: experiment.seeds"):
+        runner.run(walk_spec(units=6), executor="serial", out=out, resume=True, progress=False)
+    again = runner.run(walk_spec(units=6), executor="serial", out=out, resume=True, progress=False, allow_mixed=True)
     assert (again.skipped, again.done, again.n_units) == (4, 2, 6)
     for p, t in mtimes.items():
         assert p.stat().st_mtime_ns == t
     assert len(store.done_keys(out)) == 6
     df = runner.load(out)
     assert df.groupby(["unit", "metric", "round"]).size().max() == 1
+    assert df.groupby("spec_fingerprint")["unit"].nunique().sort_values().tolist() == [2, 4]
     man = runner.read_manifest(out)
     assert len(man["runs"]) == 2 and all(u["status"] == "done" for u in man["units"].values())
     assert man["coopsim_version"] and man["spec"]["function"]["name"] == "random_walk"
@@ -188,7 +192,7 @@ def test_load_unifies_parameter_columns(tmp_path):
     runner.run(walk_spec(units=2), executor="serial", out=out, progress=False)
     spec = walk_spec(units=2)
     spec["function"]["scale"] = 2  # an extra parameter column only some units have
-    runner.run(spec, executor="serial", out=out, progress=False)
+    runner.run(spec, executor="serial", out=out, progress=False, allow_mixed=True)
     df = runner.load(out)
     assert "function.scale" in df.columns
     assert df["function.scale"].isna().sum() == len(df) / 2
@@ -262,29 +266,30 @@ def test_two_runs_into_one_folder_at_once(tmp_path):
     pa_ = _cli("run", str(spec_a), "--executor", "serial", "--out", str(out), "--no-progress")
     pb_ = _cli("run", str(spec_a), "--executor", "serial", "--out", str(out), "--no-progress", "--resume")
     assert pa_.wait(timeout=120) == 0 and pb_.wait(timeout=120) == 0
-    man = json.loads((out / "manifest.json").read_text())
+    man = runner.read_manifest(out)
     assert len(man["runs"]) == 2
     assert len(man["units"]) == 16 and all(u["status"] == "done" for u in man["units"].values())
+    # each unit was computed once: the two runs' done counts add up to 16
+    assert sum(r["done"] for r in man["runs"]) == 16
+    assert all(u["attempts"] == 1 for u in man["units"].values())
     df = runner.load(out)
     assert df["unit"].nunique() == 16 and df.groupby(["unit", "metric", "round"]).size().max() == 1
     assert no_temp_files(out)
 
 
-def test_manifest_updates_from_many_processes_are_all_kept(tmp_path):
+def test_catalogue_updates_from_many_processes_are_all_kept(tmp_path):
     out = tmp_path / "m"
     code = (
-        "import sys; from coopsim.runner import store\n"
+        "import sys; from coopsim.runner import catalogue\n"
         "w = sys.argv[1]\n"
-        "for i in range(25):\n"
-        "    store.update_manifest(sys.argv[2], units={f'{w}-{i}': {'status': 'done'}})\n"
+        "with catalogue.open_catalogue(sys.argv[2]) as cat:\n"
+        "    for i in range(25):\n"
+        "        cat.record([{'key': f'{w}-{i}', 'status': 'failed', 'run_id': w, 'attempts': 1, 'error': 'x'}])\n"
     )
     procs = [subprocess.Popen([PY, "-c", code, str(w), str(out)]) for w in range(4)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     man = runner.read_manifest(out)
-    assert len(man["units"]) == 100
-    # status never downgrades
-    store.update_manifest(out, units={"0-0": {"status": "failed"}})
-    assert runner.read_manifest(out)["units"]["0-0"]["status"] == "done"
+    assert len(man["units"]) == 100 and all(u["status"] == "failed" for u in man["units"].values())
 
 
 def test_load_handles_a_parameter_with_mixed_types(tmp_path):
@@ -295,10 +300,12 @@ def test_load_handles_a_parameter_with_mixed_types(tmp_path):
     df = runner.load(out)
     assert df["function.drift"].dtype == np.float64
     # a string in one unit and a number in another: still loads (object column)
+    # (files written outside a run, in a folder without a catalogue: every readable file is read)
     from coopsim.runner import store as st
 
     frame = pd.DataFrame({"round": [1], "metric": ["m"], "value": [1.0]})
-    st.write_unit(out, "aaaa", {"p": "x"}, frame)
-    st.write_unit(out, "bbbb", {"p": 3}, frame)
-    df = runner.load(out)
+    plain = tmp_path / "plain"
+    st.write_unit(plain, "aaaa", {"p": "x"}, frame)
+    st.write_unit(plain, "bbbb", {"p": 3}, frame)
+    df = runner.load(plain)
     assert set(df.loc[df["unit"].isin(["aaaa", "bbbb"]), "p"]) == {"x", 3}

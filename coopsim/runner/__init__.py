@@ -4,23 +4,30 @@
 >>> res = runner.run("experiments/specs/quickstart.toml", executor="process", out="results/quickstart")  # doctest: +SKIP
 >>> df = runner.load("results/quickstart")                                                          # doctest: +SKIP
 
-Public API: :func:`run`, :func:`load`, :func:`load_spec`, :class:`SpecError`,
-:func:`register_function`, :class:`RunResult`. See ``docs/specs.md``, ``docs/executors.md``
-and ``docs/results.md``.
+Public API: :func:`run`, :func:`load`, :func:`compact`, :func:`load_spec`, :class:`SpecError`,
+:func:`register_function`, :class:`RunResult`, :func:`read_manifest`, :func:`export_manifest`,
+and the errors :class:`SpecDriftError`, :class:`CatalogueError`, :class:`LoadError`. See
+``docs/specs.md``, ``docs/executors.md`` and ``docs/results.md``.
 """
 
+from coopsim.runner.catalogue import CatalogueError, SpecDriftError, export_manifest
 from coopsim.runner.engine import RunResult, run
 from coopsim.runner.spec import Spec, SpecError, Unit, load_spec
-from coopsim.runner.store import load, read_manifest
+from coopsim.runner.store import LoadError, compact, load, read_manifest
 from coopsim.runner.units import FUNCTIONS, execute, register_function
 
 __all__ = [
     "FUNCTIONS",
+    "CatalogueError",
+    "LoadError",
     "RunResult",
     "Spec",
+    "SpecDriftError",
     "SpecError",
     "Unit",
+    "compact",
     "execute",
+    "export_manifest",
     "load",
     "load_spec",
     "read_manifest",

@@ -1,36 +1,46 @@
-"""``coopsim.runner.run``: expand a spec into units, execute them, store results and the manifest."""
+"""``coopsim.runner.run``: expand a spec into units, claim them in the catalogue, execute them on an
+executor and store each result (a verified Parquet file plus its catalogue record)."""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import socket
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coopsim.runner import catalogue as catmod
 from coopsim.runner import store
-from coopsim.runner.executors import EXECUTORS, RUNNERS
-from coopsim.runner.spec import Spec, SpecError, load_spec
+from coopsim.runner.executors import EXECUTORS, RUNNERS, Outcome
+from coopsim.runner.spec import Spec, SpecError, Unit, load_spec
 
-#: seconds between manifest flushes during a sweep (results files are written immediately)
-FLUSH_EVERY = 2.0
+#: finished units are recorded in one catalogue transaction per this many units (or per FLUSH_EVERY s)
+FLUSH_UNITS = 64
+FLUSH_EVERY = 0.5
+#: units claimed per catalogue transaction (small: concurrent runs share the work unit by unit)
+CLAIM_CHUNK = 16
 
 
 @dataclass
 class RunResult:
-    """Summary of one sweep."""
+    """Summary of one sweep. ``skipped`` counts units already done and units another live run
+    was computing (``busy``, included in ``skipped``)."""
 
     out: Path
     n_units: int
     done: int = 0
     failed: int = 0
     skipped: int = 0
+    busy: int = 0
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
+    quarantined: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -46,6 +56,129 @@ def _clean_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if not str(k).startswith("_")}
 
 
+def _check_options(executor: str, retries: Any, workers: Any, address: Any, timeout: Any) -> float | None:
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor: expected one of {list(EXECUTORS)}, got {executor!r}")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries: expected an integer >= 0, got {retries!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers: expected an integer >= 1, got {workers!r}")
+    if address is not None and executor != "ray":
+        raise ValueError(f"address: only used with executor 'ray', got executor {executor!r}")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout):
+            raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
+        if timeout <= 0:
+            raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
+        return float(timeout)
+    return None
+
+
+def _check_done(out: Path, cat: catmod.Catalogue, units: Sequence[Unit]) -> list[str]:
+    """Before a resume: verify the files of the spec's done units (a bad one is quarantined and
+    its units go back to pending) and adopt unit files written by a killed run before it could
+    record them (readable, and naming their unit). Returns the quarantined paths."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    done, files = cat.done_units(), cat.files()
+    wanted = {u.key for u in units}
+    by_file: dict[str, list[str]] = {}
+    for key, (rel, _) in done.items():
+        if key in wanted:
+            by_file.setdefault(rel, []).append(key)
+    rels = sorted(r for r in by_file if r)
+    with ThreadPoolExecutor(max_workers=store._THREADS) as pool:
+        reasons = list(pool.map(lambda r: store.verify_file(out, r, files[r]) if r in files else "no record", rels))
+    bad = [r for r, why in zip(rels, reasons, strict=True) if why is not None]
+    for r in bad:
+        store.quarantine(out, r)
+    cat.mark_pending([k for r in bad for k in by_file[r]], "results file failed verification; rerun by --resume")
+    if None in by_file:
+        cat.mark_pending(by_file[None], "done without a results file")
+    adopted, moved = [], list(bad)
+    on_disk = store.done_keys(out)
+    for u in units:
+        if u.key in on_disk and u.key not in done:
+            info = store.inspect_file(out, f"{store.UNITS_DIR}/{u.key}.parquet", key=u.key)
+            if info is None:
+                moved.append(f"{store.UNITS_DIR}/{u.key}.parquet")
+                store.quarantine(out, moved[-1])
+                continue
+            adopted.append({"key": u.key, "status": "done", "run_id": None, "attempts": 1, "file": info["path"],
+                            "config": u.config, "note": "results file found on disk by --resume", **info})  # fmt: skip
+    if adopted:
+        cat.record(adopted)
+    return moved
+
+
+class _Claims:
+    """The units to run, claimed in the catalogue a few at a time as the executor asks for them.
+
+    Units already done (or held by another live run) are counted and passed over; once the list is
+    exhausted, units that were busy are tried once more (their run may have died meanwhile).
+    """
+
+    def __init__(self, cat, run_id, fp, units, resume, since, on_skip) -> None:
+        self.cat, self.run_id, self.fp = cat, run_id, fp
+        self.units, self.resume, self.since, self.on_skip = list(units), resume, since, on_skip
+        self.busy: list[Unit] = []
+
+    def __iter__(self) -> Iterator[Unit]:
+        for retry_busy in (False, True):
+            units, self.busy = (self.busy, []) if retry_busy else (self.units, [])
+            for i in range(0, len(units), CLAIM_CHUNK):
+                claimed, done, busy = self.cat.claim(
+                    self.run_id, units[i : i + CLAIM_CHUNK], self.fp, resume=self.resume, since=self.since
+                )
+                self.busy += busy
+                self.on_skip(len(done), 0)
+                yield from claimed
+        self.on_skip(0, len(self.busy))
+
+
+class _Recorder:
+    """Writes finished units' files at once and records them in the catalogue in batches; keeps the
+    run's claims alive (heartbeat) while the executor works."""
+
+    def __init__(self, out: Path, cat: catmod.Catalogue, run_id: str) -> None:
+        self.out, self.cat, self.run_id = out, cat, run_id
+        self.buffer: list[dict[str, Any]] = []
+        self.last_flush = self.last_beat = time.monotonic()
+
+    def add(self, oc: Outcome) -> None:
+        rec: dict[str, Any] = {
+            "key": oc.unit.key,
+            "run_id": self.run_id,
+            "attempts": oc.attempts,
+            "seconds": round(oc.seconds, 6),
+            "cpu_seconds": round(oc.cpu_seconds, 6),
+            "host": oc.host,
+            "pid": oc.pid,
+            "history": oc.history,
+        }
+        if oc.ok:
+            info = store.write_unit(self.out, oc.unit.key, oc.unit.params(), oc.frame)
+            rec.update(status="done", file=info["path"], **info)
+        else:
+            rec.update(status="failed", error=oc.error)
+        self.buffer.append(rec)
+        if len(self.buffer) >= FLUSH_UNITS:
+            self.flush()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self.buffer and now - self.last_flush > FLUSH_EVERY:
+            self.flush()
+        if now - self.last_beat > catmod.LEASE / 4:
+            self.cat.heartbeat(self.run_id)
+            self.last_beat = now
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.cat.record(self.buffer)
+        self.buffer, self.last_flush = [], time.monotonic()
+
+
 def run(
     spec: str | Path | Mapping[str, Any] | Spec,
     executor: str = "process",
@@ -55,42 +188,55 @@ def run(
     workers: int | None = None,
     address: str | None = None,
     progress: bool = True,
+    timeout: float | None = None,
+    allow_mixed: bool = False,
 ) -> RunResult:
     """Run every unit of ``spec`` on ``executor`` and store the results under ``out``.
 
     ``spec``: a TOML path, a dict or a loaded :class:`Spec`. ``executor``: ``"serial"``,
     ``"process"`` (default; ``workers`` processes) or ``"ray"`` (``address`` ``"auto"`` /
     ``"HOST:PORT"``, or a local instance). ``out`` defaults to ``results/<experiment.name>``.
-    ``resume`` skips units whose results file already exists. A unit that raises is retried up
-    to ``retries`` times, then recorded as failed with its traceback; the sweep goes on.
-    Raises :class:`SpecError` for a malformed spec. Returns a :class:`RunResult`.
+    ``resume`` skips units whose results file is recorded and verified. A unit that raises, whose
+    worker dies, or that runs past ``timeout`` seconds (default: the spec's ``experiment.timeout``)
+    is retried up to ``retries`` times, then recorded as failed; the sweep goes on. Units another
+    live run into the same folder has claimed are left to it.
+
+    Raises :class:`SpecError` for a malformed spec, :class:`~coopsim.runner.catalogue.SpecDriftError`
+    when ``out`` holds another spec's units (unless ``allow_mixed``),
+    :class:`~coopsim.runner.catalogue.CatalogueError` for a corrupt catalogue, ``OSError`` /
+    ``sqlite3.OperationalError`` when the folder cannot be written. Returns a :class:`RunResult`.
     """
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor: expected one of {list(EXECUTORS)}, got {executor!r}")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries: expected an integer >= 0, got {retries!r}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers: expected an integer >= 1, got {workers!r}")
-    if address is not None and executor != "ray":
-        raise ValueError(f"address: only used with executor 'ray', got executor {executor!r}")
+    timeout = _check_options(executor, retries, workers, address, timeout)
     sp = spec if isinstance(spec, Spec) else load_spec(spec)
+    if timeout is None:
+        timeout = getattr(sp, "timeout", None)
     out = Path(out) if out is not None else Path("results") / sp.name
     out.mkdir(parents=True, exist_ok=True)
-    store.clean_stale(out)
-
     units, seen = [], set()
     for u in sp.units():
         if u.key not in seen:
             seen.add(u.key)
             units.append(u)
-    existing = store.done_keys(out) if resume else set()
-    todo = [u for u in units if u.key not in existing]
-    result = RunResult(out=out, n_units=len(units), skipped=len(units) - len(todo))
+    with catmod.open_catalogue(out) as cat:
+        flat = catmod.spec_flat(sp)
+        fp = catmod.fingerprint(flat)
+        cat.check_spec(fp, flat, _clean_raw(sp.raw), allow_mixed=allow_mixed)
+        store.clean_stale(out)
+        result = RunResult(out=out, n_units=len(units))
+        if resume:
+            result.quarantined = _check_done(out, cat, units)
+        return _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress,
+                        timeout)  # fmt: skip
 
+
+def _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress, timeout):
+    """The sweep proper: claims -> executor -> files + catalogue records; the run record at both ends."""
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    run_rec = {
+    since = time.time()
+    run_rec: dict[str, Any] = {
         "run_id": run_id,
         "started": store.now_iso(),
+        "started_ts": since,
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "executor": executor,
@@ -98,82 +244,70 @@ def run(
         "address": address,
         "resume": resume,
         "retries": retries,
+        "timeout": timeout,
         "spec_source": sp.source,
+        "spec_fingerprint": fp,
         "n_units": len(units),
-        "skipped": result.skipped,
         "status": "running",
         "python": sys.version.split()[0],
     }
-    pending = {u.key: {"status": "pending", "config": u.config} for u in todo}
-    if existing:  # files written by a killed run before its manifest flush: record them as done
-        known = store.read_manifest(out).get("units", {})
-        for u in units:
-            if u.key in existing and known.get(u.key, {}).get("status") != "done":
-                pending[u.key] = {
-                    "status": "done",
-                    "config": u.config,
-                    "run_id": run_id,
-                    "note": "results file found on disk by --resume",
-                }
-    store.update_manifest(out, units=pending, run=run_rec, spec=_clean_raw(sp.raw))
-
+    cat.put_run(run_id, run_rec)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        tqdm.monitor_interval = 0  # no monitor thread: the process pool forks after the bar exists
-        bar = tqdm(
-            total=len(units), initial=result.skipped, desc=sp.name, unit="unit", dynamic_ncols=True, file=sys.stderr
-        )
-        bar.set_postfix(failed=0, skipped=result.skipped)
+        tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked after the bar exists
+        bar = tqdm(total=len(units), desc=sp.name, unit="unit", dynamic_ncols=True, file=sys.stderr)
+
+    def on_skip(n_done: int, n_busy: int) -> None:
+        result.skipped += n_done + n_busy
+        result.busy += n_busy
+        if bar is not None and n_done + n_busy:
+            bar.update(n_done + n_busy)
+
+    claims = _Claims(cat, run_id, fp, units, resume, since, on_skip)
+    rec = _Recorder(out, cat, run_id)
     t0 = time.perf_counter()
-    buffer: dict[str, dict[str, Any]] = {}
-    last_flush = time.monotonic()
-    flush_every = FLUSH_EVERY
     try:
-        for oc in RUNNERS[executor](todo, retries=retries, workers=workers, address=address):
-            rec: dict[str, Any] = {
-                "config": oc.unit.config,
-                "attempts": oc.attempts,
-                "seconds": round(oc.seconds, 6),
-                "cpu_seconds": round(oc.cpu_seconds, 6),
-                "host": oc.host,
-                "pid": oc.pid,
-                "finished": store.now_iso(),
-                "run_id": run_id,
-            }
+        for oc in RUNNERS[executor](claims, retries=retries, workers=workers, address=address, timeout=timeout,
+                                    tick=rec.tick):  # fmt: skip
+            rec.add(oc)
             if oc.ok:
-                store.write_unit(out, oc.unit.key, oc.unit.params(), oc.frame)
-                rec.update(status="done", rows=len(oc.frame))
                 result.done += 1
             else:
-                rec.update(status="failed", error=oc.error)
                 result.failed += 1
                 result.failures[oc.unit.key] = oc.error or ""
-            buffer[oc.unit.key] = rec
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(failed=result.failed, skipped=result.skipped)
-            if time.monotonic() - last_flush > flush_every:
-                t_flush = time.monotonic()
-                store.update_manifest(out, units=buffer)
-                buffer, last_flush = {}, time.monotonic()
-                # a large manifest takes a while to rewrite: keep that under ~10% of the sweep
-                flush_every = max(FLUSH_EVERY, 10 * (last_flush - t_flush))
-    finally:
-        if bar is not None:
-            bar.close()
-        result.seconds = time.perf_counter() - t0
-        run_rec.update(
-            finished=store.now_iso(),
-            seconds=round(result.seconds, 3),
-            done=result.done,
-            failed=result.failed,
-            status="finished" if result.done + result.failed == len(todo) else "interrupted",
-        )
-        store.update_manifest(out, units=buffer, run=run_rec)
-        store.clean_stale(out)
+    except BaseException:
+        # disk full, interrupted, ...: record what can be recorded, then let the error through
+        with contextlib.suppress(Exception):
+            _finish(out, cat, rec, run_rec, result, len(units), t0, bar)
+        raise
+    _finish(out, cat, rec, run_rec, result, len(units), t0, bar)
     return result
+
+
+def _finish(out, cat, rec, run_rec, result, n_units, t0, bar) -> None:
+    """Flush the last records, release this run's claims and close its run record."""
+    if bar is not None:
+        bar.close()
+    result.seconds = time.perf_counter() - t0
+    finished = result.done + result.failed + result.skipped == n_units
+    run_rec.update(
+        finished=store.now_iso(),
+        seconds=round(result.seconds, 3),
+        done=result.done,
+        failed=result.failed,
+        skipped=result.skipped,
+        busy=result.busy,
+        status="finished" if finished else "interrupted",
+    )
+    rec.flush()
+    cat.release(run_rec["run_id"])
+    cat.put_run(run_rec["run_id"], run_rec)
+    store.clean_stale(out)
 
 
 __all__ = ["RunResult", "SpecError", "run"]

@@ -313,6 +313,8 @@ class Spec:
     replicates: list[int] = field(default_factory=lambda: [0])
     raw: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    #: seconds a unit may run (``experiment.timeout``); ``None``: no limit
+    timeout: float | None = None
 
     @property
     def name(self) -> str:
@@ -448,6 +450,7 @@ def load_spec(
     exp = _experiment(raw.get("experiment", {}), default_name)
     base: dict[str, Any] = {"experiment": exp}
     replicates = exp.pop("_replicates")
+    timeout = exp.pop("_timeout")
 
     has_fn = "function" in raw
     if has_fn:
@@ -503,7 +506,7 @@ def load_spec(
             seen[p] = label
             _check_grid_path(p, base, label)
 
-    out = Spec(base=base, grid=grid, zips=zips, replicates=replicates, raw=raw, source=source)
+    out = Spec(base=base, grid=grid, zips=zips, replicates=replicates, raw=raw, source=source, timeout=timeout)
     for cfg, origin in out.points():
         validate_config(cfg, origin, check_names=check_names)
     if build and check_names:
@@ -512,8 +515,23 @@ def load_spec(
     return out
 
 
+#: longest experiment name in UTF-8 bytes (it names the output folder; file systems allow 255)
+NAME_MAX_BYTES = 200
+
+
+def _timeout(v: Any) -> float | None:
+    """``experiment.timeout``: seconds a unit may run (an execution option, not part of any unit's key)."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < float("inf")):
+        raise SpecError("experiment.timeout", "a number of seconds > 0", v)
+    return float(v)
+
+
 def _experiment(exp: Any, default_name: str) -> dict[str, Any]:
     exp = _table(exp, "experiment")
+    exp = dict(exp)
+    timeout = _timeout(exp.pop("timeout", None))
     for key in exp:
         if key not in EXPERIMENT_DEFAULTS:
             raise SpecError(f"experiment.{key}", f"one of {list(EXPERIMENT_DEFAULTS)}", key, note="unknown key")
@@ -523,6 +541,13 @@ def _experiment(exp: Any, default_name: str) -> dict[str, Any]:
     _str(out["name"], "experiment.name")
     if any(c in out["name"] for c in "/\\\0") or out["name"] in (".", ".."):
         raise SpecError("experiment.name", "a name without path separators (it names the output folder)", out["name"])
+    if not out["name"] or len(out["name"].encode()) > NAME_MAX_BYTES:
+        n = len(out["name"].encode())
+        raise SpecError(
+            "experiment.name",
+            f"a non-empty name of at most {NAME_MAX_BYTES} bytes (it names the output folder), got {n} bytes",
+            _OMIT,
+        )
     seeds = out.pop("seeds")
     if _is_int(seeds):
         _int(seeds, "experiment.seeds", lo=1)
@@ -538,6 +563,7 @@ def _experiment(exp: Any, default_name: str) -> dict[str, Any]:
     else:
         raise SpecError("experiment.seeds", "a count >= 1 or a non-empty list of integers >= 0", seeds)
     out["_replicates"] = replicates
+    out["_timeout"] = timeout
     _check_experiment_values(out, {})
     return out
 
