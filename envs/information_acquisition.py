@@ -59,13 +59,19 @@ from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.information import (
     InformationMechanism,
     InformationModel,
+    MechanismPlugin,
+    OptimalPlugin,
+    TablePlugin,
     best_responses,
+    decision_plugin,
     instance_a,
     instance_b,
-    optimal_mechanism,
+    lp_plugin,
     random_model,
+    scoring_plugin,
 )
-from coopsim.mechanisms.scoring import DecisionRule, ScoringRule
+from coopsim.mechanisms.registry import registry as mechanism_registry
+from coopsim.mechanisms.scoring import ScoringRule
 
 from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
@@ -96,109 +102,49 @@ __all__ = [
 ]
 
 
-# -------------------------------------------------------------------------------------------------
-# mechanism plugins: recommendation sampler + decision table + payment table
-# -------------------------------------------------------------------------------------------------
-class MechanismPlugin:
-    """What the env needs from a mechanism: ``recommend``, ``decide`` and ``pay`` on batched arrays."""
-
-    name = "mechanism"
-
-    def recommend(self, rng: np.random.Generator, batch: int) -> np.ndarray:
-        """Flat recommended profile indices ``(batch,)``."""
-        raise NotImplementedError
-
-    def decide(self, profile: np.ndarray, report: np.ndarray) -> np.ndarray:
-        """Decision indices ``(B,)`` for flat recommended profiles and flat reported signal profiles."""
-        raise NotImplementedError
-
-    def pay(self, profile: np.ndarray, reports: np.ndarray, report: np.ndarray, state: np.ndarray) -> np.ndarray:
-        """Payments ``(B, N)`` given flat profiles, per-agent reports ``(B, N)``, flat reports and states."""
-        raise NotImplementedError
+#: short names of the built-in plug-ins (any registered mechanism of the information family works too)
+PLUGIN_ALIASES = {"lp": "information_lp", "scoring": "information_scoring", "decision": "information_decision"}
 
 
-class TablePlugin(MechanismPlugin):
-    """A mechanism given by tables: phi ``(n_profiles,)``, decisions ``(n_profiles, n_signal_profiles)``
-    and payments ``(n, n_profiles, n_states, n_signal_profiles)`` (gamma_i(a, s, theta))."""
-
-    def __init__(
-        self, model: InformationModel, phi: np.ndarray, decision: np.ndarray, payments: np.ndarray, name: str = "table"
-    ) -> None:
-        self.model = model
-        self.phi = np.asarray(phi, dtype=np.float64).ravel()
-        self._cdf = np.cumsum(self.phi)
-        self.decision = np.asarray(decision, dtype=np.int64).reshape(model.n_profiles, model.n_signal_profiles)
-        self.payments = np.asarray(payments, dtype=np.float64).reshape(
-            model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
-        )
-        self.name = name
-
-    def recommend(self, rng: np.random.Generator, batch: int) -> np.ndarray:
-        idx = np.searchsorted(self._cdf, rng.random(batch) * self._cdf[-1], side="right")
-        return np.minimum(idx, self.phi.size - 1)
-
-    def decide(self, profile, report):
-        return self.decision[profile, report]
-
-    def pay(self, profile, reports, report, state):
-        return self.payments[:, profile, state, report].T
-
-
-def lp_plugin(
-    model: InformationModel, mechanism: InformationMechanism | None = None, cap: float | None = None, eps: float = 0.0
-) -> TablePlugin:
-    """Plugin of an :class:`InformationMechanism` (the LP optimum of ``model`` when none is given)."""
-    mech = optimal_mechanism(model, cap=cap, eps=eps) if mechanism is None else mechanism
-    if mech.status == "infeasible":
-        raise ValueError(f"mechanism: the LP is infeasible for this model (eps={eps}); lower eps")
-    mech.check(model)
-    return TablePlugin(model, mech.recommendation, mech.decision_flat(model), mech.payments, name="lp")
-
-
-def _posterior_payments(model: InformationModel, rule: ScoringRule, profile: tuple[int, ...]) -> np.ndarray:
-    """gamma_i(a, s, theta) = rule(P(theta | a, s_i), theta) on the fixed profile (zero elsewhere)."""
-    n = model.n_agents
-    pay = np.zeros((n, model.n_profiles, model.n_states, model.n_signal_profiles))
-    a = model.profile_index(profile)
-    own = np.indices(model.n_signals).reshape(n, -1)  # own signal of each flat signal profile
-    for i in range(n):
-        post = model.agent_posteriors(i)[profile]  # (S_i, T)
-        score = rule.score_matrix(post, validate=False)  # (S_i, T): S(post(r_i), theta)
-        pay[i, a] = score[own[i]].T  # (T, nS)
-    return pay
-
-
-def _default_profile(model: InformationModel) -> tuple[int, ...]:
-    return tuple(int(np.argmax(c)) for c in model.costs)
-
-
-def scoring_plugin(
+def _resolve_plugin(
     model: InformationModel,
-    rule: str | ScoringRule = "quadratic",
-    bound: float = 1.0,
-    profile: tuple[int, ...] | None = None,
-    rule_params: dict | None = None,
-) -> TablePlugin:
-    """Pay ``bound``-scaled ``rule`` scores of the report's posterior; recommend ``profile`` always."""
-    base = get_mechanism(rule, **(rule_params or {})) if isinstance(rule, str) else rule
-    if not isinstance(base, ScoringRule):
-        raise TypeError(f"rule: expected a scoring rule name or ScoringRule, got {type(base).__name__}")
-    scaled = base.scaled(check_float(bound, "bound", lo=0.0, lo_open=True), model.n_states)
-    profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
-    phi = np.zeros(model.n_profiles)
-    phi[model.profile_index(profile)] = 1.0
-    return TablePlugin(model, phi, model.decision_flat, _posterior_payments(model, scaled, profile), name="scoring")
+    mechanism: Any,
+    cap: float | None,
+    eps: float,
+    rule: Any,
+    rule_params: dict | None,
+    bound: float,
+    profile: tuple[int, ...] | None,
+) -> MechanismPlugin:
+    """The plug-in ``mechanism`` designates: an instance, an :class:`InformationMechanism`'s tables,
+    or a registered information-family mechanism by name (``"lp"``, ``"scoring"``, ``"decision"``
+    are short for ``information_lp``, ``information_scoring``, ``information_decision``)."""
+    if isinstance(mechanism, MechanismPlugin):
+        return mechanism
+    if isinstance(mechanism, InformationMechanism):
+        return OptimalPlugin(model, mechanism)
+    if not isinstance(mechanism, str):
+        raise TypeError(f"mechanism: expected a name, a MechanismPlugin or an InformationMechanism, got {mechanism!r}")
+    name = mechanism_registry.canonical(PLUGIN_ALIASES.get(mechanism, mechanism))
+    factory = mechanism_registry.factory(name)
+    if getattr(factory, "family", None) != "information":
+        raise ValueError(
+            f"mechanism: {mechanism!r} belongs to the {getattr(factory, 'family', 'unknown')!r} family; this game "
+            f"needs one of the information family: {sorted(PLUGIN_ALIASES)} or {information_mechanisms()}"
+        )
+    options = {
+        "information_lp": {"cap": cap, "eps": eps},
+        "information_scoring": {"rule": rule, "bound": bound, "profile": profile, "rule_params": rule_params},
+        "information_decision": {"bound": bound, "profile": profile},
+    }.get(name, {})
+    return mechanism_registry.get(name, model=model, **options)
 
 
-def decision_plugin(model: InformationModel, bound: float = 1.0, profile: tuple[int, ...] | None = None) -> TablePlugin:
-    """Pay ``bound * u(d*(post(r_i)), theta)`` (the decision-induced rule); recommend ``profile`` always."""
-    rule = DecisionRule(model.utility)
-    profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
-    phi = np.zeros(model.n_profiles)
-    phi[model.profile_index(profile)] = 1.0
-    scale = check_float(bound, "bound", lo=0.0, lo_open=True)
-    pay = scale * _posterior_payments(model, rule, profile)
-    return TablePlugin(model, phi, model.decision_flat, pay, name="decision")
+def information_mechanisms() -> list[str]:
+    """Registered mechanisms of the information family."""
+    return [
+        n for n in mechanism_registry.names() if getattr(mechanism_registry.factory(n), "family", None) == "information"
+    ]
 
 
 def _resolve_model(model: Any, params: dict | None) -> InformationModel:
@@ -244,18 +190,7 @@ class InformationAcquisitionEnv(BatchedEnv):
     ) -> None:
         self.model = _resolve_model(model, model_params)
         m = self.model
-        if isinstance(mechanism, MechanismPlugin):
-            self.plugin = mechanism
-        elif isinstance(mechanism, InformationMechanism):
-            self.plugin = lp_plugin(m, mechanism)
-        else:
-            kind = check_choice(mechanism, "mechanism", ("lp", "scoring", "decision"))
-            if kind == "lp":
-                self.plugin = lp_plugin(m, cap=cap, eps=eps)
-            elif kind == "scoring":
-                self.plugin = scoring_plugin(m, rule, bound, profile, rule_params)
-            else:
-                self.plugin = decision_plugin(m, bound, profile)
+        self.plugin = _resolve_plugin(m, mechanism, cap, eps, rule, rule_params, bound, profile)
         self.n_agents = m.n_agents
         self.batch_size = check_int(batch_size, "batch_size", lo=1)
         self.rounds = check_int(rounds, "rounds", lo=1)

@@ -5,10 +5,12 @@ it commits to effort recommendations, a decision rule and non-negative payments 
 Castiglioni & Gatti, *Online Information Acquisition: Hiring Multiple Agents*, arXiv:2307.06210).
 This module gathers the public API; the pieces live in
 
-- ``information_model``: :class:`InformationModel`, :class:`InformationMechanism`, built-in instances;
-- ``information_lp``: :func:`optimal_mechanism` (HiGHS LP), restricted classes;
-- ``information_ic``: :func:`ic_violation` / :func:`ic_report` (enumerated joint deviations);
-- ``online_principal``: the explore-then-commit principal and its regret.
+- ``model``: :class:`InformationModel`, :class:`InformationMechanism`, built-in instances;
+- ``lp``: :func:`optimal_mechanism` (HiGHS LP), restricted classes;
+- ``ic``: :func:`ic_violation` / :func:`ic_report` (enumerated joint deviations);
+- ``online_principal``: the explore-then-commit principal and its regret;
+- ``plugins``: the registered mechanisms the two-phase environment runs (``information_lp``,
+  ``information_scoring``, ``information_decision``).
 """
 
 from coopsim.mechanisms.information.ic import ICReport, best_responses, ic_report, ic_violation
@@ -36,6 +38,16 @@ from coopsim.mechanisms.information.online_principal import (
     run_online,
     sample_rounds,
 )
+from coopsim.mechanisms.information.plugins import (
+    DecisionPlugin,
+    MechanismPlugin,
+    OptimalPlugin,
+    ScoringPlugin,
+    TablePlugin,
+    decision_plugin,
+    lp_plugin,
+    scoring_plugin,
+)
 
 __all__ = [
     "InformationModel",
@@ -60,4 +72,12 @@ __all__ = [
     "run_online",
     "sample_rounds",
     "mix_proper_score",
+    "MechanismPlugin",
+    "TablePlugin",
+    "OptimalPlugin",
+    "ScoringPlugin",
+    "DecisionPlugin",
+    "lp_plugin",
+    "scoring_plugin",
+    "decision_plugin",
 ]

@@ -1,0 +1,190 @@
+"""Information-acquisition mechanisms as registered plug-ins: what the two-phase environment runs.
+
+A plug-in samples a recommended effort profile, maps a recommended profile and reported signals to
+a decision, and pays the agents — all on batched arrays. Every plug-in is a registered mechanism of
+the ``information`` family, built from a model::
+
+    plugin = mechanisms.get("information_lp", model=instance_b())        # the optimal IC mechanism
+    plugin = mechanisms.get("information_scoring", model=m, rule="log")   # a scaled proper scoring rule
+
+Registered names:
+
+- ``information_lp``: the optimal incentive-compatible mechanism of the model — recommendation
+  phi, decision rule and limited-liability payments from the linear program of Cacciamani,
+  Castiglioni & Gatti, *Online Information Acquisition: Hiring Multiple Agents* (arXiv:2307.06210),
+  or the tables of a given :class:`InformationMechanism`;
+- ``information_scoring``: a fixed recommended profile, each agent paid ``bound`` times a proper
+  scoring rule of the posterior its report induces, ``S(P(theta | a, s_i), theta)``;
+- ``information_decision``: the same with the decision-induced rule ``u(d*(post), theta)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from coopsim.mechanisms.base import Mechanism
+from coopsim.mechanisms.information.lp import optimal_mechanism
+from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
+from coopsim.mechanisms.registry import get as get_mechanism
+from coopsim.mechanisms.registry import register
+from coopsim.mechanisms.scoring.rules import DecisionRule, ScoringRule
+
+from coopsim.core.validation import check_float
+
+__all__ = [
+    "MechanismPlugin",
+    "TablePlugin",
+    "OptimalPlugin",
+    "ScoringPlugin",
+    "DecisionPlugin",
+    "lp_plugin",
+    "scoring_plugin",
+    "decision_plugin",
+]
+
+
+class MechanismPlugin(Mechanism):
+    """What the env needs from a mechanism: ``recommend``, ``decide`` and ``pay`` on batched arrays."""
+
+    family: ClassVar[str] = "information"
+    name = "mechanism"
+
+    def recommend(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """Flat recommended profile indices ``(batch,)``."""
+        raise NotImplementedError
+
+    def decide(self, profile: np.ndarray, report: np.ndarray) -> np.ndarray:
+        """Decision indices ``(B,)`` for flat recommended profiles and flat reported signal profiles."""
+        raise NotImplementedError
+
+    def pay(self, profile: np.ndarray, reports: np.ndarray, report: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """Payments ``(B, N)`` given flat profiles, per-agent reports ``(B, N)``, flat reports and states."""
+        raise NotImplementedError
+
+
+class TablePlugin(MechanismPlugin):
+    """A mechanism given by tables: phi ``(n_profiles,)``, decisions ``(n_profiles, n_signal_profiles)``
+    and payments ``(n, n_profiles, n_states, n_signal_profiles)`` (gamma_i(a, s, theta))."""
+
+    def __init__(
+        self, model: InformationModel, phi: np.ndarray, decision: np.ndarray, payments: np.ndarray, name: str = "table"
+    ) -> None:
+        self.model = model
+        self.phi = np.asarray(phi, dtype=np.float64).ravel()
+        self._cdf = np.cumsum(self.phi)
+        self.decision = np.asarray(decision, dtype=np.int64).reshape(model.n_profiles, model.n_signal_profiles)
+        self.payments = np.asarray(payments, dtype=np.float64).reshape(
+            model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+        )
+        self.name = name
+
+    def params(self) -> dict[str, Any]:
+        """The model and the plug-in's name (the tables are derived from them)."""
+        return {"model": self.model, "name": self.name}
+
+    def recommend(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        idx = np.searchsorted(self._cdf, rng.random(batch) * self._cdf[-1], side="right")
+        return np.minimum(idx, self.phi.size - 1)
+
+    def decide(self, profile, report):
+        return self.decision[profile, report]
+
+    def pay(self, profile, reports, report, state):
+        return self.payments[:, profile, state, report].T
+
+
+def _check_model(model: Any) -> InformationModel:
+    if not isinstance(model, InformationModel):
+        raise TypeError(f"model: expected an InformationModel, got {type(model).__name__}")
+    return model
+
+
+def _posterior_payments(model: InformationModel, rule: ScoringRule, profile: tuple[int, ...]) -> np.ndarray:
+    """gamma_i(a, s, theta) = rule(P(theta | a, s_i), theta) on the fixed profile (zero elsewhere)."""
+    n = model.n_agents
+    pay = np.zeros((n, model.n_profiles, model.n_states, model.n_signal_profiles))
+    a = model.profile_index(profile)
+    own = np.indices(model.n_signals).reshape(n, -1)  # own signal of each flat signal profile
+    for i in range(n):
+        post = model.agent_posteriors(i)[profile]  # (S_i, T)
+        score = rule.score_matrix(post, validate=False)  # (S_i, T): S(post(r_i), theta)
+        pay[i, a] = score[own[i]].T  # (T, nS)
+    return pay
+
+
+def _default_profile(model: InformationModel) -> tuple[int, ...]:
+    return tuple(int(np.argmax(c)) for c in model.costs)
+
+
+@register("information_lp")
+class OptimalPlugin(TablePlugin):
+    """The tables of an :class:`InformationMechanism`: the LP optimum of ``model`` (with payment cap
+    ``cap`` and strictness margin ``eps``) when ``mechanism`` is None, else the given mechanism."""
+
+    claims = frozenset({"incentive_compatible"})
+
+    def __init__(
+        self,
+        model: InformationModel,
+        mechanism: InformationMechanism | None = None,
+        cap: float | None = None,
+        eps: float = 0.0,
+    ) -> None:
+        model = _check_model(model)
+        mech = optimal_mechanism(model, cap=cap, eps=eps) if mechanism is None else mechanism
+        if not isinstance(mech, InformationMechanism):
+            raise TypeError(f"mechanism: expected an InformationMechanism or None, got {type(mech).__name__}")
+        if mech.status == "infeasible":
+            raise ValueError(f"mechanism: the LP is infeasible for this model (eps={eps}); lower eps")
+        mech.check(model)
+        super().__init__(model, mech.recommendation, mech.decision_flat(model), mech.payments, name="lp")
+
+
+@register("information_scoring")
+class ScoringPlugin(TablePlugin):
+    """Recommend ``profile`` (default: each agent's costliest effort) always and pay each agent
+    ``bound`` times the proper scoring rule ``rule`` (a registered name or a :class:`ScoringRule`)
+    of the posterior its report induces."""
+
+    def __init__(
+        self,
+        model: InformationModel,
+        rule: str | ScoringRule = "quadratic",
+        bound: float = 1.0,
+        profile: tuple[int, ...] | None = None,
+        rule_params: dict | None = None,
+    ) -> None:
+        model = _check_model(model)
+        base = get_mechanism(rule, **(rule_params or {})) if isinstance(rule, str) else rule
+        if not isinstance(base, ScoringRule):
+            raise TypeError(f"rule: expected a scoring rule name or ScoringRule, got {type(base).__name__}")
+        scaled = base.scaled(check_float(bound, "bound", lo=0.0, lo_open=True), model.n_states)
+        profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
+        pay = _posterior_payments(model, scaled, profile)
+        super().__init__(model, _point_mass(model, profile), model.decision_flat, pay, name="scoring")
+
+
+@register("information_decision")
+class DecisionPlugin(TablePlugin):
+    """Recommend ``profile`` always and pay ``bound * u(d*(post(r_i)), theta)``: the scoring rule
+    induced by the principal's own decision problem."""
+
+    def __init__(self, model: InformationModel, bound: float = 1.0, profile: tuple[int, ...] | None = None) -> None:
+        model = _check_model(model)
+        scale = check_float(bound, "bound", lo=0.0, lo_open=True)
+        profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
+        pay = scale * _posterior_payments(model, DecisionRule(model.utility), profile)
+        super().__init__(model, _point_mass(model, profile), model.decision_flat, pay, name="decision")
+
+
+def _point_mass(model: InformationModel, profile: tuple[int, ...]) -> np.ndarray:
+    phi = np.zeros(model.n_profiles)
+    phi[model.profile_index(profile)] = 1.0
+    return phi
+
+
+# function spellings kept for callers from before the plug-ins were registered mechanisms
+lp_plugin = OptimalPlugin
+scoring_plugin = ScoringPlugin
+decision_plugin = DecisionPlugin
