@@ -1,7 +1,8 @@
-"""The ``coopsim`` command line: ``run``, ``list``, ``audit``, ``report``, ``plot``.
+"""The ``coopsim`` command line: ``run``, ``list``, ``examples``, ``audit``, ``report``, ``plot``.
 
-Exit codes: 0 success; 1 some units failed; 2 bad usage or a bad spec (the message names the key
-path). See ``docs/cli.md``.
+Exit codes: 0 success; 1 some units failed; 2 the user's input is wrong (usage, spec, folder: the
+message names the option, key path or file); 3 the environment failed (disk full, permission,
+database locked); 4 an internal error. See ``docs/cli.md``.
 """
 
 from __future__ import annotations
@@ -48,14 +49,22 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from coopsim import __version__
+
     p = _Parser(
         prog="coopsim", description="Simulate strategic agents under designed mechanisms: sweeps, audits, report cards."
     )
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    p.add_argument("--version", action="version", version=f"coopsim {__version__}", help="print the version and exit")
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error (any position)")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     sub.required = True
 
     r = sub.add_parser("run", help="run an experiment spec (TOML) and store Parquet results")
-    r.add_argument("spec", help="path to the TOML experiment spec")
+    r.add_argument(
+        "spec",
+        help="path to a TOML experiment spec, or the name of a packaged example such as facility_compare "
+        "(coopsim list examples)",
+    )
     r.add_argument(
         "--executor", choices=["serial", "process", "ray"], default="process", help="where units run (default: process)"
     )
@@ -64,7 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, help="output folder (default: results/<experiment.name>)")
     r.add_argument("--resume", action="store_true", help="skip units whose results file already exists")
     r.add_argument("--retries", type=int, default=0, help="retries of a failing unit before it is recorded failed")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop a unit running longer than this and record it failed (default: experiment.timeout, else none)",
+    )
+    r.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="resume into a folder written by a different spec (the table gains a spec_fingerprint column)",
+    )
+    r.add_argument(
+        "--no-progress", action="store_true", help="hide the progress bar (it is shown only when stderr is a terminal)"
+    )
     r.add_argument("--check", action="store_true", help="validate the spec and print the units; run nothing")
     r.add_argument(
         "--set",
@@ -75,8 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a spec key, e.g. --set experiment.rounds=50 (TOML value; repeatable)",
     )
 
-    ls = sub.add_parser("list", help="list environments, mechanisms, learners and unit functions")
-    ls.add_argument("what", nargs="?", choices=["envs", "mechanisms", "learners", "functions", "all"], default="all")
+    ls = sub.add_parser("list", help="list environments, mechanisms, learners, unit functions and example specs")
+    ls.add_argument(
+        "what",
+        nargs="?",
+        choices=[*LIST_SECTIONS, "all"],
+        default="all",
+        help="which section to show (default: all)",
+    )
+
+    ex = sub.add_parser("examples", help="copy the packaged example specs into a folder (or list them)")
+    ex.add_argument(
+        "dest", nargs="?", default=None, help="folder to copy the *.toml specs into (created); omit to list"
+    )
+    ex.add_argument("--force", action="store_true", help="overwrite example files that already exist in DEST")
 
     for name, helptext in (
         ("audit", "incentive audit plus the family's property checks"),
@@ -93,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         a.add_argument("--profiles", type=int, default=512, help="type profiles per class (default 512)")
         a.add_argument("--grid", type=int, default=101, help="misreport grid points (default 101)")
-        a.add_argument("--seed", type=int, default=0)
+        a.add_argument("--seed", type=int, default=0, help="seed of the sampled profiles (default 0)")
         if name == "report":
             a.add_argument(
                 "--n",
@@ -106,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
             a.add_argument(
                 "--out", default=None, help="folder for report.md and figures (default results/reports/<mechanism>)"
             )
+
+    for name, helptext in (
+        ("compact", "merge a results folder's unit files into a few parts (resume and load keep working)"),
+        ("repair", "check a results folder; rebuild a corrupt catalogue from the results files"),
+        ("export-manifest", "write a results folder's catalogue as manifest.json"),
+    ):
+        c = sub.add_parser(name, help=helptext)
+        c.add_argument("results", help="results folder written by coopsim run")
+        if name == "export-manifest":
+            c.add_argument("--out", default=None, help="file to write (default <results>/manifest.json)")
 
     pl = sub.add_parser("plot", help="plot a metric of a results folder")
     pl.add_argument("results", help="results folder written by coopsim run")
@@ -135,9 +180,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers: expected an integer >= 1, got {args.workers}")
     if args.retries < 0:
         raise UsageError(f"--retries: expected an integer >= 0, got {args.retries}")
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
+        raise UsageError(f"--timeout: expected a number of seconds > 0, got {args.timeout}")
     if args.address is not None and args.executor != "ray":
         raise UsageError("--address: only used with --executor ray")
-    spec = runner.load_spec(args.spec, overrides=parse_params(args.overrides))
+    spec = runner.load_spec(spec_path(args.spec), overrides=parse_params(args.overrides))
     if args.check:
         units = spec.units()
         print(f"{spec.name}: {len(units)} units ({len(spec.points())} configs x {len(spec.replicates)} seeds)")
@@ -157,70 +204,103 @@ def cmd_run(args: argparse.Namespace) -> int:
         retries=args.retries,
         workers=args.workers,
         address=args.address,
-        progress=not args.no_progress,
+        progress=not args.no_progress and sys.stderr.isatty(),  # no bar in logs and pipes
+        timeout=args.timeout,
+        allow_mixed=args.allow_mixed,
     )
     print(
         f"{spec.name}: {res.done} done, {res.failed} failed, {res.skipped} skipped of {res.n_units} units "
         f"in {res.seconds:.1f}s -> {res.out}"
     )
+    if res.busy:
+        print(f"  {res.busy} units were being computed by another run into {res.out}", file=sys.stderr)
+    for path in res.quarantined:
+        print(f"  {path}: failed verification, moved to units/quarantine/ and recomputed", file=sys.stderr)
     for key, err in res.failures.items():
         last = err.strip().splitlines()[-1] if err.strip() else "?"
         print(f"  failed {key}: {last}", file=sys.stderr)
     return res.exit_code
 
 
+LIST_SECTIONS = ("envs", "mechanisms", "learners", "functions", "examples")
+_LIST_HEADINGS = {
+    "envs": "environments ([env] name = ...; Gymnasium ids; constructor parameters with defaults)",
+    "mechanisms": "mechanisms (coopsim.mechanisms.get(name, **params); [mechanism] name = ...)",
+    "learners": "learners ([[agents]] learner = ...; n_actions, batch, n_agents, utility_range set by the runner)",
+    "functions": "unit functions ([function] name = ...; the keys each declares)",
+    "examples": "example specs (coopsim run NAME; coopsim examples DIR copies them out)",
+}
+
+
 def _params_text(params: dict[str, Any]) -> str:
     return ", ".join(k if v is inspect.Parameter.empty else f"{k}={v!r}" for k, v in params.items())
 
 
+def _print_entry(entry: Any, width: int) -> None:
+    """``  name  [tag]  ids`` then the description and the parameters, wrapped under it."""
+    import textwrap
+
+    head = "  " + entry.name + (f"  [{entry.tag}]" if entry.tag else "") + "".join(f"  {i}" for i in entry.ids)
+    print(head)
+    indent = " " * 6
+    for text in (entry.description, _params_text(entry.params)):
+        if text:
+            print(textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False))
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    what = args.what
-    if what in ("envs", "all"):
-        from coopsim.runner.spec import available_envs, env_module, game_factory
+    import shutil
 
-        print("environments (coopsim.envs.<name>):")
-        for name in available_envs():
-            mod = env_module(name)
-            if hasattr(mod, "make_game"):
-                sig = inspect.signature(game_factory(mod))
-                params = {
-                    p.name: p.default
-                    for p in sig.parameters.values()
-                    if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-                }
-                kind = "game"
-            else:
-                params, kind = {}, "native"
-            print(f"  {name:<28} [{kind}] {_params_text(params)}")
-    if what in ("mechanisms", "all"):
-        from coopsim import mechanisms
+    from coopsim import listing
 
-        print("mechanisms (coopsim.mechanisms registry):")
-        reg = mechanisms.registry
-        for name in reg.names():
-            try:
-                params = reg.parameters(name)
-            except (TypeError, ValueError):
-                params = {}
-            mod = getattr(reg.factory(name), "__module__", "") or "plugin"
-            fam = mod.split(".")[2] if mod.startswith("coopsim.mechanisms.") else mod
-            print(f"  {name:<28} [{fam}] {_params_text(params)}")
-    if what in ("learners", "all"):
-        from coopsim import agents
-        from coopsim.runner.spec import LEARNER_RESERVED
-
-        print("learners (coopsim.agents registry; n_actions, batch, n_agents, utility_range set by the runner):")
-        for name in agents.registry.names():
-            params = {k: v for k, v in agents.registry.parameters(name).items() if k not in LEARNER_RESERVED}
-            print(f"  {name:<28} {_params_text(params)}")
-    if what in ("functions", "all"):
-        from coopsim.runner.units import FUNCTIONS
-
-        print("unit functions ([function] name = ...):")
-        for name, fn in sorted(FUNCTIONS.items()):
-            doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-            print(f"  {name:<28} {doc}")
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    sections = LIST_SECTIONS if args.what == "all" else (args.what,)
+    for i, section in enumerate(sections):
+        entries = {
+            "envs": listing.environments,
+            "mechanisms": listing.mechanisms,
+            "learners": listing.learners,
+            "functions": listing.functions,
+            "examples": listing.examples,
+        }[section]()
+        print(("\n" if i else "") + _LIST_HEADINGS[section] + ":")
+        for entry in entries:
+            _print_entry(entry, width)
     return EXIT_OK
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    from coopsim import listing
+
+    if args.dest is None:
+        for entry in listing.examples():
+            print(f"  {entry.name:<30} {entry.description}")
+        return EXIT_OK
+    try:
+        written = listing.copy_examples(args.dest, overwrite=args.force)
+    except (FileExistsError, NotADirectoryError) as err:
+        raise UsageError(str(err).replace("dest:", "DEST:", 1)) from None
+    print(f"{len(written)} example specs written to {args.dest}; run one with: coopsim run {written[0]}")
+    return EXIT_OK
+
+
+def spec_path(arg: str) -> Path:
+    """The spec file ``coopsim run ARG`` means: an existing path, else a packaged example of that name.
+
+    A bare name (``facility_compare`` or ``facility_compare.toml``, no folder) that is not a file
+    resolves to the example spec shipped with coopsim; an unknown name raises ``UsageError`` with
+    "did you mean" suggestions. Anything else is returned as given for the loader to report.
+    """
+    path = Path(arg)
+    if path.exists() or len(path.parts) != 1 or path.suffix not in ("", ".toml"):
+        return path
+    from coopsim import listing
+
+    try:
+        return Path(str(listing.example_spec(arg)))
+    except ValueError as err:
+        hint = str(err).partition("; ")[2]
+        raise UsageError(f"spec: no file {arg!r} here and no example spec of that name; {hint}") from None
 
 
 def _family_options(args: argparse.Namespace, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -239,17 +319,20 @@ def _family_options(args: argparse.Namespace, params: dict[str, Any]) -> tuple[d
     return params, opts
 
 
-def _check_mechanism(name: str) -> None:
+def _check_mechanism(name: str) -> str:
+    """The registered name ``name`` designates (case-insensitive); ``UsageError`` with suggestions if none."""
     from coopsim import mechanisms
 
-    if name not in mechanisms.registry:
-        raise UsageError(f"mechanism: expected one of {mechanisms.available()}, got {name!r}")
+    try:
+        return mechanisms.registry.canonical(name)
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"{err} (coopsim list mechanisms shows them all)") from None
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from coopsim import report as rep
 
-    _check_mechanism(args.mechanism)
+    args.mechanism = _check_mechanism(args.mechanism)
     params, opts = _family_options(args, parse_params(args.params))
     card = rep.audit(args.mechanism, params, **opts)
     print(card.markdown(command="coopsim " + " ".join(shlex.quote(a) for a in args.argv)))
@@ -259,7 +342,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from coopsim import report as rep
 
-    _check_mechanism(args.mechanism)
+    args.mechanism = _check_mechanism(args.mechanism)
     params, opts = _family_options(args, parse_params(args.params))
     if any(n < 2 for n in args.n):
         raise UsageError(f"--n: expected integers >= 2, got {args.n}")
@@ -302,34 +385,125 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "audit": cmd_audit, "report": cmd_report, "plot": cmd_plot}
+def _results_folder(path: str) -> Path:
+    p = Path(path)
+    if not p.is_dir():
+        raise UsageError(f"results: expected a results folder, got {path!r}")
+    return p
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    from coopsim import runner
+
+    st = runner.compact(_results_folder(args.results))
+    print(
+        f"{args.results}: {st['units']} units merged into {st['parts']} part(s); "
+        f"{st['quarantined']} bad file(s) quarantined; {st['removed']} orphaned part(s) removed"
+    )
+    return EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from coopsim.runner import catalogue
+
+    rep = catalogue.repair(_results_folder(args.results))
+    for p in rep["set_aside"]:
+        print(f"  set aside {p}", file=sys.stderr)
+    for p in rep["quarantined"]:
+        print(f"  quarantined {p} (its units will be recomputed by run --resume)", file=sys.stderr)
+    verb = "catalogue rebuilt from the results files" if rep["rebuilt"] else "catalogue ok"
+    print(f"{args.results}: {verb}; {rep['units']} units done, {len(rep['quarantined'])} file(s) quarantined")
+    return EXIT_OK
+
+
+def cmd_export_manifest(args: argparse.Namespace) -> int:
+    from coopsim import runner
+
+    print(f"manifest written to {runner.export_manifest(_results_folder(args.results), args.out)}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "compact": cmd_compact,
+    "repair": cmd_repair,
+    "export-manifest": cmd_export_manifest,
+    "list": cmd_list,
+    "examples": cmd_examples,
+    "audit": cmd_audit,
+    "report": cmd_report,
+    "plot": cmd_plot,
+}
+
+
+EXIT_ENV, EXIT_INTERNAL = 3, 4
+#: errno values that mean the machine failed us (exit 3), not that the user asked for something wrong
+_ENV_ERRNOS = {"EACCES", "EPERM", "EROFS", "ENOSPC", "EFBIG", "EDQUOT", "EIO", "EMFILE", "ENFILE", "ENOMEM", "EBUSY"}
+
+
+def _classify(command: str, err: BaseException) -> tuple[int, str] | None:
+    """``(exit code, one-line message)`` for an error the CLI reports without a traceback."""
+    import errno
+    import sqlite3
+
+    from coopsim.runner.catalogue import CatalogueError, SpecDriftError
+    from coopsim.runner.executors import ExecutorError
+    from coopsim.runner.spec import SpecError
+    from coopsim.runner.store import LoadError
+
+    if isinstance(err, SpecError):
+        return EXIT_USAGE, f"bad spec: {err}"
+    if isinstance(err, (UsageError, ExecutorError, SpecDriftError, CatalogueError, LoadError)):
+        return EXIT_USAGE, f"error: {err}"
+    if isinstance(err, sqlite3.OperationalError):
+        return EXIT_ENV, f"environment error: results catalogue: {err} (nothing lost: rerun with --resume)"
+    if isinstance(err, sqlite3.DatabaseError):
+        return EXIT_USAGE, f"error: results catalogue: {err}"
+    if isinstance(err, OSError):
+        name = errno.errorcode.get(err.errno or 0, "")
+        where = f" {err.filename!r}" if err.filename else ""
+        text = f"{err.strerror or err}{':' + where if where else ''}"
+        if name in _ENV_ERRNOS:
+            return EXIT_ENV, f"environment error: {text} (finished units are kept: fix it and rerun with --resume)"
+        return EXIT_USAGE, f"error: {text}"
+    if isinstance(err, MemoryError):
+        return EXIT_ENV, "environment error: out of memory"
+    if isinstance(err, (ValueError, TypeError)) and command in ("audit", "report", "run"):
+        return EXIT_USAGE, f"error: {err}"  # bad mechanism parameters, bad run() options
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``coopsim`` console script; returns the exit code."""
-    from coopsim.runner.executors import ExecutorError
-    from coopsim.runner.spec import SpecError
+    """Entry point of the ``coopsim`` console script; returns the exit code.
 
+    Exit codes: 0 all done; 1 some units failed; 2 the user's input (spec, flags, folder) is wrong;
+    3 the environment failed (disk full, permission denied, database locked); 4 an internal error
+    (a bug). Each error is one line on stderr; ``--debug`` (anywhere) shows the traceback instead.
+    """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     args = parser.parse_args(argv)
     args.argv = argv  # the command line as given, for the audit card
     try:
         return COMMANDS[args.command](args)
-    except SpecError as err:
-        print(f"coopsim {args.command}: bad spec: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except (UsageError, ExecutorError) as err:
-        print(f"coopsim {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ValueError, TypeError) as err:
-        if args.command in ("audit", "report"):  # bad mechanism parameters
-            print(f"coopsim {args.command}: error: {err}", file=sys.stderr)
-            return EXIT_USAGE
-        raise
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001 - every error becomes one line and an exit code
+        if debug:
+            raise
+        known = _classify(args.command, err)
+        if known is None:
+            print(
+                f"coopsim {args.command}: internal error: {type(err).__name__}: {err} "
+                "(rerun with --debug for the traceback)",
+                file=sys.stderr,
+            )
+            return EXIT_INTERNAL
+        print(f"coopsim {args.command}: {known[1]}", file=sys.stderr)
+        return known[0]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import textwrap
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,15 +67,17 @@ def test_malformed_spec_exits_2_naming_the_key_path(tmp_path, capsys, old, new, 
     assert not (tmp_path / "o").exists()  # nothing ran
 
 
-def test_run_success_progress_and_check(tmp_path, capsys):
+def test_run_success_progress_and_check(tmp_path, capsys, monkeypatch):
     spec = write(tmp_path, GOOD)
     assert main(["run", str(spec), "--check"]) == 0
     assert "4 units (2 configs x 2 seeds)" in capsys.readouterr().out
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar is drawn
     code = main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o")])
     cap = capsys.readouterr()
     assert code == 0
     assert "4 done, 0 failed, 0 skipped of 4 units" in cap.out
     assert "4/4" in cap.err and "failed=0" in cap.err  # the tqdm bar
+    monkeypatch.undo()
     assert (
         main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o"), "--resume", "--no-progress"]) == 0
     )
@@ -159,10 +163,10 @@ def _R(n):
 
 def test_report_uniform_phantom_matches_analyses(tmp_path, capsys):
     from coopsim.envs.facility_location import FacilityLocation
+    from coopsim.runner.report import facility_profiles
 
     from coopsim import mechanisms
     from coopsim.analysis import incentive_audit, worst_case_ratio
-    from coopsim.runner.report import facility_profiles
 
     out = tmp_path / "up"
     code = main(
@@ -333,3 +337,149 @@ def test_unreachable_ray_address_exits_2_fast(tmp_path, capsys):
         )
         == 2
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# --version, list, examples, names, help
+# ----------------------------------------------------------------------------------------------
+def test_version(capsys):
+    import coopsim
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"coopsim {coopsim.__version__}"
+
+
+def test_list_envs_shows_gym_ids_parameters_and_full_sentences(capsys):
+    assert main(["list", "envs"]) == 0
+    out = capsys.readouterr().out
+    for env_id in ("coopsim/FacilityLocation-v0", "coopsim/PositionAuction-v0", "coopsim/AgentEconomy-v0"):
+        assert env_id in out
+    assert "n_agents=5, mechanism='uniform_phantom'" in out  # facility_location's constructor defaults
+    assert "One-dimensional facility location under a designed mechanism." in out
+    assert "[native]" in out and "[game]" in out
+
+
+def test_list_descriptions_are_whole_sentences_without_markup(capsys):
+    from coopsim import listing
+
+    entries = [e for f in (listing.environments, listing.mechanisms, listing.learners, listing.functions) for e in f()]
+    assert len(entries) > 40
+    for e in entries:
+        assert e.description, e.name
+        assert "``" not in e.description and ":class:" not in e.description and "**" not in e.description, e
+        assert e.description[-1] in ".?!)" or e.description.endswith(tuple("0123456789")), e
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "``" not in out and ":mod:" not in out and ":class:" not in out
+
+
+@pytest.mark.parametrize(
+    "doc, first",
+    [
+        ("Hedge / weights: ``p = softmax(eta U)``. More text.", "Hedge / weights: p = softmax(eta U)."),
+        ("A :class:`~coopsim.core.MechanismGame` (see e.g. Smith). Then.", "A MechanismGame (see e.g. Smith)."),
+        ("Two lines\n    of one sentence.\n\n    Next paragraph.", "Two lines of one sentence."),
+        ("Values i.i.d. U[0,1] per round. Next.", "Values i.i.d. U[0,1] per round."),
+        ("Ends at (FPPV). IC, proportional.", "Ends at (FPPV)."),
+        ("x w.p. 1/4, y w.p. 3/4. Then 4 more.", "x w.p. 1/4, y w.p. 3/4."),
+        ("No full stop at all", "No full stop at all"),
+        ("A **bold** [link](https://x.org) and *emphasis*.", "A bold link and emphasis."),
+        ("Version 1.5 of (a. b) stays whole. Next.", "Version 1.5 of (a. b) stays whole."),
+        (None, ""),
+    ],
+)
+def test_first_sentence(doc, first):
+    from coopsim.listing import first_sentence
+
+    assert first_sentence(doc) == first
+
+
+def test_unknown_names_get_suggestions_and_case_is_accepted(capsys):
+    assert main(["audit", "gsq"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown name 'gsq'; did you mean 'gsp'?" in err and "aigc_vcg" not in err  # no 33-name list
+    assert main(["audit", "GSP", "--profiles", "8", "--grid", "5"]) == 0
+    assert "Report card: `gsp`" in capsys.readouterr().out
+    assert main(["audit", "generalized_median"]) == 2
+    assert "missing required parameter 'phantoms' for mechanism 'generalized_median'" in capsys.readouterr().err
+    assert main(["audit", "gsp", "reserv=0.1"]) == 2
+    assert "did you mean 'reserve'?" in capsys.readouterr().err
+
+
+def test_run_a_packaged_example_by_name(tmp_path, capsys, monkeypatch):
+    from coopsim.cli import spec_path
+    from coopsim.listing import example_specs
+
+    monkeypatch.chdir(tmp_path)  # no file called smoke here
+    assert spec_path("smoke") == spec_path("smoke.toml") == spec_path("SMOKE") == Path(str(example_specs()["smoke"]))
+    assert main(["run", "facility_compare", "--check"]) == 0
+    assert capsys.readouterr().out.startswith("facility_compare: 36 units")
+    assert main(["run", "facility_compre", "--check"]) == 2
+    assert "did you mean 'facility_compare'" in capsys.readouterr().err
+    (tmp_path / "smoke.toml").write_text('[experiment]\nname = "mine"\n[function]\nname = "random_walk"\n')
+    assert spec_path("smoke") == Path(str(example_specs()["smoke"]))  # no file "smoke": still the example
+    assert spec_path("smoke.toml") == Path("smoke.toml")  # an existing file wins over the example
+    assert spec_path("sub/x.toml") == Path("sub/x.toml")  # a path goes to the loader as given
+    assert main(["run", "sub/x.toml"]) == 2
+
+
+def test_examples_copy_out_and_list(tmp_path, capsys):
+    names = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "experiments" / "specs").glob("*.toml"))
+    assert main(["examples", str(tmp_path / "ex")]) == 0
+    assert sorted(p.stem for p in (tmp_path / "ex").glob("*.toml")) == names
+    assert f"{len(names)} example specs written" in capsys.readouterr().out
+    (tmp_path / "ex" / "smoke.toml").write_text("# mine\n")
+    assert main(["examples", str(tmp_path / "ex")]) == 2  # never overwrites silently
+    assert "already exist" in capsys.readouterr().err and (tmp_path / "ex" / "smoke.toml").read_text() == "# mine\n"
+    assert main(["examples", str(tmp_path / "ex"), "--force"]) == 0
+    assert "random_walk" in (tmp_path / "ex" / "smoke.toml").read_text()
+    assert main(["examples"]) == 0
+    out = capsys.readouterr().out
+    assert all(n in out for n in names)
+
+
+def _subparsers(parser):
+    import argparse
+
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices
+
+
+def test_help_documents_every_flag_of_every_subcommand(capsys):
+    import argparse
+
+    from coopsim.cli import build_parser
+
+    parser = build_parser()
+    commands = {"": parser, **_subparsers(parser)}
+    assert {"run", "list", "examples", "audit", "report", "plot"} <= set(commands)
+    for name, sub in commands.items():
+        with pytest.raises(SystemExit):
+            main([name, "--help"] if name else ["--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        for action in sub._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            assert action.help, f"coopsim {name}: {action.option_strings or action.dest} has no help text"
+            for opt in action.option_strings:
+                assert opt in text, f"coopsim {name} --help omits {opt}"
+            shown = action.help.split("%")[0].split()[:4]
+            assert " ".join(shown) in text, f"coopsim {name} --help omits the help of {action.dest}"
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
+    exe = shutil.which("coopsim")
+    if exe is None:
+        pytest.skip("console script not on PATH")
+    res = subprocess.run(
+        [exe, "run", "smoke", "--executor", "serial", "--out", str(tmp_path / "o"), "--set", "experiment.rounds=20"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "9 done" in res.stdout
+    assert "\r" not in res.stderr and "unit/s" not in res.stderr and "it/s" not in res.stderr
