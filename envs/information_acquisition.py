@@ -70,6 +70,7 @@ from coopsim.mechanisms.information import (
     random_model,
     scoring_plugin,
 )
+from coopsim.mechanisms.information.ic import ic_violation  # noqa: F401  (re-exported for env users)
 from coopsim.mechanisms.registry import registry as mechanism_registry
 from coopsim.mechanisms.scoring import ScoringRule
 

@@ -213,7 +213,7 @@ def test_random_instances_lp_mechanisms_pass_verifier(seed, n, product, cap):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         r = optimal_mechanism(m, cap=cap)
-    assert r.status == "optimal"
+    assert r.status in ("optimal", "epsilon_optimal")  # uncapped supremum: an attained epsilon-optimum
     assert (r.payments >= 0).all()
     if cap is not None:
         assert r.payments.max() <= cap + 1e-7
@@ -259,7 +259,7 @@ def monitoring_instance(c_work=0.1, c_mon=0.05):
 def test_virtual_payments_detected_and_cap_monotone():
     m = monitoring_instance()
     with pytest.warns(RuntimeWarning, match="virtual payments"):
-        r = optimal_mechanism(m)
+        r = optimal_mechanism(m, attain=False)  # the raw LP solution (the default returns an attained one)
     assert not r.attained and r.virtual_mass > 1e-6
     assert r.value == pytest.approx(0.7, abs=1e-7)  # pays exactly the cost through perfect monitoring
     assert ic_violation(m, r) > 1e-3  # the recovered mechanism is not IC

@@ -35,11 +35,17 @@ import scipy.sparse as sp
 from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
 from scipy.optimize import linprog
 
-from coopsim.core.validation import check_choice, check_float, check_int
+from coopsim.core.validation import check_bool, check_choice, check_float, check_int
 
 __all__ = ["optimal_mechanism", "build_lp", "LinearProgram", "lp_size", "best_deterministic", "uncorrelated_mechanism"]
 
 PHI_TOL = 1e-9
+#: largest conditional IC violation accepted as incentive compatible (the checker's threshold)
+IC_TOL = 1e-7
+#: recommendation probability below which a capped solution's profile is dropped and the LP re-solved
+DEAD_PHI = 1e-6
+#: number of caps B_0 4^k tried when the uncapped value is not attained
+ATTAIN_CAPS = 12
 
 
 @dataclass
@@ -339,11 +345,21 @@ def optimal_mechanism(
     uncorrelated_payments: str = "profile_free",
     verify: bool = True,
     tol: float = PHI_TOL,
+    attain: bool = True,
 ) -> InformationMechanism:
     """Optimal IC mechanism of ``model`` (the LP of the module docstring), solved with HiGHS.
 
-    ``cap``: payment cap B (``None``: uncapped; virtual payments on never-recommended profiles are
-    then detected and flagged ``attained=False`` with a warning). ``eps``: epsilon-strict obedience
+    ``cap``: payment cap B. Uncapped (``None``), the LP's value can be a supremum that no mechanism
+    attains (the solver then puts "virtual" payments on never-recommended profiles, and those payments
+    are not a mechanism). With ``attain=True`` (default) such a solution is never returned: the LP is
+    re-solved with caps ``B_0 4^k`` (``B_0`` = twice the largest real payment, at least 1), dropping
+    profiles recommended with probability below ``1e-6`` when the solver's tolerance leaves a conditional
+    IC violation, and the verified incentive-compatible mechanism of highest value is returned. If it
+    reaches the LP value (within ``1e-9 (1 + |value|)``) the value is attained and ``status`` is
+    ``"optimal"``; otherwise the value is only a supremum and the result is an attained
+    epsilon-optimal mechanism: ``status == "epsilon_optimal"``, ``info["supremum"]`` the LP value and
+    ``info["epsilon"]`` the gap ``supremum - value``. ``attain=False`` returns the raw LP solution
+    (flagged ``attained=False`` with a warning when payments are virtual). ``eps``: epsilon-strict obedience
     (each deviation b_i != a_i loses at least eps conditional on the recommendation).
     ``restriction``: ``"none"`` (correlated, the full LP), ``"deterministic"`` (best single profile),
     or ``"uncorrelated"`` (product recommendations on a ``grid``, payments independent of the
@@ -369,13 +385,67 @@ def optimal_mechanism(
     lp = build_lp(
         model, cap, eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin, ic_mode=ic_mode
     )
-    if check_choice(payment_scope, "payment_scope", ("full_profile", "own_report")) == "own_report":
-        res, t_solve = _solve_own_report(model, lp)
+    own = check_choice(payment_scope, "payment_scope", ("full_profile", "own_report")) == "own_report"
+    res, t_solve = _solve_own_report(model, lp) if own else _solve(lp)
+    if cap is None and check_bool(attain, "attain") and res.status == 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            raw = _finish(model, lp, res, t_solve, cap, eps, True, tol)
+        mech = raw if raw.attained and raw.ic <= IC_TOL else None
+        if mech is None:
+            build = dict(eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin, ic_mode=ic_mode)
+            mech = _attain(raw, _capped_solver(model, own, tol, build))
     else:
-        res, t_solve = _solve(lp)
-    mech = _finish(model, lp, res, t_solve, cap, eps, verify, tol)
+        mech = _finish(model, lp, res, t_solve, cap, eps, verify, tol)
     mech.info.update(ic_mode=ic_mode, payment_scope=payment_scope)
     return mech
+
+
+def _capped_solver(model: InformationModel, own: bool, tol: float, build: dict):
+    """``solve(B, dead)``: the verified mechanism of the LP with cap ``B`` and phi = 0 on the mask ``dead``."""
+
+    def solve(B: float, dead: np.ndarray | None) -> InformationMechanism:
+        lp = build_lp(model, B, **build)
+        if dead is not None:
+            lp.bounds[: lp.n_phi][dead] = 0.0
+        res, t = _solve_own_report(model, lp) if own else _solve(lp)
+        return _finish(model, lp, res, t, B, build["eps"], True, tol)
+
+    return solve
+
+
+def _attain(raw: InformationMechanism, solve) -> InformationMechanism:
+    """The verified IC mechanism of highest value over a ladder of caps (see :func:`optimal_mechanism`).
+
+    ``solve(B, dead)`` solves the LP with cap ``B`` and recommendation probability forced to 0 on the
+    boolean profile mask ``dead``. Returns the first candidate reaching ``raw.value`` (attained), else
+    the best verified one flagged ``status="epsilon_optimal"``.
+    """
+    sup = raw.value
+    live = np.asarray(raw.recommendation).ravel() > PHI_TOL
+    pay = np.asarray(raw.payments)
+    real = float(pay.reshape(pay.shape[0], live.size, -1)[:, live].max(initial=0.0))
+    B, best = max(1.0, 2.0 * real), None
+    for _ in range(ATTAIN_CAPS):
+        with warnings.catch_warnings():  # capped solutions with leftover virtual mass are skipped below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            cand = solve(B, None)
+            if cand.status == "optimal" and cand.ic > IC_TOL:  # solver tolerance on tiny probabilities
+                cand = solve(B, np.asarray(cand.recommendation).ravel() < DEAD_PHI)
+        if cand.status == "optimal" and cand.attained and cand.ic <= IC_TOL:
+            if best is None or cand.value > best.value:
+                best = cand
+            if sup - cand.value <= 1e-9 * (1.0 + abs(sup)):
+                break
+        B *= 4.0
+    if best is None:  # pragma: no cover - the smallest cap is always feasible for these LPs
+        raise RuntimeError("optimal_mechanism: no incentive-compatible capped solution verified")
+    gap = max(0.0, sup - best.value)
+    best.info.update(supremum=sup, epsilon=gap, attain_cap=best.cap)
+    best.cap = None
+    if gap > 1e-9 * (1.0 + abs(sup)):
+        best.status = "epsilon_optimal"
+    return best
 
 
 def _solve_own_report(model: InformationModel, lp: LinearProgram):
