@@ -1,8 +1,8 @@
 """Generate one API reference page per public module (run by mkdocs-gen-files at every build).
 
-The distribution maps three source folders into one import namespace (``coopsim/`` ->
-``coopsim``, ``envs/`` -> ``coopsim.envs``, ``mechanisms/`` -> ``coopsim.mechanisms``; see
-``[tool.setuptools] package-dir`` in pyproject.toml). mkdocstrings reads sources statically, so
+The distribution maps several source folders into one import namespace (``coopsim/`` ->
+``coopsim``, ``envs/`` -> ``coopsim.envs``, ``mechanisms/`` -> ``coopsim.mechanisms``: the
+``[tool.setuptools] package-dir`` table of pyproject.toml, read here). mkdocstrings reads sources statically, so
 the build first lays out that namespace as a tree of symbolic links under ``build/apisrc/``
 (the handler's search path in mkdocs.yml; ``docs/hooks.py`` calls :func:`stage_sources` when the
 build starts), then this script writes ``reference/<module path>.md`` pages and
@@ -14,18 +14,30 @@ from __future__ import annotations
 
 import os
 import shutil
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: import-name prefix -> source folder (the package-dir mapping of pyproject.toml)
-SOURCES = {"coopsim": ROOT / "coopsim", "coopsim.envs": ROOT / "envs", "coopsim.mechanisms": ROOT / "mechanisms"}
 STAGE = ROOT / "build" / "apisrc"
+
+
+def _package_dirs() -> dict[str, Path]:
+    """Import-name prefix -> source folder, from ``[tool.setuptools] package-dir`` of pyproject.toml."""
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        mapping = tomllib.load(fh)["tool"]["setuptools"]["package-dir"]
+    return {name: ROOT / folder for name, folder in mapping.items() if name.split(".")[0] == "coopsim"}
+
+
+#: import-name prefix -> source folder (``coopsim``, ``coopsim.envs``, ``coopsim.mechanisms``, ...)
+SOURCES = _package_dirs()
 
 
 def public_modules() -> list[str]:
     """Dotted names of every public module and package of the three source folders, sorted."""
     names: set[str] = set()
     for prefix, folder in SOURCES.items():
+        if not (folder / "__init__.py").exists():
+            continue  # a data-only package (example specs) has no API
         names.add(prefix)
         for path in folder.rglob("*.py"):
             rel = path.relative_to(folder).with_suffix("")
@@ -46,7 +58,8 @@ def stage_sources() -> Path:
         shutil.rmtree(STAGE)
     top = STAGE / "coopsim"
     top.mkdir(parents=True)
-    mounted = {"envs": SOURCES["coopsim.envs"], "mechanisms": SOURCES["coopsim.mechanisms"]}
+    # sub-packages mapped to their own folders, e.g. {"envs": ROOT/"envs"} (one level below coopsim)
+    mounted = {name.split(".", 1)[1]: folder for name, folder in SOURCES.items() if name.count(".") == 1}
     for entry in SOURCES["coopsim"].iterdir():
         if entry.name not in mounted:
             os.symlink(entry, top / entry.name)
