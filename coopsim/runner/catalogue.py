@@ -308,7 +308,9 @@ class Catalogue:
         files, units, attempts = [], [], []
         for r in records:
             if r["status"] == "done":
-                files.append((r["file"], r["rows"], r["bytes"], r["sha256"], r.get("schema"), 1, now_s))
+                files.append(
+                    (r["file"], r["rows"], r["bytes"], r["sha256"], r.get("schema"), r.get("n_units", 1), now_s)
+                )
             units.append(
                 (
                     r["status"], r["run_id"], r["attempts"], r.get("seconds"), r.get("cpu_seconds"), r.get("host"),
@@ -593,3 +595,97 @@ def export_manifest(out: str | Path, dest: str | Path | None = None) -> Path:
     tmp.write_text(json.dumps(man, sort_keys=True, default=str))
     os.replace(tmp, dest)
     return dest
+
+
+# ----------------------------------------------------------------------------------------------
+# repair
+# ----------------------------------------------------------------------------------------------
+def _set_aside(path: Path) -> Path | None:
+    """Rename a bad catalogue (with its -wal/-shm) or manifest to ``<name>.corrupt-<time>``."""
+    if not path.exists():
+        return None
+    dest = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+    os.replace(path, dest)
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            os.replace(side, Path(f"{dest}{suffix}"))
+    return dest
+
+
+def repair(out: str | Path) -> dict[str, Any]:
+    """Make folder ``out`` usable again (``coopsim repair DIR``).
+
+    A healthy catalogue is kept and every done unit's file checked (a bad file is quarantined and
+    its units set back to pending). A corrupt or foreign catalogue, or an unreadable legacy
+    ``manifest.json``, is renamed to ``<name>.corrupt-<time>`` (never deleted) and a new catalogue is
+    rebuilt from the results files: every readable unit file naming its unit is recorded as done,
+    every compacted part with the units it holds; unreadable files are quarantined. The rebuilt
+    catalogue has no spec fingerprint (the next run records its own) and no run history.
+    Returns ``{"rebuilt": bool, "set_aside": [...], "units": n done, "quarantined": [...]}``.
+    """
+    from coopsim.runner import store
+
+    out = Path(out)
+    if not out.is_dir():
+        raise FileNotFoundError(f"out: expected a results folder, got {str(out)!r}")
+    report: dict[str, Any] = {"rebuilt": False, "set_aside": [], "units": 0, "quarantined": []}
+    try:
+        cat = open_catalogue(out, create=False)
+    except CatalogueError as err:
+        report["rebuilt"] = True
+        for p in {err.path, catalogue_path(out)}:
+            moved = _set_aside(p)
+            if moved is not None:
+                report["set_aside"].append(str(moved))
+        cat = None
+    if cat is not None:
+        with cat:
+            bad = _verify_all(out, cat)
+            report["quarantined"] = bad
+            report["units"] = len(cat.done_units())
+        return report
+    report["rebuilt"] = True
+    if (out / MANIFEST).exists():
+        try:
+            _read_legacy(out)
+        except CatalogueError:
+            report["set_aside"].append(str(_set_aside(out / MANIFEST)))
+    with open_catalogue(out) as cat:
+        records = []
+        for sub in (store.UNITS_DIR, store.PARTS_DIR):
+            for name in store._parquet_names(out / sub):
+                rel = f"{sub}/{name}"
+                key = name[: -len(".parquet")] if sub == store.UNITS_DIR else None
+                info = store.inspect_file(out, rel, key)
+                if info is None:
+                    store.quarantine(out, rel)
+                    report["quarantined"].append(rel)
+                    continue
+                keys = [key] if key else store.units_in(out / rel)
+                records += [
+                    {**info, "key": k, "status": "done", "run_id": None, "attempts": 0, "file": rel,
+                     "n_units": len(keys), "note": "rebuilt by coopsim repair"}
+                    for k in keys
+                ]  # fmt: skip
+        cat.record(records)
+        report["units"] = len(cat.done_units())
+    return report
+
+
+def _verify_all(out: Path, cat: Catalogue) -> list[str]:
+    from coopsim.runner import store
+
+    files = cat.files()
+    by_file: dict[str, list[str]] = {}
+    for key, (rel, _) in cat.done_units().items():
+        by_file.setdefault(rel, []).append(key)
+    bad = []
+    for rel, keys in by_file.items():
+        why = store.verify_file(out, rel, files[rel]) if rel in files else "no record"
+        if why is not None:
+            if why != "missing":
+                store.quarantine(out, rel)
+            cat.mark_pending(keys, f"results file failed verification ({why}) during repair")
+            bad.append(rel)
+    return bad

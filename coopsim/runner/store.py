@@ -172,6 +172,11 @@ def inspect_file(out: str | Path, rel: str, key: str | None = None) -> dict[str,
         return None
 
 
+def units_in(path: str | Path) -> list[str]:
+    """Distinct unit keys stored in a results file (a compacted part holds many)."""
+    return sorted(set(pq.read_table(path, columns=["unit"]).column("unit").to_pylist()))
+
+
 def verify_file(out: str | Path, rel: str, expected: Mapping[str, Any]) -> str | None:
     """Why the file ``rel`` does not match its catalogue record (missing, size, SHA-256), or ``None``."""
     p = Path(out) / rel
@@ -326,12 +331,16 @@ def _select_catalogued(out: Path, cat: catmod.Catalogue) -> _Selection:
            for f in sel.files):  # fmt: skip
         sel.keep_units = sorted(k for f in sel.files for k in by_file[Path(f).relative_to(out).as_posix()])
     sel.schemas = [pa.ipc.read_schema(pa.py_buffer(b)) for b in blobs if b] if all(blobs) else None
-    known = set(by_file)
+    known = set(by_file) | set(files)  # catalogued parts no unit points at any more: removed by compact
     for sub in (UNITS_DIR, PARTS_DIR):
         for name in _parquet_names(out / sub):
             if f"{sub}/{name}" not in known:
-                sel.skipped.append((f"{sub}/{name}", "not in the catalogue (stray, or finished after the last "
-                                    "catalogue update: coopsim run --resume adopts it)"))  # fmt: skip
+                why = "not in the catalogue (stray" + (
+                    ", or finished after the last catalogue update: run --resume adopts it)"
+                    if sub == UNITS_DIR
+                    else ")"
+                )
+                sel.skipped.append((f"{sub}/{name}", why))
     return sel
 
 
