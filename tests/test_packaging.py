@@ -10,20 +10,45 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"coopsim": "coopsim", "envs": "coopsim.envs", "mechanisms": "coopsim.mechanisms"}
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
+#: installed package -> folder holding only data (no __init__.py): the example specs
+DATA_PACKAGES = {"coopsim.examples": "experiments/specs"}
 
 
 def test_every_package_is_listed_in_pyproject():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    listed = set(config["packages"])
-    found = set()
-    for folder, package in FOLDERS.items():
-        assert config["package-dir"][package] == folder
-        for init in (ROOT / folder).rglob("__init__.py"):
-            rel = init.parent.relative_to(ROOT / folder).parts
-            found.add(".".join([package, *rel]))
+    listed = set(SETUPTOOLS["packages"])
+    found = set(DATA_PACKAGES)
+    for package, folder in SETUPTOOLS["package-dir"].items():
+        assert (ROOT / folder).is_dir(), f"package-dir {package} -> {folder}: no such folder"
+        if package in DATA_PACKAGES:
+            assert folder == DATA_PACKAGES[package] and not (ROOT / folder / "__init__.py").exists()
+            continue
+        for module in (ROOT / folder).rglob("*.py"):  # every folder holding Python code, __init__ or not
+            rel = module.parent.relative_to(ROOT / folder).parts
+            if "__pycache__" not in rel:
+                found.add(".".join([package, *rel]))
     assert found <= listed, f"missing from pyproject packages: {sorted(found - listed)}"
     assert listed <= found, f"listed but absent: {sorted(listed - found)}"
+
+
+def test_metadata_license_changelog_citation():
+    project = PYPROJECT["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert project["authors"] == [{"name": "coopsim developers"}]
+    assert {"Homepage", "Source", "Changelog"} <= set(project["urls"]) and project["classifiers"]
+    import coopsim
+
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog and f"## [{coopsim.__version__}] - " in changelog
+    yaml = pytest.importorskip("yaml")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    assert {"message", "title", "authors", "version", "license", "date-released"} <= set(cff)
+    assert cff["version"] == coopsim.__version__ and cff["license"] == project["license"]
+    for folder in ("coopsim", "envs", "mechanisms"):
+        assert (ROOT / folder / "py.typed").exists()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -82,3 +107,77 @@ def test_gymnasium_ids_after_import_coopsim_and_by_module_prefix():
     code = "import gymnasium; env = gymnasium.make('coopsim:coopsim/PositionAuction-v0'); print(env.spec.id)"
     assert _python(code).strip() == "coopsim/PositionAuction-v0"
     assert gymnasium.__version__ >= "1"
+
+
+# ----------------------------------------------------------------------------------------------
+# the wheel, installed without the source tree
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_wheel_installs_and_runs_without_the_source_tree(tmp_path):
+    """Build the wheel, install it into a fresh venv, run ``coopsim`` from a folder outside the repo."""
+    import zipfile
+
+    wheels = tmp_path / "wheels"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "-w", str(wheels), "--no-deps", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = wheels.glob("coopsim-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("coopsim/py.typed", "coopsim/envs/py.typed", "coopsim/mechanisms/py.typed"):
+        assert required in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    shipped = {n.removeprefix("coopsim/examples/") for n in names if n.startswith("coopsim/examples/")}
+    assert shipped == {p.name for p in (ROOT / "experiments" / "specs").glob("*.toml")}
+    assert not any(n.startswith(("envs/", "mechanisms/", "experiments/", "tests/")) for n in names)
+
+    # A fresh venv whose dependencies come from this interpreter's site-packages through a .pth
+    # file: .pth files inside that folder (the editable install's finder) are not processed, so
+    # only the wheel provides coopsim.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    deps = [p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir()]
+    (site / "deps.pth").write_text("\n".join(map(str, deps)) + "\n")
+    py, exe = venv / "bin" / "python", venv / "bin" / "coopsim"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)]
+        if _pip_has_python_option()
+        else [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--prefix", str(venv), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def run(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=600)
+
+    where = run(str(py), "-c", "import coopsim, coopsim.envs, coopsim.mechanisms; print(coopsim.__file__)")
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.strip().startswith(str(site)), f"coopsim imported from {where.stdout}"
+    import coopsim
+
+    assert run(str(exe), "--version").stdout.strip() == f"coopsim {coopsim.__version__}"
+    res = run(str(exe), "run", "facility_compare", "--out", str(tmp_path / "x"), "--workers", "2")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "36 done, 0 failed" in res.stdout
+    assert len(list((tmp_path / "x" / "units").glob("*.parquet"))) == 36
+    copied = run(str(exe), "examples", "specs")
+    assert copied.returncode == 0 and (work / "specs" / "facility_compare.toml").exists()
+    typed = run(
+        str(py), "-c", "import importlib.resources as r; print(r.files('coopsim').joinpath('py.typed').is_file())"
+    )
+    assert typed.stdout.strip() == "True"
+
+
+def _pip_has_python_option() -> bool:
+    """``pip --python`` (pip >= 22.3) installs into another interpreter's environment."""
+    out = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True, text=True, timeout=60)
+    major, minor = (int(x) for x in out.stdout.split()[1].split(".")[:2])
+    return (major, minor) >= (22, 3)
