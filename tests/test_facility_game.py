@@ -251,14 +251,14 @@ def test_registration_is_idempotent():
     register_envs()
     register_envs()
     gym.register(id="coopsim/Conflict-v0", entry_point="x:y")
-    from coopsim.interop import registration
+    from coopsim import envs
 
-    registration.ENVIRONMENTS["Conflict-v0"] = "coopsim.envs.facility_location"
+    envs.register_env("conflict", "coopsim.envs.facility_location", "Conflict-v0")
     try:
         with pytest.raises(ValueError, match="different spec"):
             register_envs()
     finally:
-        del registration.ENVIRONMENTS["Conflict-v0"]
+        del envs._ENVS["conflict"]
         del gym.registry["coopsim/Conflict-v0"]
 
 

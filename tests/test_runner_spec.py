@@ -61,7 +61,7 @@ def err(spec) -> SpecError:
         (lambda s: s["agents"][0].update(agents=[0, 1]), "agents", ["agents [2] have no learner"]),
         (lambda s: s["agents"][0].update(agents=[0, 7]), "agents.0.agents", ["[0, 3)"]),
         (lambda s: s.update(bogus={}), "bogus", ["unknown key", "experiment"]),
-        (lambda s: s["env"].update(name="os.path"), "env.name", ["plain identifier"]),
+        (lambda s: s["env"].update(name="os.path"), "env.name", ["no such environment", "registered environment"]),
         (lambda s: s["env"].update(name="nonexistent"), "env.name", ["no such environment"]),
         (lambda s: s["env"].update(types="weird"), "env.types", ["'uniform'", "'weird'"]),
         (lambda s: s["env"].update(n_agents=0), "env.n_agents", [">= 1"]),
@@ -289,6 +289,9 @@ def test_native_env_simulate_protocol(monkeypatch, tmp_path):
 
     mod.simulate = simulate
     monkeypatch.setitem(sys.modules, "coopsim.envs.native_demo", mod)
+    from coopsim import envs
+
+    monkeypatch.setitem(envs._ENVS, "native_demo", envs.EnvEntry("native_demo", "coopsim.envs.native_demo"))
     spec = {
         "experiment": {"name": "native", "rounds": 20, "batch": 3, "record_every": 5, "seeds": 2},
         "env": {"name": "native_demo", "tax": 0.1},

@@ -1,27 +1,30 @@
-"""Gymnasium registration of every coopsim environment (run on ``import coopsim``).
+"""Gymnasium registration of every registered coopsim environment (run on ``import coopsim``).
 
-Each id ``coopsim/<Name>-v0`` gets an ``entry_point`` (single-agent ``Env``) and a
-``vector_entry_point`` (native ``VectorEnv``); the env module is imported only when made.
-Registering twice is a no-op; a conflicting spec under the same id raises.
+Each environment of :mod:`coopsim.envs`'s registry with a Gymnasium id gets ``coopsim/<id>`` with an
+``entry_point`` (single-agent ``Env``) and a ``vector_entry_point`` (native ``VectorEnv``); the env
+module is imported only when made. Registering twice is a no-op; a conflicting spec under the same
+id raises.
 """
 
 from __future__ import annotations
 
 import gymnasium as gym
 
-ENVIRONMENTS = {
-    "FacilityLocation-v0": "coopsim.envs.facility_location",
-    "PositionAuction-v0": "coopsim.envs.position_auction",
-    "InformationAcquisition-v0": "coopsim.envs.information_acquisition",
-    "AgentEconomy-v0": "coopsim.envs.agent_economy",
-    # one id for every normal-form game: gym.make("coopsim/MatrixGame-v0", game="chicken") or payoffs=...
-    "MatrixGame-v0": "coopsim.envs.matrix_games",
-}
+
+def gym_environments() -> dict[str, str]:
+    """Gymnasium id (without ``coopsim/``) -> module, for every registered env that has an id."""
+    from coopsim.envs import registered_envs
+
+    return {e.gym_id: e.module for e in registered_envs() if e.gym_id}
+
+
+#: Gymnasium id -> module of the built-in environments (a snapshot; :func:`gym_environments` is live)
+ENVIRONMENTS = gym_environments()
 
 
 def register_envs() -> None:
-    """Register ``coopsim/<Name>-v0`` for every environment module."""
-    for name, module in ENVIRONMENTS.items():
+    """Register ``coopsim/<Name>-v0`` for every registered environment with a Gymnasium id."""
+    for name, module in gym_environments().items():
         env_id = f"coopsim/{name}"
         entry, vector_entry = f"{module}:gym_env", f"{module}:gym_vector_env"
         existing = gym.registry.get(env_id)

@@ -148,51 +148,43 @@ def _check_value(v: Any, path: str) -> None:
 # registries and hooks (imported lazily so that the runner stays cheap to import)
 # ----------------------------------------------------------------------------------------------
 def env_module(name: str, path: str = "env.name"):
-    """Import ``coopsim.envs.<name>`` for an identifier ``name`` (Gymnasium-style ids are mapped).
+    """The module of the registered environment ``name`` (:mod:`coopsim.envs`'s registry: a name,
+    case-insensitive when unique, or a Gymnasium id such as ``coopsim/FacilityLocation-v0``).
 
-    Only plain identifiers are accepted, so a spec can never name an arbitrary import path.
+    Only registered names are accepted, so a spec can never name an arbitrary import path.
     """
     _str(name, path)
-    import coopsim.envs as envs
+    from coopsim import envs
 
-    module = getattr(envs, "ENVIRONMENTS", {}).get(name)
-    if module is None:
-        if not _IDENT.match(name):
-            raise SpecError(path, "an environment module name (a plain identifier under coopsim.envs)", name)
-        module = f"coopsim.envs.{name}"
     try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as err:
-        if err.name and (err.name == module or module.startswith(err.name + ".")):
-            raise SpecError(path, f"one of {available_envs()}", name, note="no such environment") from None
-        raise
+        entry = envs.env_entry(name)
+    except ValueError as err:
+        hint = str(err).split("; ", 1)[-1]
+        raise SpecError(path, f"a registered environment ({hint})", name, note="no such environment") from None
+    mod = importlib.import_module(entry.module)
     if not (hasattr(mod, "make_game") or hasattr(mod, "simulate")):
         raise SpecError(
             path,
             "an environment module exposing make_game(**params) or simulate(...)",
             name,
-            note=f"{module} exposes neither",
+            note=f"{entry.module} exposes neither",
         )
     return mod
 
 
 def available_envs() -> list[str]:
-    """Names of the environment modules under ``coopsim.envs`` that the runner can drive."""
-    import pkgutil
-
-    import coopsim.envs as envs
+    """Names of the registered environments the runner can drive (``make_game`` or ``simulate``)."""
+    from coopsim import envs
 
     names = []
-    for info in pkgutil.iter_modules(envs.__path__):
-        if info.name.startswith("_"):
-            continue
+    for entry in envs.registered_envs():
         try:
-            mod = importlib.import_module(f"coopsim.envs.{info.name}")
+            mod = importlib.import_module(entry.module)
         except Exception:  # a broken module is not listed  # noqa: BLE001
             continue
         if hasattr(mod, "make_game") or hasattr(mod, "simulate"):
-            names.append(info.name)
-    return sorted(names)
+            names.append(entry.name)
+    return names
 
 
 def game_factory(mod):
