@@ -1,0 +1,84 @@
+"""Figures for the design experiments, read from the results store.
+
+    coopsim run experiments/specs/design_scoring_shapes.toml
+    coopsim run experiments/specs/design_phantoms.toml
+    python experiments/design/plot_design.py results/design_scoring_shapes results/design_phantoms
+
+Writes ``scoring_shapes.png`` (score S(f, w = 1) and expected score G(f) of the optimal bounded rule
+against quadratic / spherical / logarithmic rules scaled to the same range, one column per prior)
+into the first folder and ``phantom_positions.png`` (searched phantoms vs Uniform Phantom's k/n,
+one panel per axiom) into the second, and prints the effort gains and expected costs as tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from coopsim.runner import load  # noqa: E402
+
+RULES = ("optimal", "quadratic", "spherical", "logarithmic")
+
+
+def _wide(path: str) -> pd.DataFrame:
+    df = load(path)
+    keys = [c for c in df.columns if c.startswith("function.")] + ["round"]
+    return df.pivot_table(index=keys, columns="metric", values="value").reset_index()
+
+
+def plot_scoring(path: str) -> None:
+    w = _wide(path)
+    priors = sorted(w["function.prior"].unique())
+    fig, axes = plt.subplots(2, len(priors), figsize=(5 * len(priors), 7), squeeze=False)
+    for j, mu in enumerate(priors):
+        d = w[w["function.prior"] == mu].sort_values("round")
+        for r in RULES:
+            style = {"lw": 2.5, "color": "k"} if r == "optimal" else {"lw": 1.2}
+            gain = d[f"gain_{r}"].iloc[0]
+            axes[0, j].plot(d["report"], d[f"S1_{r}"], label=f"{r} (gain {gain:.3f})", **style)
+            axes[1, j].plot(d["report"], d[f"G_{r}"], label=r, **style)
+        axes[0, j].axvline(mu, color="grey", ls=":", lw=0.8)
+        axes[1, j].axvline(mu, color="grey", ls=":", lw=0.8)
+        axes[0, j].set(title=f"prior P(w=1) = {mu:g}", xlabel="report f = P(w = 1)", ylabel="score S(f, w = 1)")
+        axes[1, j].set(xlabel="report f", ylabel="expected score G(f)")
+        axes[0, j].legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(path) / "scoring_shapes.png"
+    fig.savefig(out, dpi=120)
+    print(f"wrote {out}")
+    gains = w.groupby("function.prior")[[f"gain_{r}" for r in RULES]].first()
+    print(gains.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+def plot_phantoms(path: str) -> None:
+    w = _wide(path)
+    axioms = sorted(w["function.axiom"].unique())
+    fig, axes = plt.subplots(1, len(axioms), figsize=(5 * len(axioms), 4), squeeze=False)
+    for j, ax_name in enumerate(axioms):
+        ax = axes[0, j]
+        d = w[w["function.axiom"] == ax_name]
+        for n, g in d.groupby("function.n_agents"):
+            g = g.sort_values("round")
+            (line,) = ax.plot(g["round"] / n, g["phantom"], "o-", label=f"n = {n} searched")
+            ax.plot(g["round"] / n, g["phantom_up"], "x--", color=line.get_color(), alpha=0.6, label=f"n = {n} UP")
+        ax.set(title=f"axiom: {ax_name}", xlabel="phantom rank k / n", ylabel="phantom position")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    out = Path(path) / "phantom_positions.png"
+    fig.savefig(out, dpi=120)
+    print(f"wrote {out}")
+    cols = ["sc", "sc_up", "mc", "mc_up", "ifs"]
+    print(w.groupby(["function.axiom", "function.n_agents"])[cols].first().to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:] or ["results/design_scoring_shapes", "results/design_phantoms"]
+    plot_scoring(args[0])
+    if len(args) > 1:
+        plot_phantoms(args[1])
