@@ -1,4 +1,4 @@
-"""Vectorised NumPy learners over (B copies, N agents, K actions) (learning spec §2, §4).
+"""Vectorised NumPy learners over (B copies, N agents, K actions).
 
 Interface (see :class:`coopsim.agents.base.Learner`)::
 

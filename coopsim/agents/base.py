@@ -1,4 +1,4 @@
-"""The vectorised learner contract (learning spec §1-§2) and the learner registry.
+"""The vectorised learner contract and the learner registry.
 
 A :class:`Learner` holds the state of B independent copies x N agents x K actions in arrays of
 shape (B, N, K) (float64). One object drives a whole group of agents; one ``act`` and one ``update``
@@ -20,7 +20,7 @@ Conventions
   outside [0, 1]).
 - ``feedback``: "full" learners need ``full`` (deviation utilities U[b, i, k]: agent i's utility
   had it played k, others fixed); "bandit" learners see only ``rewards`` and refuse ``full``
-  (spec §1: the runner must never pass deviation utilities to a bandit learner); "none" (baselines)
+  (the runner never passes deviation utilities to a bandit learner); "none" (baselines)
   ignore both.
 - ``context``: optional dict of (B, N) int arrays: ``"state"`` (observation index, Q-learning),
   ``"truthful"`` (grid index of the truthful action, :class:`~coopsim.agents.Truthful`).

@@ -1,4 +1,4 @@
-"""Best-response dynamics (learning spec §4.9).
+"""Best-response dynamics (they end at a pure Nash equilibrium in finite potential games; Monderer and Shapley 1996).
 
 Each agent holds a current action (B, N). After a round, given the deviation utilities U of the
 profile just played, the revising agents switch to an exact best response argmax_k U[b, i, k]

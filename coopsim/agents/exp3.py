@@ -1,4 +1,4 @@
-"""EXP3 and EXP3-IX: adversarial bandit learners (learning spec §4.2, §4.3).
+"""EXP3 and EXP3-IX: adversarial bandit learners (Auer et al., SIAM J. Comput. 2002; Neu, NeurIPS 2015).
 
 Both see only the realised reward x_t(a_t) (rescaled to [0, 1]); K is each agent's own K_i.
 

@@ -1,4 +1,4 @@
-"""Fictitious play and smooth fictitious play (learning spec §4.7, §4.8).
+"""Fictitious play (Brown 1951; Robinson 1951) and smooth fictitious play (Fudenberg and Levine 1998).
 
 The learner sees arrays only, so beliefs enter through the deviation utilities: the average of the
 realised deviation-utility vectors, Ubar_t(k) = (1/t) sum_{s<=t} U_s(k), equals u_i(k, sigma_hat)

@@ -1,4 +1,4 @@
-"""Hedge / multiplicative weights, full information (learning spec §4.1).
+"""Hedge / multiplicative weights, full information (Freund and Schapire 1997; Cesa-Bianchi and Lugosi 2006, Thm 2.2).
 
 State S (B, N, K): cumulative utilities, init 0. Policy p_t = softmax(eta_t * S_{t-1}) over the
 valid actions; update S_t = S_{t-1} + U_t (U = deviation utilities). Utilities are used on the

@@ -1,4 +1,4 @@
-"""Softmax policy gradient (REINFORCE with a baseline) (learning spec §4.12).
+"""Softmax policy gradient (REINFORCE with a baseline; Williams, Machine Learning 8, 1992).
 
 Logits theta (B, N, K), pi = softmax(theta) over valid actions (masked logits -inf).
 - Bandit update (default, ``update="bandit"``), rescaled reward r in [0, 1]:

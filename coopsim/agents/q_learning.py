@@ -1,4 +1,4 @@
-"""Tabular Q-learning with epsilon-greedy exploration (learning spec §4.11), bandit feedback.
+"""Tabular Q-learning with epsilon-greedy exploration (Watkins and Dayan, Machine Learning 8, 1992), bandit feedback.
 
 Tables Q (B, N, S, K) with S = ``n_states``; the state of agent i in copy b is
 ``context[state_key][b, i]`` (``state_key="state"`` by default; omit the context when S = 1, the

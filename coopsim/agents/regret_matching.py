@@ -1,4 +1,4 @@
-"""Regret matching, RM+ and conditional (internal) regret matching (learning spec §4.4-§4.6).
+"""Regret matching, RM+ and conditional regret matching (Hart and Mas-Colell 2000; Tammelin 2014).
 
 All consume deviation utilities U (full information), rescaled to [0, 1] (Delta = 1).
 

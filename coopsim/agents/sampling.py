@@ -1,4 +1,4 @@
-"""Vectorised sampling primitives shared by every learner (learning spec §2).
+"""Vectorised sampling primitives shared by every learner.
 
 All functions work on arrays whose last axis holds the K actions and whose leading axes are any
 batch shape (usually (B, N)). None of them loops over B, N or K in Python.

@@ -1,4 +1,4 @@
-"""Epsilon-greedy and UCB1 (learning spec §4.10): stochastic-bandit learners, bandit feedback.
+"""Epsilon-greedy and UCB1: stochastic-bandit learners, bandit feedback (Auer, Cesa-Bianchi, Fischer 2002).
 
 Rewards are rescaled to [0, 1]. K is each agent's own K_i.
 

@@ -5,7 +5,7 @@ Works on anything with a ``payoff_tensor`` attribute of shape ``(N, A_1, ..., A_
 or on such a tensor directly. This module never imports ``coopsim.envs``. Everything is exact by
 enumeration (the tensor is contracted with the policies) and batched over leading axes.
 
-Definitions (learning spec §6.2-6.3):
+Definitions (CE/CCE gaps: Hart and Mas-Colell, Econometrica 2000; NashConv: Lanctot et al., NeurIPS 2017):
 
 - ``u_i(k, π_{-i}) = Σ_{a_-i} P_i(k, a_-i) Π_{j≠i} π_j(a_j)``, ``u_i(π) = Σ_k π_i(k) u_i(k, π_{-i})``;
 - ``NashConv(π) = Σ_i [max_k u_i(k, π_{-i}) - u_i(π)]``; ``exploitability = NashConv / N``

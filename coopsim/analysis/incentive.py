@@ -8,9 +8,9 @@ misreport c in a candidate set C (a uniform grid of G actions plus R uniform ran
 in one vectorised ``deviation_utilities`` call of shape (M, N, G + R), then refines the best
 deviation of each profile by a shrinking local random search. It reports the largest gain with the
 profile, agent and misreport that achieve it (the witness), the mean over profiles of the best
-gain, and the share of profiles with a gain above ``tol`` (spec learning.md §6.6; the grid plus
-random search is mandatory since gradient-only estimators underestimate regret, You et al.,
-arXiv:2601.13489).
+gain, and the share of profiles with a gain above ``tol`` (the empirical ex-post regret of
+Dütting et al., ICML 2019; the grid plus random search is mandatory since gradient-only
+estimators underestimate regret, You et al., arXiv:2601.13489).
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def worst_case_ratio(
     """Largest per-profile ratio over the type space, with the worst profile.
 
     Exhaustive over the grid with step ``1/n_grid`` (default ``2 n``, so multiples of 1/n and small
-    epsilons are present; spec facility_location.md §6.7), then a local random search that perturbs
+    epsilons are present), then a local random search that perturbs
     the ``population`` worst profiles with a shrinking step and keeps improvements.
     """
     _direction(game, objective)  # rejects an unknown objective before any work

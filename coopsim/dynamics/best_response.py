@@ -1,10 +1,10 @@
 """Exact best-response dynamics on scalar (continuous) actions.
 
-Best response of agent i (learning spec §4.9; facility spec §7-8): ``BR_i(x) = argmax_y u_i(y, x_{-i})``
-over ``[action_low, action_high]``, found by :func:`best_response_search` (a grid of ``points``
-candidates, then repeated zooming into the bracket around the best candidate until the bracket is
-narrower than ``xtol``; exact for single-peaked / quasi-concave utilities such as
-``-|f(r) - t_i|`` with f continuous and monotone), or by a user-supplied closed form.
+Best response of agent i in a report game (Aziz, Lam, Lee and Walsh, arXiv:2111.01566):
+``BR_i(x) = argmax_y u_i(y, x_{-i})`` over ``[action_low, action_high]``, found by
+:func:`best_response_search` (a grid of ``points`` candidates, then repeated zooming into the
+bracket around the best candidate until the bracket is narrower than ``xtol``; exact for
+single-peaked / quasi-concave utilities such as ``-|f(r) - t_i|`` with f continuous and monotone), or by a user-supplied closed form.
 
 Dynamics (:func:`best_response_dynamics`): Gauss-Seidel (``order="sequential"``, agents update in
 index order, each seeing the latest actions) or Jacobi (``"simultaneous"``, documented as possibly

@@ -327,13 +327,14 @@ def facility_card(
     params: Mapping[str, Any], seed_sequence: np.random.SeedSequence, rounds: int, batch: int, record_every: int
 ) -> dict[str, np.ndarray]:
     """The facility report card's numbers as one unit (one recorded "round" 0), for sweeping the
-    facility spec's §6.2 table over mechanisms and n with ``coopsim run``.
+    published mechanism table (Aziz, Lam, Lee and Walsh, arXiv:2111.01566) over mechanisms and n
+    with ``coopsim run``.
 
     Parameters: ``mechanism`` (a facility mechanism's registry name), ``n_agents`` (>= 2),
     ``profiles`` (per profile class, default 256), ``grid`` (misreport grid, default 101).
     Metrics: ``audit_gain``; the axiom satisfaction rates ``IFS``, ``UFS``, ``PF``,
     ``proportionality``, ``unanimity``; worst-case ratios ``ratio_SW``, ``ratio_TC``, ``ratio_MC``
-    and the spec's values ``spec_SW``, ``spec_TC``, ``spec_MC`` (nan where the table has no entry).
+    and the closed forms ``spec_SW``, ``spec_TC``, ``spec_MC`` (nan where the table has no entry).
     ``rounds``, ``batch`` and ``record_every`` are not used. The audit seed is drawn from the unit's
     ``SeedSequence``.
     """
@@ -366,7 +367,7 @@ def facility_card(
 
     game = FacilityLocation(n_agents=n, mechanism=mech)
     for obj in ("SW", "TC", "MC"):
-        # exhaustive on the 1/(2n) grid up to n = 6 (spec §6.7), a 1/n grid plus local search beyond
+        # exhaustive on the 1/(2n) grid up to n = 6, a 1/n grid plus local search beyond
         wc = worst_case_ratio(game, obj, n_grid=2 * n if n <= 6 else n, refine_steps=200 if n <= 6 else 300, rng=seed)
         out[f"ratio_{obj}"] = [wc.ratio]
         sv = report_facility.spec_ratio(name, obj, n)

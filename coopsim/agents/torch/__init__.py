@@ -1,4 +1,4 @@
-"""Optional PyTorch policies for continuous reports and bids (learning spec §4.12, §5).
+"""Optional PyTorch policies for continuous reports and bids (REINFORCE; PPO-lite after Schulman et al. 2017).
 
 Install with ``pip install 'coopsim[torch]'``. ``import coopsim`` and every NumPy learner work
 without torch: this package imports torch only when one of its names is first used, and then

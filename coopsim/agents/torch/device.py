@@ -1,4 +1,4 @@
-"""Device resolution for the optional PyTorch policies (learning spec §5)."""
+"""Device resolution for the optional PyTorch policies (``cuda`` when available, else ``cpu``)."""
 
 from __future__ import annotations
 

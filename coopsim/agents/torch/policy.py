@@ -1,4 +1,4 @@
-"""Per-agent MLP policies over continuous reports/bids (learning spec §4.12 PPO-lite, §5).
+"""Per-agent MLP policies over continuous reports/bids (PPO-lite after Schulman et al., arXiv:1707.06347).
 
 N independent networks run in one call: every layer's weights are stored as ``(N, in, out)`` and
 contracted with ``einsum("bni,nio->bno")`` over the agent axis.
