@@ -139,32 +139,3 @@ def resolve_archetypes(archetypes: Any, n_agents: int) -> np.ndarray:
     if bad:
         raise ValueError(f"archetypes: unknown archetype {bad[0]!r}; expected one of {list(ARCHETYPE_NAMES)} or 'mix'")
     return np.array([ARCHETYPE_NAMES.index(n) for n in names], dtype=np.int64)
-
-
-def scripted_actions(env: Any, rng: np.random.Generator) -> np.ndarray:
-    """Macro-actions ``(B, N)`` of the scripted archetypes for the env's current state.
-
-    Rules: the archetype's base bid macro; adaptive / capability investor invest when their fund
-    (15% of cumulative rewards minus what they invested) is >= 0.03 and balance > 0.15; cheaters
-    circumvent with probability ``cheat_rate``; any agent at T0 or recoverably suspended requests a
-    re-audit with probability ``upgrade_rate``. Stateless: everything is read from ``env``.
-    """
-    tab = env.archetype_table
-    arch = env.archetype  # (B, N)
-    B, N = arch.shape
-    act = tab["macro"][arch].copy()
-    fund = 0.15 * env.earned - env.invested
-    inv = tab["invest"][arch]
-    wants = (inv >= 0) & (fund >= 0.03) & (env.balance > 0.15)
-    act = np.where(wants, inv, act)
-    u = rng.random((B, N))
-    cheat = tab["cheats"][arch] & (u < env.cheat_rate)
-    if cheat.any():
-        names, p = zip(*CHEAT_MIX)
-        pick = rng.choice(len(names), size=(B, N), p=np.array(p) / sum(p))
-        codes = np.array([M[n] for n in names])[pick]
-        act = np.where(cheat, codes, act)
-    stuck = env.needs_reaudit()
-    req = stuck & (rng.random((B, N)) < env.upgrade_rate) & (env.balance > 8 * env.audit_cost)
-    act = np.where(stuck, np.where(req, M["request_upgrade"], np.where(cheat, act, M["idle"])), act)
-    return act.astype(np.int64)

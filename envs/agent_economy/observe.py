@@ -1,0 +1,137 @@
+"""What agents and the designer see: per-agent observations, the global state, per-step metrics.
+
+Observation of agent i, float32, layout ``OBS_FIELDS`` (45 entries with K = 5): certified scores
+(4), effective scores (4), tier / K, per-dimension tiers ``g_i(R_eff) / K`` (3), gap to the next tier
+per dimension ``max(0, theta_i^{tier+1} - R_eff,i)`` (0 at the top) (3), binding dimension one-hot (3),
+balance, exposure, headroom ``min(B_tier, 1e6) - E``, status one-hot (6), open contracts and their
+mean reward per tier T1..TK (K + K), share of ACTIVE agents per tier T0..TK (K + 1), own pass rate,
+``t / horizon``. Money-valued entries are clipped to +-``OBS_BOUND``. Never observed: true scores,
+capability, the audit schedule, others' balances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from coopsim.envs.agent_economy.audits import effective
+from coopsim.envs.agent_economy.config import EnvParams
+from coopsim.envs.agent_economy.market import HEADROOM_CAP
+from coopsim.envs.agent_economy.state import ACTIVE, C_OPEN, EMPTY, EconomyState, exposure
+from coopsim.mechanisms import gates as G
+
+OBS_FIELDS = (
+    ("certified", 4),
+    ("effective", 4),
+    ("tier", 1),
+    ("dimension_tiers", 3),
+    ("gap", 3),
+    ("binding", 3),
+    ("balance", 1),
+    ("exposure", 1),
+    ("headroom", 1),
+    ("status", 6),
+    ("open_per_tier", 5),
+    ("mean_reward_per_tier", 5),
+    ("tier_shares", 6),
+    ("pass_rate", 1),
+    ("time", 1),
+)
+OBS_SIZE = sum(n for _, n in OBS_FIELDS)
+#: observation bound: money-valued entries (balance, exposure, headroom) are clipped to +-OBS_BOUND
+OBS_BOUND = 1e6
+_EYE3, _EYE6 = np.eye(3), np.eye(6)
+
+
+def _slices(K: int) -> dict[str, slice]:
+    sizes = dict(OBS_FIELDS)
+    sizes.update(open_per_tier=K, mean_reward_per_tier=K, tier_shares=K + 1)
+    out, i = {}, 0
+    for name, _ in OBS_FIELDS:
+        out[name] = slice(i, i + sizes[name])
+        i += sizes[name]
+    return out
+
+
+def tier_counts(s: EconomyState, K: int) -> np.ndarray:
+    """ACTIVE agents per tier T0..TK, ``(B, K + 1)``."""
+    B = s.batch_size
+    idx = (np.arange(B)[:, None] * (K + 1) + s.tier)[s.status == ACTIVE]
+    return np.bincount(idx, minlength=B * (K + 1)).reshape(B, K + 1)
+
+
+def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
+    """Observations ``(B, N, OBS_SIZE)`` float32 (layout in the module docstring)."""
+    B, N, K = s.batch_size, s.n_agents, p.K
+    sl = _slices(K)
+    out = np.empty((B, N, sl["time"].stop))
+    r, ih = effective(s, p)
+    r_cl = np.clip(r, 0.0, 1.0)
+    th = p.thresholds
+    g = G.dimension_tiers(r_cl, th)
+    binding = np.argmax(g == g.min(-1)[..., None], axis=-1)
+    nxt = np.minimum(s.tier + 1, K)
+    expo = exposure(s)
+    out[..., sl["certified"]] = s.r_cert
+    out[..., sl["effective"]] = np.concatenate([r, ih[..., None]], axis=-1)
+    out[..., sl["tier"]] = (s.tier / K)[..., None]
+    out[..., sl["dimension_tiers"]] = g / K
+    out[..., sl["gap"]] = np.where(s.tier[..., None] >= K, 0.0, np.maximum(0.0, th[:, nxt].transpose(1, 2, 0) - r_cl))
+    out[..., sl["binding"]] = _EYE3[binding]
+    out[..., sl["balance"]] = s.balance[..., None]
+    out[..., sl["exposure"]] = expo[..., None]
+    out[..., sl["headroom"]] = (np.minimum(p.ceilings[s.tier], HEADROOM_CAP) - expo)[..., None]
+    out[..., sl["status"]] = _EYE6[s.status]
+    onehot = (s.c_tier[..., None] == np.arange(1, K + 1)) & (s.c_state == C_OPEN)[..., None]
+    n_open = onehot.sum(axis=1)
+    mean_r = np.where(n_open > 0, (onehot * s.c_reward[..., None]).sum(axis=1) / np.maximum(n_open, 1), 0.0)
+    out[..., sl["open_per_tier"]] = n_open[:, None, :]
+    out[..., sl["mean_reward_per_tier"]] = mean_r[:, None, :]
+    out[..., sl["tier_shares"]] = (tier_counts(s, K) / N)[:, None, :]
+    out[..., sl["pass_rate"]] = (s.passes / np.maximum(s.settled, 1))[..., None]
+    out[..., sl["time"]] = (s.t / p.horizon)[:, None, None]
+    return np.clip(out, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+def global_state(s: EconomyState, p: EnvParams) -> np.ndarray:
+    """Global state per copy ``(B, 4 N + 1)``: tiers, statuses, balances, exposures of every slot, t / horizon."""
+    st = np.concatenate([s.tier, s.status, s.balance, exposure(s), (s.t / p.horizon)[:, None]], axis=1)
+    return np.clip(st, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+def gini(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Gini of balances clipped at 0, per row over ``mask``:
+    ``G = sum_i (2 i - n - 1) x_(i) / (n sum x)`` with ``x_(1) <= ... <= x_(n)`` (0 if the sum is 0)."""
+    N = x.shape[1]
+    v = np.sort(np.where(mask, np.maximum(x, 0.0), -1.0), axis=1)  # excluded slots sort first
+    n = mask.sum(axis=1)
+    rank = np.arange(1, N + 1)[None, :] - (N - n)[:, None]  # 1..n for included entries
+    vv = np.where(rank >= 1, v, 0.0)
+    tot = vv.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = ((2 * rank - n[:, None] - 1) * vv).sum(axis=1) / (n * tot)
+    return np.where((n > 0) & (tot > 0), g, 0.0)
+
+
+def safety(s: EconomyState, p: EnvParams, tier_now: np.ndarray) -> dict[str, np.ndarray]:
+    """Aggregate safety S (Baxi 2026, Definition 17) after acceptance, ``(B,)`` each:
+    "active" weights = exposure of ACTIVE agents; "potential" = exposure, or the ceiling
+    ``B_f(R_eff)`` where the exposure is 0; weakest link ``min(CC, ER, AS)`` of ``R_eff``."""
+    expo = exposure(s)
+    r_eff, _ = effective(s, p)
+    rbar = np.clip(r_eff.min(axis=-1), 0.0, 1.0)
+    active = s.status == ACTIVE
+    pot_w = np.where(active, np.minimum(p.ceilings[tier_now], HEADROOM_CAP), 0.0)
+    pot_w = np.where(expo > 0, expo, pot_w)
+    return {
+        "safety_active": G.aggregate_safety(np.where(active, expo, 0.0), rbar),
+        "safety_potential": G.aggregate_safety(np.where(active, pot_w, 0.0), rbar),
+    }
+
+
+def exposure_ratio(expo: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """``E / B`` elementwise: 0 where ``E = 0``, ``inf`` where ``E > 0 = B``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expo > 0, np.where(ceiling > 0, expo / np.where(ceiling > 0, ceiling, 1.0), np.inf), 0.0)
+
+
+def occupied(s: EconomyState) -> np.ndarray:
+    return s.status != EMPTY
