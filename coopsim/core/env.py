@@ -14,6 +14,7 @@ resets by itself: the vector adapters in ``coopsim.interop`` implement Gymnasium
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -22,6 +23,18 @@ import numpy as np
 from coopsim.core.game import MechanismGame
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_choice, check_int
+
+
+def metrics_option(value: Any, name: str = "metrics") -> tuple[str, ...] | None:
+    """Parse a ``metrics=`` option: ``"all"`` -> None (every metric), ``"none"`` -> ``()``, a list
+    of metric names -> a tuple of them (checked against the game when first computed)."""
+    if isinstance(value, str):
+        if value in ("all", "none"):
+            return None if value == "all" else ()
+        raise ValueError(f"{name}: expected 'all', 'none' or a list of metric names, got {value!r}")
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name}: expected 'all', 'none' or a list of metric names, got {value!r}")
+    return tuple(value)
 
 
 class BatchedEnv(ABC):
@@ -81,6 +94,12 @@ class RepeatedGame(BatchedEnv):
     is true; types are drawn for every copy and kept only where the mask is set, so a copy's
     stream never depends on which other copies were reset.
 
+    Rewards are always computed; the game's metrics (welfare, approximation ratios, axiom
+    verdicts, ...) only as asked by ``metrics``: ``"all"`` (default here: ``info["metrics"]``
+    holds every ``game.metrics``), ``"none"`` (no ``"metrics"`` entry in ``info``: the fastest
+    step) or a list of names (only those, through ``game.metrics_named``; an unknown name raises
+    ``ValueError`` at the first step). The PettingZoo and Gymnasium views default to ``"none"``.
+
     ``name`` sets ``metadata["name"]`` (the env modules pass ``facility_location_v0``, ...).
     ``render_mode="rgb_array"`` draws the last round (types, actions, outcome of copy 0) with the
     game's ``draw(ax, types, actions, outcome)`` through ``coopsim.interop.render``; it is offered
@@ -100,6 +119,7 @@ class RepeatedGame(BatchedEnv):
         redraw: str = "episode",
         render_mode: str | None = None,
         name: str | None = None,
+        metrics: str | Sequence[str] = "all",
     ) -> None:
         if not isinstance(game, MechanismGame):
             raise TypeError(f"game: expected a MechanismGame, got {type(game).__name__}")
@@ -114,6 +134,8 @@ class RepeatedGame(BatchedEnv):
         self.action_mode = check_choice(action_mode, "action_mode", ("continuous", "grid"))
         self.redraw = check_choice(redraw, "redraw", ("episode", "round"))
         self.render_mode = check_choice(render_mode, "render_mode", (None, *modes))
+        self.metrics = metrics_option(metrics)
+        self._metrics_checked = not self.metrics  # "all" and "none" need no check
         self.grid = game.action_grid(check_int(grid_size, "grid_size", lo=1)) if action_mode == "grid" else None
         type_size = int(np.prod(game.type_shape, dtype=int))
         self._public_size = game.public_size
@@ -139,11 +161,15 @@ class RepeatedGame(BatchedEnv):
         return self._act_space
 
     def _observe(self) -> np.ndarray:
+        """``(B, N, T + P + 1)`` float32: own type, public signal, clock (written into one array)."""
         B, N = self.batch_size, self.n_agents
         own = self.types.reshape(B, N, -1)
-        public = np.broadcast_to(self._public[:, None, :], (B, N, self._public_size))
-        clock = np.broadcast_to((self.t / self.horizon)[:, None, None], (B, N, 1))
-        return np.concatenate([own, public, clock], axis=2).astype(np.float32)
+        T, P = own.shape[2], self._public_size
+        obs = np.empty((B, N, T + P + 1), dtype=np.float32)
+        obs[:, :, :T] = own
+        obs[:, :, T : T + P] = self._public[:, None, :]
+        obs[:, :, T + P] = (self.t / self.horizon)[:, None]
+        return obs
 
     def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         if seed is not None:
@@ -179,23 +205,41 @@ class RepeatedGame(BatchedEnv):
         return self.game.check_actions(arr)
 
     def step(self, actions: Any):
-        if np.any(self.t >= self.horizon):
+        if self.t.max() >= self.horizon:
             raise RuntimeError("step() called on a finished episode; call reset() first")
-        game_actions = self.to_game_actions(actions)
+        if self.grid is None and self.game.play_checks_actions:
+            # the game's play validates the profile itself: reshape only (one check, not two)
+            game_actions = np.asarray(actions, dtype=np.float64)
+            if game_actions.ndim == 3 and game_actions.shape[2] == 1 and self.game.action_shape == ():
+                game_actions = game_actions[..., 0]
+        else:
+            game_actions = self.to_game_actions(actions)
         outcome = self.game.play(self.types, game_actions)
         self.last_outcome = outcome
         self._last_round = (self.types, game_actions)  # kept for render(); round redraws rebind types
         self.t += 1
         self._public = self.game.public_signal(outcome)
-        metrics = self.game.metrics(self.types, outcome)
+        info = {} if self.metrics == () else {"metrics": self._game_metrics(outcome)}
         if self.redraw == "round":
             fresh = self.game.sample_types(self._rng, self.batch_size)
             live = (self.t < self.horizon).reshape(-1, *[1] * (fresh.ndim - 1))
             self.types = np.where(live, fresh, self.types)
         B, N = self.batch_size, self.n_agents
-        truncated = np.broadcast_to((self.t >= self.horizon)[:, None], (B, N)).copy()
+        truncated = np.repeat((self.t >= self.horizon)[:, None], N, axis=1)
         terminated = np.zeros((B, N), dtype=bool)
-        return self._observe(), outcome.utility.copy(), terminated, truncated, {"metrics": metrics}
+        return self._observe(), outcome.utility.copy(), terminated, truncated, info
+
+    def _game_metrics(self, outcome: Any) -> dict[str, np.ndarray]:
+        """``game.metrics`` (all) or ``game.metrics_named`` (the names asked for, checked once)."""
+        if self.metrics is None:
+            return self.game.metrics(self.types, outcome)
+        if not self._metrics_checked:
+            known = self.game.metrics(self.types, outcome)
+            unknown = [m for m in self.metrics if m not in known]
+            if unknown:
+                raise ValueError(f"metrics: unknown names {unknown}; {type(self.game).__name__} has {sorted(known)}")
+            self._metrics_checked = True
+        return self.game.metrics_named(self.types, outcome, self.metrics)
 
     def default_actions(self) -> np.ndarray:
         truthful = self.game.truthful_actions(self.types)

@@ -65,6 +65,9 @@ class MechanismGame(ABC):
     public_high: float = np.inf
     #: bounds of utilities, used by learners to rescale rewards into [0, 1]
     utility_range: tuple[float, float] = (0.0, 1.0)
+    #: True when ``play`` validates its actions with ``check_actions`` (``RepeatedGame.step``
+    #: then skips its own check: one validation per step, not two)
+    play_checks_actions: bool = False
 
     # -- the contract -----------------------------------------------------------------------
     @abstractmethod
@@ -78,6 +81,15 @@ class MechanismGame(ABC):
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
         """Named per-copy metrics, each of shape ``(B,)``. Default: mean utility."""
         return {"mean_utility": outcome.utility.mean(axis=1)}
+
+    def metrics_named(self, types: np.ndarray, outcome: Outcome, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The metrics in ``names`` only (the keys of :meth:`metrics` that are asked for).
+
+        Default: all of :meth:`metrics`, then filtered. Games with costly metrics (approximation
+        ratios, axiom verdicts) override it to compute only what is asked.
+        """
+        everything = self.metrics(types, outcome)
+        return {k: everything[k] for k in names if k in everything}
 
     def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
         """Optimal value of each objective for ``types`` (``(B,)`` arrays), where defined."""

@@ -4,7 +4,9 @@ Gymnasium rewards are scalars, so the Gymnasium surface is a single-agent view: 
 (index ``ego``, default 0) is controlled by the caller and every other agent follows an opponent
 policy, by default the env's ``default_actions()`` (truthful reporting for direct mechanisms).
 An opponent policy is a callable ``policy(env, obs) -> actions (B, N, ...)`` giving a full joint
-action; the ego's entry is overwritten. Other agents' rewards are in ``info["rewards"]``.
+action; the ego's entry is overwritten. Other agents' rewards are in ``info["rewards"]``; the
+game's metrics are in ``info["metrics"]`` only when asked (``metrics="all"`` or a list of names;
+the factories default to ``"none"``).
 
 ``SingleAgentVectorEnv`` is a native ``gymnasium.vector.VectorEnv`` over ``num_envs`` copies with
 ``AutoresetMode.NEXT_STEP``: the call after a copy's episode ends resets that copy, ignores its
@@ -21,7 +23,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from coopsim.core.env import BatchedEnv
+from coopsim.core.env import BatchedEnv, metrics_option
 from coopsim.core.validation import check_int
 
 OpponentPolicy = Callable[[BatchedEnv, np.ndarray], np.ndarray]
@@ -34,9 +36,10 @@ def _default_policy(env: BatchedEnv, obs: np.ndarray) -> np.ndarray:
 class _EgoDriver:
     """Shared logic of the single-agent views: joint-action assembly and ego extraction."""
 
-    def __init__(self, batched: BatchedEnv, ego: int, opponents: OpponentPolicy | None) -> None:
+    def __init__(self, batched: BatchedEnv, ego: int, opponents: OpponentPolicy | None, metrics: Any = "all") -> None:
         if not isinstance(batched, BatchedEnv):
             raise TypeError(f"batched: expected a BatchedEnv, got {type(batched).__name__}")
+        self.metrics = metrics_option(metrics)
         self.batched = batched
         self.ego = check_int(ego, "ego", lo=0, hi=batched.n_agents - 1)
         self.opponents = opponents or _default_policy
@@ -58,18 +61,23 @@ class _EgoDriver:
         obs, rewards, terminated, truncated, info = self.batched.step(self.joint(np.asarray(ego_actions)))
         self.obs = obs
         out: dict[str, Any] = {"rewards": rewards.copy()}
-        if "metrics" in info:
-            out["metrics"] = {k: np.asarray(v).copy() for k, v in info["metrics"].items()}
+        if "metrics" in info and self.metrics != ():
+            chosen = self.metrics
+            out["metrics"] = {
+                k: np.asarray(v).copy() for k, v in info["metrics"].items() if chosen is None or k in chosen
+            }
         return obs, rewards, terminated, truncated, out
 
 
 class SingleAgentEnv(gym.Env):
     """Gymnasium ``Env``: one ego agent in one copy of a ``BatchedEnv``; scalar reward."""
 
-    def __init__(self, batched: BatchedEnv, ego: int = 0, opponents: OpponentPolicy | None = None) -> None:
+    def __init__(
+        self, batched: BatchedEnv, ego: int = 0, opponents: OpponentPolicy | None = None, metrics: Any = "all"
+    ) -> None:
         if batched.batch_size != 1:
             raise ValueError(f"batched.batch_size: expected 1 for a single-agent Env, got {batched.batch_size}")
-        self._driver = _EgoDriver(batched, ego, opponents)
+        self._driver = _EgoDriver(batched, ego, opponents, metrics)
         self.observation_space = batched.observation_space(ego)
         self.action_space = batched.action_space(ego)
         self.render_mode = getattr(batched, "render_mode", None)
@@ -109,8 +117,10 @@ class SingleAgentEnv(gym.Env):
 class SingleAgentVectorEnv(VectorEnv):
     """Native ``VectorEnv``: the ego agent in ``num_envs`` copies, stepped as one batched call."""
 
-    def __init__(self, batched: BatchedEnv, ego: int = 0, opponents: OpponentPolicy | None = None) -> None:
-        self._driver = _EgoDriver(batched, ego, opponents)
+    def __init__(
+        self, batched: BatchedEnv, ego: int = 0, opponents: OpponentPolicy | None = None, metrics: Any = "all"
+    ) -> None:
+        self._driver = _EgoDriver(batched, ego, opponents, metrics)
         self.num_envs = batched.batch_size
         self.single_observation_space = batched.observation_space(ego)
         self.single_action_space = batched.action_space(ego)

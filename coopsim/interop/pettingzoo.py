@@ -4,10 +4,16 @@
 Simultaneous-move semantics: under AEC, actions are buffered until the last live agent of the
 cycle has acted (``parallel_to_aec`` does this), so no observation reveals an earlier mover's
 action of the current round.
+
+The views are built for per-step speed (a MARL library steps one copy at a time): the game's
+metrics are not computed unless asked (``metrics="none"`` by default; ``"all"`` or a list of
+names puts them in every agent's ``info["metrics"]``), the action profile is validated once (by
+the game), and observations, rewards and flags are converted with one array operation each.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +22,28 @@ import numpy as np
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
-from coopsim.core.env import BatchedEnv
+from coopsim.core.env import BatchedEnv, metrics_option
+
+
+def make_view_env(make_batched: Callable[..., BatchedEnv], metrics: Any, **kwargs: Any) -> BatchedEnv:
+    """``make_batched(**kwargs)`` with ``metrics=`` passed on when ``make_batched`` declares it
+    (``RepeatedGame`` factories); envs that always compute their metrics get them filtered by the
+    view instead (see :func:`filter_metrics`)."""
+    metrics_option(metrics)  # validate early, with the parameter's name
+    params = inspect.signature(make_batched).parameters
+    if "metrics" in params and params["metrics"].kind is not inspect.Parameter.VAR_KEYWORD:
+        kwargs["metrics"] = metrics
+    return make_batched(**kwargs)
+
+
+def filter_metrics(info: dict[str, Any], chosen: tuple[str, ...] | None) -> dict[str, Any]:
+    """``info`` without ``"metrics"`` (``chosen == ()``), with only the ``chosen`` names, or as is (None)."""
+    if chosen is None or "metrics" not in info:
+        return info
+    out = {k: v for k, v in info.items() if k != "metrics"}
+    if chosen:
+        out["metrics"] = {k: v for k, v in info["metrics"].items() if k in chosen}
+    return out
 
 
 def _blank_action(space: gym.Space) -> np.ndarray:
@@ -48,13 +75,16 @@ class BatchedParallelEnv(ParallelEnv):
 
     Agents are ``agent_0 .. agent_{N-1}``; an agent whose ``terminated`` or ``truncated`` flag is set
     leaves ``agents`` after that step and never returns. Dead agents' slots are filled with a blank
-    action when the underlying env is stepped.
+    action when the underlying env is stepped. ``metrics``: which of the env's ``info["metrics"]``
+    reach the agents' infos (``"all"``, ``"none"`` or a list of names; the factories also pass it
+    to the env so that unasked metrics are not computed).
     """
 
-    def __init__(self, batched: BatchedEnv, name: str | None = None) -> None:
+    def __init__(self, batched: BatchedEnv, name: str | None = None, metrics: Any = "all") -> None:
         if batched.batch_size != 1:
             raise ValueError(f"batched.batch_size: expected 1 for a PettingZoo view, got {batched.batch_size}")
         self.batched = batched
+        self._metrics = metrics_option(metrics)
         self.metadata = {
             "render_modes": list(batched.metadata.get("render_modes", [])),
             "name": name or batched.metadata.get("name", type(batched).__name__),
@@ -68,6 +98,10 @@ class BatchedParallelEnv(ParallelEnv):
         self._obs_spaces = {a: batched.observation_space(i) for a, i in self._index.items()}
         self._act_spaces = {a: batched.action_space(i) for a, i in self._index.items()}
         self._blank = {a: _blank_action(s) for a, s in self._act_spaces.items()}
+        # one dtype conversion for all observations when every space is a Box of one dtype
+        dtypes = {s.dtype for s in self._obs_spaces.values() if isinstance(s, gym.spaces.Box)}
+        boxes = all(isinstance(s, gym.spaces.Box) for s in self._obs_spaces.values())
+        self._obs_dtype = dtypes.pop() if boxes and len(dtypes) == 1 else None
         state_space = getattr(batched, "state_space", None)
         if state_space is not None:
             self.state_space = state_space
@@ -79,6 +113,9 @@ class BatchedParallelEnv(ParallelEnv):
         return self._act_spaces[agent]
 
     def _obs_dict(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        if self._obs_dtype is not None:
+            rows = np.array(obs[0], dtype=self._obs_dtype)  # one copy; each agent gets its row
+            return {a: rows[self._index[a]] for a in self.agents}
         return {
             a: obs[0, self._index[a]].astype(self._obs_spaces[a].dtype, copy=True)
             if isinstance(self._obs_spaces[a], gym.spaces.Box)
@@ -86,25 +123,35 @@ class BatchedParallelEnv(ParallelEnv):
             for a in self.agents
         }
 
+    def _info_dict(self, info: dict[str, Any], agents: list[str]) -> dict[str, dict[str, Any]]:
+        info = filter_metrics(info, self._metrics)
+        if not info:
+            return {a: {} for a in agents}
+        return {a: _scalar_info(info, self._index[a]) for a in agents}
+
     def reset(self, seed: int | None = None, options: dict | None = None):
         obs, info = self.batched.reset(seed=seed, options=options)
         self.agents = list(self.possible_agents)
-        return self._obs_dict(obs), {a: _scalar_info(info, self._index[a]) for a in self.agents}
+        return self._obs_dict(obs), self._info_dict(info, self.agents)
 
     def step(self, actions: dict[str, Any]):
-        missing = [a for a in self.agents if a not in actions]
-        if missing:
-            raise ValueError(f"actions: expected an entry for every live agent, missing {missing}")
-        joint = np.stack(
-            [np.asarray(actions[a]) if a in self.agents else self._blank[a] for a in self.possible_agents]
-        )[None]
-        obs, rewards, terminated, truncated, info = self.batched.step(joint)
         live = self.agents
+        try:
+            if len(live) == len(self.possible_agents):  # everyone alive: the common case
+                joint = np.array([[actions[a] for a in live]])
+            else:
+                joint = np.array([[actions[a] if a in live else self._blank[a] for a in self.possible_agents]])
+        except KeyError:
+            missing = [a for a in live if a not in actions]
+            raise ValueError(f"actions: expected an entry for every live agent, missing {missing}") from None
+        obs, rewards, terminated, truncated, info = self.batched.step(joint)
         obs_d = self._obs_dict(obs)
-        rew_d = {a: float(rewards[0, self._index[a]]) for a in live}
-        term_d = {a: bool(terminated[0, self._index[a]]) for a in live}
-        trunc_d = {a: bool(truncated[0, self._index[a]]) for a in live}
-        info_d = {a: _scalar_info(info, self._index[a]) for a in live}
+        rew, term, trunc = rewards[0].tolist(), terminated[0].tolist(), truncated[0].tolist()
+        idx = self._index
+        rew_d = {a: float(rew[idx[a]]) for a in live}
+        term_d = {a: bool(term[idx[a]]) for a in live}
+        trunc_d = {a: bool(trunc[idx[a]]) for a in live}
+        info_d = self._info_dict(info, live)
         self.agents = [a for a in live if not (term_d[a] or trunc_d[a])]
         return obs_d, rew_d, term_d, trunc_d, info_d
 
@@ -123,13 +170,19 @@ def pettingzoo_factories(
 ) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., BatchedParallelEnv]]:
     """Build the module-level ``env``, ``raw_env`` and ``parallel_env`` factories of an env module.
 
-    Each accepts ``max_cycles`` (rounds per episode), ``render_mode`` and the env's own keyword
-    arguments, which are passed to ``make_batched(batch_size=1, max_cycles=..., render_mode=..., **kw)``.
+    Each accepts ``max_cycles`` (rounds per episode), ``render_mode``, ``metrics`` (default
+    ``"none"``: no game metrics in the infos, the fast path; ``"all"`` or a list of names) and the
+    env's own keyword arguments, which are passed to
+    ``make_batched(batch_size=1, max_cycles=..., render_mode=..., **kw)``.
     """
 
-    def parallel_env(max_cycles: int = default_max_cycles, render_mode: str | None = None, **kwargs: Any):
-        batched = make_batched(batch_size=1, max_cycles=max_cycles, render_mode=render_mode, **kwargs)
-        return BatchedParallelEnv(batched, name=name)
+    def parallel_env(
+        max_cycles: int = default_max_cycles, render_mode: str | None = None, metrics: Any = "none", **kwargs: Any
+    ):
+        batched = make_view_env(
+            make_batched, metrics, batch_size=1, max_cycles=max_cycles, render_mode=render_mode, **kwargs
+        )
+        return BatchedParallelEnv(batched, name=name, metrics=metrics)
 
     def raw_env(**kwargs: Any):
         return parallel_to_aec_wrapper(parallel_env(**kwargs))

@@ -142,17 +142,22 @@ def result_arrays(res: Any) -> dict[str, np.ndarray]:
 
 
 def env_cases() -> dict[str, Any]:
-    """``name -> make_batched_env()`` of every env module, 3 copies."""
-    from coopsim.envs import agent_economy, facility_location, information_acquisition, position_auction
+    """``name -> make_batched_env()`` of every env module, 3 copies (modules imported on call)."""
+    import importlib
+
+    def make(module: str, **kw: Any) -> Any:
+        return lambda: importlib.import_module(f"coopsim.envs.{module}").make_batched_env(
+            batch_size=3, max_cycles=4, **kw
+        )
 
     return {
-        "facility": lambda: facility_location.make_batched_env(batch_size=3, max_cycles=4),
-        "facility_grid_lottery": lambda: facility_location.make_batched_env(
-            batch_size=3, max_cycles=4, action_mode="grid", grid_size=11, mechanism="random_dictator"
+        "facility": make("facility_location"),
+        "facility_grid_lottery": make(
+            "facility_location", action_mode="grid", grid_size=11, mechanism="random_dictator"
         ),
-        "auction": lambda: position_auction.make_batched_env(batch_size=3, max_cycles=4),
-        "information": lambda: information_acquisition.make_batched_env(batch_size=3, max_cycles=4),
-        "agent_economy": lambda: agent_economy.make_batched_env(batch_size=3, max_cycles=4),
+        "auction": make("position_auction"),
+        "information": make("information_acquisition"),
+        "agent_economy": make("agent_economy"),
     }
 
 
