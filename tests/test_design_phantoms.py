@@ -114,3 +114,13 @@ def test_bad_input():
         sample_peaks(np.ones((5, 2)), 3, 10, np.random.default_rng(0))
     with pytest.raises(ValueError, match="distribution"):
         sample_peaks("normal", 3, 10, np.random.default_rng(0))
+
+
+def test_unit_function_records_phantoms():
+    from coopsim.runner.units import FUNCTIONS
+
+    ss = np.random.SeedSequence(0)
+    out = FUNCTIONS["design_phantoms"]({"n_agents": 5, "axiom": "IFS", "samples": 3000}, ss, 1, 1, 1)
+    assert out["round"].tolist() == list(range(6))
+    np.testing.assert_allclose(out["phantom_up"], np.arange(6) / 5)
+    assert out["ifs"][0] == 1.0 and out["sc"][0] < out["sc_up"][0]

@@ -112,3 +112,13 @@ def test_bad_input():
         optimal_scoring_rule([0.5, 0.6], SYM08)
     with pytest.raises(ValueError, match="m = 2"):
         binary_optimal_gain([0.2, 0.3, 0.5], np.eye(3))
+
+
+def test_unit_function_records_shapes_and_gains():
+    from coopsim.runner.units import FUNCTIONS
+
+    out = FUNCTIONS["design_scoring_shapes"]({"prior": 0.5, "accuracy": 0.8, "points": 11}, None, 1, 1, 1)
+    assert out["round"].tolist() == list(range(11))
+    assert out["gain_optimal"][0] == pytest.approx(0.3, abs=1e-9)
+    assert out["gain_quadratic"][0] == pytest.approx(0.09, abs=1e-9)
+    assert out["S1_optimal"][-1] == pytest.approx(1.0) and out["S1_optimal"][0] == pytest.approx(0.0)
