@@ -191,9 +191,7 @@ def _groups(summ: pd.DataFrame, by: list[str]) -> list[tuple[tuple[Any, ...], pd
 def _group_label(by: list[str], key: tuple[Any, ...], metric: str) -> str:
     if not by:
         return metric
-    if len(by) == 1:
-        return str(key[0])
-    return ", ".join(f"{label(b)}={k}" for b, k in zip(by, key))
+    return ", ".join(str(k) for k in key)  # the legend title names the columns
 
 
 def plot_metric(
@@ -223,16 +221,17 @@ def plot_metric(
         for k, (key, part) in enumerate(_groups(summ, by)):
             part = part.sort_values(x)
             # hollow markers shrinking with the group index stay visible where groups coincide;
-            # with a closed form the measured values are markers only, the closed form the line
+            # with a closed form, short measured series are markers only and the closed form the line
             (line,) = ax.plot(
                 part[x],
                 part["mean"],
                 label=_group_label(by, key, metric),
                 marker=MARKERS[k % len(MARKERS)],
                 ms=max(3.0, 8.0 - 1.2 * k),
+                markevery=max(1, len(part) // 12),  # about a dozen markers on long series
                 mfc="none",
                 mew=1.3,
-                ls="none" if ref is not None else "-",
+                ls="none" if ref is not None and len(part) <= 25 else "-",
             )
             if (part["se"] > 0).any():
                 lo, hi = part["mean"] - 1.96 * part["se"], part["mean"] + 1.96 * part["se"]
