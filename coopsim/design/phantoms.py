@@ -44,9 +44,9 @@ from itertools import product
 from typing import Any
 
 import numpy as np
-from coopsim.mechanisms.facility import GeneralizedMedian, Median, UniformPhantom, satisfies, uniform_phantoms
 
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.mechanisms.facility import GeneralizedMedian, Median, UniformPhantom, satisfies, uniform_phantoms
 
 __all__ = [
     "PHANTOM_AXIOMS",

@@ -41,6 +41,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.optimize import linprog
+
+from coopsim.core.validation import as_array, check_float
 from coopsim.mechanisms.scoring import (
     DecisionRule,
     LogarithmicRule,
@@ -50,9 +53,6 @@ from coopsim.mechanisms.scoring import (
     SphericalRule,
     posteriors,
 )
-from scipy.optimize import linprog
-
-from coopsim.core.validation import as_array, check_float
 
 __all__ = [
     "OptimalScoringRule",
@@ -127,7 +127,7 @@ def optimal_scoring_rule(prior: Any, likelihood: Any, lo: float = 0.0, hi: float
     )
     if res.status != 0:  # pragma: no cover - the LP is always feasible and bounded
         raise RuntimeError(f"optimal_scoring_rule: HiGHS failed with status {res.status}: {res.message}")
-    menu = np.clip(res.x.reshape(J, m), lo, hi)  # HiGHS may overshoot a bound by ~1e-12
+    menu = np.clip(res.x.reshape(J, m), lo, hi) + 0.0  # HiGHS may overshoot a bound by ~1e-12; no -0.0
     rule = DecisionRule(menu)
     gain = float(rule.effort_gain(post, probs))
     return OptimalScoringRule(rule, gain, menu, grid, probs, (lo, hi))
