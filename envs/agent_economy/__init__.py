@@ -122,10 +122,11 @@ from coopsim.interop.views import env_views
 
 
 def make_batched_env(
-    batch_size: int = 1, max_cycles: int = 500, render_mode: str | None = None, **kwargs: Any
+    batch_size: int = 1, max_cycles: int = 500, render_mode: str | None = None, metrics: Any = "all", **kwargs: Any
 ) -> AgentEconomy:
-    """Build an ``AgentEconomy`` (``max_cycles`` is the horizon)."""
-    return AgentEconomy(batch_size=batch_size, horizon=max_cycles, render_mode=render_mode, **kwargs)
+    """Build an ``AgentEconomy`` (``max_cycles`` is the horizon; the PettingZoo and Gymnasium views
+    pass their ``metrics`` option, "none" by default, so unasked metrics are not computed)."""
+    return AgentEconomy(batch_size=batch_size, horizon=max_cycles, render_mode=render_mode, metrics=metrics, **kwargs)
 
 
 env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(

@@ -27,7 +27,7 @@ def elapsed_since_cert(s: EconomyState) -> np.ndarray:
 def effective(s: EconomyState, p: EnvParams) -> tuple[np.ndarray, np.ndarray]:
     """Decayed certified scores ``(R_eff (B, N, 3), IH*_eff (B, N))``: ``R_eff = delta(dt) R_hat``
     with the gate's decay factor; IH* decays only when ``decay_ih``."""
-    d = G.decay_factor(elapsed_since_cert(s), p.decay_rate)
+    d = G.decay_factor(elapsed_since_cert(s), p.decay_rate, validate=False)
     r = s.r_cert[..., :3] * d[..., None]
     ih = s.r_cert[..., 3] * (d if p.audits.decay_ih else 1.0)
     return r, ih
@@ -36,8 +36,8 @@ def effective(s: EconomyState, p: EnvParams) -> tuple[np.ndarray, np.ndarray]:
 def gate_tier(s: EconomyState, p: EnvParams, r: np.ndarray, ih: np.ndarray) -> np.ndarray:
     """The gate's tier of scores ``r`` (B, N, 3) and IH* ``ih`` (capability gates read ``s.capability``)."""
     if not p.robustness_gate:
-        return p.gate(r, None, s.capability)
-    return p.gate(np.clip(r, 0.0, 1.0), np.clip(ih, 0.0, 1.0) if p.force_t0 else None)
+        return p.gate.tier(r, None, s.capability)
+    return p.gate.tier(np.clip(r, 0.0, 1.0), np.clip(ih, 0.0, 1.0) if p.force_t0 else None)
 
 
 def effective_tier(s: EconomyState, p: EnvParams) -> np.ndarray:
@@ -81,10 +81,10 @@ def audit(
     measured[:, :3] = np.clip(honest[:, :3] + o, 0.0, 1.0)
     old_tier, old_status = s.tier[sel], s.status[sel]
     if p.robustness_gate:
-        new = p.gate(measured[:, :3], measured[:, 3] if p.force_t0 else None)
-        new_honest = p.gate(honest[:, :3], honest[:, 3] if p.force_t0 else None)
+        new = p.gate.tier(measured[:, :3], measured[:, 3] if p.force_t0 else None)
+        new_honest = p.gate.tier(honest[:, :3], honest[:, 3] if p.force_t0 else None)
     else:
-        new = new_honest = p.gate(measured[:, :3], None, s.capability[sel])
+        new = new_honest = p.gate.tier(measured[:, :3], None, s.capability[sel])
     registering = kind in ("registration", "recovery")
     if registering:
         s.reg_hash[sel] = s.cur_hash[sel]
@@ -131,7 +131,7 @@ def decay(s: EconomyState, p: EnvParams, tally: StepTally) -> None:
     drop = active & (new < s.tier)
     if not drop.any():
         return
-    d = G.decay_factor(elapsed_since_cert(s), p.decay_rate)
+    d = G.decay_factor(elapsed_since_cert(s), p.decay_rate, validate=False)
     dec = s.r_cert.copy()
     dec[..., :3] *= d[..., None]
     if p.audits.decay_ih:
@@ -152,7 +152,7 @@ def spot_audits(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
     the threshold get a mandatory re-audit (no sooner than ``ih_reaudit_interval`` after the last)."""
     s.bank_version += (s.t % p.audits.bank_refresh_interval) == 0
     elapsed = (s.t[:, None] - s.t_last_audit).astype(np.float64)
-    prob = G.audit_probability(s.tier, elapsed, p.audit_rates, p.audit_hazard)
+    prob = G.audit_probability(s.tier, elapsed, p.audit_rates, p.audit_hazard, validate=False)
     hit = (s.status == ACTIVE) & (rng.random(s.tier.shape) < prob)
     mism = hit & (s.cur_hash != s.reg_hash)
     if mism.any():

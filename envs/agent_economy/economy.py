@@ -48,7 +48,7 @@ from coopsim.envs.agent_economy.state import (
 from coopsim.envs.agent_economy_archetypes import ARCHETYPE_NAMES, N_MACROS, M
 from coopsim.mechanisms import gates as G
 
-from coopsim.core.env import BatchedEnv
+from coopsim.core.env import BatchedEnv, metrics_option
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_action_indices, check_choice, check_int
 
@@ -133,7 +133,7 @@ class AgentEconomy(BatchedEnv):
             actions=cfg["actions"],
         )
         self.n_agents, self.batch_size, self.horizon = n_agents, batch_size, horizon
-        self.metrics = _metric_names(metrics, self.params.K)
+        self.metrics = _metric_names(metrics, self.params.K)  # None: all; (): none; else the names
         self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
         size = obs._slices(self.params.K)["time"].stop
         self._obs_space = gym.spaces.Box(-obs.OBS_BOUND, obs.OBS_BOUND, (size,), np.float32)
@@ -181,7 +181,7 @@ class AgentEconomy(BatchedEnv):
         """
         s, p, rng = self.economy, self.params, self._rng
         macro = np.where(s.done, M["idle"], check_action_indices(actions_, self.batch_size, self.n_agents, N_MACROS))
-        want = bool(self.metrics)
+        want = self.metrics != ()
         s.t += 1
         bal0 = s.balance.copy()
         pre = {k: v.copy() for k, v in s.cum.items() if v.ndim == 1 or k == "blocked"} if want else {}
@@ -205,7 +205,7 @@ class AgentEconomy(BatchedEnv):
         info = {}
         if want:
             m = self._metrics(pre, acc, mid, occupied, welfare, surplus, losses, tally.fees)
-            info["metrics"] = m if self.metrics is True else {k: m[k] for k in self.metrics}
+            info["metrics"] = m if self.metrics is None else {k: m[k] for k in self.metrics}
         return obs.observe(s, p), rewards, terminated, truncated, info
 
     def _market_and_entry(self, tally: StepTally) -> None:
@@ -394,13 +394,12 @@ for _name in ("thresholds", "ceilings", "K", "decay_rate", "audit_rates", "audit
     setattr(AgentEconomy, _name, property(lambda self, _n=_name: getattr(self.params, _n)))
 
 
-def _metric_names(metrics: Any, K: int) -> Any:
-    """``True`` for "all", ``()`` for "none", else the validated tuple of names."""
-    if isinstance(metrics, str):
-        check_choice(metrics, "metrics", ("all", "none"))
-        return True if metrics == "all" else ()
+def _metric_names(metrics: Any, K: int) -> tuple[str, ...] | None:
+    """``None`` for "all", ``()`` for "none", else the tuple of names, checked against ``METRICS``."""
+    names = metrics_option(metrics)
+    if not names:
+        return names
     known = (*METRICS, *(f"tier_{k}" for k in range(K + 1)))
-    names = tuple(metrics)
     bad = [n for n in names if n not in known]
     if bad:
         raise ValueError(f"metrics: expected 'all', 'none' or names from {list(known)}, got unknown {bad}")

@@ -66,7 +66,7 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     r, ih = effective(s, p)
     r_cl = np.clip(r, 0.0, 1.0)
     th = p.thresholds
-    g = G.dimension_tiers(r_cl, th)
+    g = G.dimension_tiers(r_cl, th, validate=False)
     binding = np.argmax(g == g.min(-1)[..., None], axis=-1)
     nxt = np.minimum(s.tier + 1, K)
     expo = exposure(s)
@@ -122,8 +122,8 @@ def safety(s: EconomyState, p: EnvParams, tier_now: np.ndarray) -> dict[str, np.
     pot_w = np.where(active, np.minimum(p.ceilings[tier_now], HEADROOM_CAP), 0.0)
     pot_w = np.where(expo > 0, expo, pot_w)
     return {
-        "safety_active": G.aggregate_safety(np.where(active, expo, 0.0), rbar),
-        "safety_potential": G.aggregate_safety(np.where(active, pot_w, 0.0), rbar),
+        "safety_active": G.aggregate_safety(np.where(active, expo, 0.0), rbar, validate=False),
+        "safety_potential": G.aggregate_safety(np.where(active, pot_w, 0.0), rbar, validate=False),
     }
 
 
