@@ -133,14 +133,22 @@ def _scores(robustness: Any, name: str = "robustness", basis_points: bool = Fals
 # --------------------------------------------------------------------------------------------
 # the gate function
 # --------------------------------------------------------------------------------------------
-def dimension_tiers(robustness: Any, thresholds: Any = None, basis_points: bool = False) -> np.ndarray:
+def dimension_tiers(
+    robustness: Any, thresholds: Any = None, basis_points: bool = False, *, validate: bool = True
+) -> np.ndarray:
     """Per-dimension tiers ``g_i(x_i) = max{k in 0..K : x_i >= theta_i^k}``, shape ``(..., 3)``.
 
     The comparison is inclusive and exact in float64 (``basis_points=True`` first rounds scores and
-    thresholds to integer basis points, as the on-chain variant does).
+    thresholds to integer basis points, as the on-chain variant does). ``validate=False`` is the
+    trusted fast path for callers that hold a validated table and scores in [0, 1] (the agent
+    economy's step): no checks, same numbers.
     """
-    th = validate_thresholds(thresholds)
-    x = _scores(robustness, basis_points=basis_points)
+    if validate:
+        th = validate_thresholds(thresholds)
+        x = _scores(robustness, basis_points=basis_points)
+    else:
+        th = thresholds
+        x = np.round(robustness * 10000.0) / 10000.0 if basis_points else robustness
     if basis_points:
         th = np.round(th * 10000.0) / 10000.0
     # thresholds start at 0 and x >= 0, so the count is >= 1; side="right" makes x = theta qualify
@@ -156,15 +164,20 @@ def weakest_link_tier(
     thresholds: Any = None,
     ih_threshold: float = IH_THRESHOLD,
     basis_points: bool = False,
+    *,
+    validate: bool = True,
 ) -> np.ndarray:
     """Weakest-link tier ``f(R) = min_i g_i(R_i)`` with the ``force_T0`` IH rule.
 
     ``robustness`` has (CC, ER, AS) on its last axis; ``ih`` (IH* = 1 - IH, same leading shape)
     forces tier 0 where ``IH* < ih_threshold`` (strict: IH* equal to the threshold passes).
-    Returns an int64 array of the leading shape. Capability never enters.
+    Returns an int64 array of the leading shape. Capability never enters. ``validate=False``: the
+    trusted fast path of :func:`dimension_tiers` (validated table, scores and IH* in [0, 1]).
     """
-    tiers = dimension_tiers(robustness, thresholds, basis_points).min(axis=-1)
-    if ih is not None:
+    tiers = dimension_tiers(robustness, thresholds, basis_points, validate=validate).min(axis=-1)
+    if ih is not None and not validate:
+        tiers = np.where(ih < ih_threshold, 0, tiers)
+    elif ih is not None:
         theta = check_float(ih_threshold, "ih_threshold", lo=0.0, hi=1.0)
         ih_arr = as_array(ih, "ih", lo=0.0, hi=1.0)
         if ih_arr.shape != tiers.shape and ih_arr.ndim != 0:
@@ -223,8 +236,11 @@ def ceiling(tier: Any, ceilings: Any = None) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # temporal decay
 # --------------------------------------------------------------------------------------------
-def decay_factor(elapsed: Any, decay_rate: float) -> np.ndarray:
-    """Decay multiplier ``delta(dt) = exp(-lambda * dt)`` (``dt >= 0``, ``lambda >= 0``)."""
+def decay_factor(elapsed: Any, decay_rate: float, *, validate: bool = True) -> np.ndarray:
+    """Decay multiplier ``delta(dt) = exp(-lambda * dt)`` (``dt >= 0``, ``lambda >= 0``;
+    ``validate=False`` trusts both)."""
+    if not validate:
+        return np.exp(-decay_rate * np.asarray(elapsed, dtype=np.float64))
     lam = check_float(decay_rate, "decay_rate", lo=0.0)
     dt = as_array(elapsed, "elapsed", lo=0.0)
     return np.exp(-lam * dt)
@@ -283,12 +299,18 @@ def _rate_table(rates: Any) -> np.ndarray:
     return validate_rates(rates, K_DEFAULT + 1 if rates is None else len(np.atleast_1d(rates)))
 
 
-def audit_probability(tier: Any, elapsed: Any, rates: Any = None, hazard: str = "elapsed") -> np.ndarray:
+def audit_probability(
+    tier: Any, elapsed: Any, rates: Any = None, hazard: str = "elapsed", *, validate: bool = True
+) -> np.ndarray:
     """Per-step spot-audit probability of an agent at ``tier``.
 
     ``"elapsed"`` [P]: ``1 - exp(-mu_k * (t - t_last_audit))``; ``"poisson"``: ``1 - exp(-mu_k)``.
-    T0 is never audited (``mu_0 = 0`` by default).
+    T0 is never audited (``mu_0 = 0`` by default). ``validate=False`` trusts a validated rate table,
+    integer tiers in range and ``elapsed >= 0`` (float).
     """
+    if not validate:
+        mu = rates[tier]
+        return -np.expm1(-mu) * np.ones_like(elapsed) if hazard == "poisson" else -np.expm1(-mu * elapsed)
     mu = _rate_table(rates)
     check_choice(hazard, "hazard", AUDIT_HAZARDS)
     k = as_array(tier, "tier", dtype=np.int64, lo=0, hi=len(mu) - 1)
@@ -412,14 +434,15 @@ def uniform_share_profit(tiers: Any, demand: Any, mean_reward: Any) -> np.ndarra
     return share.sum(axis=-1)
 
 
-def aggregate_safety(exposure: Any, weakest: Any, axis: int = -1) -> np.ndarray:
+def aggregate_safety(exposure: Any, weakest: Any, axis: int = -1, *, validate: bool = True) -> np.ndarray:
     """Aggregate safety [P Def 17]: ``S = 1 - sum E(A)(1 - Rbar(A)) / sum E(A)`` (1 when the weight is 0).
 
     ``exposure`` are the weights (exposure, or ceilings in "potential" mode), ``weakest`` the
-    weakest-link effective robustness ``Rbar = min(CC, ER, AS)``.
+    weakest-link effective robustness ``Rbar = min(CC, ER, AS)``. ``validate=False`` trusts
+    non-negative float weights and ``Rbar`` in [0, 1].
     """
-    w = as_array(exposure, "exposure", lo=0.0)
-    rb = as_array(weakest, "weakest", lo=0.0, hi=1.0)
+    w = as_array(exposure, "exposure", lo=0.0) if validate else exposure
+    rb = as_array(weakest, "weakest", lo=0.0, hi=1.0) if validate else weakest
     total = w.sum(axis=axis)
     num = (w * (1.0 - rb)).sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -453,6 +476,11 @@ class Gate(Mechanism):
 
     def __call__(self, robustness: Any, ih: Any = None, capability: Any = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def tier(self, robustness: Any, ih: Any = None, capability: Any = None) -> np.ndarray:
+        """The tier of trusted inputs (validated arrays, scores in [0, 1]): the same numbers as
+        calling the gate, without re-validating its tables on every call (an env's step path)."""
+        return self(robustness, ih, capability)
 
     def ceiling(self, tier: Any) -> np.ndarray:
         """Budget ceiling of each tier."""
@@ -498,6 +526,12 @@ class WeakestLinkGate(Gate):
         use_ih = ih if self.ih_rule == "force_T0" else None
         return weakest_link_tier(robustness, use_ih, self.thresholds, self.ih_threshold, self.basis_points)
 
+    def tier(self, robustness: Any, ih: Any = None, capability: Any = None) -> np.ndarray:
+        use_ih = ih if self.ih_rule == "force_T0" else None
+        return weakest_link_tier(
+            robustness, use_ih, self.thresholds, self.ih_threshold, self.basis_points, validate=False
+        )
+
     def detail(self, robustness: Any, ih: Any = None) -> dict[str, np.ndarray]:
         return gate_detail(robustness, ih if self.ih_rule == "force_T0" else None, self.thresholds, self.ih_threshold)
 
@@ -508,8 +542,9 @@ class WeakestLinkGate(Gate):
         h = None if ih is None else as_array(ih, "ih", lo=0.0, hi=1.0) * (d if decay_ih else 1.0)
         return self(r, h)
 
-    def audit_probability(self, tier: Any, elapsed: Any) -> np.ndarray:
-        return audit_probability(tier, elapsed, self.audit_rates, self.audit_hazard)
+    def audit_probability(self, tier: Any, elapsed: Any, *, validate: bool = True) -> np.ndarray:
+        """Per-step spot-audit probability with this gate's rates and hazard (:func:`audit_probability`)."""
+        return audit_probability(tier, elapsed, self.audit_rates, self.audit_hazard, validate=validate)
 
 
 @register("capability_gate")
