@@ -112,9 +112,15 @@ def _tick_labels_overlap(labels: Sequence[Any], renderer: Any) -> bool:
     return any(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
 
 
+def _integer_x(ax: Any) -> bool:
+    """Whether every line on ``ax`` has integer x values (a count such as n or K)."""
+    xs = [np.asarray(ln.get_xdata(), dtype=float) for ln in ax.get_lines() if len(ln.get_xdata())]
+    return bool(xs) and all(np.all(np.isfinite(x)) and np.all(x == np.round(x)) for x in xs)
+
+
 def tidy_ticks(fig: Any, max_tries: int = 6) -> None:
     """Readable ticks on every axis of ``fig``: numeric axes get a ``ScalarFormatter`` with scientific
-    notation (offset text ``x10^k``) outside 1e-3 .. 1e4; then, while neighbouring tick labels
+    notation (offset text ``x10^k``) outside 1e-3 .. 1e4, integer x data integer ticks; then, while neighbouring tick labels
     overlap after a draw, the number of ticks is reduced (``MaxNLocator``) or, for categorical
     labels, every other label is hidden."""
     for ax in fig.axes:
@@ -123,6 +129,8 @@ def tidy_ticks(fig: Any, max_tries: int = 6) -> None:
                 fmt = ScalarFormatter(useMathText=True)
                 fmt.set_powerlimits((-3, 4))
                 axis.set_major_formatter(fmt)
+        if _integer_x(ax) and ax.get_xscale() == "linear":  # n = 2, 3, ...: no 2.5 ticks
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for _ in range(max_tries):
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()

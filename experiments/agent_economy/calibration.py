@@ -19,12 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from coopsim import plotting
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, write  # noqa: E402
@@ -85,7 +83,8 @@ def main() -> None:
     out = Path(args.out)
     write(df, out, "calibration")
     metrics = ("welfare", "loss_rate", "audits_per_agent_step", "mean_tier")
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7))
+    plotting.use_style()
+    fig, axes = plotting.subplots(2, 4, figsize=(16, 7))
     for r, sweep in enumerate(("decay_rate", "audit_scale")):
         for c, metric in enumerate(metrics):
             ax = axes[r, c]
@@ -95,10 +94,9 @@ def main() -> None:
             ax.set_ylabel(metric.replace("_", " "))
             if sweep == "audit_scale":
                 ax.set_xscale("log")
-            ax.legend()
+    plotting.legend_outside(fig, title="hazard")  # the same groups in every panel
     fig.suptitle(f"Calibration over decay and audit rates ({args.seeds} economies x 20 agents, {args.steps} steps)")
-    fig.tight_layout()
-    fig.savefig(out / "calibration.png", dpi=120)
+    plotting.save(fig, out / "calibration.png")
     print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"wrote {out} in {time.time() - t0:.1f} s")
 

@@ -19,12 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from coopsim import plotting
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, ci95, write  # noqa: E402
@@ -86,7 +84,8 @@ def main() -> None:
     out = Path(args.out)
     write(df, out, "counterfactual")
     write(tiers, out, "counterfactual_by_tier")
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 3, figsize=(15, 4))
     for ax, col in zip(axes[:2], ("losses", "welfare")):
         for j, phi in enumerate((0.0, 1.0)):
             g = df[df.robustness_factor == phi].groupby("gate")[col]
@@ -97,15 +96,14 @@ def main() -> None:
             )
         ax.set_xticks(range(3), [x.replace("_", " ") for x in GATES])
         ax.set_ylabel(col)
-        ax.legend()
+    plotting.legend_outside(axes[1])  # the same bars in the first two panels
     for (gate, phi), d in tiers.groupby(["gate", "robustness_factor"]):
         axes[2].plot(d.tier, d.loss_rate, "o-" if phi else "s--", label=f"{gate} (phi={phi:g})")
     axes[2].set_xlabel("contract tier")
     axes[2].set_ylabel("realised loss rate")
-    axes[2].legend(fontsize=7)
+    plotting.legend_outside(axes[2])
     fig.suptitle(f"Gated vs capability-gated vs ungated ({args.seeds} economies x 20 agents, {args.steps} steps)")
-    fig.tight_layout()
-    fig.savefig(out / "counterfactual.png", dpi=120)
+    plotting.save(fig, out / "counterfactual.png")
     print(
         df.groupby(["robustness_factor", "gate"])[
             ["losses", "surplus", "welfare", "loss_rate", "settled", "insolvencies", "blocked"]

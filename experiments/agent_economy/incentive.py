@@ -30,12 +30,10 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from coopsim import plotting
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, summary, write  # noqa: E402
@@ -126,7 +124,8 @@ def main() -> None:
     df = pd.DataFrame(rows)
     out = Path(args.out)
     write(df, out, "incentive")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 2, figsize=(11, 4))
     for ax, sweep, xl in zip(
         axes,
         ("demand_concentration", "supply_saturation"),
@@ -138,12 +137,11 @@ def main() -> None:
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel(xl)
         ax.set_ylabel("earnings: robustness - capability investors")
-        ax.legend()
+    plotting.legend_outside(fig)  # the same series in both panels
     axes[0].set_title("demand concentration")
     axes[1].set_title("supply saturation")
     fig.suptitle(f"Robustness vs capability investment ({args.seeds} economies per point, {args.steps} steps)")
-    fig.tight_layout()
-    fig.savefig(out / "incentive.png", dpi=120)
+    plotting.save(fig, out / "incentive.png")
     dc = df[(df.sweep == "demand_concentration") & (df.metric == "gap_operating")].set_index("x")
     ss = df[(df.sweep == "supply_saturation") & (df.metric == "gap_operating")].set_index("x")
     print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -22,12 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from coopsim import plotting
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, ci95, write  # noqa: E402
@@ -62,11 +60,12 @@ def main() -> None:
     tdf.insert(0, "t", np.arange(1, args.steps + 1))
     write(tdf, out, "reproduction_tiers")
     c = env.cum
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 3, figsize=(16, 4.2))
     axes[0].stackplot(tdf.t, *[tdf[col] for col in tdf.columns[1:]], labels=list(tdf.columns[1:]))
     axes[0].set_xlabel("step")
     axes[0].set_ylabel("agents (mean over economies)")
-    axes[0].legend(loc="upper right", fontsize=7)
+    plotting.legend_outside(axes[0])
     axes[0].set_title("tier distribution")
     g = df.groupby("archetype")["earnings"]
     means, errs = g.mean().reindex(FIVE), g.apply(lambda x: ci95(x.to_numpy())).reindex(FIVE)
@@ -78,8 +77,7 @@ def main() -> None:
     axes[2].bar(range(len(REASONS)), blocked)
     axes[2].set_xticks(range(len(REASONS)), REASONS, rotation=30, ha="right", fontsize=7)
     axes[2].set_title(f"blocked attempts by type (undetected gaming {c['undetected_gaming'].mean():.1f})")
-    fig.tight_layout()
-    fig.savefig(out / "reproduction.png", dpi=120)
+    plotting.save(fig, out / "reproduction.png")
     print("earnings by strategy (mean, 95% CI):")
     for a in FIVE:
         print(f"  {a:>13}: {means[a]:+.4f} +- {errs[a]:.4f}")

@@ -21,11 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from coopsim import plotting
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import TESTBED, write  # noqa: E402
@@ -72,7 +70,8 @@ def main() -> None:
     df = pd.DataFrame(rows)
     out = Path(args.out)
     write(df, out, "safety_population")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 2, figsize=(11, 4))
     for ax, col in zip(axes, ("safety_active", "safety_potential")):
         for profile, d in df.groupby("entrants"):
             g = d.groupby("population")[col].agg(["mean", "count"])
@@ -81,12 +80,11 @@ def main() -> None:
         ax.set_xlabel("registered agents")
         ax.set_ylabel(col.replace("_", " "))
         ax.set_ylim(0, 1.02)
-        ax.legend()
+    plotting.legend_outside(fig)  # the same groups in both panels
     b1, a1 = monotonic_safety_counterexample()
     b2, a2 = monotonic_safety_counterexample(default_table=True)
     fig.suptitle(f"S vs population (counterexample: {b1:.1f} -> {a1:.1f}; default table {b2:.1f} -> {a2:.7f})")
-    fig.tight_layout()
-    fig.savefig(out / "safety_population.png", dpi=120)
+    plotting.save(fig, out / "safety_population.png")
     end = df[df.t == args.steps].groupby("entrants")[["population", "safety_active", "safety_potential"]].mean()
     start = df[df.t == 10].groupby("entrants")[["population", "safety_active", "safety_potential"]].mean()
     print("at t=10:\n", start.to_string(float_format=lambda v: f"{v:.4f}"))

@@ -15,14 +15,11 @@ import argparse
 from fractions import Fraction
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from coopsim.envs.facility_location import AXIOMS, FacilityLocation  # noqa: E402
 
+from coopsim import plotting
 from coopsim.analysis import incentive_audit, worst_case_ratio  # noqa: E402
 
 MECHANISMS = ("uniform_phantom", "median", "average", "midpoint")
@@ -81,19 +78,20 @@ def run(n_max: int, profiles: int, seed: int) -> pd.DataFrame:
 
 
 def figure(table: pd.DataFrame, path: Path) -> None:
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
-    for name, part in table.groupby("mechanism"):
-        axes[0].plot(part["n"], part["audit_gain"], marker="o", label=name)
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 4, figsize=(17, 3.8))
+    for k, (name, part) in enumerate(table.groupby("mechanism")):
+        marker = {"marker": plotting.MARKERS[k], "mfc": "none", "ms": 8.0 - 1.2 * k}
+        axes[0].plot(part["n"], part["audit_gain"], label=name, **marker)
         for ax, obj in zip(axes[1:], ("SW", "TC", "MC")):
-            (line,) = ax.plot(part["n"], part[f"worst_{obj}"], marker="o", label=name)
-            ax.plot(part["n"], part[f"spec_{obj}"], ls=":", color=line.get_color())
+            # measured: markers; closed form: the dashed line through them
+            (line,) = ax.plot(part["n"], part[f"worst_{obj}"], ls="none", label=name, **marker)
+            ax.plot(part["n"], part[f"spec_{obj}"], color=line.get_color(), **plotting.REFERENCE_STYLE)
     axes[0].set(title="largest gain from a misreport", xlabel="n", ylabel="utility gain")
     for ax, obj in zip(axes[1:], ("SW", "TC", "MC")):
-        ax.set(title=f"worst-case {obj} ratio (dotted: spec)", xlabel="n", ylabel="ratio (>= 1)")
-    axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        ax.set(title=f"worst-case {obj} ratio (dashed: closed form)", xlabel="n", ylabel="ratio (>= 1)")
+    plotting.legend_outside(axes[-1], title="mechanism")
+    plotting.save(fig, path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -85,14 +85,12 @@ def main(spec_path: str | None = None) -> None:
 
 
 def _plot(d: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from coopsim import plotting
 
     fin = d[np.isfinite(d.cap)]
     sup = float(d[~np.isfinite(d.cap)].full.iloc[0])
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    plotting.use_style()
+    fig, ax = plotting.subplots(figsize=(6.5, 4.5))
     ax.semilogx(fin.cap, fin.full, "o-", label="correlated LP optimum")
     ax.semilogx(fin.cap, fin.uncorrelated, "s--", label="uncorrelated (product grid)")
     ax.semilogx(fin.cap, fin.deterministic, "^:", label="best deterministic profile")
@@ -100,9 +98,8 @@ def _plot(d: pd.DataFrame, path: Path) -> None:
     ax.set_xlabel("payment cap B")
     ax.set_ylabel("principal's expected utility")
     ax.set_title("Monitoring instance: value of correlated recommendations")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    plotting.legend_outside(ax)
+    plotting.save(fig, path)
     print(f"wrote {path}")
 
 

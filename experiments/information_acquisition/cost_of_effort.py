@@ -133,13 +133,11 @@ def _simulate_check(spec) -> None:
 
 
 def _plot(df: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from coopsim import plotting
 
     insts = df.instance.unique()
-    fig, axes = plt.subplots(2, len(insts), figsize=(6 * len(insts), 8), squeeze=False)
+    plotting.use_style()
+    fig, axes = plotting.subplots(2, len(insts), figsize=(6 * len(insts), 8), squeeze=False)
     for j, inst in enumerate(insts):
         d = df[df.instance == inst]
         for (scheme, mode), g in d.groupby(["scheme", "mode"]):
@@ -156,9 +154,8 @@ def _plot(df: pd.DataFrame, path: Path) -> None:
         axes[0, j].set_ylim(0, 1.0)
         axes[1, j].set_title(f"{inst}: principal's expected utility")
         axes[1, j].set_xlabel("effort cost c")
-        axes[0, j].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    plotting.legend_outside(fig)  # the same schemes in every panel
+    plotting.save(fig, path)
     print(f"wrote {path}")
 
 

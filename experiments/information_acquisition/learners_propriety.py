@@ -86,13 +86,11 @@ def main(spec_path: str | None = None) -> None:
 
 
 def _plot(df: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from coopsim import plotting
 
     learners = df.learner.unique()
-    fig, axes = plt.subplots(1, len(learners), figsize=(6 * len(learners), 4.5), squeeze=False)
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, len(learners), figsize=(6 * len(learners), 4.5), squeeze=False)
     for j, ln in enumerate(learners):
         ax = axes[0, j]
         for rule, g in df[df.learner == ln].groupby("rule"):
@@ -101,9 +99,8 @@ def _plot(df: pd.DataFrame, path: Path) -> None:
         ax.set_xlabel("private belief f")
         ax.set_ylabel("modal learned report")
         ax.set_title(f"{ln}: learned report vs belief")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    plotting.legend_outside(fig)  # the same rules in every panel
+    plotting.save(fig, path)
     print(f"wrote {path}")
 
 

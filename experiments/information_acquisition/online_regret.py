@@ -94,13 +94,11 @@ def main(spec_path: str | None = None) -> None:
 
 
 def _plot(df: pd.DataFrame, spec: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from coopsim import plotting
 
     names = df.instance.unique()
-    fig, axes = plt.subplots(2, len(names), figsize=(6 * len(names), 8), squeeze=False)
+    plotting.use_style()
+    fig, axes = plotting.subplots(2, len(names), figsize=(6 * len(names), 8), squeeze=False)
     for j, name in enumerate(names):
         d = df[df.instance == name]
         for ms, g in d.groupby("margin_scale"):
@@ -114,12 +112,10 @@ def _plot(df: pd.DataFrame, spec: dict, path: Path) -> None:
         axes[0, j].loglog(T, ref, "k:", label="slope 2/3 (reference)")
         axes[0, j].set_title(f"Instance {name}: regret R_T (cap B = {spec['cap']})")
         axes[0, j].set_xlabel("T")
-        axes[0, j].legend(fontsize=8)
         axes[1, j].set_title(f"Instance {name}: share of rounds with a deviating agent")
         axes[1, j].set_xlabel("T")
-        axes[1, j].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    plotting.legend_outside(fig)  # the same margins (and the reference slope) in every panel
+    plotting.save(fig, path)
     print(f"wrote {path}")
 
 

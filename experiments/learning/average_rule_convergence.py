@@ -20,16 +20,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
 from coopsim.mechanisms import get as get_mechanism  # noqa: E402
 
-from coopsim import agents  # noqa: E402
+from coopsim import (
+    agents,  # noqa: E402
+    plotting,
+)
 from coopsim.dynamics import best_response_dynamics, run  # noqa: E402
 
 
@@ -104,7 +103,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     df.to_csv(out / "results.csv", index=False)
     df.to_parquet(out / "results.parquet", index=False)
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    plotting.use_style()
+    fig, ax = plotting.subplots(figsize=(7, 4.2))
     for (method, metric), part in df[df.metric != "cce_gap"].groupby(["method", "metric"]):
         label = {
             "best_response": "sequential best response (per sweep)",
@@ -121,10 +121,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     ax.set_xlabel("round (best response: sweep)")
     ax.set_ylabel("mean |outcome - UP(true peaks)|")
     ax.set_title(f"Average rule, n = {a.n}, {a.batch} random instances, K = {a.grid}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "figure.png", dpi=120)
-    plt.close(fig)
+    plotting.legend_outside(ax)
+    plotting.save(fig, out / "figure.png")
     final = df.groupby(["method", "metric"]).last()["value"]
     print(final.to_string())
     print(f"truthful average vs UP: {truthful_gap:.4f}; wrote {out}/results.csv, results.parquet, figure.png")

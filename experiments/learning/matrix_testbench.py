@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from coopsim.envs import matrix_games as mg  # noqa: E402
 
-from coopsim import agents  # noqa: E402
+from coopsim import (
+    agents,  # noqa: E402
+    plotting,
+)
 from coopsim.dynamics import run  # noqa: E402
 
 
@@ -127,7 +126,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     df.to_csv(out / "results.csv", index=False)
     df.to_parquet(out / "results.parquet", index=False)
 
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 3, figsize=(14, 4))
     for name, part in df[(df.experiment == "rps") & (df.metric == "exploitability_avg")].groupby("learner"):
         axes[0].plot(part["round"], part["value"], label=name)
     axes[0].set(
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         ylabel="exploitability of the average policy",
         title="Rock-paper-scissors self-play",
     )
-    axes[0].legend(fontsize=8)
+    plotting.legend_outside(axes[0])
     axes[1].plot(np.arange(1, T + 1), freq, lw=1)
     axes[1].axhline(1 / 3, color="grey", ls=":")
     axes[1].set(
@@ -146,16 +146,14 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         ylabel="empirical frequency (player 1)",
         title="Fictitious play on Shapley's game: cycles",
     )
-    axes[1].legend(["action 0", "action 1", "action 2"], fontsize=8)
+    plotting.legend_outside(axes[1], axes[1].get_lines()[:3], labels=["action 0", "action 1", "action 2"])
     for metric, part in df[df.experiment == "chicken_crm"].groupby("metric"):
         axes[2].plot(part["round"], part["value"], label=metric)
     axes[2].set(
         xscale="log", xlabel="round", ylabel="gap of the empirical joint play", title="Conditional RM in chicken"
     )
-    axes[2].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "figure.png", dpi=120)
-    plt.close(fig)
+    plotting.legend_outside(axes[2])
+    plotting.save(fig, out / "figure.png")
     print(f"wrote {out}/results.csv, results.parquet, figure.png")
     return df
 

@@ -19,15 +19,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from coopsim.envs.facility_location import FacilityLocation  # noqa: E402
 
-from coopsim import agents  # noqa: E402
+from coopsim import (
+    agents,  # noqa: E402
+    plotting,
+)
 from coopsim.dynamics import run  # noqa: E402
 
 METRICS = ("outcome_distance", "report_distance", "regret")
@@ -85,7 +84,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     df.to_csv(out / "results.csv", index=False)
     df.to_parquet(out / "results.parquet", index=False)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 3, figsize=(13, 3.8))
     titles = {
         "outcome_distance": "|f(r) - f(t)| (outcome vs truthful)",
         "report_distance": "mean |r_i - t_i| (reports)",
@@ -97,11 +97,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         ax.set_xscale("log")
         ax.set_title(titles[metric], fontsize=10)
         ax.set_xlabel("round")
-    axes[0].legend(fontsize=7)
+    plotting.legend_outside(axes[0])
     fig.suptitle(f"Strategy-proof rules, n = {a.n}, K = {a.grid}, {a.batch} instances", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out / "figure.png", dpi=120)
-    plt.close(fig)
+    plotting.save(fig, out / "figure.png")
     print(f"wrote {out}/results.csv, results.parquet, figure.png")
     return df
 

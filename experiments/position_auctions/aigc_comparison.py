@@ -68,13 +68,11 @@ def main(spec_path: str) -> None:
                 show(row)
     df = write_table(rows, spec["name"])
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from coopsim import plotting
 
         models = df["click_model"].unique()
-        fig, axes = plt.subplots(2, len(models), figsize=(3.2 * len(models), 5), squeeze=False)
+        plotting.use_style()
+        fig, axes = plotting.subplots(2, len(models), figsize=(3.2 * len(models), 5), squeeze=False)
         for c, cm in enumerate(models):
             for name, sub in df[df.click_model == cm].groupby("mechanism"):
                 axes[0, c].errorbar(sub.K, sub.welfare, sub.welfare_se, label=name, marker="o")
@@ -83,9 +81,8 @@ def main(spec_path: str) -> None:
             axes[1, c].set_xlabel("K (max ads)")
         axes[0, 0].set_ylabel("welfare")
         axes[1, 0].set_ylabel("revenue")
-        axes[0, 0].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(RESULTS / f"{spec['name']}.png", dpi=120)
+        plotting.legend_outside(axes[0, 0])
+        plotting.save(fig, RESULTS / f"{spec['name']}.png")
     except Exception as err:  # pragma: no cover
         print("plot skipped:", err)
     print(df.to_string(index=False))

@@ -204,19 +204,16 @@ def main(spec_path: str, jobs: int = 1) -> None:
         show(row)
     df = write_table(rows, spec["name"])
     try:
-        import matplotlib
+        from coopsim import plotting
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 4))
+        plotting.use_style()
+        fig, ax = plotting.subplots(figsize=(7, 4))
         for (mech, n, lrn), (t, rev) in curves.items():
             ax.plot(t, rev, label=f"{mech} n={n} {lrn}")
         ax.set_xlabel("round")
         ax.set_ylabel("revenue (window average)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(RESULTS / f"{spec['name']}.png", dpi=120)
+        plotting.legend_outside(ax)
+        plotting.save(fig, RESULTS / f"{spec['name']}.png")
     except Exception as err:  # pragma: no cover - plotting is optional
         print("plot skipped:", err)
     print(df.to_string(index=False))
