@@ -78,6 +78,7 @@ from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_action_indices, check_choice, check_float, check_int
+from coopsim.dynamics.recorders.window import WindowMean
 from coopsim.interop.render import RENDER_FPS, RENDER_MODES, label_agents, render_rgb
 from coopsim.interop.views import env_views
 
@@ -724,19 +725,16 @@ def simulate(
     rng = np.random.default_rng(pol_ss)
     env.reset(seed=env_ss)
     out: dict[str, list] = {}
-    win: dict[str, float] = {}
-    n = 0
+    win = WindowMean()  # means over copies, averaged over the rounds since the last record point
     for t in range(rounds):
         env.step(_policy_actions(env, who, rng))  # phase 0: efforts
         *_, info = env.step(_policy_actions(env, who, rng))  # phase 1: reports, decision, payments
         for k, v in info["metrics"].items():
-            win[k] = win.get(k, 0.0) + float(np.mean(v))
-        n += 1
+            win.add(k, float(np.mean(v)))
         if (t + 1) % record_every == 0 or t + 1 == rounds:
-            for k, v in win.items():
-                out.setdefault(k, []).append(v / n)
+            for k, v in win.flush().items():
+                out.setdefault(k, []).append(float(v))
             out.setdefault("round", []).append(t + 1)
-            win, n = {}, 0
     return {k: np.asarray(v) for k, v in out.items()}
 
 
