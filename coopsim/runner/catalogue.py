@@ -465,6 +465,8 @@ def _validate(con: sqlite3.Connection, path: Path, out: Path) -> None:
         version = con.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         check = con.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.OperationalError:
+        raise
     except sqlite3.DatabaseError as err:
         raise CatalogueError(path, f"corrupt results catalogue ({err})", out) from None
     if app != APP_ID:
@@ -494,9 +496,9 @@ def open_catalogue(out: str | Path, *, create: bool = True, read_only: bool = Fa
         _check_header(path, out)
         try:
             con = _connect(path, read_only)
+        except sqlite3.OperationalError:
+            raise  # locked, read-only, cannot open: the environment, not the file
         except sqlite3.DatabaseError as err:
-            if isinstance(err, sqlite3.OperationalError) and "locked" in str(err):
-                raise
             raise CatalogueError(path, f"corrupt results catalogue ({err})", out) from None
         _validate(con, path, out)
         return Catalogue(out, con, read_only)
