@@ -149,6 +149,8 @@ def dimension_tiers(
     else:
         th = thresholds
         x = np.round(robustness * 10000.0) / 10000.0 if basis_points else robustness
+        if not basis_points:  # one broadcast comparison: cheaper than three searches for small K
+            return (x[..., None] >= th).sum(axis=-1) - 1
     if basis_points:
         th = np.round(th * 10000.0) / 10000.0
     # thresholds start at 0 and x >= 0, so the count is >= 1; side="right" makes x = theta qualify
