@@ -1,8 +1,8 @@
-"""Compare Uniform Phantom, median, average and midpoint for n = 2..10 (issue 2's newcomer experiment).
+"""Compare Uniform Phantom, median, average and midpoint for n = 2..10 (the newcomer's experiment).
 
 For each mechanism and n it measures, on random uniform profiles, the share of outcomes that
 satisfy each fairness axiom and the incentive-audit gain (with its witness), and runs the
-worst-case ratio search for SW, TC and MC; the spec's closed forms (facility_location.md §6.2)
+worst-case ratio search for SW, TC and MC; the published closed forms (Aziz, Lam, Lee and Walsh, arXiv:2111.01566)
 are printed beside the measured ratios. Writes ``table.csv``, ``table.parquet`` and
 ``figure.png`` into ``--out`` (default ``results/facility_compare``).
 
@@ -26,12 +26,12 @@ MECHANISMS = ("uniform_phantom", "median", "average", "midpoint")
 
 
 def r_of_n(n: int) -> float:
-    """R(n) = max_k n k / (n^2 - 2 n k + 2 k^2) (spec §6.1)."""
+    """R(n) = max_k n k / (n^2 - 2 n k + 2 k^2), the welfare ratio of proportional rules (Aziz, Lam, Lee, Walsh)."""
     return float(max(Fraction(n * k, n * n - 2 * n * k + 2 * k * k) for k in range(n + 1)))
 
 
 def spec_ratio(mechanism: str, objective: str, n: int) -> float:
-    """The spec's worst-case ratio (§6.2) for the four compared mechanisms."""
+    """The closed-form worst-case ratio for the four compared mechanisms (Aziz, Lam, Lee, Walsh; Procaccia, Tennenholtz)."""
     table = {
         "uniform_phantom": {"TC": n - 1, "MC": 2, "SW": r_of_n(n)},
         "median": {"TC": 1, "MC": 2, "SW": 1},

@@ -1,4 +1,4 @@
-"""Learner test bench on normal-form games (learning spec §8.4).
+"""Learner test bench on normal-form games (rock-paper-scissors, Shapley 1964, chicken).
 
 1. Rock-paper-scissors self-play with Hedge, regret matching and RM+ (sampled play, full
    information): exploitability (NashConv / 2) of the average policy against rounds, and the final

@@ -1,8 +1,8 @@
 """Uniform Phantom and median: learners become outcome-equivalent to truthful reporting, regret -> 0.
 
 Under strategy-proof rules truthful reporting is weakly dominant, but non-pivotal misreports are
-payoff-equivalent, so learners need not report truthfully: the spec's target is outcome-level
-(learning spec §6.5, §8.5: "assert on outcomes and zero IC regret, never on report distance").
+payoff-equivalent, so learners need not report truthfully: the target is outcome-level (assert on
+outcomes and zero IC regret, never on report distance).
 For each mechanism (``uniform_phantom``, ``median``) and learner (full-information Hedge, bandit
 EXP3-IX) this script records, per round, the outcome distance |f(r) - f(t)| to truthful play, the
 report distance mean_i |r_i - t_i|, and the mean external regret R_i(t)/t. Peaks lie on the report

@@ -1,6 +1,6 @@
 """No-regret bidders on a shading grid: first price, second price and multi-slot VCG.
 
-Targets (spec position_auctions.md section 9.3, learning.md section 8.2): with i.i.d. U[0,1]
+Targets (Feng, Guruganesh, Liaw, Mehta and Sethi, AAAI 2021): with i.i.d. U[0,1]
 values redrawn every round, first-price learners shade to (n-1)/n with revenue (n-1)/(n+1);
 second-price and VCG learners bid truthfully (s = 1). Reports, per configuration, the time-averaged
 shading factor of the learners' mixed strategies over the last ``tail`` of the run, the revenue

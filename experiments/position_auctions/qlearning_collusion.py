@@ -2,7 +2,7 @@
 
 Two stateless epsilon-greedy Q-learners (bandit feedback) choose bids on a grid over [0, 1];
 ties share the item. Reports the winning (highest) bid and the revenue over the last ``tail`` of
-the run, mean +- s.e. over copies and seeds. Expected (qualitative, spec section 9.3 (4)): first
+the run, mean +- s.e. over copies and seeds. Expected (qualitative, after Banchio and Skrzypacz, EC 2022): first
 price clearly below 1 (tacit collusion), second price at or near 1.
 
     python qlearning_collusion.py [qlearning_collusion.toml]
