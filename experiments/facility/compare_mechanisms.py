@@ -31,7 +31,7 @@ def r_of_n(n: int) -> float:
 
 
 def spec_ratio(mechanism: str, objective: str, n: int) -> float:
-    """The closed-form worst-case ratio for the four compared mechanisms (Aziz, Lam, Lee, Walsh; Procaccia, Tennenholtz)."""
+    """The closed-form worst-case ratio of the four compared mechanisms (Aziz et al.; Procaccia, Tennenholtz)."""
     table = {
         "uniform_phantom": {"TC": n - 1, "MC": 2, "SW": r_of_n(n)},
         "median": {"TC": 1, "MC": 2, "SW": 1},
