@@ -1,7 +1,8 @@
 """Average-rule facility location: learners converge to the Uniform Phantom outcome of the true peaks.
 
 Under the average rule (not strategy-proof) every pure Nash equilibrium places the facility at
-UP(t) = median(t ∪ {1/n, ..., (n-1)/n}) of the true peaks (Aziz, Lam, Lee and Walsh, arXiv:2111.01566; Renault and Trannoy, JPET 2005).
+UP(t) = median(t ∪ {1/n, ..., (n-1)/n}) of the true peaks (Aziz, Lam, Lee and Walsh,
+arXiv:2111.01566; Renault and Trannoy, JPET 2005).
 This script runs, on the same random instances,
 
 - Gauss-Seidel best-response dynamics from truthful reports (exact continuous best responses;
