@@ -192,7 +192,7 @@ class FacilityLocation(MechanismGame):
             "TC_ratio": ratio_to_optimum(tc, opt["TC"], "min"),
             "MC_ratio": ratio_to_optimum(mc, opt["MC"], "min"),
         }
-        for axiom in AXIOMS:  # lotteries are judged ex ante: expected distances (spec §6.2)
+        for axiom in AXIOMS:  # lotteries are judged ex ante: expected distances, as in Aziz, Lam, Lee and Walsh's table
             verdict = (
                 fm.satisfies(axiom, peaks, outcome.support, outcome.probs)
                 if self.randomized
@@ -242,7 +242,7 @@ def draw_facility(
 
 
 def average_best_response(peaks: np.ndarray, reports: np.ndarray, agent: int) -> np.ndarray:
-    """Closed-form best response under the average rule (facility spec §7):
+    """Closed-form best response under the average rule (Aziz, Lam, Lee and Walsh, arXiv:2111.01566):
     ``r_i = clip(n t_i - sum_{j != i} r_j, 0, 1)``, shape ``(B,)``. Pass it as ``best_response`` to
     ``coopsim.dynamics.best_response_dynamics`` to skip the generic search."""
     n = reports.shape[1]

@@ -462,7 +462,7 @@ class PositionAuction(MechanismGame):
         """``U[b, i, k]``: expected utility of agent i had it alone played candidate k.
 
         Single-slot first/second price (or any separable mechanism with one slot): O(B N K) closed
-        form (learning spec section 1.1). With scores ``e_j = q_j b_j`` (``-1`` if ineligible:
+        form. With scores ``e_j = q_j b_j`` (``-1`` if ineligible:
         ``b_j < r`` or ``e_j = 0``), let ``m_i`` be the highest competing score and ``c_i`` the
         number of other agents at it. A candidate bid g (score ``q_i g``) wins with probability 1 if
         ``q_i g > m_i``, ``1/(1 + c_i)`` on a tie (``tie_break="share"``; with ``"index"``: 1 if i

@@ -7,7 +7,7 @@ the [0, 1] scale); otherwise they keep their action.
 
 Who revises (``mode``):
 - ``"sequential"`` (default, Gauss-Seidel): one agent per copy per round, chosen uniformly at
-  random (``order="random"``, the spec default) or cyclically 0, 1, ..., N-1 (``"round_robin"``);
+  random (``order="random"``, the default) or cyclically 0, 1, ..., N-1 (``"round_robin"``);
 - ``"simultaneous"`` (Jacobi): every agent at once; may cycle.
 
 Terminates at a pure NE in finite (ordinal) potential games [Monderer & Shapley 1996].

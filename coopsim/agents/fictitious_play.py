@@ -4,8 +4,8 @@ The learner sees arrays only, so beliefs enter through the deviation utilities: 
 realised deviation-utility vectors, Ubar_t(k) = (1/t) sum_{s<=t} U_s(k), equals u_i(k, sigma_hat)
 where sigma_hat is the empirical distribution of the opponents' past action profiles (types held
 at their realised values). With two players this is exactly classical fictitious play with
-empirical-frequency beliefs (u is linear in the opponent's mixed strategy); with N > 2 it is the
-spec's "joint-profile beliefs" option. Passing expected deviation utilities under a product belief
+empirical-frequency beliefs (u is linear in the opponent's mixed strategy); with N > 2 it is
+FP with beliefs over joint profiles. Passing expected deviation utilities under a product belief
 as ``full`` gives the independent-beliefs variant.
 
 Fictitious play: a_t in argmax_k Ubar_{t-1}(k) with uniform random ties (the first action is

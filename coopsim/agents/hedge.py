@@ -13,7 +13,7 @@ Step size (``eta="auto"``, K = the agent's own K_i):
 A float ``eta`` overrides both (a constant rate on the [0, 1] scale).
 
 Guarantees: time-average joint play -> CCE; averages -> NE in two-player zero-sum; mean-based.
-To run the "expected" variant of the spec, pass expected deviation utilities as ``full``.
+To run the noise-free "expected" variant, pass expected deviation utilities as ``full``.
 """
 
 from __future__ import annotations
