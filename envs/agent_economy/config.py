@@ -298,8 +298,10 @@ def configs_from_keywords(groups: dict[str, Any], keywords: dict[str, Any]) -> d
     by_group: dict[str, dict[str, Any]] = {g: {} for g in GROUPS}
     for key, value in keywords.items():
         if key not in KEYWORDS:
-            close = difflib.get_close_matches(key, list(KEYWORDS) + list(GROUPS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            names = list(KEYWORDS) + list(GROUPS)
+            close = [k for k in names if k.startswith(key)] + difflib.get_close_matches(key, names, n=3)
+            close = list(dict.fromkeys(close))[:3]
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
             raise TypeError(f"AgentEconomy: unknown keyword {key!r}{hint} (grouped configs: {', '.join(GROUPS)})")
         group, name = KEYWORDS[key]
         by_group[group][name] = value
