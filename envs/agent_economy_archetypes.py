@@ -1,6 +1,6 @@
 """Scripted archetypes of the agent economy and the discrete macro-action table.
 
-Archetypes [C, v1 synthetic agents of ``rb125/cgae``; spec section 15]: true robustness
+Archetypes [C, v1 synthetic agents of ``rb125/cgae``]: true robustness
 (CC, ER, AS, IH*), capability c, and a bidding rule. coopsim adds the capability-only investor
 (the foil of the incentive experiment) and, for every scripted agent, an upgrade request (re-audit)
 with probability ``upgrade_rate`` per step while it is at T0 or suspended-but-recoverable [DES].

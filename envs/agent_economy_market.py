@@ -1,6 +1,6 @@
 """Contract market of the agent economy: templates, the per-step generator and success odds.
 
-Reference-code defaults [C] of ``rb125/cgae`` (spec section 12): tier weights T1..T5 = .40, .25,
+Reference-code defaults [C] of ``rb125/cgae``: tier weights T1..T5 = .40, .25,
 .20, .10, .05; ``n_k = max(1, floor(contracts_per_step * w_k))`` contracts per tier and step;
 reward and penalty each times an independent U(1 - jitter, 1 + jitter) factor (jitter 0.2);
 template uniform within its tier; difficulty uniform in the template's range.

@@ -1,4 +1,4 @@
-"""Facility report card (spec facility_location.md §2, §4, §6.2):
+"""Facility report card (Aziz, Lam, Lee and Walsh, arXiv:2111.01566; Procaccia and Tennenholtz, EC 2009):
 
 - **incentive audit** (``coopsim.analysis.incentive_audit``) on ``profiles`` random and grid type
   profiles, every unilateral misreport on a 101-point grid plus random candidates and a local
@@ -8,7 +8,7 @@
   profiles (multiples of 1/n, so ties occur), {0,1} profiles and unanimous profiles;
 - **worst-case ratios** ``rho_SW = sup OPT/ALG``, ``rho_TC``, ``rho_MC = sup ALG/OPT``
   (``coopsim.analysis.worst_case_ratio``, exhaustive over the grid of step 1/(2n) then local search)
-  for each n, next to the specification's table (§6.2) where it has an entry.
+  for each n, next to the closed form where one is known.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _R(n: int) -> Fraction:
     return Fraction(welfare_ratio_bound(n))
 
 
-_T = {  # ratio formulas of §6.2 as functions of n
+_T = {  # closed-form ratios as functions of n
     "1": lambda n: Fraction(1),
     "2": lambda n: Fraction(2),
     "3/2": lambda n: Fraction(3, 2),
@@ -37,7 +37,9 @@ _T = {  # ratio formulas of §6.2 as functions of n
     "2-2/n": lambda n: 2 - Fraction(2, n),
     "R(n)": _R,
 }
-#: facility spec §6.2: SP verdict, ratio formulas (TC, MC, SW) and axioms (IFS, UFS, PF, Prop, Unan)
+#: published verdicts (Aziz, Lam, Lee and Walsh, arXiv:2111.01566; Procaccia and Tennenholtz, EC 2009): SP,
+#: ratio formulas (TC, MC, SW) and axioms (IFS, UFS, PF, Prop, Unan); values without a proof in those
+#: papers are exact worst cases found by the grid search for n = 2..6
 FACILITY_TABLE: dict[str, dict[str, Any]] = {
     "median": {
         "SP": "yes",
@@ -101,7 +103,7 @@ OBJECTIVE_LABEL = {"SW": "social welfare (OPT/ALG)", "TC": "total cost (ALG/OPT)
 
 
 def spec_ratio(name: str, objective: str, n: int) -> Fraction | None:
-    """The facility spec's worst-case ratio (§6.2) of mechanism ``name`` for ``objective`` and n >= 2."""
+    """The closed-form worst-case ratio of mechanism ``name`` for ``objective`` and n >= 2 (or None)."""
     row = FACILITY_TABLE.get(name)
     if row is None or n < 2:
         return None
@@ -217,7 +219,7 @@ def facility_audit(
         f"| share of profiles with a gain > {aud.tol:g} | {_fmt(aud.share_profitable)} |",
         f"| verdict | {verdict} |",
         f"| claims | {', '.join(claims) or '—'} |",
-        f"| spec §6.2 SP | {table.get('SP', '—')} |",
+        f"| SP, published (Aziz et al. 2023) | {table.get('SP', '—')} |",
     ]
     if not aud.strategyproof:
         y_truth = float(np.asarray(mech.expected_location(w.actions[None]))[0])
@@ -240,7 +242,7 @@ def facility_audit(
     card.data["axioms"] = ax
     claim_of = {"IFS": "IFS", "UFS": "UFS", "PF": "PF", "proportionality": "proportional", "unanimity": "unanimous"}
     rows = [
-        "| axiom | claimed | spec §6.2 | overall | uniform | grid | {0,1} | unanimous | first failure (profile -> E[y]) |",
+        "| axiom | claimed | published (Aziz et al. 2023) | overall | uniform | grid | {0,1} | unanimous | first failure (profile -> E[y]) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     broken = []
@@ -288,7 +290,7 @@ def facility_audit(
                 )
         card.data["ratios"] = ratio_rows
         lines = [
-            "| n | objective | worst case found | spec §6.2 | match | worst profile |",
+            "| n | objective | worst case found | closed form | match | worst profile |",
             "|---|---|---|---|---|---|",
         ]
         for r in ratio_rows:
@@ -297,7 +299,11 @@ def facility_audit(
             lines.append(
                 f"| {r['n']} | {r['objective']} | {_fmt(r['found'])} | {spec_txt} | {match} | {_fmt(r['profile'])} |"
             )
-        formulas = table and f" Spec formulas: TC {table['TC']}, MC {table['MC']}, SW {table['SW']}."
+        formulas = table and (
+            f" Closed forms: TC {table['TC']}, MC {table['MC']}, SW {table['SW']} (Aziz, Lam, Lee and Walsh,"
+            " arXiv:2111.01566; Procaccia and Tennenholtz, EC 2009; a value neither proves is the exact"
+            " worst case on the grid for n <= 6)."
+        )
         card.sections.append(
             (
                 "Worst-case approximation ratios",
@@ -317,7 +323,7 @@ def facility_audit(
             {a: r["rate"] for a, r in ax.items()}, f"{name}: axiom satisfaction (n = {n_agents})"
         )
         caps = {
-            "ratios.png": "Worst-case ratios found (circles) and the spec's values (crosses) against n.",
+            "ratios.png": "Worst-case ratios found (circles) and the closed forms (crosses) against n.",
             "axioms.png": "Share of checked profiles on which each axiom holds.",
         }
         reports = np.linspace(0, 1, 401)

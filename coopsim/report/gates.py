@@ -1,5 +1,5 @@
 """Report card of the gate family (``weakest_link_gate``, ``capability_gate``, ``no_gate``;
-``coopsim.mechanisms.gates`` and ``gate_properties``; Baxi, arXiv:2603.15639, spec agent_economy §14).
+``coopsim.mechanisms.gates`` and ``gate_properties``; Baxi, arXiv:2603.15639: Bounded Exposure, Incentive-Compatible Robustness Investment, Monotonic Safety).
 
 On ``profiles`` random agents (robustness (CC, ER, AS) and IH* i.i.d. U[0, 1], capability U[0, 1]):
 

@@ -433,7 +433,7 @@ def aigc_comparison(params, seed_sequence, rounds, batch, record_every) -> _Out:
 # ----------------------------------------------------------------------------------------------
 # agent economy
 # ----------------------------------------------------------------------------------------------
-#: reference synthetic testbed (agent-economy spec section 15)
+#: reference synthetic testbed (the v1 synthetic agents of the reference code ``rb125/cgae``)
 TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
 
 

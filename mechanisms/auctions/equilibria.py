@@ -7,7 +7,7 @@
 * :func:`varian_upper_bids`: Varian's upper SNE bound ``b_s alpha_{s-1} = v_{s-1}(alpha_{s-1} -
   alpha_s) + b_{s+1} alpha_s`` with first loser ``b_{S+1} = v_S``.
 * :func:`gsp_equilibrium_check`: the Nash and symmetric-Nash (locally envy-free) inequalities of
-  spec section 3.5 for a bid profile, with the most profitable violation as witness.
+  Edelman, Ostrovsky and Schwarz (AER 2007) and Varian (IJIO 2007) for a bid profile, with the most profitable violation as witness.
 * :func:`first_price_bne_bid`, :func:`first_price_bne_revenue`: i.i.d. uniform first price,
   ``beta(v) = lo + (n-1)/n (v - lo)``, revenue ``(n-1)/(n+1)`` on U[0,1].
 

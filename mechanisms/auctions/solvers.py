@@ -5,7 +5,7 @@ pairs in rendering order (the order only matters for the cascade model). Every s
 ``(edges, value)`` where ``value`` is the optimal objective ``sum_i v_i pi_i(x)``. Edges with zero
 contribution are never allocated; the empty allocation is valid.
 
-Click models (Balseiro et al., arXiv 2506.03309, section 4 of the spec):
+Click models (Balseiro et al., arXiv 2506.03309; cascade after Kempe and Mahdian, WINE 2008):
 
 * ``additive``: ``pi_i = c_ij`` for the position j of ad i;
 * ``mnl``: ``pi_i = w_ij / (w0 + sum_{(i',j') in x} w_i'j')`` (outside-option weight ``w0``);
@@ -96,7 +96,7 @@ def max_weight_matching(W: np.ndarray, K: int) -> tuple[np.ndarray, float]:
     """Max-weight matching with at most ``K`` edges on ``max(W, 0)``.
 
     If ``K >= min(n, m)`` one rectangular assignment; otherwise ``m - K`` dummy rows of constant
-    weight ``1 + sum(W)`` absorb ``m - K`` columns (spec section 5.1). Zero-weight pairs are dropped.
+    weight ``1 + sum(W)`` absorb ``m - K`` columns. Zero-weight pairs are dropped.
     Returns ``(edges (L, 2) sorted by ad, total weight)``.
     """
     W = np.maximum(np.asarray(W, dtype=np.float64), 0.0)
@@ -184,7 +184,7 @@ def cascade_stop_dp(values: np.ndarray, ctr: np.ndarray, K: int) -> tuple[np.nda
 
     Ads sorted by value (descending, stable); ``g(t, S, k) = max(g(t+1, S, k),
     max_{j not in S} v_t p_tj + (1 - p_tj) g(t+1, S + {j}, k - 1))`` with ``g = 0`` at ``t = n`` or
-    ``k = 0`` (spec section 5.4). Vectorised over the position masks S. Edges are returned in
+    ``k = 0``. Vectorised over the position masks S. Edges are returned in
     rendering order (decreasing value). O(n K m 2^m) work.
     """
     v = np.asarray(values, dtype=np.float64)

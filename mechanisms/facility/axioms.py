@@ -416,7 +416,7 @@ def feasible_interval(axiom: str, peaks: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------------------------
-# exact ratio bounds (spec section 6)
+# exact ratio bounds (Aziz, Lam, Lee and Walsh, arXiv:2111.01566)
 # --------------------------------------------------------------------------------------------
 def welfare_ratio_bound(n: int) -> Fraction:
     """``R(n) = max_{k in 0..n} n k / (n^2 - 2 n k + 2 k^2)`` exactly: the SW ratio every proportional

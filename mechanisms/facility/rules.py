@@ -253,7 +253,7 @@ class LotteryMechanism(FacilityMechanism):
     """A randomized mechanism: a finite lottery over locations per profile.
 
     Calling it requires ``rng`` (it samples); ``distribution`` and ``expected_location`` are exact.
-    Axioms and ratios of lotteries are read ex ante (expected distance), per the facility spec.
+    Axioms and ratios of lotteries are read ex ante (expected distance), as in Aziz, Lam, Lee and Walsh's table.
     """
 
     deterministic: ClassVar[bool] = False

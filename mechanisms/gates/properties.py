@@ -1,4 +1,4 @@
-"""The CGAE propositions as executable checks (spec section 14).
+"""The CGAE propositions as executable checks (Baxi, arXiv:2603.15639: the theorems by name).
 
 Each ``check_*`` function takes plain arrays (a population, a trajectory or an acceptance log),
 returns a :class:`Check` (``holds`` plus the worst offending value and where it is) and never
@@ -241,7 +241,7 @@ def check_t3d(certified_weakest: Any, tier: Any, thresholds: Any) -> Check:
 
 
 def monotonic_safety_counterexample(default_table: bool = False) -> tuple[float, float]:
-    """The documented counterexample to Monotonic Safety as stated (spec section 14).
+    """The documented counterexample to Monotonic Safety as stated in Baxi, arXiv:2603.15639.
 
     Two agents: incumbent Rbar 0.9, exposure 1 (S = 0.9); entrant Rbar 0.3, exposure 1 gives
     S = 0.6. With ``default_table``: incumbent (0.9, 0.9, 0.9) at T5 with exposure 1, entrant

@@ -2,7 +2,7 @@
 
 Implements the gate side of the comprehension-gated agent economy (CGAE) of R. Baxi,
 *The Comprehension-Gated Agent Economy*, arXiv:2603.15639 (2026), with the defaults of the
-author's reference code ``rb125/cgae`` (see ``shared/specs/agent_economy.md``).
+author's reference code ``rb125/cgae``.
 
 Everything is batched over leading axes and works on plain NumPy arrays:
 

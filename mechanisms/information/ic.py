@@ -1,4 +1,4 @@
-"""Independent incentive-compatibility checker for information-acquisition mechanisms (spec 5.5).
+"""Independent incentive-compatibility checker for information-acquisition mechanisms.
 
 For agent i recommended a_i (with P(a_i) = sum_{a_-i} phi(a_i, a_-i) > 0), every effort b_i and every
 reporting map r = phi_i(s_i), the deviation value pooled over the others' recommendations is
@@ -151,7 +151,7 @@ def ic_violation(
 def best_responses(model: InformationModel, mechanism: InformationMechanism, tol: float = 1e-7) -> dict:
     """Each agent's best (effort, reporting map) per recommendation, others obedient and truthful.
 
-    Ties within ``tol`` of obedience + truth are broken in favour of obeying (spec ``tie_break="obey"``).
+    Ties within ``tol`` of obedience + truth are broken in favour of obeying (``tie_break="obey"``).
     Returns ``{"effort": [ (A_i,) ], "report": [ (A_i, S_i) ], "gain": [ (A_i,) ]}`` usable as
     ``strategies`` in :func:`principal_utility`.
     """

@@ -1,6 +1,6 @@
 """The optimal incentive-compatible information-acquisition mechanism as a linear program.
 
-Variables (spec section 5): phi(a) >= 0 (recommendation), y_i(a, theta, s) = phi(a) gamma_i(a, s, theta)
+Variables: phi(a) >= 0 (recommendation), y_i(a, theta, s) = phi(a) gamma_i(a, s, theta)
 >= 0 (probability-weighted payments), w_i(a_i, b_i, s_i) free (epigraph of the best report after
 signal s_i when recommended a_i and exerting b_i). With J_a(theta, s) = mu(theta) q_a(s | theta):
 
@@ -240,7 +240,7 @@ def build_lp(
     bounds[:, 1] = np.inf
     for i in range(n):
         c[y_off[i] : y_off[i] + ny] = Jf
-        bounds[y_off[i] : y_off[i] + ny, 1] = np.where(Jf > 0, np.inf, 0.0)  # safe pruning (spec 5.4)
+        bounds[y_off[i] : y_off[i] + ny, 1] = np.where(Jf > 0, np.inf, 0.0)  # safe pruning: no payment where J = 0
     bounds[nA + n * ny : z_off, 0] = -np.inf  # w free; z >= 0
     return LinearProgram(c, A_ub, b_ub, A_eq, b_eq, bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0)
 

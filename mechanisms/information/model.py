@@ -1,6 +1,6 @@
 """The multi-agent information-acquisition model (principal hires agents to learn a state).
 
-Model (spec ``information_acquisition.md`` section 2; after Cacciamani, Castiglioni & Gatti,
+Model (the project's reconstruction after Cacciamani, Castiglioni & Gatti,
 *Online Information Acquisition: Hiring Multiple Agents*, arXiv:2307.06210, ICLR 2024):
 
 - states theta in Theta with a full-support prior mu;
@@ -316,7 +316,7 @@ def agent_utilities(
 
 
 # -------------------------------------------------------------------------------------------------
-# built-in instances (spec section 8.4)
+# built-in instances (small hand-derived test instances)
 # -------------------------------------------------------------------------------------------------
 def _binary_agent(accuracy: float) -> np.ndarray:
     return np.array([[[0.5, 0.5], [0.5, 0.5]], [[accuracy, 1 - accuracy], [1 - accuracy, accuracy]]])

@@ -1,6 +1,6 @@
 """An online principal that learns the agents' signal technology: explore-then-commit.
 
-Reconstruction (spec section 6, tagged [U]: a generic algorithm consistent with the O~(T^{2/3})
+Reconstruction (unverified against the paper: a generic algorithm consistent with the O~(T^{2/3})
 regret of Cacciamani, Castiglioni & Gatti, arXiv:2307.06210, and the single-agent algorithm of
 Chen, Wu, Wu & Yang, arXiv:2303.08613; the papers' procedures may differ):
 
@@ -11,15 +11,15 @@ Chen, Wu, Wu & Yang, arXiv:2303.08613; the papers' procedures may differ):
    radius eps_{a,theta} = sqrt(2 (|S| ln 2 + ln(2 |A| |Theta| / delta)) / N_a(theta)),
    eps_bar = max eps_{a,theta}.
 3. **Commit** to the LP optimum on q_hat with payment cap B and a robustness margin on every
-   obedience row with b_i != a_i: ``margin_mode="uniform"`` (the spec's [DES] rule) adds
+   obedience row with b_i != a_i: ``margin_mode="uniform"`` (the reconstruction's first rule) adds
    ``margin_scale * 2 B eps_bar P(a_i)``; ``"payment"`` (default, a tightening) adds
    ``margin_scale * 2 eps_bar sum_{a_-i} phi(a) max_{theta,s} gamma_i(a, s, theta)``. Each side of an
    IC row moves by at most eps_bar times the largest payment per unit of recommendation
    probability, so with ``margin_scale = 1`` obedience survives the estimation error with
    probability >= 1 - delta; the payment form does not charge the margin to rows whose profiles
    pay nothing (e.g. "recommend no effort, pay 0", which the uniform form can make infeasible).
-   Then mix a weight rho_eff = ``rho * min(1, eps_bar)`` (``rho_decay=True``, default; the spec's
-   constant ``rho`` with ``rho_decay=False``, which adds a linear-in-T cost) of a [0, B]-scaled
+   Then mix a weight rho_eff = ``rho * min(1, eps_bar)`` (``rho_decay=True``, default; the first
+   reconstruction's constant ``rho`` with ``rho_decay=False``, which adds a linear-in-T cost) of a [0, B]-scaled
    quadratic score of the agent's estimated posterior, shifted per state so that uninformative
    reports earn 0 (an outcome-only shift keeps propriety): gamma = (1 - rho) gamma_LP + rho S',
    only for (agent, profile) pairs the LP pays (a "hired" agent); unpaid agents stay at 0 (the
