@@ -52,7 +52,7 @@ Mechanisms
 
 Arguments
     ``n_agents`` (5), ``batch_size`` (1), ``horizon`` (500), ``metrics`` ("all" | "none" | names),
-    ``render_mode`` (None | "ansi") and six grouped configs with documented defaults:
+    ``render_mode`` (None | "ansi" | "rgb_array") and six grouped configs with documented defaults:
     ``population=PopulationConfig(...)``, ``gate=`` a gate name, a ``Gate`` or ``GateConfig(...)``,
     ``audits=AuditConfig(...)``, ``market=MarketConfig(...)``, ``settlement=SettlementConfig(...)``,
     ``actions=ActionConfig(...)``. Every config field is also accepted as a flat keyword

@@ -51,6 +51,7 @@ from coopsim.mechanisms import gates as G
 from coopsim.core.env import BatchedEnv, metrics_option
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_action_indices, check_choice, check_int
+from coopsim.interop.render import RENDER_FPS, RENDER_MODES
 
 #: per-step counts reported in ``info["metrics"]`` as differences of the cumulative statistics
 _STEP_COUNTS = (
@@ -92,7 +93,7 @@ class AgentEconomy(BatchedEnv):
     ``audits`` (:class:`AuditConfig`), ``market`` (:class:`MarketConfig`), ``settlement``
     (:class:`SettlementConfig`), ``actions`` (:class:`ActionConfig`); ``metrics``: "all" (default:
     every per-step metric in ``info["metrics"]``), "none" (``info`` is empty; fastest) or a list of
-    names from ``METRICS`` (plus ``tier_k``); ``render_mode`` None or "ansi". Every field of the
+    names from ``METRICS`` (plus ``tier_k``); ``render_mode`` None, "ansi" or "rgb_array". Every field of the
     configs is also accepted as a flat keyword (``AgentEconomy(decay_rate=0.005)``), as before.
 
     The state is ``self.economy`` (an :class:`EconomyState`); its fields read as attributes of the
@@ -100,7 +101,12 @@ class AgentEconomy(BatchedEnv):
     derived from them.
     """
 
-    metadata = {"render_modes": ["ansi"], "name": "agent_economy_v0", "is_parallelizable": True}
+    metadata = {
+        "render_modes": RENDER_MODES,
+        "name": "agent_economy_v0",
+        "is_parallelizable": True,
+        "render_fps": RENDER_FPS,
+    }
 
     def __init__(
         self,
@@ -134,7 +140,7 @@ class AgentEconomy(BatchedEnv):
         )
         self.n_agents, self.batch_size, self.horizon = n_agents, batch_size, horizon
         self.metrics = _metric_names(metrics, self.params.K)  # None: all; (): none; else the names
-        self.render_mode = check_choice(render_mode, "render_mode", (None, "ansi"))
+        self.render_mode = check_choice(render_mode, "render_mode", (None, *RENDER_MODES))
         size = obs._slices(self.params.K)["time"].stop
         self._obs_space = gym.spaces.Box(-obs.OBS_BOUND, obs.OBS_BOUND, (size,), np.float32)
         self._act_space = gym.spaces.Discrete(N_MACROS)
@@ -326,10 +332,18 @@ class AgentEconomy(BatchedEnv):
         """Global state per copy: tiers, statuses, balances, exposures of every slot, then t / horizon."""
         return obs.global_state(self.economy, self.params)
 
-    def render(self) -> str | None:
-        """Render copy 0 according to ``render_mode`` ("ansi": one line per agent slot)."""
+    def render(self) -> str | np.ndarray | None:
+        """Render copy 0 according to ``render_mode`` ("ansi": one line per agent slot;
+        "rgb_array": balances coloured by tier, ``uint8 (H, W, 3)``, see ``agent_economy.render``)."""
+        s = self.economy
         if self.render_mode == "ansi":
-            return _render_ansi(self.economy)
+            return _render_ansi(s)
+        if self.render_mode == "rgb_array":
+            from coopsim.envs.agent_economy.render import render_agent_economy
+
+            status = [STATUS_NAMES[k] for k in s.status[0]]
+            archetype = [ARCHETYPE_NAMES[a] for a in s.archetype[0]]
+            return render_agent_economy(s.tier[0], s.balance[0], status, archetype, title=f"t={int(s.t[0])}")
         return None
 
     # ------------------------------------------------------------------ threshold schedule

@@ -1,4 +1,4 @@
-"""The agent economy's ``rgb_array`` frame, drawn from plain per-agent arrays.
+"""The agent economy's ``rgb_array`` frame, drawn from plain per-agent arrays (``render_mode="rgb_array"``).
 
 :func:`draw_agent_economy` takes one copy's arrays (tier, balance, and optionally status and
 archetype names per agent) so it does not depend on how the env stores its state;
@@ -42,9 +42,12 @@ def draw_agent_economy(
         if inactive:
             bar.set_hatch("//")
         text = f"T{tier[i]}" + (f"\n{status[i]}" if inactive else "")
-        ax.annotate(text, (i, 0), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
+        # along the bottom of the axes: readable whatever the sign of the balances
+        ax.annotate(text, (i, 0.02), xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=7)
     handles = [Patch(color="0.7" if t <= 0 else f"C{t % 10}", label=f"tier {t}") for t in np.unique(tier)]
     ax.axhline(0.0, color="k", lw=0.8)
+    ax.use_sticky_edges = False  # room above and below the bars, also when every balance is <= 0
+    ax.margins(y=0.25)
     label_agents(ax, n)
     if archetype is not None and n <= 6:
         ax.set_xticks(x, [f"{i}: {a}" for i, a in enumerate(archetype)], fontsize=7, rotation=15)
