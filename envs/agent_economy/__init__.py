@@ -37,7 +37,7 @@ Rewards
     of exposure over ceiling at acceptance and at step end, blocked attempts by reason, undetected
     gaming, audits, demotions, insolvencies, Gini, welfare ...).
 
-Step order (spec section 16)
+Step order (the project's design where the paper leaves it open)
     (1) market posts contracts; pending registrations are audited; entrants arrive;
     (2) agent actions: investments, gaming, self-modification, spawning, upgrade requests; gate
         checks and allocation of bids and delegations (ACTIVE, hash, tier >= T_min, exposure +
