@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop a unit running longer than this and record it failed (default: experiment.timeout, else none)",
     )
     r.add_argument(
+        "--no-compact",
+        action="store_true",
+        help="keep one file per unit (by default a run leaving >= 1000 unit files merges them into parts)",
+    )
+    r.add_argument(
         "--allow-mixed",
         action="store_true",
         help="resume into a folder written by a different spec (the table gains a spec_fingerprint column)",
@@ -207,6 +212,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=not args.no_progress and sys.stderr.isatty(),  # no bar in logs and pipes
         timeout=args.timeout,
         allow_mixed=args.allow_mixed,
+        compact=False if args.no_compact else None,
     )
     print(
         f"{spec.name}: {res.done} done, {res.failed} failed, {res.skipped} skipped of {res.n_units} units "

@@ -192,6 +192,21 @@ def test_compact_keeps_resume_and_load(tmp_path):
     pd.testing.assert_frame_equal(table(runner.load(out)), before)
 
 
+def test_run_compacts_when_asked_and_resume_still_skips(tmp_path, monkeypatch):
+    from coopsim.runner import engine
+
+    out = tmp_path / "o"
+    monkeypatch.setattr(engine, "COMPACT_AFTER", 4)  # the automatic threshold (1000) scaled down
+    res = runner.run(walk_spec(), executor="serial", out=out, progress=False)
+    assert res.done == 6 and not list((out / "units").glob("*.parquet"))
+    assert len(list((out / "parts").glob("*.parquet"))) == 1
+    runner.run(walk_spec(), executor="serial", out=tmp_path / "loose", progress=False, compact=False)
+    assert len(list((tmp_path / "loose" / "units").glob("*.parquet"))) == 6
+    res = runner.run(walk_spec(), executor="serial", out=out, resume=True, progress=False)
+    assert (res.done, res.skipped) == (0, 6)
+    pd.testing.assert_frame_equal(table(runner.load(out)), table(runner.load(tmp_path / "loose")))
+
+
 def test_spec_drift_is_refused_with_the_differing_keys(tmp_path, capsys):
     out = tmp_path / "o"
     runner.run(walk_spec(rounds=50), executor="serial", out=out, progress=False)

@@ -376,6 +376,12 @@ class Catalogue:
         rows = self.con.execute("SELECT key, file, spec_fingerprint FROM units WHERE status = 'done'")
         return {k: (f, fp) for k, f, fp in rows}
 
+    def count_loose(self) -> int:
+        """Done units whose rows are in their own file under ``units/`` (not compacted)."""
+        return self.con.execute("SELECT count(*) FROM units WHERE status = 'done' AND file LIKE 'units/%'").fetchone()[
+            0
+        ]
+
     def files(self) -> dict[str, dict[str, Any]]:
         """``{path: {rows, bytes, sha256, schema, n_units}}`` of every catalogued results file."""
         rows = self.con.execute("SELECT path, rows, bytes, sha256, schema, n_units FROM files")

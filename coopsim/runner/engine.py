@@ -25,6 +25,9 @@ FLUSH_UNITS = 64
 FLUSH_EVERY = 0.5
 #: units claimed per catalogue transaction (small: concurrent runs share the work unit by unit)
 CLAIM_CHUNK = 16
+#: a run that leaves at least this many loose unit files compacts them (``compact=None``): reading
+#: one Parquet file costs about a millisecond whatever its size, so 10^4 loose files load in seconds
+COMPACT_AFTER = 1000
 
 
 @dataclass
@@ -190,6 +193,7 @@ def run(
     progress: bool = True,
     timeout: float | None = None,
     allow_mixed: bool = False,
+    compact: bool | None = None,
 ) -> RunResult:
     """Run every unit of ``spec`` on ``executor`` and store the results under ``out``.
 
@@ -199,7 +203,9 @@ def run(
     ``resume`` skips units whose results file is recorded and verified. A unit that raises, whose
     worker dies, or that runs past ``timeout`` seconds (default: the spec's ``experiment.timeout``)
     is retried up to ``retries`` times, then recorded as failed; the sweep goes on. Units another
-    live run into the same folder has claimed are left to it.
+    live run into the same folder has claimed are left to it. At the end, the folder's loose unit
+    files are merged into parts (:func:`~coopsim.runner.store.compact`) when ``compact`` is true, or
+    when it is ``None`` and at least :data:`COMPACT_AFTER` are loose.
 
     Raises :class:`SpecError` for a malformed spec, :class:`~coopsim.runner.catalogue.SpecDriftError`
     when ``out`` holds another spec's units (unless ``allow_mixed``),
@@ -225,8 +231,12 @@ def run(
         result = RunResult(out=out, n_units=len(units))
         if resume:
             result.quarantined = _check_done(out, cat, units)
-        return _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress,
-                        timeout)  # fmt: skip
+        result = _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress,
+                          timeout)  # fmt: skip
+        loose = cat.count_loose()
+    if compact or (compact is None and loose >= COMPACT_AFTER):
+        store.compact(out)
+    return result
 
 
 def _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress, timeout):
