@@ -133,6 +133,15 @@ class FacilityLocation(MechanismGame):
         """Place the facility on the reports; ``utility = E[1 - |y - t_i|]``."""
         peaks = np.asarray(types, dtype=np.float64)
         reports = self.check_actions(actions, "reports")
+        mech = self.mechanism
+        if type(mech).__call__ is fm.FacilityMechanism.__call__ and mech.deterministic:
+            # built-in deterministic rule on reports validated just above: its location directly
+            # (same numbers as the lottery path below with one support point of probability 1)
+            mech._check_n(reports.shape[1])
+            y = np.asarray(mech._locate(reports), dtype=np.float64)
+            cost = np.abs(y[:, None] - peaks)
+            support, probs = y[:, None], np.ones((y.shape[0], 1))
+            return Outcome(1.0 - cost, public=("location",), location=y, cost=cost, support=support, probs=probs)
         support, probs = self.locate(reports)
         # expected cost E|y - t_i| over the lottery: (B, N, S) weighted by (B, 1, S)
         cost = np.einsum("bns,bs->bn", np.abs(support[:, None, :] - peaks[:, :, None]), probs)
