@@ -439,7 +439,7 @@ TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0
 
 @register_function("economy_incentive", params=("m", "n", "t1_share", "invest_steps"))
 def economy_incentive(params, seed_sequence, rounds, batch, record_every) -> _Out:
-    """Robustness investment vs capability-only investment (agent-economy spec T2d).
+    """Robustness investment vs capability-only investment (Baxi: Incentive-Compatible Robustness Investment).
 
     ``m`` robustness investors (archetype ``adaptive``) and ``n - m`` capability-only investors, both
     with capability 0.7, invest for the first ``invest_steps`` steps (``invest_amount`` 0.1 per step),

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from coopsim.envs.agent_economy import AgentEconomy
 
-#: reference synthetic testbed [C] (spec section 15): balance 0.5, lambda 0.005, audit 0.002/dim,
+#: reference synthetic testbed [C] of the reference code ``rb125/cgae``: balance 0.5, lambda 0.005, audit 0.002/dim,
 #: upkeep 0.0003, 12 contracts per step (11 posted), same-step settlement
 TESTBED = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.0003, contracts_per_step=12)
 

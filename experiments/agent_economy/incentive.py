@@ -4,9 +4,9 @@ Population: ``m`` robustness investors (archetype ``adaptive``: invest in the we
 dimension, re-audited after each investment) and ``n - m`` capability-only investors
 (``capability_investor``), both starting from (0.55, 0.50, 0.45, IH* 0.80) with capability 0.7.
 For the first ``k`` steps every agent invests ``invest_amount`` per step (cost amount (1 + 2 x) of
-the invested attribute, spec section 16); afterwards both bid with the same rule (max EV (1 + 0.1
+the invested attribute); afterwards both bid with the same rule (max EV (1 + 0.1
 T_min) within 70% of the ceiling) and request a re-audit when at T0 or suspended. Testbed
-economics (spec section 15), 12 contracts per step, ``elapsed`` audit hazard, same-step settlement.
+economics of the reference code, 12 contracts per step, ``elapsed`` audit hazard, same-step settlement.
 
 Earnings (final balance minus initial balance, averaged per type; "net" includes the investment
 spend, "operating" adds it back) are compared across B independent economies (seeds).

@@ -1,4 +1,4 @@
-"""Reference synthetic testbed (spec section 15), reproduced statistically.
+"""Reference synthetic testbed of the CGAE reference code (``rb125/cgae``), reproduced statistically.
 
 One agent per archetype (conservative, aggressive, balanced, adaptive, cheater), 500 steps,
 initial balance 0.5, lambda 0.005, audit cost 0.002 per dimension, upkeep 0.0003, 12 contracts

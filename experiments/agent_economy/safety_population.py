@@ -1,4 +1,4 @@
-"""Aggregate safety S against population size, with and without low-robustness entrants (spec section 14).
+"""Aggregate safety S against population size, with and without low-robustness entrants (Baxi: Monotonic Safety).
 
 Economies start with 5 agents (one per scripted archetype) and admit entrants at rate
 ``entrant_rate`` per step into up to 45 free slots, drawn either from the archetype mix or from a

@@ -1,4 +1,4 @@
-"""Value of correlating recommendations (spec 5.3, 5.8).
+"""Value of correlating recommendations (the optimal LP against restricted mechanism classes).
 
 1. The "monitoring" instance: agent 0 works (binary signal, accuracy 0.8, cost 0.1); agent 1's
    costly action M (cost 0.05) reveals whether agent 0 shirked. Uncapped, the LP puts "virtual"

@@ -386,7 +386,7 @@ class LogarithmicRule(ScoringRule):
     def score_range(self, m: int | None = None) -> tuple[float, float]:
         if self.eps is None:
             return (-np.inf, 0.0)
-        return (float(np.log(self.eps)), 0.0)  # spec 7.6: S_B = B (ln p_w - ln eps) / (-ln eps)
+        return (float(np.log(self.eps)), 0.0)  # scaled into [0, B]: S_B = B (ln p_w - ln eps) / (-ln eps)
 
     def sample_reports(self, rng: np.random.Generator, n: int, m: int) -> np.ndarray:
         d = rng.dirichlet(np.ones(m), size=n)
