@@ -8,6 +8,14 @@ LP solver nor torch until a name is used. Modules:
   returned as a :class:`~coopsim.mechanisms.scoring.DecisionRule`;
 - :mod:`~coopsim.design.phantoms` -- phantom search for generalized medians (Moulin 1980) under
   fairness axioms, returned as a :class:`~coopsim.mechanisms.facility.GeneralizedMedian`.
+- :mod:`~coopsim.design.myerson_net`, :mod:`~coopsim.design.rochet_net`,
+  :mod:`~coopsim.design.regret_net` -- differentiable auction design (Dütting, Feng, Narasimhan,
+  Parkes, Ravindranath, "Optimal Auctions through Deep Learning", ICML 2019 / JACM 2024) in torch
+  (``coopsim[torch]``; ``cuda`` when available, else CPU): MyersonNet (one item, strategyproof by
+  construction), RochetNet (one additive bidder, a menu: IC by construction) and RegretNet
+  (additive bidders and items, ex-post regret trained down by the augmented Lagrangian). Trained
+  networks are saved as plain ``.npz`` and served by the NumPy mechanisms ``myerson_net``,
+  ``rochet_net`` and ``regret_net`` of :mod:`coopsim.mechanisms.learned`.
 
 >>> from coopsim.design import optimal_scoring_rule
 >>> round(optimal_scoring_rule([0.5, 0.5], [[0.8, 0.2], [0.2, 0.8]]).gain, 6)
@@ -45,6 +53,9 @@ _LAZY: dict[str, str] = {
         ],
         "coopsim.design.phantoms",
     ),
+    **dict.fromkeys(["MyersonNetConfig", "train_myerson_net"], "coopsim.design.myerson_net"),
+    **dict.fromkeys(["RochetNetConfig", "train_rochet_net"], "coopsim.design.rochet_net"),
+    **dict.fromkeys(["RegretNetConfig", "train_regret_net", "regret_estimate"], "coopsim.design.regret_net"),
 }
 
 __all__ = sorted(_LAZY)

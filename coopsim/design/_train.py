@@ -1,0 +1,36 @@
+"""Training-loop plumbing shared by the design networks: progress bars and the logged history."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+
+def progress(it: Iterable[Any], total: int, desc: str, enabled: bool | None = None) -> Iterator[Any]:
+    """Wrap ``it`` in a tqdm bar, shown only when stderr is a terminal (``enabled=None``)."""
+    from tqdm.auto import tqdm
+
+    show = sys.stderr.isatty() if enabled is None else bool(enabled)
+    return iter(tqdm(it, total=total, desc=desc, disable=not show, leave=False))
+
+
+class History:
+    """Named training curves: ``log(step, revenue=..., regret=...)`` then ``arrays()``."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[float]] = {}
+
+    def log(self, step: int, **values: float) -> None:
+        self._rows.setdefault("step", []).append(float(step))
+        for k, v in values.items():
+            self._rows.setdefault(k, []).append(float(v))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Each curve as a float64 array (one entry per logged step)."""
+        return {k: np.asarray(v, dtype=np.float64) for k, v in self._rows.items()}
+
+    def last(self, key: str) -> float:
+        return self._rows[key][-1]
