@@ -8,8 +8,9 @@
 2. Ray per-unit overhead: trivial units (a 1-round random walk) on a local Ray instance with 2 CPUs;
    overhead per unit = wall time / units (the units do no work), next to the process pool's figure.
 3. Results store: 10^4 units x 100 recorded rounds (2 metrics, so 2 x 10^6 rows) written through
-   ``coopsim.runner.run`` (serial; the units are trivial) and read back with ``coopsim.runner.load``:
-   seconds, bytes on disk, rows.
+   ``coopsim.runner.run`` (serial; the units are trivial; the run compacts the folder at its end) and
+   read back with ``coopsim.runner.load``: seconds, bytes on disk, rows. ``bench_store.py`` times the
+   store on its own (catalogue cost per unit, loose vs compacted loads, 10^3..10^5 units).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def bench_overhead(tmp: Path, n_ray: int, skip_ray: bool) -> None:
     print(f"\n[2] per-unit overhead, {n_ray} trivial units (1-round random walk)")
     s = timed_run(trivial_spec(n_ray), "serial", tmp / "t_serial")
     p = timed_run(trivial_spec(n_ray), "process", tmp / "t_process", workers=2)
-    print(f"    serial           {1e3 * s / n_ray:8.2f} ms/unit (run + store + manifest)")
+    print(f"    serial           {1e3 * s / n_ray:8.2f} ms/unit (run + store + catalogue)")
     print(f"    process, 2 wkrs  {1e3 * p / n_ray:8.2f} ms/unit")
     if skip_ray:
         return
@@ -143,13 +144,13 @@ def bench_store(tmp: Path, n_store: int) -> None:
     t0 = time.perf_counter()
     df = runner.load(out)
     lt = time.perf_counter() - t0
-    size = du(out / "units")
+    size = du(out / "units") + du(out / "parts")
     print(f"\n[3] store: {n_store} units x 100 recorded rounds x 2 metrics = {len(df):,} rows")
     print(f"    write (runner.run, serial)  {w:8.2f} s  ({1e3 * w / n_store:.2f} ms/unit, unit run included)")
     print(f"    load  (runner.load)         {lt:8.2f} s")
     print(
-        f"    on disk: units/ {size / 1e6:.1f} MB ({size / n_store / 1e3:.1f} kB/unit, "
-        f"{size / len(df):.1f} B/row); manifest.json {(out / 'manifest.json').stat().st_size / 1e6:.1f} MB"
+        f"    on disk: units/ + parts/ {size / 1e6:.1f} MB ({size / n_store / 1e3:.1f} kB/unit, "
+        f"{size / len(df):.1f} B/row); catalogue.sqlite {(out / 'catalogue.sqlite').stat().st_size / 1e6:.1f} MB"
     )
 
 
