@@ -325,8 +325,15 @@ def ratio_figure(rows: Sequence[Mapping[str, Any]], title: str = "Worst-case app
         for k, (obj, part) in enumerate(df.groupby("objective", sort=True)):
             part = part.sort_values("n")
             finite = part[np.isfinite(part["found"].astype(float))]
-            (line,) = ax.plot(finite["n"], finite["found"], marker=MARKERS[k % len(MARKERS)], mfc="none", label=obj)
             ref = part.dropna(subset=["spec"])
+            (line,) = ax.plot(
+                finite["n"],
+                finite["found"],
+                marker=MARKERS[k % len(MARKERS)],
+                mfc="none",
+                ls="none" if len(ref) else "-",  # markers on the dashed closed form where there is one
+                label=obj,
+            )
             if len(ref):
                 ax.plot(ref["n"], ref["spec"].astype(float), color=line.get_color(), gid="reference", **REFERENCE_STYLE)
         ax.set_xlabel("n (agents)")

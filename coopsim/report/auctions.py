@@ -374,8 +374,6 @@ def auction_audit(
             lines.append(f"| {f['fact']} | {f['measure']} | {val} | {'yes' if f['holds'] else '**no**'} |")
         card.sections.append(("Equilibrium facts", "\n".join(lines)))
 
-    import matplotlib.pyplot as plt
-
     from coopsim import plotting
 
     bids = np.linspace(game.action_low, game.action_high, 201)
@@ -390,7 +388,7 @@ def auction_audit(
         w.agent,
         f"{name}: bidder {w.agent}'s utility vs its bid",
     )
-    fig, ax = plt.subplots(1, 2, figsize=(9.6, 3.6), constrained_layout=True)
+    fig, ax = plotting.subplots(1, 2, figsize=(9.6, 3.6))
     ax[0].hist(eff_vals[np.isfinite(eff_vals)], bins=30, color="C0")
     ax[0].set_xlabel("efficiency W / W* (truthful bids)")
     ax[0].set_ylabel("instances")
@@ -406,7 +404,7 @@ def auction_audit(
     ax[1].set_xlabel("n (bidders)")
     ax[1].set_ylabel("mean ratio")
     ax[1].grid(alpha=0.3)
-    ax[1].legend(fontsize=8, frameon=False)
+    plotting.legend_outside(ax[1])
     card.figures["ratios.png"] = fig
     card.data["figure_captions"] = {
         "deviation.png": f"Bidder {w.agent}'s expected utility against its own bid at the audit's witness profile "

@@ -186,7 +186,7 @@ def budget_audit(
     if not full:
         return card
 
-    import matplotlib.pyplot as plt
+    from coopsim import plotting
 
     rng = np.random.default_rng(seed + 3)
     x = rng.random(n)
@@ -195,14 +195,14 @@ def budget_audit(
     rows[:, 0, 0], rows[:, 0, 1] = r, 1 - r
     alloc = mech(rows)
     dis = 2 * np.abs(alloc[:, 0] - x[0])
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), constrained_layout=True)
+    fig, ax = plotting.subplots(figsize=(6.4, 4.0))
     ax.plot(r, dis, label="voter 0: l1 distance to its true proposal")
     ax.axvline(x[0], color="k", ls="--", lw=1, label="true share")
     ax.plot(r, alloc[:, 0], ls=":", label="allocation to alternative 1")
     ax.set_xlabel("voter 0's reported share of alternative 1 (m = 2)")
     ax.set_title(f"{name}: one voter's report, others fixed")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    plotting.legend_outside(ax)
     card.data["figure_profile"] = {
         "shares": x.tolist(),
         "min_disutility": float(dis.min()),

@@ -277,13 +277,12 @@ def gate_audit(
     if not full:
         return card
 
-    import matplotlib.pyplot as plt
-
+    from coopsim import plotting
     from coopsim.mechanisms import gates as gm
 
     x = np.linspace(0, 1, 401)
     ncol = 2 if isinstance(mech, gm.WeakestLinkGate) else 1
-    fig, axes = plt.subplots(1, ncol, figsize=(4.8 * ncol, 3.6), constrained_layout=True, squeeze=False)
+    fig, axes = plotting.subplots(1, ncol, figsize=(4.8 * ncol, 3.6), squeeze=False)
     ax = axes[0, 0]
     curves = {}
     for d, dim in enumerate(gm.DIMENSIONS):
@@ -296,7 +295,7 @@ def gate_audit(
     ax.set_ylabel("tier")
     ax.set_title(f"{name}: tier vs robustness")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    plotting.legend_outside(ax)
     caps = "Left: tier against each robustness dimension, the others at 0.95 (capability set to the same x)."
     if ncol == 2:
         dt = np.arange(0, 301)
@@ -307,7 +306,7 @@ def gate_audit(
         axes[0, 1].set_ylabel("tier")
         axes[0, 1].set_title(f"decay, lambda = {mech.decay_rate:g}")
         axes[0, 1].grid(alpha=0.3)
-        axes[0, 1].legend(fontsize=7, frameon=False)
+        plotting.legend_outside(axes[0, 1])
         caps += " Right: tier of decayed scores exp(-lambda dt) R_hat (IH* = 0.95, decayed too)."
     card.data["figure_curves"] = {"x": x.tolist(), "tiers": curves}
     card.figures["tiers.png"] = fig

@@ -186,7 +186,7 @@ def scoring_audit(
     if not full:
         return card
 
-    import matplotlib.pyplot as plt
+    from coopsim import plotting
 
     p = np.linspace(0.0, 1.0, 401)
     E = np.zeros((len(p), m))
@@ -198,7 +198,7 @@ def scoring_audit(
         ok = mech.allowed(R)
         if ok.sum() > 10:
             break
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), constrained_layout=True)
+    fig, ax = plotting.subplots(figsize=(6.4, 4.0))
     curves = {}
     for qb in (0.2, 0.5, 0.8):
         q = np.zeros(m)
@@ -215,7 +215,7 @@ def scoring_audit(
     ax.set_ylabel("expected score S(p; q)")
     ax.set_title(f"{name}: expected score vs report")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    plotting.legend_outside(ax)
     card.data["figure_curves"] = curves
     card.figures["expected_score.png"] = fig
     slice_txt = ("binary beliefs" if m == 2 else f"beliefs on the edge between outcomes 1 and 2 (m = {m})") + (
