@@ -151,6 +151,7 @@ class RepeatedGame(BatchedEnv):
         self.types = np.zeros((B, self.n_agents, *game.type_shape))
         self._public = np.zeros((B, self._public_size))
         self.t = np.zeros(B, dtype=np.int64)
+        self._all_agents = np.ones((B, self.n_agents), dtype=bool)
         self.last_outcome = None
         self._last_round: tuple[np.ndarray, np.ndarray] | None = None  # (types, game actions)
 
@@ -225,7 +226,7 @@ class RepeatedGame(BatchedEnv):
             live = (self.t < self.horizon).reshape(-1, *[1] * (fresh.ndim - 1))
             self.types = np.where(live, fresh, self.types)
         B, N = self.batch_size, self.n_agents
-        truncated = np.repeat((self.t >= self.horizon)[:, None], N, axis=1)
+        truncated = (self.t >= self.horizon)[:, None] & self._all_agents  # (B, N)
         terminated = np.zeros((B, N), dtype=bool)
         return self._observe(), outcome.utility.copy(), terminated, truncated, info
 

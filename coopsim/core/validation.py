@@ -42,6 +42,11 @@ def as_array(
         if arr.ndim not in allowed:
             want = " or ".join(str(d) for d in allowed)
             raise ValueError(f"{name}: expected an array with {want} dimension(s), got shape {arr.shape}")
+    if arr.dtype == np.float64 and arr.size and not allow_nan and lo is not None and hi is not None:
+        # fast path (one min and one max): finite bounds reject inf, and NaN fails both comparisons;
+        # anything else falls through to the checks below, which name the offending entry
+        if np.isfinite(lo) and np.isfinite(hi) and lo <= arr.min() and arr.max() <= hi:
+            return arr
     if np.issubdtype(arr.dtype, np.floating) and not allow_nan:
         bad = ~np.isfinite(arr)
         if bad.any():

@@ -145,14 +145,23 @@ class BatchedParallelEnv(ParallelEnv):
             missing = [a for a in live if a not in actions]
             raise ValueError(f"actions: expected an entry for every live agent, missing {missing}") from None
         obs, rewards, terminated, truncated, info = self.batched.step(joint)
-        obs_d = self._obs_dict(obs)
         rew, term, trunc = rewards[0].tolist(), terminated[0].tolist(), truncated[0].tolist()
-        idx = self._index
-        rew_d = {a: float(rew[idx[a]]) for a in live}
-        term_d = {a: bool(term[idx[a]]) for a in live}
-        trunc_d = {a: bool(trunc[idx[a]]) for a in live}
         info_d = self._info_dict(info, live)
-        self.agents = [a for a in live if not (term_d[a] or trunc_d[a])]
+        if len(live) == len(self.possible_agents) and self._obs_dtype is not None:
+            # everyone alive (live == possible_agents, in order): zip the rows, no index lookups
+            rows = np.array(obs[0], dtype=self._obs_dtype)
+            obs_d = dict(zip(live, rows))
+            rew_d = dict(zip(live, map(float, rew)))
+            term_d = dict(zip(live, map(bool, term)))
+            trunc_d = dict(zip(live, map(bool, trunc)))
+        else:
+            obs_d = self._obs_dict(obs)
+            idx = self._index
+            rew_d = {a: float(rew[idx[a]]) for a in live}
+            term_d = {a: bool(term[idx[a]]) for a in live}
+            trunc_d = {a: bool(trunc[idx[a]]) for a in live}
+        if any(term_d.values()) or any(trunc_d.values()):
+            self.agents = [a for a in live if not (term_d[a] or trunc_d[a])]
         return obs_d, rew_d, term_d, trunc_d, info_d
 
     def state(self) -> np.ndarray:
