@@ -114,7 +114,7 @@ class MechanismGame(ABC):
         """Length P of ``public_signal``; found by one play on truthful types when not declared."""
         rng = np.random.default_rng(0)
         types = self.sample_types(rng, 1)
-        return self.public_signal(self.play(types, self.truthful_actions(types))).shape[1]
+        return int(self.public_signal(self.play(types, self.truthful_actions(types))).shape[1])
 
     def action_grid(self, k: int) -> np.ndarray:
         """``k`` evenly spaced candidate actions in the action range, shape ``(k, *action_shape)``."""

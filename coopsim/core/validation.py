@@ -34,7 +34,7 @@ def as_array(
     ``ValueError`` naming ``name`` for a wrong rank, NaN/inf, or a value out of range.
     """
     try:
-        arr = np.asarray(value, dtype=dtype)
+        arr: np.ndarray = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} ({err})") from None
     if ndim is not None:
@@ -74,12 +74,12 @@ def check_int(value: Any, name: str, *, lo: int | None = None, hi: int | None = 
     """Return ``value`` as an ``int`` after checking type and inclusive range."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name}: expected an integer, got {value!r} ({type(value).__name__})")
-    value = int(value)
-    if lo is not None and value < lo:
-        raise ValueError(f"{name}: expected an integer >= {lo}, got {value}")
-    if hi is not None and value > hi:
-        raise ValueError(f"{name}: expected an integer <= {hi}, got {value}")
-    return value
+    number = int(value)
+    if lo is not None and number < lo:
+        raise ValueError(f"{name}: expected an integer >= {lo}, got {number}")
+    if hi is not None and number > hi:
+        raise ValueError(f"{name}: expected an integer <= {hi}, got {number}")
+    return number
 
 
 def check_action_indices(actions: Any, batch: int, n_agents: int, n_actions: Any, name: str = "actions") -> np.ndarray:
@@ -127,14 +127,14 @@ def check_float(
     """Return ``value`` as a finite ``float`` in the given range (closed unless ``*_open``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: expected a number, got {value!r} ({type(value).__name__})")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value}")
-    if lo is not None and (value <= lo if lo_open else value < lo):
-        raise ValueError(f"{name}: expected a number {'>' if lo_open else '>='} {lo}, got {value}")
-    if hi is not None and (value >= hi if hi_open else value > hi):
-        raise ValueError(f"{name}: expected a number {'<' if hi_open else '<='} {hi}, got {value}")
-    return value
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{name}: expected a finite number, got {number}")
+    if lo is not None and (number <= lo if lo_open else number < lo):
+        raise ValueError(f"{name}: expected a number {'>' if lo_open else '>='} {lo}, got {number}")
+    if hi is not None and (number >= hi if hi_open else number > hi):
+        raise ValueError(f"{name}: expected a number {'<' if hi_open else '<='} {hi}, got {number}")
+    return number
 
 
 def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
