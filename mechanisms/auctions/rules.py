@@ -50,6 +50,7 @@ from coopsim.mechanisms.auctions.myerson import (  # noqa: F401  (re-exported)
     myerson_reserve,
     virtual_value,
 )
+from coopsim.mechanisms.auctions.separable import rank_order, separable_auction, slot_effects, unit_price
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
@@ -173,11 +174,6 @@ class AuctionResult:
         return np.where(self.assignment >= 0, self.payment, 0.0)
 
 
-def _price(payment: np.ndarray, click: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(click > 0, payment / np.where(click > 0, click, 1.0), 0.0)
-
-
 # ============================================================================================
 # input validation
 # ============================================================================================
@@ -259,285 +255,6 @@ def separable_inputs(
                 raise ValueError(f"quality: expected quality x position <= 1 (a CTR), got {prod.max()}")
         separable = np.ones(B, dtype=bool)
     return b, np.asarray(q, dtype=np.float64), np.asarray(a, dtype=np.float64), C, separable
-
-
-# ============================================================================================
-# separable core (vectorised over B)
-# ============================================================================================
-def _group_bounds(key_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (inclusive) rank of each rank's tie group, for keys sorted descending."""
-    B, n = key_sorted.shape
-    ar = np.broadcast_to(np.arange(n), (B, n))
-    new = np.ones((B, n), dtype=bool)
-    new[:, 1:] = key_sorted[:, 1:] != key_sorted[:, :-1]
-    start = np.maximum.accumulate(np.where(new, ar, 0), axis=1)
-    last = np.ones((B, n), dtype=bool)
-    last[:, :-1] = new[:, 1:]
-    end = np.minimum.accumulate(np.where(last, ar, n)[:, ::-1], axis=1)[:, ::-1]
-    return start, end
-
-
-def separable_auction(
-    rule: str,
-    bids: np.ndarray,
-    quality: np.ndarray,
-    position: np.ndarray,
-    ctr: np.ndarray | None = None,
-    *,
-    reserve: float = 0.0,
-    rank_by: str = "score",
-    max_slots: int | None = None,
-    tie_break: str = "index",
-    rng: np.random.Generator | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Separable position auction ``rule`` in {"gsp", "vcg", "gfp"}; returns (assignment, click, payment, price).
-
-    Eligible bidders (``b_i >= reserve`` and score ``e_i = q_i b_i > 0``) are ranked by score (or by
-    bid if ``rank_by="bid"``); the s-th ranked gets the s-th best position (``a`` sorted
-    descending; at most ``max_slots``; zero-CTR positions are never used). Per-click prices:
-
-    * GSP: ``max(r, e_(s+1) / q_(s))`` (``rank_by="bid"``: ``max(r, b_(s+1))``);
-    * VCG: ``p_V(s) / (q_(s) a_s)`` with ``p_V(s) = sum_{t>=s} (a_t - a_{t+1}) max(q_(s) r, e_(t+1))``;
-    * GFP: own bid.
-
-    Click probability ``q_i a_s`` (or ``ctr[i, s]`` when a full CTR matrix is given); payment =
-    click x price. ``tie_break``: ``index`` (lower index first), ``random`` (uniform priority from
-    ``rng``) or ``share`` (expected outcome over a uniformly random order of each tie group).
-    """
-    B, n = bids.shape
-    m = position.shape[1]
-    score = bids * quality
-    if reserve == 0 and rank_by == "score":
-        key = np.where(score > 0, score, -1.0)  # bids >= 0 are validated
-    else:
-        key = np.where((bids >= reserve) & (score > 0), score if rank_by == "score" else bids, -1.0)
-    if ctr is None and tie_break != "random" and m >= 1 and (max_slots == 1 or (m == 1 and max_slots != 0)):
-        return _single_slot(rule, bids, quality, position, key, reserve, tie_break == "share", rank_by)
-    if tie_break == "random":
-        perm = (rng if rng is not None else np.random.default_rng()).random((B, n)).argsort(axis=1)
-        order = np.take_along_axis(perm, np.argsort(-np.take_along_axis(key, perm, 1), axis=1, kind="stable"), 1)
-    else:
-        order = np.argsort(-key, axis=1, kind="stable")
-    if tie_break != "share":
-        return _top_ranks(rule, bids, quality, position, key, order, ctr, reserve, rank_by, max_slots)
-    fo = (order + (np.arange(B) * n)[:, None]).ravel()  # flat gather/scatter index
-    ks = key.ravel()[fo].reshape(B, n)
-    el = ks >= 0
-    qs = quality.ravel()[fo].reshape(B, n)
-    bs = bids.ravel()[fo].reshape(B, n)
-    # positions sorted descending, truncated to max_slots, padded with zeros to n+1 ranks
-    if m <= 1 or not (np.diff(position, axis=1) > 0).any():
-        pos_order = np.broadcast_to(np.arange(m), (B, m))  # already sorted
-        a_sorted = position
-    else:
-        pos_order = np.argsort(-position, axis=1, kind="stable")
-        a_sorted = np.take_along_axis(position, pos_order, 1)
-    S = min(n, m if max_slots is None else min(m, max_slots))
-    alpha = np.zeros((B, n + 1))
-    alpha[:, :S] = a_sorted[:, :S]
-    alpha[:, :n] *= el
-    # price-relevant next key (scores for score ranking; bids for bid ranking), 0 if none
-    nk = np.zeros((B, n + 1))
-    nk[:, :n] = np.where(el, ks, 0.0)
-    next_key = nk[:, 1:]  # (B, n): key of rank s+1
-
-    def click_at(k_idx: np.ndarray | None) -> np.ndarray:
-        """Click probability of sorted bidder k at rank s: (B, n) diagonal or (B, n, n) dense."""
-        if ctr is None:
-            if k_idx is None:
-                return qs * alpha[:, :n]
-            return qs[:, :, None] * alpha[:, None, :n]
-        pos_pad = np.zeros((B, n), dtype=np.int64)
-        pos_pad[:, :S] = pos_order[:, :S]
-        csort = np.take_along_axis(ctr, order[:, :, None], 1)  # (B, n, m) rows in rank order
-        if k_idx is None:
-            c = np.take_along_axis(csort, pos_pad[:, :, None], 2)[:, :, 0]
-            return np.where(alpha[:, :n] > 0, c, 0.0)
-        c = np.take_along_axis(csort, np.broadcast_to(pos_pad[:, None, :], (B, n, n)), 2)
-        return np.where(alpha[:, None, :n] > 0, c, 0.0)
-
-    def price_at(dense: bool) -> np.ndarray:
-        """Per-click price of sorted bidder k at rank s (diagonal (B,n) or dense (B,n,n))."""
-        qk = qs[:, :, None] if dense else qs
-        if rule == "gfp":
-            p = bs[:, :, None] if dense else bs
-            return np.broadcast_to(p, (B, n, n)) if dense else p
-        if rule == "gsp":
-            nxt = next_key[:, None, :] if dense else next_key
-            with np.errstate(divide="ignore", invalid="ignore"):
-                p = nxt / qk if rank_by == "score" else nxt
-            return np.maximum(reserve, np.where(np.isfinite(p), p, 0.0))
-        # vcg in money units: pay(k, s) = sum_{t>=s} d_t max(q_k r, e_(t+1)), then / (q_k a_s)
-        d = alpha[:, :n] - alpha[:, 1:]
-        e_next = next_key  # VCG always ranks by score
-        if reserve > 0 or dense:
-            terms = d[:, None, :] * np.maximum(qs[:, :, None] * reserve, e_next[:, None, :])  # (B, k, t)
-            tail = np.cumsum(terms[:, :, ::-1], axis=2)[:, :, ::-1]
-            pay = tail if dense else tail[:, np.arange(n), np.arange(n)]
-        else:
-            pay = np.cumsum((d * e_next)[:, ::-1], axis=1)[:, ::-1]
-        denom = qk * (alpha[:, None, :n] if dense else alpha[:, :n])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(denom > 0, pay / np.where(denom > 0, denom, 1.0), 0.0)
-
-    if tie_break == "share":
-        start, end = _group_bounds(ks)
-        size = (end - start + 1).astype(np.float64)
-        Cd = click_at(np.arange(n))  # (B, n, n)
-        Pd = Cd * price_at(True)
-        cs_c = np.concatenate([np.zeros((B, n, 1)), np.cumsum(Cd, axis=2)], axis=2)
-        cs_p = np.concatenate([np.zeros((B, n, 1)), np.cumsum(Pd, axis=2)], axis=2)
-        gather = lambda cs, idx: np.take_along_axis(cs, idx[:, :, None], 2)[:, :, 0]  # noqa: E731
-        click_s = (gather(cs_c, end + 1) - gather(cs_c, start)) / size
-        pay_s = (gather(cs_p, end + 1) - gather(cs_p, start)) / size
-    else:
-        click_s = click_at(None)
-        pay_s = click_s * price_at(False)
-    shown = alpha[:, :n] > 0
-    pos_pad = np.full((B, n), -1, dtype=np.int64)
-    pos_pad[:, :S] = pos_order[:, :S]
-    asg_s = np.where(shown, pos_pad, -1)
-    assignment = np.empty(B * n, dtype=np.int64)
-    click = np.empty(B * n)
-    payment = np.empty(B * n)
-    assignment[fo] = asg_s.ravel()
-    click[fo] = click_s.ravel()
-    payment[fo] = pay_s.ravel()
-    click, payment = click.reshape(B, n), payment.reshape(B, n)
-    return assignment.reshape(B, n), click, payment, _price(payment, click)
-
-
-def _top_ranks(
-    rule: str,
-    bids: np.ndarray,
-    quality: np.ndarray,
-    position: np.ndarray,
-    key: np.ndarray,
-    order: np.ndarray,
-    ctr: np.ndarray | None,
-    reserve: float,
-    rank_by: str,
-    max_slots: int | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Separable auction without tie sharing, on the top ``S + 1`` ranks only (``S`` slots).
-
-    Same rules as :func:`separable_auction`; ranks below ``S + 1`` never matter, so every per-rank
-    array has width ``S`` or ``S + 1`` and results are scattered into zero-filled outputs.
-    """
-    B, n = bids.shape
-    m = position.shape[1]
-    S = min(n, m if max_slots is None else min(m, max_slots))
-    assignment = np.full(B * n, -1, dtype=np.int64)
-    click = np.zeros(B * n)
-    payment = np.zeros(B * n)
-    price_out = np.zeros(B * n)
-    if S == 0:
-        return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n), price_out.reshape(B, n)
-    W = min(n, S + 1)
-    base = (np.arange(B) * n)[:, None]
-    fo = (order[:, :W] + base).ravel()
-    ks = key.ravel()[fo].reshape(B, W)
-    el = ks > 0
-    if m <= 1 or not (np.diff(position, axis=1) > 0).any():
-        pos_top = np.broadcast_to(np.arange(S), (B, S))  # positions already sorted
-        a_top = position[:, :S]
-    else:
-        pos_order = np.argsort(-position, axis=1, kind="stable")
-        pos_top = pos_order[:, :S]
-        a_top = np.take_along_axis(position, pos_top, 1)
-    alpha = np.zeros((B, S + 1))
-    alpha[:, :S] = a_top * el[:, :S]
-    nxt = np.zeros((B, S))
-    nxt[:, : W - 1] = np.where(el[:, 1:W], ks[:, 1:W], 0.0)  # key of rank s+1
-    fs = fo.reshape(B, W)[:, :S].ravel()
-    qs = quality.ravel()[fs].reshape(B, S)
-    if ctr is None:
-        c = qs * alpha[:, :S]
-    else:
-        c = ctr[np.arange(B)[:, None], order[:, :S], pos_top] * (alpha[:, :S] > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if rule == "gfp":
-            price = bids.ravel()[fs].reshape(B, S)
-        elif rule == "gsp":
-            price = np.maximum(reserve, nxt / qs if rank_by == "score" else nxt)
-        else:
-            d = alpha[:, :S] - alpha[:, 1:]
-            upper = np.tril(np.ones((S, S)))  # upper[t, s] = 1 if t >= s
-            if reserve > 0:
-                terms = d[:, None, :] * np.maximum(qs[:, :, None] * reserve, nxt[:, None, :])  # (B, s, t)
-                pay = (terms * upper.T[None]).sum(axis=2)  # sum over t >= s
-            else:
-                pay = (d * nxt) @ upper  # reverse cumulative sum
-            den = qs * alpha[:, :S]
-            price = np.where(den > 0, pay / den, 0.0)
-    shown = (alpha[:, :S] > 0) & (c > 0)
-    assignment[fs] = np.where(shown, pos_top, -1).ravel()
-    click[fs] = c.ravel()
-    payment[fs] = np.where(shown, c * price, 0.0).ravel()
-    price_out[fs] = np.where(shown, price, 0.0).ravel()
-    return assignment.reshape(B, n), click.reshape(B, n), payment.reshape(B, n), price_out.reshape(B, n)
-
-
-def _single_slot(
-    rule: str,
-    bids: np.ndarray,
-    quality: np.ndarray,
-    position: np.ndarray,
-    key: np.ndarray,
-    reserve: float,
-    share: bool,
-    rank_by: str = "score",
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One-slot fast path of :func:`separable_auction` (winner and runner-up; no sort).
-
-    Winner = highest key (lower index on ties); per-click price ``max(r, e_2 / q_w)`` for GSP and
-    VCG (they coincide with one slot), own bid for GFP. ``share``: the ``c`` bidders tied at the
-    top each win with probability ``1/c`` and then pay the price set by the other tied bids.
-    Works on the transposed ``(n, B)`` layout, where reductions over bidders are contiguous.
-    """
-    B, n = bids.shape
-    rows = np.arange(B)
-    a_best = position.max(axis=1)
-    slot = position.argmax(axis=1)
-    kt = np.empty((n, B))
-    np.copyto(kt, key.T)  # (n, B), our own copy
-    top = kt.max(axis=0)
-    ar = np.arange(n)[:, None]
-    is_top = kt == top
-    w = (n - (is_top * (n - ar).astype(np.float64)).max(axis=0)).astype(np.int64)  # first maximiser
-    kt[w, rows] = -1.0  # drop the winner
-    second = np.maximum(kt.max(axis=0), 0.0) if n > 1 else np.zeros(B)
-    live = (top > 0) & (a_best > 0)
-    if share:
-        winners = is_top.T & live[:, None]
-        c = winners.sum(axis=1, keepdims=True)
-        nxt = np.where(c >= 2, top[:, None], second[:, None])
-        if rule == "gfp":
-            price = bids
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                price = np.maximum(reserve, nxt / quality if rank_by == "score" else nxt)
-        click = np.where(winners, quality * a_best[:, None] / np.maximum(c, 1), 0.0)
-        payment = np.where(winners, click * price, 0.0)
-        assignment = np.where(winners & (ar.T == w[:, None]), slot[:, None], -1)
-        return assignment, click, payment, np.where(winners, price, 0.0)
-    wl = w[live]
-    rl = rows[live]
-    qw = quality[rl, wl]
-    if rule == "gfp":
-        price = bids[rl, wl]
-    else:
-        price = np.maximum(reserve, second[live] / qw if rank_by == "score" else second[live])
-    click = np.zeros((B, n))
-    payment = np.zeros((B, n))
-    assignment = np.full((B, n), -1, dtype=np.int64)
-    cw = qw * a_best[live]
-    click[rl, wl] = cw
-    payment[rl, wl] = cw * price
-    assignment[rl, wl] = slot[live]
-    price_out = np.zeros((B, n))
-    price_out[rl, wl] = price
-    return assignment, click, payment, price_out
 
 
 # ============================================================================================
@@ -950,7 +667,7 @@ class AIGCVCG(PositionAuctionMechanism):
             assignment=asg,
             click_prob=pi,
             payment=pay,
-            price=_price(pay, pi),
+            price=unit_price(pay, pi),
             render_rank=rr,
             billing=self.billing,
             click_model=self.click_model,
@@ -1088,13 +805,12 @@ class Myerson(PositionAuctionMechanism):
         b, q, a, C, sep = separable_inputs(bids, ctr, quality, position, default_position=(1.0,))
         B, n = b.shape
         phi = self.virtual_values(b)
-        psi = np.where(phi > 0, phi * q, -1.0)
-        order = np.argsort(-psi, axis=1, kind="stable")
+        psi = np.where(phi > 0, phi * q, -1.0)  # rank by virtual score; only phi_bar > 0 is eligible
+        order = rank_order(psi)
         ps = np.take_along_axis(psi, order, 1)
         el = ps > 0
         qs = np.take_along_axis(q, order, 1)
-        pos_order = np.argsort(-a, axis=1, kind="stable")
-        a_sorted = np.take_along_axis(a, pos_order, 1)
+        pos_order, a_sorted = slot_effects(a)
         m = a.shape[1]
         S = min(n, m if self.max_ads is None else min(m, self.max_ads))
         alpha = np.zeros((B, n + 1))
@@ -1137,7 +853,7 @@ class Myerson(PositionAuctionMechanism):
             assignment=asg,
             click_prob=click,
             payment=pay,
-            price=_price(pay, click),
+            price=unit_price(pay, click),
             render_rank=asg.copy(),
             billing=self.billing,
             click_model="additive",
