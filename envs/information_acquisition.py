@@ -358,12 +358,7 @@ class InformationAcquisitionEnv(BatchedEnv):
         """The plug-in's tables as an :class:`InformationMechanism` (``TablePlugin`` only)."""
         if not isinstance(self.plugin, TablePlugin):
             raise TypeError(f"mechanism: plug-in {type(self.plugin).__name__} has no tables")
-        m, pl = self.model, self.plugin
-        return InformationMechanism(
-            pl.phi.reshape(m.n_actions),
-            pl.payments.reshape(m.payments_shape()),
-            pl.decision.reshape(*m.n_actions, *m.n_signals),
-        )
+        return self.plugin.as_mechanism()
 
     def best_response_actions(self, tol: float = 1e-7) -> np.ndarray:
         """Best-responding agents (others obedient and truthful; ties obey), from the IC checker:

@@ -27,8 +27,9 @@ def figures_written(md, out):
 
 
 def test_vcg_card_audit_gain_zero_matches_incentive_audit(tmp_path):
-    from coopsim.analysis import incentive_audit
     from coopsim.runner.report_auctions import auction_game
+
+    from coopsim.analysis import incentive_audit
 
     md, data, out = run_report(tmp_path, "vcg", "--profiles", "64", "--n", "2", "3")
     a = data["audit"]
@@ -171,15 +172,31 @@ def test_contradicted_claims_are_flagged(monkeypatch):
 
 
 def test_every_registered_mechanism_has_a_handler():
+    from coopsim.mechanisms.information import instance_b
+
     from coopsim.runner import report as rep
 
     buildable = {
         "decision": {"utility": [[1, 0], [0, 1]]},
         "generalized_median": {"phantoms": [0, 1]},
         "order_statistic": {"k": 1},
+        **{name: {"model": instance_b()} for name in ("information_lp", "information_scoring", "information_decision")},
     }
     for name in mechanisms.available():
         if name == "savage":  # needs callables; a scoring rule like the others
             continue
         fam = rep.family_of(rep.build(name, buildable.get(name)))
         assert fam in rep.FAMILIES, (name, fam)
+
+
+def test_information_card_audits_ic_exactly():
+    from coopsim.mechanisms.information import instance_b
+
+    from coopsim import report as rep
+
+    card = rep.audit("information_lp", {"model": instance_b()})
+    assert card.family == "information" and card.data["ic"]["holds"]
+    assert card.data["ic"]["violation"] <= 1e-7 and card.data["limited_liability"]
+    # the optimal LP mechanism gives the principal at least what the scoring plug-in does
+    scoring = rep.audit("information_scoring", {"model": instance_b()})
+    assert card.data["principal_utility"] >= scoring.data["principal_utility"] - 1e-9

@@ -22,7 +22,7 @@ from coopsim.report.card import (
 )
 
 # family handlers: each module registers itself when imported
-from coopsim.report import auctions, budget, facility, gates, scoring  # noqa: E402,F401  (isort: skip)
+from coopsim.report import auctions, budget, facility, gates, information, scoring  # noqa: E402,F401  (isort: skip)
 from coopsim.report.facility import (  # noqa: E402  (isort: skip)
     FACILITY_TABLE,
     OBJECTIVE_LABEL,

@@ -79,6 +79,15 @@ class TablePlugin(MechanismPlugin):
         )
         self.name = name
 
+    def as_mechanism(self) -> InformationMechanism:
+        """The tables as an :class:`InformationMechanism` (for the IC checker and utilities)."""
+        m = self.model
+        return InformationMechanism(
+            self.phi.reshape(m.n_actions),
+            self.payments.reshape(m.payments_shape()),
+            self.decision.reshape(*m.n_actions, *m.n_signals),
+        )
+
     def params(self) -> dict[str, Any]:
         """The model and the plug-in's name (the tables are derived from them)."""
         return {"model": self.model, "name": self.name}
