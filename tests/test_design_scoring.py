@@ -122,3 +122,17 @@ def test_unit_function_records_shapes_and_gains():
     assert out["gain_optimal"][0] == pytest.approx(0.3, abs=1e-9)
     assert out["gain_quadratic"][0] == pytest.approx(0.09, abs=1e-9)
     assert out["S1_optimal"][-1] == pytest.approx(1.0) and out["S1_optimal"][0] == pytest.approx(0.0)
+
+
+def test_optimal_rule_plugs_into_the_information_env_mechanism():
+    # the designed rule is an ordinary ScoringRule: the env's scoring plug-in pays bound * S(post(r), theta);
+    # with effort cost 0.1 and gain 0.3 per unit of bound, effort is IC exactly from bound 1/3 on
+    from coopsim.envs.information_acquisition import ic_violation
+    from coopsim.mechanisms.information import ScoringPlugin, instance_a
+
+    model = instance_a(cost=0.1, accuracy=0.8)
+    rule = optimal_scoring_rule([0.5, 0.5], SYM08).rule
+    ok = ScoringPlugin(model, rule=rule, bound=1 / 3 + 1e-6).as_mechanism()
+    assert ic_violation(model, ok) <= 1e-7
+    short = ScoringPlugin(model, rule=rule, bound=0.3).as_mechanism()
+    assert ic_violation(model, short) == pytest.approx(0.1 - 0.3 * 0.3, abs=1e-9)
