@@ -7,6 +7,8 @@ import itertools
 import numpy as np
 import pytest
 from coopsim.mechanisms.facility import GeneralizedMedian, UniformPhantom, satisfies
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coopsim.design.phantoms import (
     _costs,
@@ -124,3 +126,25 @@ def test_unit_function_records_phantoms():
     assert out["round"].tolist() == list(range(6))
     np.testing.assert_allclose(out["phantom_up"], np.arange(6) / 5)
     assert out["ifs"][0] == 1.0 and out["sc"][0] < out["sc_up"][0]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.floats(0.5, 5.0),
+    st.floats(0.5, 5.0),
+    st.sampled_from([(), ("IFS",), ("unanimity",), ("IFS", "unanimity")]),
+    st.sampled_from(["social", "max", "mix"]),
+    st.integers(0, 1000),
+)
+def test_search_respects_bounds_and_never_worse_than_start(n, a, b, axioms, objective, seed):
+    res = search_phantoms(n, ("beta", a, b), axioms=axioms, objective=objective, samples=500, grid=21, seed=seed)
+    lo, hi = phantom_bounds(n, axioms)
+    assert np.all(np.diff(res.phantoms) >= 0)
+    assert np.all(res.phantoms >= lo - 1e-12) and np.all(res.phantoms <= hi + 1e-12)
+    assert res.objective <= res.start_objective + 1e-12
+    x = sample_peaks(("beta", a, b), n, 500, np.random.default_rng(seed))
+    assert res.objective == pytest.approx(float(_costs(res.mechanism(x), x, res.weight).mean()), abs=1e-12)
+    if "IFS" in axioms:
+        prof = np.vstack([np.array(list(itertools.product((0.0, 1.0), repeat=n))), x])
+        assert satisfies("IFS", prof, res.mechanism(prof)).all()
