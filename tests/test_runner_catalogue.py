@@ -349,3 +349,26 @@ def test_experiment_name_and_timeout_keys(tmp_path):
     for bad in (0, -1, "10", True, float("inf")):
         with pytest.raises(runner.SpecError, match=r"experiment\.timeout"):
             runner.load_spec({**walk_spec(), "experiment": {**walk_spec()["experiment"], "timeout": bad}})
+
+
+def test_exit_codes_debug_and_internal_errors(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "o"
+    runner.run(walk_spec(), executor="serial", out=out, progress=False)
+    (out / catalogue.CATALOGUE).write_bytes(b"junk")
+    spec_file = tmp_path / "s.toml"
+    spec_file.write_text(json_to_toml(walk_spec()))
+    args = ["run", str(spec_file), "--out", str(out), "--resume", "--no-progress"]
+    assert cli_main(args) == 2
+    with pytest.raises(runner.CatalogueError):  # --debug, anywhere: the traceback instead of one line
+        cli_main([*args, "--debug"])
+    capsys.readouterr()
+
+    def boom(*a, **k):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(runner, "run", boom)
+    assert cli_main(["run", str(spec_file), "--out", str(tmp_path / "x")]) == 4
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: a bug" in err and "--debug" in err and len(err.splitlines()) == 1
+    assert cli_main(["compact", str(tmp_path / "missing")]) == 2
+    assert cli_main(["export-manifest", str(tmp_path / "missing")]) == 2
