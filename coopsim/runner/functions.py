@@ -183,7 +183,7 @@ def info_correlation_value(params, seed_sequence, rounds, batch, record_every) -
     grid = int(params.get("grid", 20))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        full = optimal_mechanism(model, cap=cap)
+        full = optimal_mechanism(model, cap=cap, attain=False)  # the LP value itself (a supremum when virtual)
     det = optimal_mechanism(model, cap=cap, restriction="deterministic")
     unc = optimal_mechanism(model, cap=cap, restriction="uncorrelated", grid=grid)
     return _one(
