@@ -31,7 +31,7 @@ HERE = Path(__file__).parent
 def classes(model: InformationModel, cap: float | None, grid: int) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        full = optimal_mechanism(model, cap=cap)
+        full = optimal_mechanism(model, cap=cap, attain=False)  # the LP value itself (a supremum when virtual)
     det = optimal_mechanism(model, cap=cap, restriction="deterministic")
     unc = optimal_mechanism(model, cap=cap, restriction="uncorrelated", grid=grid)
     return {
