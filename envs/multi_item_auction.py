@@ -42,6 +42,8 @@ from coopsim.mechanisms import get as get_mechanism
 
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.interop.render import label_agents
+from coopsim.interop.views import env_views, repeated_game_factory
 
 VALUE_DISTRIBUTIONS = ("uniform",)
 
@@ -79,6 +81,8 @@ class MultiItemAuction(MechanismGame):
         self.type_high = self.action_high = high
         span = self.n_items * high
         self.utility_range = (-span, span)
+        # public signal = allocation probabilities (in [0, 1]) and payments (IR: at most m * high)
+        self.public_low, self.public_high = 0.0, max(1.0, span)
         self.mechanism_params = dict(mechanism_params or {})
         self.mechanism = self._build_mechanism(mechanism)
 
@@ -136,3 +140,36 @@ class MultiItemAuction(MechanismGame):
         k = check_int(k, "grid", lo=1)
         axes = [np.linspace(self.action_low, self.action_high, k)] * self.n_items
         return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, self.n_items)
+
+    # -- rendering ------------------------------------------------------------------------------
+    def draw(self, ax: Any, types: np.ndarray, actions: np.ndarray | None, outcome: Outcome | None) -> None:
+        """Copy 0 on ``ax`` (the env's ``rgb_array`` frame): see :func:`draw_multi_item`."""
+        if outcome is None:
+            draw_multi_item(ax, types[0])
+        else:
+            draw_multi_item(ax, types[0], outcome.allocation[0], outcome.payment[0])
+
+
+def draw_multi_item(ax: Any, values: np.ndarray, allocation: np.ndarray | None = None, payments: Any = None) -> None:
+    """One group of bars per bidder, one bar per item: its value (hollow) and, after a round, the
+    probability it receives the item (filled, same colour); each payment under the bidder's name."""
+    values = np.asarray(values, dtype=np.float64)
+    n, m = values.shape
+    width = 0.8 / m
+    x = np.arange(n)
+    for j in range(m):
+        pos = x + (j - (m - 1) / 2) * width
+        ax.bar(pos, values[:, j], width, fill=False, edgecolor=f"C{j % 10}", label=f"value, item {j}")
+        if allocation is not None:
+            alloc = np.asarray(allocation)[:, j]
+            ax.bar(pos, alloc, width * 0.6, color=f"C{j % 10}", alpha=0.7, label=f"P(item {j})")
+    label_agents(ax, n)
+    if payments is not None and n <= 6:
+        ax.set_xticks(x, [f"agent {i}\npays {float(payments[i]):.3g}" for i in x])
+    ax.set_ylabel("value / allocation probability")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
+
+NAME = "multi_item_auction_v0"
+make_batched_env = repeated_game_factory(MultiItemAuction, default_max_cycles=25, default_redraw="round", name=NAME)
+env, raw_env, parallel_env, gym_env, gym_vector_env = env_views(make_batched_env, name=NAME)
