@@ -358,7 +358,8 @@ def optimal_mechanism(
     reaches the LP value (within ``1e-9 (1 + |value|)``) the value is attained and ``status`` is
     ``"optimal"``; otherwise the value is only a supremum and the result is an attained
     epsilon-optimal mechanism: ``status == "epsilon_optimal"``, ``info["supremum"]`` the LP value and
-    ``info["epsilon"]`` the gap ``supremum - value``. ``attain=False`` returns the raw LP solution
+    ``info["epsilon"]`` the gap ``supremum - value``. With ``verify=False`` a raw solution without
+    virtual payments is returned unchecked (the IC re-solve needs the checker). ``attain=False`` returns the raw LP solution
     (flagged ``attained=False`` with a warning when payments are virtual). ``eps``: epsilon-strict obedience
     (each deviation b_i != a_i loses at least eps conditional on the recommendation).
     ``restriction``: ``"none"`` (correlated, the full LP), ``"deterministic"`` (best single profile),
@@ -369,7 +370,7 @@ def optimal_mechanism(
     value). ``payment_scope="own_report"``: gamma_i(a, r, theta) may depend on the recommended
     profile and agent i's own report only, not on the others' reports.
     Returns an :class:`InformationMechanism` with ``value`` (principal's expected utility),
-    ``recommendation``, ``payments``, ``status`` ("optimal" or "infeasible") and ``ic`` (the
+    ``recommendation``, ``payments``, ``status`` ("optimal", "epsilon_optimal" or "infeasible") and ``ic`` (the
     independent checker's largest violation, when ``verify``).
     """
     if not isinstance(model, InformationModel):
@@ -390,8 +391,8 @@ def optimal_mechanism(
     if cap is None and check_bool(attain, "attain") and res.status == 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            raw = _finish(model, lp, res, t_solve, cap, eps, True, tol)
-        mech = raw if raw.attained and raw.ic <= IC_TOL else None
+            raw = _finish(model, lp, res, t_solve, cap, eps, verify, tol)
+        mech = raw if raw.attained and (not verify or raw.ic <= IC_TOL) else None
         if mech is None:
             build = dict(eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin, ic_mode=ic_mode)
             mech = _attain(raw, _capped_solver(model, own, tol, build))
@@ -421,7 +422,7 @@ def _attain(raw: InformationMechanism, solve) -> InformationMechanism:
     boolean profile mask ``dead``. Returns the first candidate reaching ``raw.value`` (attained), else
     the best verified one flagged ``status="epsilon_optimal"``.
     """
-    sup = raw.value
+    sup = raw.value  # raw.ic may be None (verify=False): the ladder's candidates are always verified
     live = np.asarray(raw.recommendation).ravel() > PHI_TOL
     pay = np.asarray(raw.payments)
     real = float(pay.reshape(pay.shape[0], live.size, -1)[:, live].max(initial=0.0))
