@@ -7,7 +7,9 @@
 Writes ``scoring_shapes.png`` (score S(f, w = 1) and expected score G(f) of the optimal bounded rule
 against quadratic / spherical / logarithmic rules scaled to the same range, one column per prior)
 into the first folder and ``phantom_positions.png`` (searched phantoms vs Uniform Phantom's k/n,
-one panel per axiom) into the second, and prints the effort gains and expected costs as tables.
+one panel per axiom) into the second, and prints the effort gains, the expected costs, and a report card per searched
+rule (expected SC/MC and IFS/UFS/PF/proportionality/unanimity verdicts against Uniform Phantom and the
+median).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from coopsim.mechanisms.facility import GeneralizedMedian, Median, UniformPhantom  # noqa: E402
 
+from coopsim.design import format_report, phantom_report  # noqa: E402
 from coopsim.runner import load  # noqa: E402
 
 RULES = ("optimal", "quadratic", "spherical", "logarithmic")
@@ -75,6 +79,16 @@ def plot_phantoms(path: str) -> None:
     print(f"wrote {out}")
     cols = ["sc", "sc_up", "mc", "mc_up", "ifs"]
     print(w.groupby(["function.axiom", "function.n_agents"])[cols].first().to_string(float_format=lambda v: f"{v:.4f}"))
+    # report card of each searched rule against Uniform Phantom and the median (axiom verdicts via satisfies)
+    for (ax_name, n), g in w.groupby(["function.axiom", "function.n_agents"]):
+        dist = ("beta", float(g["function.a"].iloc[0]), float(g["function.b"].iloc[0]))
+        mechs = {
+            "searched": GeneralizedMedian(g.sort_values("round")["phantom"].to_numpy()),
+            "uniform_phantom": UniformPhantom(),
+            "median": Median(),
+        }
+        print(f"\naxiom {ax_name}, n = {n}, peaks Beta{dist[1:]}:")
+        print(format_report(phantom_report(int(n), dist, mechs, samples=20000)))
 
 
 if __name__ == "__main__":
