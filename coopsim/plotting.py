@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import matplotlib.layout_engine
 
 # Headless by default (CLI, scripts, workers); a Jupyter kernel keeps its inline backend and an
 # explicit MPLBACKEND is respected.
@@ -100,7 +101,10 @@ def legend_outside(target: Any, handles: Sequence[Any] | None = None, title: str
         if handles is None:
             handles = [h for ax in target.axes for h in ax.get_legend_handles_labels()[0]]
             handles = list({h.get_label(): h for h in handles}.values())
-        return target.legend(handles=handles, loc="outside right upper", title=title, **kw)
+        if isinstance(target.get_layout_engine(), matplotlib.layout_engine.ConstrainedLayoutEngine):
+            return target.legend(handles=handles, loc="outside right upper", title=title, **kw)
+        # without constrained layout: anchored right of the figure (saved with bbox "tight")
+        return target.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), title=title, **kw)
     handles = handles if handles is not None else target.get_legend_handles_labels()[0]
     return target.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, title=title, **kw
