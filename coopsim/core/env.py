@@ -151,6 +151,9 @@ class RepeatedGame(BatchedEnv):
         self.types = np.zeros((B, self.n_agents, *game.type_shape))
         self._public = np.zeros((B, self._public_size))
         self.t = np.zeros(B, dtype=np.int64)
+        self._obs_types: np.ndarray | None = None  # the types the observation template holds
+        self._obs_base = np.zeros(0, dtype=np.float32)
+        self._t_max = 0
         self._all_agents = np.ones((B, self.n_agents), dtype=bool)
         self.last_outcome = None
         self._last_round: tuple[np.ndarray, np.ndarray] | None = None  # (types, game actions)
@@ -162,14 +165,19 @@ class RepeatedGame(BatchedEnv):
         return self._act_space
 
     def _observe(self) -> np.ndarray:
-        """``(B, N, T + P + 1)`` float32: own type, public signal, clock (written into one array)."""
-        B, N = self.batch_size, self.n_agents
-        own = self.types.reshape(B, N, -1)
-        T, P = own.shape[2], self._public_size
-        obs = np.empty((B, N, T + P + 1), dtype=np.float32)
-        obs[:, :, :T] = own
-        obs[:, :, T : T + P] = self._public[:, None, :]
-        obs[:, :, T + P] = (self.t / self.horizon)[:, None]
+        """``(B, N, T + P + 1)`` float32: own type, public signal, clock (written into one array).
+
+        The own-type block is kept in a template rebuilt whenever ``self.types`` is rebound."""
+        if self._obs_types is not self.types:
+            B, N = self.batch_size, self.n_agents
+            own = self.types.reshape(B, N, -1)
+            self._obs_base = np.zeros((B, N, own.shape[2] + self._public_size + 1), dtype=np.float32)
+            self._obs_base[:, :, : own.shape[2]] = own
+            self._obs_types = self.types
+        obs = self._obs_base.copy()
+        T = obs.shape[2] - self._public_size - 1
+        obs[:, :, T:-1] = self._public[:, None, :]
+        obs[:, :, -1] = (self.t / self.horizon)[:, None]
         return obs
 
     def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -188,6 +196,7 @@ class RepeatedGame(BatchedEnv):
         self.types = np.where(mask.reshape(-1, *[1] * (fresh.ndim - 1)), fresh, self.types)
         self._public[mask] = 0.0
         self.t[mask] = 0
+        self._t_max = int(self.t.max())  # rounds played by the furthest copy (a cheap end check)
         self.last_outcome = None
         self._last_round = None
         return self._observe(), {}
@@ -206,7 +215,7 @@ class RepeatedGame(BatchedEnv):
         return self.game.check_actions(arr)
 
     def step(self, actions: Any):
-        if self.t.max() >= self.horizon:
+        if self._t_max >= self.horizon:
             raise RuntimeError("step() called on a finished episode; call reset() first")
         if self.grid is None and self.game.play_checks_actions:
             # the game's play validates the profile itself: reshape only (one check, not two)
@@ -219,6 +228,7 @@ class RepeatedGame(BatchedEnv):
         self.last_outcome = outcome
         self._last_round = (self.types, game_actions)  # kept for render(); round redraws rebind types
         self.t += 1
+        self._t_max += 1
         self._public = self.game.public_signal(outcome)
         info = {} if self.metrics == () else {"metrics": self._game_metrics(outcome)}
         if self.redraw == "round":
