@@ -483,3 +483,23 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "9 done" in res.stdout
     assert "\r" not in res.stderr and "unit/s" not in res.stderr and "it/s" not in res.stderr
+
+
+def test_spec_names_case_insensitive_and_suggested(tmp_path, capsys):
+    spec = write(
+        tmp_path,
+        """
+        [experiment]
+        name = "case"
+        rounds = 4
+        [function]
+        name = "Random_Walk"
+        """,
+    )
+    assert main(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert "1 done, 0 failed" in capsys.readouterr().out
+    typo = GOOD.replace('learner = "hedge"', 'learner = "hegde"').replace('"uniform_phantom"', '"Uniform_Phantom"')
+    assert main(["run", str(write(tmp_path, typo, "typo.toml")), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "agents.0.learner: expected a registered learner name, got 'hegde'" in err
+    assert "did you mean 'hedge'?" in err and "mechanism.name" not in err  # the mechanism's case is accepted

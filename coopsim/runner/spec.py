@@ -172,6 +172,19 @@ def env_module(name: str, path: str = "env.name"):
     return mod
 
 
+def _registered(name: str, names: list[str], path: str, what: str) -> str:
+    """The registered name ``name`` designates (itself, or its unique case-insensitive match);
+    otherwise a ``SpecError`` with "did you mean" suggestions, or the known names if none is close."""
+    from coopsim.core.registry import did_you_mean, resolve
+
+    try:
+        return resolve(name, names, what)
+    except ValueError:
+        hint = did_you_mean(name, names)
+        expected = f"a registered {what} name" if hint else f"one of {sorted(names)}"
+        raise SpecError(path, expected, name, note=f"unknown {what}" + (f"; {hint}" if hint else "")) from None
+
+
 def available_envs() -> list[str]:
     """Names of the registered environments the runner can drive (``make_game`` or ``simulate``)."""
     from coopsim import envs
@@ -503,7 +516,6 @@ def load_spec(
         validate_config(cfg, origin, check_names=check_names)
     if build and check_names:
         _dry_build(out)
-        _probe(out)
     return out
 
 
@@ -588,9 +600,7 @@ def _check_experiment_values(exp: Mapping[str, Any], origin: Mapping[str, str]) 
         _choice(exp["reference"], where("reference"), ("truthful",))
     if exp.get("reference_mechanism") is not None:
         ref = _str(exp["reference_mechanism"], where("reference_mechanism"))
-        reg = _mechanism_registry()
-        if ref not in reg:
-            raise SpecError(where("reference_mechanism"), f"one of {reg.names()}", ref, note="unknown mechanism")
+        _registered(ref, _mechanism_registry().names(), where("reference_mechanism"), "mechanism")
     m = exp["metrics"]
     if m is not None:
         if not isinstance(m, list) or not m or not all(isinstance(x, str) and x for x in m):
@@ -651,11 +661,8 @@ def validate_config(
         if check_names:
             from coopsim.runner.units import FUNCTION_PARAMS, FUNCTIONS
 
-            if fn["name"] not in FUNCTIONS:
-                raise SpecError(
-                    where("function.name"), f"one of {sorted(FUNCTIONS)}", fn["name"], note="unknown unit function"
-                )
-            allowed = FUNCTION_PARAMS.get(fn["name"])
+            fn_name = _registered(fn["name"], list(FUNCTIONS), where("function.name"), "unit function")
+            allowed = FUNCTION_PARAMS.get(fn_name)
             for k in fn:
                 if allowed is not None and k != "name" and k not in allowed:
                     raise SpecError(
@@ -680,6 +687,7 @@ def validate_config(
                 raise SpecError(where(f"env.{k}"), "the mechanism in its own [mechanism] table", k)
             if not var_kw and k not in names:
                 raise SpecError(where(f"env.{k}"), f"a known parameter, one of {sorted(names)}", k, note="unknown key")
+        _check_declared_types(game_factory(mod), env_params, "env", where)
 
     if "mechanism" in cfg:
         mech = cfg["mechanism"]
@@ -687,8 +695,7 @@ def validate_config(
         params = {k: v for k, v in mech.items() if k != "name"}
         if check_names:
             reg = _mechanism_registry()
-            if name not in reg:
-                raise SpecError(where("mechanism.name"), f"one of {reg.names()}", name, note="unknown mechanism")
+            name = _registered(name, reg.names(), where("mechanism.name"), "mechanism")
             names, var_kw = _signature_params(reg.factory(name))
             for k, v in params.items():
                 _check_value(v, where(f"mechanism.{k}"))
@@ -699,6 +706,7 @@ def validate_config(
                         k,
                         note="unknown key",
                     )
+            _check_declared_types(reg.factory(name), params, "mechanism", where)
 
     groups = cfg.get("agents")
     if groups is None:
@@ -739,8 +747,7 @@ def validate_config(
             covered[a] = i
         if check_names and not native:  # a native env interprets its own agent groups
             reg = _learner_registry()
-            if learner not in reg:
-                raise SpecError(where(f"agents.{i}.learner"), f"one of {reg.names()}", learner, note="unknown learner")
+            learner = _registered(learner, reg.names(), where(f"agents.{i}.learner"), "learner")
             params = {k: v for k, v in g.items() if k not in ("learner", "agents")}
             names, var_kw = _signature_params(reg.factory(learner), LEARNER_RESERVED)
             for k in params:
@@ -758,6 +765,7 @@ def validate_config(
                         k,
                         note="unknown key",
                     )
+            _check_declared_types(reg.factory(learner), params, f"agents.{i}", where)
     if _is_int(n_agents) and covered and len(covered) != n_agents:
         missing = sorted(set(range(n_agents)) - set(covered))
         raise SpecError(
@@ -768,15 +776,28 @@ def validate_config(
         )
 
 
+def _check_declared_types(factory: Any, params: Mapping[str, Any], section: str, where: Any) -> None:
+    """Check each value against the type the factory declares for it (:mod:`coopsim.core.schema`)."""
+    from coopsim.core.schema import declared_parameters, type_problem
+
+    declared, _ = declared_parameters(factory)
+    for key, value in params.items():
+        entry = declared.get(key)
+        problem = None if entry is None else type_problem(entry.annotation, value)
+        if problem is not None:
+            raise SpecError(where(f"{section}.{key}"), problem, value)
+
+
 def _dry_build(spec: Spec) -> None:
-    """Construct each distinct (env, mechanism) game once so constructor errors surface as SpecError."""
-    from coopsim.runner.units import build_game, build_mechanism
+    """Construct each distinct game (env and mechanism) and its learners once, without running
+    anything, so that values the constructors reject surface as a SpecError naming the key path."""
+    from coopsim.runner.units import build_game, build_learner, build_mechanism
 
     seen = set()
     for cfg, origin in spec.points():
         if "function" in cfg:
             continue
-        key = json.dumps([cfg.get("env"), cfg.get("mechanism")], sort_keys=True, default=str)
+        key = json.dumps([cfg.get("env"), cfg.get("mechanism"), cfg.get("agents")], sort_keys=True, default=str)
         if key in seen:
             continue
         seen.add(key)
@@ -788,79 +809,34 @@ def _dry_build(spec: Spec) -> None:
         if not hasattr(mod, "make_game"):
             continue
         try:
-            build_game(cfg, mech)
+            game = build_game(cfg, mech)
         except (ValueError, TypeError) as err:
             raise _constructor_error("env", cfg["env"], origin, err) from None
+        for i, group in enumerate(cfg.get("agents", [])):
+            try:
+                learner = build_learner(group, cfg["experiment"], game)
+            except (ValueError, TypeError) as err:
+                raise _constructor_error(f"agents.{i}", group, origin, err) from None
+            if cfg["experiment"]["feedback"] == "bandit" and getattr(learner, "feedback", "full") == "full":
+                where = origin.get("experiment.feedback", "experiment.feedback")
+                raise SpecError(
+                    where,
+                    f"'full' or 'expected': {group['learner']!r} (agents.{i}) is a full-information learner",
+                    "bandit",
+                    note="bandit runs never pass deviation utilities",
+                )
 
 
 def _constructor_error(section: str, table: Mapping[str, Any], origin: Mapping[str, str], err: Exception) -> SpecError:
-    """Turn a constructor's ``"param: expected ..."`` error into a SpecError naming ``section.param``."""
-    msg = str(err)
-    head, sep, rest = msg.partition(":")
-    key = head.strip()
-    if sep and key in table:
+    """A SpecError for a constructor's rejection: at ``section.param`` when the error names a key of the
+    table (the ``param`` of :class:`coopsim.core.validation.ParameterError`), else at the section."""
+    key = getattr(err, "param", None)
+    label = table.get("name", table.get("learner"))
+    if key in table:
         path = f"{section}.{key}"
         where = f"{origin[path]} ({path})" if path in origin else path
-        return SpecError(
-            where,
-            rest.strip().removeprefix("expected ").strip(),
-            _OMIT,
-            note=f"{section} {table.get('name')!r} rejected it",
-        )
-    label = ", ".join(sorted(set(origin.values())))
+        return SpecError(where, str(err), _OMIT, raw=True, note=f"{section} {label!r} rejected it")
+    names = ", ".join(sorted(set(origin.values())))
     return SpecError(
-        section, f"parameters {table.get('name')!r} accepts", dict(table), note=f"{label + ': ' if label else ''}{msg}"
-    )
-
-
-#: at most this many distinct configs are probed by ``_probe``
-PROBE_LIMIT = 64
-
-
-def _probe(spec: Spec) -> None:
-    """Run each distinct game config for 2 rounds on 1 copy, so that learner hyper-parameters, feedback
-    kinds and metric names the code rejects are reported as a SpecError before the sweep starts.
-
-    Only ``ValueError``/``TypeError`` (input validation) become spec errors; function and native units
-    are not probed (they may be slow or have side effects such as the ``flaky`` test helper).
-    """
-    from coopsim.runner.units import execute
-
-    for cfg, origin in spec.points()[:PROBE_LIMIT]:
-        if "function" in cfg or not hasattr(env_module(cfg["env"]["name"]), "make_game"):
-            continue
-        small = copy.deepcopy(cfg)
-        small["replicate"] = 0
-        small["experiment"].update(rounds=min(2, cfg["experiment"]["rounds"]), record_every=1, batch=1)
-        try:
-            execute(small)
-        except (ValueError, TypeError) as err:
-            raise _probe_error(cfg, origin, err) from None
-
-
-def _probe_error(cfg: Mapping[str, Any], origin: Mapping[str, str], err: Exception) -> SpecError:
-    msg = str(err)
-    head, sep, rest = msg.partition(":")
-    key = head.strip()
-    candidates = []
-    if key == "experiment.metrics":
-        candidates.append("experiment.metrics")
-    for i, g in enumerate(cfg.get("agents", [])):
-        if key in g:
-            candidates.append(f"agents.{i}.{key}")
-    if key in cfg["experiment"]:
-        candidates.append(f"experiment.{key}")
-    if sep and candidates:
-        path = candidates[0]
-        where = f"{origin[path]} ({path})" if path in origin else path
-        text = rest.strip()
-        if text.startswith("expected "):
-            return SpecError(where, text.removeprefix("expected "), _OMIT, note="rejected when the unit was built")
-        return SpecError(where, text, _OMIT, raw=True, note="rejected when the unit was built")
-    label = ", ".join(sorted(set(origin.values())))
-    return SpecError(
-        "spec",
-        "a config whose units can be built and run",
-        _OMIT,
-        note=f"{label + ': ' if label else ''}{type(err).__name__}: {msg}",
+        section, f"parameters {label!r} accepts", dict(table), note=f"{names + ': ' if names else ''}{err}"
     )

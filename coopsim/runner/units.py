@@ -112,30 +112,35 @@ def action_grid(exp: Mapping[str, Any]) -> int | np.ndarray:
     return np.asarray(g, dtype=np.float64) if isinstance(g, list) else int(g)
 
 
-def build_learners(cfg: Mapping[str, Any], game) -> Any:
-    """One learner per ``[[agents]]`` group: a single learner for ``agents = "all"``, else a dict
-    ``{tuple(agent indices): learner}`` as ``coopsim.dynamics.run`` expects."""
+def build_learner(group: Mapping[str, Any], exp: Mapping[str, Any], game) -> Any:
+    """The learner of one ``[[agents]]`` group, with the arguments the runner fills in (``n_actions``
+    from the action grid, ``batch``, the group's ``n_agents``, the game's ``utility_range``) where the
+    learner takes them and the spec does not set them."""
     from coopsim import agents as agents_mod
 
-    exp = cfg["experiment"]
     grid = action_grid(exp)
-    k = grid if isinstance(grid, int) else len(grid)
+    params = {key: v for key, v in group.items() if key not in ("learner", "agents")}
+    which = range(game.n_agents) if group["agents"] == "all" else group["agents"]
+    accepted = set(inspect.signature(agents_mod.registry.factory(group["learner"])).parameters)
+    fills = {
+        "n_actions": grid if isinstance(grid, int) else len(grid),
+        "batch": exp["batch"],
+        "n_agents": len(which),
+        "utility_range": tuple(getattr(game, "utility_range", (0.0, 1.0))),
+    }
+    for key, v in fills.items():
+        if key in accepted and key not in params:
+            params[key] = v
+    return agents_mod.get(group["learner"], **params)
+
+
+def build_learners(cfg: Mapping[str, Any], game) -> Any:
+    """One learner per ``[[agents]]`` group: a single learner for ``agents = "all"``, else a dict
+    ``{tuple(agent indices): learner}`` as ``coopsim.dynamics.play_dynamics`` expects."""
     out = {}
     for g in cfg["agents"]:
-        params = {key: v for key, v in g.items() if key not in ("learner", "agents")}
         which = tuple(range(game.n_agents)) if g["agents"] == "all" else tuple(g["agents"])
-        factory = agents_mod.registry.factory(g["learner"]) if hasattr(agents_mod, "registry") else None
-        accepted = set(inspect.signature(factory).parameters) if factory is not None else set()
-        fills = {
-            "n_actions": k,
-            "batch": exp["batch"],
-            "n_agents": len(which),
-            "utility_range": tuple(getattr(game, "utility_range", (0.0, 1.0))),
-        }
-        for key, v in fills.items():
-            if key in accepted and key not in params:
-                params[key] = v
-        out[which] = agents_mod.get(g["learner"], **params)
+        out[which] = build_learner(g, cfg["experiment"], game)
     if len(out) == 1 and cfg["agents"][0]["agents"] == "all":
         return next(iter(out.values()))
     return out
@@ -221,9 +226,9 @@ def execute(config: Mapping[str, Any]) -> pd.DataFrame:
     seed = unit_seed(config)
     rounds, batch, every = exp["rounds"], exp["batch"], exp["record_every"]
     if "function" in config:
-        fn_name = config["function"]["name"]
-        if fn_name not in FUNCTIONS:
-            raise ValueError(f"function.name: unknown unit function {fn_name!r}; expected one of {sorted(FUNCTIONS)}")
+        from coopsim.core.registry import resolve
+
+        fn_name = resolve(config["function"]["name"], FUNCTIONS, "function.name: unit function")
         params = {k: v for k, v in config["function"].items() if k != "name"}
         out = FUNCTIONS[fn_name](params, seed, rounds, batch, every)
     else:
