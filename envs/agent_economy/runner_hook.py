@@ -12,6 +12,7 @@ from coopsim.envs.agent_economy_archetypes import ARCHETYPE_NAMES
 from coopsim.mechanisms import gates as G
 
 from coopsim.core.validation import check_choice, check_float, check_int
+from coopsim.dynamics.recorders.window import WindowMean
 
 #: per-step counts summed from the start of the run (``simulate`` reports cumulative totals)
 _CUMULATIVE = (
@@ -55,11 +56,11 @@ def _build(params: dict[str, Any], rounds: int, batch: int) -> tuple[AgentEconom
     return AgentEconomy(batch_size=batch, **kw), policy, invest_steps
 
 
-def _record(env: AgentEconomy, win: dict, n: int, tot: dict, t: int) -> dict[str, float]:
-    """One record point: window means and maxima, cumulative totals, loss rate, population and
-    per-archetype earnings (means over the economies)."""
-    rec = {k: float(np.mean(win[k] / n)) for k in win if k not in _WINDOW_MAX}
-    rec.update({k: float(np.max(win[k])) for k in _WINDOW_MAX})
+def _record(env: AgentEconomy, window: dict, tot: dict, t: int) -> dict[str, float]:
+    """One record point: window means and maxima (``window``, from ``WindowMean.flush``),
+    cumulative totals, loss rate, population and per-archetype earnings (means over the economies)."""
+    rec = {k: float(np.mean(v)) for k, v in window.items() if k not in _WINDOW_MAX}
+    rec.update({k: float(np.max(window[k])) for k in _WINDOW_MAX})
     s = env.economy
     c = s.cum
     tot.update({k: c[k] for k in _CUMULATIVE if k in c and c[k].ndim == 1})  # includes audits at reset
@@ -107,9 +108,8 @@ def simulate(
     env, policy, invest_steps = _build(params, rounds, batch)
     env.reset(seed=seed_sequence)
     out: dict[str, list] = {}
-    win: dict[str, np.ndarray] = {}
+    win = WindowMean()
     tot = {k: np.zeros(batch) for k in _CUMULATIVE}
-    n = 0
     for t in range(rounds):
         a = env.default_actions() if policy == "scripted" else invest_then_bid(env.economy, env.params, t, invest_steps)
         *_, info = env.step(a)
@@ -117,13 +117,11 @@ def simulate(
         for k in _CUMULATIVE:
             tot[k] = tot[k] + m[k]
         for k in (*_WINDOW_MEAN, *(f"tier_{j}" for j in range(env.params.K + 1))):
-            win[k] = win.get(k, 0.0) + m[k]
-        for k in _WINDOW_MAX:
-            win[k] = np.maximum(win.get(k, 0.0), m[k])
-        n += 1
+            win.add(k, m[k])
+        for k in _WINDOW_MAX:  # ratios >= 0: the window maximum
+            win.add_max(k, m[k])
         if (t + 1) % record_every and t + 1 != rounds:
             continue
-        for k, v in _record(env, win, n, tot, t).items():
+        for k, v in _record(env, win.flush(), tot, t).items():
             out.setdefault(k, []).append(v)
-        win, n = {}, 0
     return {k: np.asarray(v) for k, v in out.items() if not k.startswith("_")}
