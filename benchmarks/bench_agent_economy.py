@@ -197,15 +197,16 @@ def main() -> None:
             b = BEFORE.get(f"parallel_{n}")
             print(f"parallel_env one copy, {n} agents ({label}): {r:,.0f} agent-steps/s; before {_fmt(b)}; ratio {_ratio(r, b)}")
     if args.part in ("all", "scaling"):
-        res = scaling(args.baseline_path, args.scaling_steps, args.scaling_n)
-        for N, v in res.items():
+        for N in args.scaling_n:
+            v = scaling(args.baseline_path, args.scaling_steps, (N,))[N]
             if "error" in v:
                 print(f"scaling B={SCALING_B} N={N} ({label}): failed: {v['error']}")
                 continue
             b = BEFORE.get(f"scaling_{N}")
             print(
                 f"scaling B={SCALING_B} N={N:>5} ({label}): {v['rate']:>12,.0f} agent-steps/s ({v['cpu_rate']:,.0f} per CPU s), peak traced "
-                f"{v['traced_mb']:7.1f} MB, peak RSS {v['rss_mb']:7.1f} MB; before {_fmt(b)}; ratio {_ratio(v['rate'], b)}"
+                f"{v['traced_mb']:7.1f} MB, peak RSS {v['rss_mb']:7.1f} MB; before {_fmt(b)}; ratio {_ratio(v['rate'], b)}",
+                flush=True,
             )
     if args.part in ("all", "batched"):
         fast, fast_cpu = batched(mod, args.batch, args.agents, args.steps)

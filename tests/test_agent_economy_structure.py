@@ -176,3 +176,16 @@ def test_delegation_memory_is_linear_in_n():
     tracemalloc.stop()
     assert env.cum["blocked"][:, ae.R["laundering"]].sum() + env.cum["delegations"].sum() > 0
     assert peak < 60e6, peak  # a few (B, N) and (B, N, 45) arrays; one (B, N, N) float table is 288 MB
+
+
+def test_bid_choice_per_profile_equals_per_agent(monkeypatch):
+    """Many bidders: the choice computed once per distinct bidder profile is the per-agent choice."""
+    from coopsim.envs.agent_economy import market
+
+    def run(dedup_min):
+        monkeypatch.setattr(market, "DEDUP_MIN", dedup_min)
+        env = ae.AgentEconomy(n_agents=150, batch_size=3, entrant_rate=0.5, n_initial=120, durations=3, open_lifetime=2)
+        return _trajectory(env, steps=15, seed=5) + [env.c_state.copy(), env.balance.copy()]
+
+    for x, y in zip(run(1), run(10**9)):
+        np.testing.assert_array_equal(x, y)

@@ -47,15 +47,18 @@ class Acceptances:
     ``ceiling``, ``delegate_tier``; plus ``ratio_by_copy`` (B,), the largest exposure / ceiling)."""
 
     accepted: np.ndarray
-    tier: np.ndarray
+    tier: np.ndarray | None
     log: dict[str, np.ndarray]
 
 
 def accept_bids(
     s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: StepTally, macro: np.ndarray
 ) -> Acceptances:
-    """Run the bid rounds (module docstring); returns the step's :class:`Acceptances`."""
+    """Run the bid rounds (module docstring); returns the step's :class:`Acceptances` (its ``tier``
+    is None when nobody bid: nothing was checked)."""
     B = s.batch_size
+    if not (p.rule_table[macro, 0] >= 0).any():
+        return Acceptances(np.zeros(B), None, {"ratio_by_copy": np.zeros(B)})
     expo = exposure(s)
     tier_now = effective_tier(s, p)
     gf = exposure(s, grandfathered_only=True, tier=tier_now) if p.settlement.on_demotion == "grandfather" else None

@@ -195,7 +195,7 @@ class AgentEconomy(BatchedEnv):
         self._market_and_entry(tally)
         acc = self._act(macro, tally)
         self.last_acceptances = acc.log
-        mid = obs.safety(s, p, acc.tier) if want else {}
+        mid = obs.safety(s, p, audits.effective_tier(s, p) if acc.tier is None else acc.tier) if want else {}
         surplus, losses = execution.execute(s, p, rng)
         audits.decay(s, p, tally)
         demotion.apply_demotions(s, p, tally)

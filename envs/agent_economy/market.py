@@ -11,18 +11,29 @@ from __future__ import annotations
 import numpy as np
 from coopsim.envs.agent_economy.config import EnvParams
 from coopsim.envs.agent_economy.state import C_ASSIGNED, C_EXPIRED, C_FAILED, C_FREE, C_OPEN, EconomyState
+from coopsim.envs.agent_economy_archetypes import N_MACROS
 from coopsim.envs.agent_economy_market import success_probability
 
 #: cap on the ceiling used in headroom arithmetic (the ungated market has infinite ceilings)
 HEADROOM_CAP = 1e6
+#: from this many bidders on, bid choices are computed once per distinct bidder profile
+DEDUP_MIN = 256
+
+
+def block_index(p: EnvParams, t: np.ndarray) -> tuple:
+    """Index of the book block ``t mod W`` of each copy: two slices when every copy is at the same
+    step (the usual case; basic indexing is cheaper), else ``(rows (B, 1), cols (B, n_post))``."""
+    n = p.n_post
+    if (t == t[0]).all():
+        start = int(t[0] % p.W) * n
+        return slice(None), slice(start, start + n)
+    return np.arange(len(t))[:, None], ((t % p.W) * n)[:, None] + np.arange(n)
 
 
 def post_contracts(s: EconomyState, p: EnvParams, rng: np.random.Generator) -> None:
     """Phase (1): post this step's contracts into block ``t mod W`` and escrow their rewards."""
-    B, n = s.batch_size, p.n_post
-    post = p.market.post(rng, B)
-    cols = ((s.t % p.W) * n)[:, None] + np.arange(n)
-    rows = np.arange(B)[:, None]
+    post = p.market.post(rng, s.batch_size)
+    rows, cols = block_index(p, s.t)
     s.c_state[rows, cols] = C_OPEN
     s.c_tier[rows, cols] = post["tier"]
     s.c_reward[rows, cols] = post["reward"]
@@ -46,47 +57,84 @@ def open_window(s: EconomyState, p: EnvParams) -> np.ndarray:
 def select_contracts(s: EconomyState, p: EnvParams, macro: np.ndarray, expo: np.ndarray) -> np.ndarray:
     """Resolve bid macros to one contract column per agent (-1 if none), ``(B, N)``.
 
-    Vectorised over the bidding agents x the open window. Rule per macro (``BID_RULES``):
-    candidates are open contracts passing the tier rule (``T_min <= tier``, ``== k`` or
-    ``== tier + 1``, against the certified tier) and the difficulty cap (and, for strict rules,
-    ``E + p <= fraction * B_tier``); the best by the rule's objective (reward, EV
-    ``p_s r - (1 - p_s) p``, -penalty, or EV ``(1 + 0.1 T_min)``) wins, fitting ones first.
+    Rule per macro (``BID_RULES``): candidates are open contracts passing the tier rule
+    (``T_min <= tier``, ``== k`` or ``== tier + 1``, against the certified tier) and the difficulty
+    cap (and, for strict rules, ``E + p <= fraction * B_tier``); the best by the rule's objective
+    (reward, EV ``p_s r - (1 - p_s) p``, -penalty, or EV ``(1 + 0.1 T_min)``) wins, fitting ones
+    first. The choice depends on the agent only through (copy, macro, tier, exposure, capability,
+    success modifiers), so with many bidders it is computed once per distinct such profile (agents
+    of one archetype usually share it) and copied to the rest: the same numbers, far less work.
     """
     B, N = macro.shape
     out = np.full((B, N), -1)
-    rule = p.rule_table[macro]  # (B, N, 5): objective, fraction, tier rule, dmax, strict
-    bidding = rule[..., 0] >= 0
+    bidding = p.rule_table[macro, 0] >= 0
     if not bidding.any():
         return out
     b_idx, i_idx = np.nonzero(bidding)
-    rb = rule[b_idx, i_idx]
+    prof = np.column_stack(
+        [
+            b_idx,
+            macro[b_idx, i_idx],
+            s.tier[b_idx, i_idx],
+            expo[b_idx, i_idx],
+            s.capability[b_idx, i_idx],
+            s.ps_mult[b_idx, i_idx],
+            s.hard_mult[b_idx, i_idx],
+        ]
+    ).astype(np.float64)
+    if len(prof) >= DEDUP_MIN:
+        reps, inverse = _distinct_rows(prof, (prof[:, 0] * N_MACROS + prof[:, 1]) * (p.K + 1) + prof[:, 2])
+        out[b_idx, i_idx] = _best_contracts(s, p, prof[reps])[inverse]
+    else:
+        out[b_idx, i_idx] = _best_contracts(s, p, prof)
+    return out
+
+
+def _distinct_rows(prof: np.ndarray, int_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group equal rows of ``prof`` (its integer columns folded into ``int_key``): returns one
+    representative row index per group and each row's group, ``(reps (g,), inverse (n,))``. A stable
+    lexicographic sort and a comparison of neighbours (exact equality)."""
+    keys = (prof[:, 6], prof[:, 5], prof[:, 4], prof[:, 3], int_key)  # lexsort: last key is primary
+    order = np.lexsort(keys)
+    new = np.zeros(len(order), dtype=bool)
+    new[0] = True
+    for k in keys:
+        ks = k[order]
+        new[1:] |= ks[1:] != ks[:-1]
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
+
+
+def _best_contracts(s: EconomyState, p: EnvParams, prof: np.ndarray) -> np.ndarray:
+    """The contract column chosen for each bidder profile row (copy, macro, tier, exposure,
+    capability, ps_mult, hard_mult), -1 where none qualifies; ``(n,)``. Vectorised over profiles x
+    the open window."""
+    b_idx, tob = prof[:, 0].astype(np.int64), prof[:, 2].astype(np.int64)
+    rb = p.rule_table[prof[:, 1].astype(np.int64)]
     obj, frac, trule, dmax, strict = rb[:, 0], rb[:, 1], rb[:, 2].astype(np.int64), rb[:, 3], rb[:, 4] > 0
     cols_b = open_window(s, p)
-    rows = np.arange(B)[:, None]
+    rows = np.arange(s.batch_size)[:, None]
     cols = cols_b[b_idx]  # (n, Cw)
     open_ = (s.c_state[rows, cols_b] == C_OPEN)[b_idx]
     ct = s.c_tier[rows, cols_b][b_idx]
     pen = s.c_penalty[rows, cols_b][b_idx]
     r = s.c_reward[rows, cols_b][b_idx]
     d = s.c_difficulty[rows, cols_b][b_idx]
-    tob = s.tier[b_idx, i_idx]
     want = np.where(trule == 0, tob, np.where(trule > 0, trule, tob + 1))[:, None]
     tier_ok = np.where((trule == 0)[:, None], ct <= want, ct == want)
     ceil = np.minimum(p.ceilings[tob], HEADROOM_CAP)
-    fits = expo[b_idx, i_idx][:, None] + pen <= (frac * ceil)[:, None] + 1e-15
+    fits = prof[:, 3][:, None] + pen <= (frac * ceil)[:, None] + 1e-15
     cand = open_ & tier_ok & (d < dmax[:, None]) & (fits | ~strict[:, None])
     score = np.where((obj == 0)[:, None], r, -pen)
     use_ev = (obj == 1) | (obj == 3)
     if use_ev.any():
-        ps = success_probability(
-            s.capability[b_idx, i_idx][:, None], d, s.ps_mult[b_idx, i_idx][:, None], s.hard_mult[b_idx, i_idx][:, None]
-        )
+        ps = success_probability(prof[:, 4][:, None], d, prof[:, 5][:, None], prof[:, 6][:, None])
         ev = ps * r - (1.0 - ps) * pen
         score = np.where((obj == 1)[:, None], ev, np.where((obj == 3)[:, None], ev * (1 + 0.1 * ct), score))
     score = np.where(cand, score + fits * 1e6, -np.inf)
     best = np.argmax(score, axis=1)
-    out[b_idx, i_idx] = np.where(cand.any(axis=1), cols[np.arange(len(b_idx)), best], -1)
-    return out
+    return np.where(cand.any(axis=1), cols[np.arange(len(b_idx)), best], -1)
 
 
 def expire(s: EconomyState, p: EnvParams) -> None:
@@ -111,9 +159,7 @@ def expire(s: EconomyState, p: EnvParams) -> None:
         np.add.at(s.acct["escrow"], b, -s.c_reward[b, c])
         np.add.at(s.acct["issuer"], b, s.c_reward[b, c])
         s.c_state[b, c] = C_FAILED
-    nxt = ((s.t + 1) % p.W) * p.n_post
-    cols = nxt[:, None] + np.arange(p.n_post)
-    rows = np.arange(s.batch_size)[:, None]
+    rows, cols = block_index(p, s.t + 1)
     live = s.c_state[rows, cols]
     if np.any((live == C_OPEN) | (live == C_ASSIGNED)):  # pragma: no cover - guarded by W
         raise RuntimeError("contract book overflow: a live contract would be overwritten")

@@ -11,6 +11,8 @@ capability, the audit schedule, others' balances.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from coopsim.envs.agent_economy.audits import effective
 from coopsim.envs.agent_economy.config import EnvParams
@@ -41,6 +43,7 @@ OBS_BOUND = 1e6
 _EYE3, _EYE6 = np.eye(3), np.eye(6)
 
 
+@functools.lru_cache(maxsize=8)
 def _slices(K: int) -> dict[str, slice]:
     sizes = dict(OBS_FIELDS)
     sizes.update(open_per_tier=K, mean_reward_per_tier=K, tier_shares=K + 1)
