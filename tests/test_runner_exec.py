@@ -67,6 +67,7 @@ def test_serial_and_process_give_identical_tables(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one local Ray cluster at a time under pytest -n
 def test_ray_gives_identical_tables_and_survives_a_dying_worker(tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     flaky_dir = tmp_path / "flaky"

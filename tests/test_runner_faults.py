@@ -160,6 +160,7 @@ def test_timeout_from_the_spec_and_the_cli(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one local Ray cluster at a time under pytest -n
 def test_ray_timeout(tmp_path):
     # Ray workers import coopsim afresh: only installed unit functions exist there (random_walk)
     ray = pytest.importorskip("ray")
