@@ -181,3 +181,14 @@ def _pip_has_python_option() -> bool:
     out = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True, text=True, timeout=60)
     major, minor = (int(x) for x in out.stdout.split()[1].split(".")[:2])
     return (major, minor) >= (22, 3)
+
+
+def test_ci_runs_the_readme_test_command():
+    """``.ci/run`` runs the README's test command verbatim, then ruff and the type checker."""
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    command = ci[ci.index("# --- the README's test command (keep the two in sync) ---") + 1]
+    assert command in readme
+    assert "pytest -q -n auto" in command and '".[test,ray,dev]"' in command
+    for line in ("ruff check .", "ruff format --check .", "python tools/typecheck.py"):
+        assert line in ci
