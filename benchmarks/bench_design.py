@@ -1,56 +1,63 @@
-"""Timings of the design tools (optimal scoring rules, phantom search) and balanced-bidding dynamics.
+"""Training throughput of the auction-design networks (plain script; not part of the test suite).
 
-Prints one row per case: the wall-clock seconds of the best of ``--repeat`` runs (figures depend on
-machine load; the shared development machine has 2 cores), and for balanced bidding the bidder
-updates per second (``B * rounds / seconds``, one bidder updated per copy and round in async mode).
+    python benchmarks/bench_design.py [--quick] [--threads 1]
 
-Run: ``python benchmarks/bench_design.py [--repeat 3]``.
+For each device present (``cpu`` always, ``cuda`` when available) and each trainer, a short
+training run is timed after a one-iteration warm-up; the table gives training samples per second
+(iterations x minibatch / seconds) and milliseconds per iteration. RegretNet's iteration includes
+its misreport ascent (``misreport_inits`` x ``misreport_steps`` extra forward/backward passes over
+``n`` deviation profiles per sample), so its samples/s is not comparable with the others'.
+Timings on a shared machine are noisy: the best of ``--repeat`` runs is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
 
-import numpy as np
+import torch
 
-from coopsim.agents import balanced_bidding
-from coopsim.design.phantoms import search_phantoms
-from coopsim.design.scoring import optimal_scoring_rule
+from coopsim.design import train_myerson_net, train_regret_net, train_rochet_net
+
+CASES = {
+    "MyersonNet n=2": (train_myerson_net, dict(n_bidders=2, batch=2048), 200),
+    "RochetNet m=2, K=64": (train_rochet_net, dict(n_items=2, batch=2048, options=64), 200),
+    "RegretNet 2x2 (100, 100)": (train_regret_net, dict(batch=512, n_train=8192, log_every=10**6), 40),
+}
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
+def best_time(fn, kw: dict, iterations: int, repeat: int) -> float:
+    fn(iterations=1, progress_bar=False, **kw)  # warm-up (allocations, kernels)
+    best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        fn(iterations=iterations, progress_bar=False, **kw)
+        if kw["device"].startswith("cuda"):
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a quarter of the iterations, one repeat")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    rng = np.random.default_rng(0)
-    rows: list[tuple[str, float, str]] = []
-    for m, K in ((2, 2), (3, 6), (5, 20), (8, 60)):
-        mu, lik = rng.dirichlet(np.ones(m)), rng.dirichlet(np.ones(K), size=m)
-        rows.append(
-            (f"optimal_scoring_rule m={m} K={K}", best_of(lambda: optimal_scoring_rule(mu, lik), args.repeat), "")
-        )
-    for n in (3, 5, 9):
-        sec = best_of(lambda: search_phantoms(n, ("beta", 2, 5), axioms=["IFS"], samples=20000), args.repeat)
-        rows.append((f"search_phantoms n={n} IFS samples=20000", sec, ""))
-    B, N, S, T = 1024, 8, 4, 500
-    v, a = rng.random((B, N)), -np.sort(-rng.random((B, S)), axis=1)
-    sec = best_of(lambda: balanced_bidding(v, a, T, rng=np.random.default_rng(1)), args.repeat)
-    rows.append((f"balanced_bidding async B={B} N={N} S={S} rounds={T}", sec, f"{B * T / sec:,.0f} updates/s"))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'case'.ljust(width)}  seconds  note")
-    for name, sec, note in rows:
-        print(f"{name.ljust(width)}  {sec:7.3f}  {note}")
+    torch.set_num_threads(args.threads)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    repeat = 1 if args.quick else args.repeat
+    print(f"torch {torch.__version__}, {args.threads} CPU thread(s); devices: {', '.join(devices)}")
+    if torch.cuda.is_available():
+        print(f"cuda device: {torch.cuda.get_device_name(0)}")
+    print(f"{'trainer':28s} {'device':6s} {'batch':>6s} {'iters':>6s} {'samples/s':>12s} {'ms/iter':>9s}")
+    for device in devices:
+        for name, (fn, kw, iters) in CASES.items():
+            iters = max(iters // 4, 5) if args.quick else iters
+            sec = best_time(fn, {**kw, "device": device}, iters, repeat)
+            print(
+                f"{name:28s} {device:6s} {kw['batch']:6d} {iters:6d} {iters * kw['batch'] / sec:12.0f} {1e3 * sec / iters:9.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from coopsim.mechanisms import auctions  # noqa: E402,F401  (isort: skip)
 from coopsim.mechanisms import scoring  # noqa: E402,F401  (isort: skip)
 from coopsim.mechanisms import gates  # noqa: E402,F401  (isort: skip)
 from coopsim.mechanisms import information  # noqa: E402,F401  (isort: skip)
+from coopsim.mechanisms import learned  # noqa: E402,F401  (isort: skip)
 
 # Module paths from before the families became sub-packages: ``coopsim.mechanisms.budget`` and the
 # others stay importable (``import``, ``from ... import``, attribute access) as the same module objects.

@@ -239,13 +239,22 @@ class RochetNetMenu(Mechanism):
         K = int(self._head["n_options"])
         _need(self._arr, {"alloc": (K, self.n_items), "price": (K,)}, self.weights)
         # the zero option first: argmax keeps the first maximiser, so a tie goes to "nothing"
-        self.menu_alloc = np.concatenate([np.zeros((1, self.n_items)), self._arr["alloc"]])
-        self.menu_price = np.concatenate([[0.0], self._arr["price"]])
-        self.value_high = float(self._head.get("value_high", 1.0))
+        self._alloc = np.concatenate([np.zeros((1, self.n_items)), self._arr["alloc"]])
+        self._price = np.concatenate([[0.0], self._arr["price"]])
 
     @property
     def header(self) -> dict[str, Any]:
         return dict(self._head)
+
+    @property
+    def menu_alloc(self) -> np.ndarray:
+        """Menu allocations (K + 1, m), row 0 the zero option."""
+        return self._alloc
+
+    @property
+    def menu_price(self) -> np.ndarray:
+        """Menu prices (K + 1,), entry 0 the zero option's 0."""
+        return self._price
 
     def choice(self, bids: Any) -> np.ndarray:
         """Index of the chosen menu entry, (B,), 0 for the zero option and k + 1 for option k."""

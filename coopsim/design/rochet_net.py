@@ -60,11 +60,11 @@ class RochetNetConfig:
 
     n_items: int = 2
     options: int = 64
-    iterations: int = 1500
+    iterations: int = 3000
     batch: int = 2048
-    lr: float = 0.02
+    lr: float = 0.005
     kappa: float = 100.0
-    kappa_final: float | None = 2000.0  # geometric anneal of kappa to this value (None: constant)
+    kappa_final: float | None = 1000.0  # geometric anneal of kappa to this value (None: constant)
     log_every: int = 50
     seed: int = 0
     device: str = "auto"

@@ -18,6 +18,8 @@ Registered here (see ``docs/specs.md``):
 * ``facility_best_response`` exact best-response dynamics of a facility rule vs a reference rule.
 * ``design_scoring_shapes``  optimal bounded scoring rule vs scaled quadratic/spherical/log (shapes, gains);
 * ``design_phantoms``        phantom search vs Uniform Phantom (positions, expected costs, IFS verdict).
+* ``design_myerson_net``, ``design_rochet_net``, ``design_regret_net``  learned auctions (training
+  curves, held-out revenue and regret, audit), from ``coopsim.design.units``.
 """
 
 from __future__ import annotations
@@ -574,3 +576,11 @@ def design_phantoms(params, seed_sequence, rounds, batch, record_every) -> _Out:
     out: _Out = {"round": k.astype(np.int64), "phantom": res.phantoms, "phantom_up": k / n}
     out.update({name: np.full(n + 1, value) for name, value in const.items()})
     return out
+
+
+# learned auctions: the functions live in coopsim.design.units (torch is imported only when one runs)
+from coopsim.design import units as _design_units  # noqa: E402
+
+register_function("design_myerson_net", _design_units.myerson_net_unit, params=_design_units.MYERSON_PARAMS)
+register_function("design_rochet_net", _design_units.rochet_net_unit, params=_design_units.ROCHET_PARAMS)
+register_function("design_regret_net", _design_units.regret_net_unit, params=_design_units.REGRET_PARAMS)
