@@ -189,3 +189,17 @@ def test_bid_choice_per_profile_equals_per_agent(monkeypatch):
 
     for x, y in zip(run(1), run(10**9)):
         np.testing.assert_array_equal(x, y)
+
+
+def test_large_economy_observation_equals_small_path(monkeypatch):
+    """Above ``CLIP_ALL_MAX`` slots only unbounded entries are clipped: the same observation."""
+    from coopsim.envs.agent_economy import observe as O
+
+    env = ae.AgentEconomy(n_agents=1100, batch_size=4, initial_balance=2e6)  # balances beyond the bound
+    env.reset(seed=0)
+    env.step(env.default_actions())
+    big = O.observe(env.economy, env.params)
+    monkeypatch.setattr(O, "CLIP_ALL_MAX", 10**9)
+    full = O.observe(env.economy, env.params)
+    assert np.abs(big).max() == ae.OBS_BOUND
+    np.testing.assert_array_equal(big, full)

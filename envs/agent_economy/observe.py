@@ -41,6 +41,8 @@ OBS_SIZE = sum(n for _, n in OBS_FIELDS)
 #: observation bound: money-valued entries (balance, exposure, headroom) are clipped to +-OBS_BOUND
 OBS_BOUND = 1e6
 _EYE3, _EYE6 = np.eye(3), np.eye(6)
+#: up to this many slots the whole observation is clipped in one call; above, only unbounded entries
+CLIP_ALL_MAX = 4096
 
 
 @functools.lru_cache(maxsize=8)
@@ -91,7 +93,12 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     out[..., sl["tier_shares"]] = (tier_counts(s, K) / N)[:, None, :]
     out[..., sl["pass_rate"]] = (s.passes / np.maximum(s.settled, 1))[..., None]
     out[..., sl["time"]] = (s.t / p.horizon)[:, None, None]
-    return np.clip(out, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+    if B * N <= CLIP_ALL_MAX:  # small: one clip call is cheapest
+        return np.clip(out, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+    # large: clip only the unbounded entries (the others are scores, tiers / K, one-hots, shares in [0, 1])
+    for name in ("balance", "exposure", "headroom", "open_per_tier", "mean_reward_per_tier", "time"):
+        np.clip(out[..., sl[name]], -OBS_BOUND, OBS_BOUND, out=out[..., sl[name]])
+    return out.astype(np.float32)
 
 
 def global_state(s: EconomyState, p: EnvParams) -> np.ndarray:
