@@ -43,7 +43,8 @@ CONFIG = dict(initial_balance=0.5, decay_rate=0.005, audit_cost=0.002, upkeep=0.
 SCALING_N = (10, 100, 1000, 10000)
 SCALING_B = 64
 
-#: figures of the pre-restructuring env (same machine; wall agent-steps/s; memory in MB), see the docstring
+#: agent-steps per CPU second of the pre-restructuring env, measured with ``--baseline-path`` on this
+#: shared 2-core machine (wall-clock rates varied 3-6x with the other jobs' load; CPU rates less so)
 BEFORE: dict[str, float] = {}
 
 
@@ -55,14 +56,15 @@ def _module(baseline_path: str | None) -> ModuleType:
 
 
 # ------------------------------------------------------------------ 1. one copy through PettingZoo
-def parallel_rate(mod: ModuleType, n_agents: int, seconds: float, seed: int = 0) -> float:
-    """Agent-steps per second through ``parallel_env``, random ``action_space(agent).sample()``, resets included."""
+def parallel_rate(mod: ModuleType, n_agents: int, seconds: float, seed: int = 0) -> tuple[float, float]:
+    """Agent-steps (live agents' actions) per wall second and per CPU second through ``parallel_env``,
+    random ``action_space(agent).sample()``, resets included."""
     env = mod.parallel_env(n_agents=n_agents)
     env.reset(seed=seed)
     for a in env.possible_agents:
         env.action_space(a).seed(seed)
     steps, episodes = 0, 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         for _ in range(100):
             actions = {a: env.action_space(a).sample() for a in env.agents}
@@ -71,7 +73,7 @@ def parallel_rate(mod: ModuleType, n_agents: int, seconds: float, seed: int = 0)
             if not env.agents:
                 episodes += 1
                 env.reset(seed=seed + episodes)
-    return steps / (time.perf_counter() - t0)
+    return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
 
 
 # ------------------------------------------------------------------ 2. scaling in N (subprocess per N)
@@ -172,6 +174,12 @@ def _ratio(now: float, before: float | None) -> str:
     return f"{now / before:.1f}x" if before else "n/a"
 
 
+def _line(label: str, wall: float, cpu: float, key: str, extra: str = "") -> str:
+    b = BEFORE.get(key)
+    before = f"before {b:,.0f} per CPU s, ratio {cpu / b:.1f}x" if b else "before n/a"
+    return f"{label}: {wall:>10,.0f} agent-steps/s wall ({cpu:,.0f} per CPU s){extra}; {before}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", default="all", choices=("all", "parallel", "scaling", "batched"))
@@ -189,47 +197,34 @@ def main() -> None:
         print(json.dumps(_child(_module(args.baseline_path), *args._child)))
         return
     mod = _module(args.baseline_path)
-    old = _module_or_none(args.baseline_path)
-    label = "saved copy" if args.baseline_path else "this code"
+    who = "saved copy" if args.baseline_path else "this code"
     if args.part in ("all", "parallel"):
         for n in (2, 5):
-            r = parallel_rate(mod, n, args.seconds)
-            b = BEFORE.get(f"parallel_{n}")
-            print(f"parallel_env one copy, {n} agents ({label}): {r:,.0f} agent-steps/s; before {_fmt(b)}; ratio {_ratio(r, b)}")
+            wall, cpu = parallel_rate(mod, n, args.seconds)
+            print(_line(f"parallel_env one copy, {n} agents ({who})", wall, cpu, f"parallel_{n}"), flush=True)
     if args.part in ("all", "scaling"):
         for N in args.scaling_n:
             v = scaling(args.baseline_path, args.scaling_steps, (N,))[N]
             if "error" in v:
-                print(f"scaling B={SCALING_B} N={N} ({label}): failed: {v['error']}")
+                print(f"scaling B={SCALING_B} N={N} ({who}): failed: {v['error']}", flush=True)
                 continue
-            b = BEFORE.get(f"scaling_{N}")
+            mem = f", peak traced {v['traced_mb']:.1f} MB, peak RSS {v['rss_mb']:.1f} MB"
             print(
-                f"scaling B={SCALING_B} N={N:>5} ({label}): {v['rate']:>12,.0f} agent-steps/s ({v['cpu_rate']:,.0f} per CPU s), peak traced "
-                f"{v['traced_mb']:7.1f} MB, peak RSS {v['rss_mb']:7.1f} MB; before {_fmt(b)}; ratio {_ratio(v['rate'], b)}",
+                _line(f"scaling B={SCALING_B} N={N:>5} ({who})", v["rate"], v["cpu_rate"], f"scaling_{N}", mem),
                 flush=True,
             )
     if args.part in ("all", "batched"):
         fast, fast_cpu = batched(mod, args.batch, args.agents, args.steps)
-        slow, slow_cpu = per_economy(mod, args.baseline_economies, args.agents, args.steps)
         print(
-            f"batched B={args.batch} N={args.agents} T={args.steps} ({label}): {fast:,.0f} agent-steps/s wall "
-            f"({fast_cpu:,.0f} per CPU second); before {_fmt(BEFORE.get('batched'))}; "
-            f"ratio {_ratio(fast, BEFORE.get('batched'))}"
+            _line(f"batched B={args.batch} N={args.agents} T={args.steps} ({who})", fast, fast_cpu, "batched"),
+            flush=True,
         )
+        slow, slow_cpu = per_economy(mod, args.baseline_economies, args.agents, args.steps)
         print(
             f"per-economy baseline (B=1 env per economy, per-agent Python objects, {args.baseline_economies} economies "
             f"x {args.agents} agents x {args.steps} steps): {slow:,.0f} agent-steps/s wall ({slow_cpu:,.0f} per CPU "
             f"second); ratio batched / per-economy {fast / slow:.1f}x wall, {fast_cpu / slow_cpu:.1f}x CPU"
         )
-    del old
-
-
-def _module_or_none(path: str | None) -> ModuleType | None:
-    return None if path is None else _module(path)
-
-
-def _fmt(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:,.0f}"
 
 
 if __name__ == "__main__":

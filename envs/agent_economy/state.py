@@ -3,9 +3,9 @@
 :class:`EconomyState` holds everything that changes while ``B`` economies of ``N`` agent slots run:
 per copy ``(B,)``, per agent ``(B, N, ...)``, the contract book ``(B, C)`` with ``C = W * n_post``
 (``W`` blocks of one step's postings), the ledger accounts besides the agents ``(B,)`` and the
-cumulative statistics. Phases take a state and return it updated (in place: the arrays are large and
-NumPy updates them without copies) together with their outputs; nothing is passed between phases
-through attributes.
+cumulative statistics. Phases take a state and update it in place (the arrays are large and NumPy
+updates them without copies), returning only their own outputs; nothing is passed between phases
+through attributes. ``copy()`` gives an independent state (for what-if runs from a snapshot).
 
 :class:`StepTally` collects what one step's phases add up for the step's end: audit fees, endowments paid in, and the agents demoted since the demotion policy last ran.
 
@@ -125,6 +125,19 @@ class EconomyState:
     acct: dict[str, np.ndarray]  # account -> (B,)
     cum: dict[str, np.ndarray]  # statistic -> (B, ...)
     graphs: list[nx.DiGraph] = field(default_factory=list)
+
+    def copy(self) -> EconomyState:
+        """An independent deep copy (arrays, accounts, statistics and trail graphs)."""
+        kw = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, dict):
+                kw[f.name] = {k: a.copy() for k, a in v.items()}
+            elif f.name == "graphs":
+                kw[f.name] = [g.copy() for g in v]
+            else:
+                kw[f.name] = v.copy()
+        return EconomyState(**kw)
 
     @property
     def batch_size(self) -> int:
