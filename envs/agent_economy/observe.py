@@ -67,7 +67,8 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     """Observations ``(B, N, OBS_SIZE)`` float32 (layout in the module docstring)."""
     B, N, K = s.batch_size, s.n_agents, p.K
     sl = _slices(K)
-    out = np.empty((B, N, sl["time"].stop))
+    # float32 from the start: rounding then clipping to the (float32-exact) bound equals clipping then rounding
+    out = np.empty((B, N, sl["time"].stop), dtype=np.float32)
     r, ih = effective(s, p)
     r_cl = np.clip(r, 0.0, 1.0)
     th = p.thresholds
@@ -94,11 +95,11 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     out[..., sl["pass_rate"]] = (s.passes / np.maximum(s.settled, 1))[..., None]
     out[..., sl["time"]] = (s.t / p.horizon)[:, None, None]
     if B * N <= CLIP_ALL_MAX:  # small: one clip call is cheapest
-        return np.clip(out, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+        return np.clip(out, -OBS_BOUND, OBS_BOUND, out=out)
     # large: clip only the unbounded entries (the others are scores, tiers / K, one-hots, shares in [0, 1])
     for name in ("balance", "exposure", "headroom", "open_per_tier", "mean_reward_per_tier", "time"):
         np.clip(out[..., sl[name]], -OBS_BOUND, OBS_BOUND, out=out[..., sl[name]])
-    return out.astype(np.float32)
+    return out
 
 
 def global_state(s: EconomyState, p: EnvParams) -> np.ndarray:
