@@ -33,7 +33,8 @@ Observations
 
 Rewards
     Per agent, the change of its balance (earnings - penalties - fees - investments).
-    ``info["metrics"]`` holds per-economy (B,) metrics (safety in both weight modes, the maximum
+    ``info["metrics"]`` (unless ``metrics="none"``, the default of the PettingZoo and Gymnasium
+    views) holds per-economy (B,) metrics (safety in both weight modes, the maximum
     of exposure over ceiling at acceptance and at step end, blocked attempts by reason, undetected
     gaming, audits, demotions, insolvencies, Gini, welfare ...).
 
