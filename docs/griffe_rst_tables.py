@@ -4,8 +4,8 @@ The env modules open with a card written as an RST simple table (``=====  =====`
 continuation line leaves the first column empty). mkdocstrings renders docstrings as Markdown, so
 this extension rewrites each such table as a Markdown table (the first row is the header when the
 table has a header border, otherwise the header is left empty), and a paragraph ending in ``::``
-(RST's literal-block marker) ends in ``:`` instead; the indented block after it is a Markdown
-code block already. Only the text handed to the renderer changes; the sources stay as they are.
+(RST's literal-block marker) ends in ``:`` instead (the indented block after it is a Markdown
+code block already), and a Sphinx role such as ``:func:`~a.b``` becomes the code span ``b``. Only the text handed to the renderer changes; the sources stay as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ from typing import Any
 import griffe
 
 _BORDER = re.compile(r"^(\s*)=+(\s+=+)+\s*$")
+#: Sphinx cross-reference roles, e.g. :func:`~coopsim.core.game.MechanismGame` -> `MechanismGame`
+_ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|obj|exc):`(~?)([^`]+)`")
+
+
+def _role(m: re.Match[str]) -> str:
+    target = m.group(2)
+    return f"`{target.rsplit('.', 1)[-1] if m.group(1) else target}`"
 
 
 def _columns(border: str) -> list[tuple[int, int | None]]:
@@ -50,8 +57,8 @@ def _markdown(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def convert(text: str) -> str:
-    """``text`` with every RST simple table as a Markdown table and ``::`` markers as ``:``."""
-    lines = text.splitlines()
+    """``text`` with RST simple tables as Markdown tables, ``::`` markers as ``:`` and Sphinx roles as code."""
+    lines = _ROLE.sub(_role, text).splitlines()
     out: list[str] = []
     i = 0
     while i < len(lines):
@@ -79,5 +86,5 @@ class RstTables(griffe.Extension):
     """Rewrite RST simple tables and literal-block markers in every loaded docstring."""
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        if obj.docstring is not None and ("==" in obj.docstring.value or "::" in obj.docstring.value):
+        if obj.docstring is not None and ("==" in obj.docstring.value or ":" in obj.docstring.value):
             obj.docstring.value = convert(obj.docstring.value)

@@ -75,3 +75,19 @@ def test_mkdocs_build_strict_has_a_page_per_module(tmp_path):
     card = (site / "envs" / "facility_location" / "index.html").read_text(encoding="utf-8")
     assert "What it models" in card and "<table>" in card  # the module's card, rendered as a table
     assert gen["SOURCES"]["coopsim.envs"] == ROOT / "envs"
+
+
+def test_rst_card_tables_and_roles_become_markdown():
+    conv = runpy.run_path(str(ROOT / "docs" / "griffe_rst_tables.py"), run_name="rst_tables_under_test")["convert"]
+    card = "Title.\n\n========  ======\nAgents    ``n`` agents\n          more text\nRewards   ``|y - t|``\n========  ======\n"
+    assert [line for line in conv(card).splitlines() if line.startswith("|")] == [
+        "|  |  |",
+        "|---|---|",
+        "| Agents | ``n`` agents more text |",
+        "| Rewards | ``|y - t|`` |",
+    ]
+    header = "====  ====\na     b\n====  ====\n1     2\n====  ====\n"
+    assert conv(header).strip().splitlines() == ["| a | b |", "|---|---|", "| 1 | 2 |"]
+    assert conv("see :func:`~coopsim.dynamics.run`, :class:`coopsim.core.Outcome`; e.g.::") == (
+        "see `run`, `coopsim.core.Outcome`; e.g.:"
+    )
