@@ -37,7 +37,7 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    ("issue number", re.compile(r"\b[Ii]ssues?\s+#?\d|\(#\d+\)")),
+    ("issue number", re.compile(r"\b[Ii]ssues?\s+#?\d|\(#\d+\)|\bthe issue's\b|\bthe issues? (?:put|asks?|says)\b")),
     ("path outside the repository", re.compile(r"\.\./shared\b|(?<![\w.-])shared/|/work/")),
 ]
 #: a "§" is part of a paper citation when it follows a year: "Moulin (1980), §3", "Sutton & Barto 2018, §2.8"
@@ -107,6 +107,7 @@ def file_text(path: Path) -> str:
         "(issue 2's newcomer experiment)",
         "| axiom | claimed | spec §6.2 |",
         "as in the spec",
+        "see the issue's closing note",
         "the spec's table (§6.2)",
         "spec `position_auctions.md`",
     ],
