@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.layout_engine
@@ -71,13 +71,13 @@ _REFERENCE_PATTERNS = ("closed_form_{obj}", "spec_{obj}", "{metric}_closed_form"
 @contextlib.contextmanager
 def style() -> Iterator[None]:
     """Context in which figures are drawn in :data:`STYLE` (the global rcParams are restored after)."""
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         yield
 
 
 def use_style() -> None:
     """Apply :data:`STYLE` globally (for experiment scripts: call once before drawing)."""
-    matplotlib.rcParams.update(STYLE)
+    matplotlib.rcParams.update(cast(Any, STYLE))
 
 
 def subplots(nrows: int = 1, ncols: int = 1, panel: tuple[float, float] = (4.2, 3.2), **kw: Any) -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ resets by itself: the vector adapters in ``coopsim.interop`` implement Gymnasium
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -70,7 +70,8 @@ class BatchedEnv(ABC):
         """Global state of every copy, ``(B, ...)`` (for centralised critics)."""
         raise NotImplementedError(f"{type(self).__name__} exposes no global state")
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        """``ansi``: a string; ``rgb_array``: a ``uint8 (H, W, 3)`` frame; otherwise ``None``."""
         return None
 
     def close(self) -> None:
@@ -124,7 +125,9 @@ class RepeatedGame(BatchedEnv):
         if not isinstance(game, MechanismGame):
             raise TypeError(f"game: expected a MechanismGame, got {type(game).__name__}")
         self.game = game
-        modes = ["ansi", "rgb_array"] if callable(getattr(game, "draw", None)) else ["ansi"]
+        # the game's drawing of one round, draw(ax, types, actions, outcome), if it has one
+        self._draw: Callable[..., None] | None = getattr(game, "draw", None)
+        modes = ["ansi", "rgb_array"] if callable(self._draw) else ["ansi"]
         self.metadata = {**type(self).metadata, "render_modes": modes}
         if name is not None:
             self.metadata["name"] = str(name)
@@ -267,15 +270,17 @@ class RepeatedGame(BatchedEnv):
         round of copy 0 (its current types before the first round), ``uint8 (H, W, 3)``."""
         if self.render_mode == "ansi":
             return f"round {int(self.t[0])}/{self.horizon}; public {np.round(self._public[0], 4).tolist()}"
-        if self.render_mode != "rgb_array":
+        if self.render_mode != "rgb_array" or self._draw is None:
             return None
         from coopsim.interop.render import render_rgb
+
+        game_draw = self._draw
 
         types, actions = self._last_round if self._last_round is not None else (self.types, None)
         outcome = self.last_outcome if self._last_round is not None else None
 
         def draw(ax: Any) -> None:
-            self.game.draw(ax, types, actions, outcome)
+            game_draw(ax, types, actions, outcome)
             ax.set_title(f"round {int(self.t[0])}/{self.horizon}", loc="right", fontsize=9)
 
         return render_rgb(draw)

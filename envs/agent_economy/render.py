@@ -38,10 +38,11 @@ def draw_agent_economy(
     colors = ["0.7" if t <= 0 else f"C{t % 10}" for t in tier]
     bars = ax.bar(x, balance, color=colors, width=0.7)
     for i, bar in enumerate(bars):
-        inactive = status is not None and str(status[i]).lower() != "active"
+        state = "active" if status is None else str(status[i])
+        inactive = state.lower() != "active"
         if inactive:
             bar.set_hatch("//")
-        text = f"T{tier[i]}" + (f"\n{status[i]}" if inactive else "")
+        text = f"T{tier[i]}" + (f"\n{state}" if inactive else "")
         # along the bottom of the axes: readable whatever the sign of the balances
         ax.annotate(text, (i, 0.02), xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=7)
     handles = [Patch(color="0.7" if t <= 0 else f"C{t % 10}", label=f"tier {t}") for t in np.unique(tier)]
