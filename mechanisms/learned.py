@@ -142,8 +142,13 @@ class MultiItemResult:
         return (np.asarray(values, dtype=np.float64) * self.allocation).sum(axis=2) - self.payment
 
 
-def _default_weights(name: str) -> str:
-    return os.path.join(os.path.dirname(__file__), "data", name)
+def _weights_path(weights: Any, default: str) -> str:
+    """``weights`` as a path string (``None``: the shipped ``data/<default>``)."""
+    if weights is None:
+        return os.path.join(os.path.dirname(__file__), "data", default)
+    if not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(f"weights: expected a path to an .npz file or None, got {type(weights).__name__}")
+    return os.fspath(weights)
 
 
 def _check_profile(bids: Any, n: int, m: int, hi: float, name: str = "bids") -> np.ndarray:
@@ -189,7 +194,7 @@ class RegretNetAuction(Mechanism):
     claims = frozenset({"deterministic", "individually_rational"})
 
     def __init__(self, weights: str | os.PathLike | None = None) -> None:
-        self.weights = os.fspath(weights) if weights is not None else _default_weights("regretnet_2x2.npz")
+        self.weights = _weights_path(weights, "regretnet_2x2.npz")
         self._head, self._arr = load_weights(self.weights, "regret_net")
         self.n_bidders = int(self._head["n_bidders"])
         self.n_items = int(self._head["n_items"])
@@ -233,7 +238,7 @@ class RochetNetMenu(Mechanism):
     claims = frozenset({"deterministic", "individually_rational", "strategyproof"})
 
     def __init__(self, weights: str | os.PathLike | None = None) -> None:
-        self.weights = os.fspath(weights) if weights is not None else _default_weights("rochetnet_2items.npz")
+        self.weights = _weights_path(weights, "rochetnet_2items.npz")
         self._head, self._arr = load_weights(self.weights, "rochet_net")
         self.n_items = int(self._head["n_items"])
         K = int(self._head["n_options"])
@@ -287,7 +292,7 @@ class MyersonNetAuction(PositionAuctionMechanism):
     max_slots = 1
 
     def __init__(self, weights: str | os.PathLike | None = None, billing: str = "per_click") -> None:
-        self.weights = os.fspath(weights) if weights is not None else _default_weights("myersonnet_2bidders.npz")
+        self.weights = _weights_path(weights, "myersonnet_2bidders.npz")
         self.billing = check_choice(billing, "billing", BILLING)
         self._head, self._arr = load_weights(self.weights, "myerson_net")
         self.n_bidders = int(self._head["n_bidders"])

@@ -31,7 +31,7 @@ import numpy as np
 from coopsim.core.validation import check_float, check_int
 from coopsim.design._torch import Dense, check_hidden, deterministic, make_generator, resolve_device, torch, uniform
 from coopsim.design._train import History, progress
-from coopsim.mechanisms.learned import save_weights
+from coopsim.mechanisms.learned import load_weights, save_weights
 
 __all__ = ["RegretNet", "RegretNetConfig", "RegretNetResult", "train_regret_net", "regret_estimate"]
 
@@ -76,6 +76,22 @@ class RegretNet(torch.nn.Module):
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {**self.alloc_net.arrays("alloc"), **self.pay_net.arrays("pay")}
+
+    @classmethod
+    def from_weights(cls, path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> RegretNet:
+        """A network holding the arrays of a ``regret_net`` weights file (to measure or fine-tune it)."""
+        from coopsim.mechanisms.learned import RegretNetAuction
+
+        mech = RegretNetAuction(weights=path)  # validates kind, sizes and shapes
+        hidden = tuple(int(h) for h in mech.header["hidden"])
+        net = cls(mech.n_bidders, mech.n_items, hidden, torch.Generator().manual_seed(0), dtype)
+        arrays = load_weights(path, "regret_net")[1]
+        with torch.no_grad():
+            for mod, prefix in ((net.alloc_net, "alloc"), (net.pay_net, "pay")):
+                for k, (w, b) in enumerate(zip(mod.weights, mod.biases)):
+                    w.copy_(torch.as_tensor(arrays[f"{prefix}.W{k}"], dtype=dtype))
+                    b.copy_(torch.as_tensor(arrays[f"{prefix}.b{k}"], dtype=dtype))
+        return net
 
 
 @dataclass

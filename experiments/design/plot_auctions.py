@@ -134,7 +134,7 @@ def rochet_regions(out: Path, k: int = 400) -> None:
     ax.text(0.08, 0.84, "item 2\nat 2/3", color="w", ha="center", fontsize=8)
     rev = res.revenue.mean()
     ax.set(
-        title=f"RochetNet menu: revenue {rev:.4f} (optimum {manelli_vincent_revenue():.4f})",
+        title=f"RochetNet menu: revenue {rev:.4f}\n(Manelli–Vincent optimum {manelli_vincent_revenue():.4f})",
         xlabel="$v_1$",
         ylabel="$v_2$",
     )
