@@ -12,6 +12,7 @@ import inspect
 import shlex
 import sys
 import tomllib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -220,8 +221,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if res.busy:
         print(f"  {res.busy} units were being computed by another run into {res.out}", file=sys.stderr)
-    for path in res.quarantined:
-        print(f"  {path}: failed verification, moved to units/quarantine/ and recomputed", file=sys.stderr)
+    for entry in res.quarantined:
+        print(f"  {entry} (not trusted: recomputed; bad files go to units/quarantine/)", file=sys.stderr)
     for key, err in res.failures.items():
         last = err.strip().splitlines()[-1] if err.strip() else "?"
         print(f"  failed {key}: {last}", file=sys.stderr)
@@ -364,9 +365,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from coopsim import plotting, runner
 
     try:
-        df = runner.load(args.results)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            df = runner.load(args.results)
     except FileNotFoundError as err:
         raise UsageError(str(err)) from None
+    for w in caught:
+        print(f"coopsim plot: warning: {w.message}", file=sys.stderr)
     if df.empty:
         raise UsageError(f"results: no finished units under {args.results!r}")
     if args.at_round is not None:

@@ -119,10 +119,11 @@ def test_resume_verifies_files_before_trusting_them(tmp_path):
     out = tmp_path / "o"
     runner.run(walk_spec(), executor="serial", out=out, progress=False)
     victim = sorted((out / "units").glob("*.parquet"))[0]
-    victim.write_bytes(victim.read_bytes()[:-10])  # the catalogue still says done
+    data = victim.read_bytes()
+    victim.write_bytes(data[:-10])  # the catalogue still says done
     res = runner.run(walk_spec(), executor="serial", out=out, resume=True, progress=False)
     assert (res.done, res.skipped) == (1, 5)
-    assert res.quarantined == [f"units/{victim.name}"]
+    assert res.quarantined == [f"units/{victim.name}: size {len(data) - 10} bytes, catalogue says {len(data)}"]
     pd.testing.assert_frame_equal(table(runner.load(out)), serial(tmp_path, walk_spec()))
 
 

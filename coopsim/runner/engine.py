@@ -43,6 +43,7 @@ class RunResult:
     busy: int = 0
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
+    #: ``"path: reason"`` of each results file --resume did not trust (its units were recomputed)
     quarantined: list[str] = field(default_factory=list)
 
     @property
@@ -80,7 +81,8 @@ def _check_options(executor: str, retries: Any, workers: Any, address: Any, time
 def _check_done(out: Path, cat: catmod.Catalogue, units: Sequence[Unit]) -> list[str]:
     """Before a resume: verify the files of the spec's done units (a bad one is quarantined and
     its units go back to pending) and adopt unit files written by a killed run before it could
-    record them (readable, and naming their unit). Returns the quarantined paths."""
+    record them (readable, and naming their unit). Returns ``"path: reason"`` for each file not
+    trusted (quarantined unless missing)."""
     from concurrent.futures import ThreadPoolExecutor
 
     done, files = cat.done_units(), cat.files()
@@ -93,19 +95,20 @@ def _check_done(out: Path, cat: catmod.Catalogue, units: Sequence[Unit]) -> list
     with ThreadPoolExecutor(max_workers=store._THREADS) as pool:
         reasons = list(pool.map(lambda r: store.verify_file(out, r, files[r]) if r in files else "no record", rels))
     bad = [r for r, why in zip(rels, reasons, strict=True) if why is not None]
+    moved = [f"{r}: {why}" for r, why in zip(rels, reasons, strict=True) if why is not None]
     for r in bad:
         store.quarantine(out, r)
     cat.mark_pending([k for r in bad for k in by_file[r]], "results file failed verification; rerun by --resume")
     if None in by_file:
         cat.mark_pending(by_file[None], "done without a results file")
-    adopted, moved = [], list(bad)
+    adopted = []
     on_disk = store.done_keys(out)
     for u in units:
         if u.key in on_disk and u.key not in done:
             info = store.inspect_file(out, f"{store.UNITS_DIR}/{u.key}.parquet", key=u.key)
             if info is None:
-                moved.append(f"{store.UNITS_DIR}/{u.key}.parquet")
-                store.quarantine(out, moved[-1])
+                store.quarantine(out, f"{store.UNITS_DIR}/{u.key}.parquet")
+                moved.append(f"{store.UNITS_DIR}/{u.key}.parquet: unreadable, or not this unit's file")
                 continue
             adopted.append({"key": u.key, "status": "done", "run_id": None, "attempts": 1, "file": info["path"],
                             "config": u.config, "note": "results file found on disk by --resume", **info})  # fmt: skip
