@@ -25,14 +25,11 @@ import argparse
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from coopsim.mechanisms import get  # noqa: E402
 
+from coopsim import plotting
 from coopsim.design.units import manelli_vincent_revenue, myerson_optimal_revenue  # noqa: E402
 from coopsim.runner import load  # noqa: E402
 
@@ -47,7 +44,8 @@ def _wide(path: Path) -> pd.DataFrame | None:
 
 
 def training_curves(results: Path, history: Path, out: Path) -> None:
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 4, figsize=(17, 3.8))
     my = _wide(results / "design_myerson_net")
     if my is not None:
         for n, g in my.groupby("function.n_bidders"):
@@ -78,10 +76,8 @@ def training_curves(results: Path, history: Path, out: Path) -> None:
     for ax in axes:
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "training_curves.png", dpi=120)
-    plt.close(fig)
+            plotting.legend_outside(ax)
+    plotting.save(fig, out / "training_curves.png")
 
 
 def myerson_allocation(out: Path, k: int = 400) -> None:
@@ -90,7 +86,8 @@ def myerson_allocation(out: Path, k: int = 400) -> None:
     v = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
     res = mech(v)
     winner = np.where(res.assignment[:, 0] == 0, 1, np.where(res.assignment[:, 1] == 0, 2, 0))  # 0: no sale
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, 2, figsize=(10, 4.3))
     axes[0].imshow(winner.reshape(k, k).T, origin="lower", extent=(0, 1, 0, 1), cmap="Pastel1", vmin=0, vmax=8)
     kw = dict(color="k", lw=1.2, ls="--")
     axes[0].plot([0.5, 0.5], [0, 0.5], **kw)
@@ -99,16 +96,14 @@ def myerson_allocation(out: Path, k: int = 400) -> None:
     for (x, y), text in (((0.2, 0.2), "no sale"), ((0.75, 0.3), "bidder 1"), ((0.3, 0.75), "bidder 2")):
         axes[0].text(x, y, text, ha="center")
     axes[0].set(title="MyersonNet (2 bidders): winner", xlabel="$v_1$", ylabel="$v_2$")
-    axes[0].legend(loc="upper left", fontsize=8)
+    plotting.legend_outside(axes[0])
     interim = (res.assignment[:, 0] == 0).reshape(k, k).mean(axis=1)
     axes[1].plot(g, interim, label="MyersonNet  P(bidder 1 wins | $v_1$)")
     axes[1].plot(g, np.where(g >= 0.5, g, 0.0), "k--", label="Myerson  $v_1 1[v_1 >= 1/2]$")
     axes[1].set(title="interim allocation of bidder 1", xlabel="$v_1$")
-    axes[1].legend(fontsize=8)
+    plotting.legend_outside(axes[1])
     axes[1].grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / "myerson_allocation.png", dpi=120)
-    plt.close(fig)
+    plotting.save(fig, out / "myerson_allocation.png")
 
 
 def rochet_regions(out: Path, k: int = 400) -> None:
@@ -117,7 +112,8 @@ def rochet_regions(out: Path, k: int = 400) -> None:
     v = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 1, 2)
     res = mech(v)
     items = res.allocation[:, 0, :].sum(axis=1).reshape(k, k)
-    fig, ax = plt.subplots(figsize=(5.4, 4.6))
+    plotting.use_style()
+    fig, ax = plotting.subplots(figsize=(5.4, 4.6))
     im = ax.imshow(items.T, origin="lower", extent=(0, 1, 0, 1), cmap="viridis", vmin=0, vmax=2)
     fig.colorbar(im, ax=ax, label="expected items bought  $x_1 + x_2$")
     p = (4 - np.sqrt(2)) / 3
@@ -138,10 +134,8 @@ def rochet_regions(out: Path, k: int = 400) -> None:
         xlabel="$v_1$",
         ylabel="$v_2$",
     )
-    ax.legend(loc="upper right", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "rochet_regions.png", dpi=120)
-    plt.close(fig)
+    plotting.legend_outside(ax)
+    plotting.save(fig, out / "rochet_regions.png")
 
 
 def main() -> None:

@@ -17,13 +17,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from coopsim.mechanisms.facility import GeneralizedMedian, Median, UniformPhantom  # noqa: E402
 
+from coopsim import plotting
 from coopsim.design import format_report, phantom_report  # noqa: E402
 from coopsim.runner import load  # noqa: E402
 
@@ -39,7 +36,8 @@ def _wide(path: str) -> pd.DataFrame:
 def plot_scoring(path: str) -> None:
     w = _wide(path)
     priors = sorted(w["function.prior"].unique())
-    fig, axes = plt.subplots(2, len(priors), figsize=(5 * len(priors), 7), squeeze=False)
+    plotting.use_style()
+    fig, axes = plotting.subplots(2, len(priors), figsize=(5 * len(priors), 7), squeeze=False)
     for j, mu in enumerate(priors):
         d = w[w["function.prior"] == mu].sort_values("round")
         for r in RULES:
@@ -51,10 +49,9 @@ def plot_scoring(path: str) -> None:
         axes[1, j].axvline(mu, color="grey", ls=":", lw=0.8)
         axes[0, j].set(title=f"prior P(w=1) = {mu:g}", xlabel="report f = P(w = 1)", ylabel="score S(f, w = 1)")
         axes[1, j].set(xlabel="report f", ylabel="expected score G(f)")
-        axes[0, j].legend(fontsize=8)
-    fig.tight_layout()
+        plotting.legend_outside(axes[0, j])
     out = Path(path) / "scoring_shapes.png"
-    fig.savefig(out, dpi=120)
+    plotting.save(fig, out)
     print(f"wrote {out}")
     gains = w.groupby("function.prior")[[f"gain_{r}" for r in RULES]].first()
     print(gains.to_string(float_format=lambda v: f"{v:.4f}"))
@@ -63,7 +60,8 @@ def plot_scoring(path: str) -> None:
 def plot_phantoms(path: str) -> None:
     w = _wide(path)
     axioms = sorted(w["function.axiom"].unique())
-    fig, axes = plt.subplots(1, len(axioms), figsize=(5 * len(axioms), 4), squeeze=False)
+    plotting.use_style()
+    fig, axes = plotting.subplots(1, len(axioms), figsize=(5 * len(axioms), 4), squeeze=False)
     for j, ax_name in enumerate(axioms):
         ax = axes[0, j]
         d = w[w["function.axiom"] == ax_name]
@@ -72,10 +70,9 @@ def plot_phantoms(path: str) -> None:
             (line,) = ax.plot(g["round"] / n, g["phantom"], "o-", label=f"n = {n} searched")
             ax.plot(g["round"] / n, g["phantom_up"], "x--", color=line.get_color(), alpha=0.6, label=f"n = {n} UP")
         ax.set(title=f"axiom: {ax_name}", xlabel="phantom rank k / n", ylabel="phantom position")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+        plotting.legend_outside(ax)
     out = Path(path) / "phantom_positions.png"
-    fig.savefig(out, dpi=120)
+    plotting.save(fig, out)
     print(f"wrote {out}")
     cols = ["sc", "sc_up", "mc", "mc_up", "ifs"]
     print(w.groupby(["function.axiom", "function.n_agents"])[cols].first().to_string(float_format=lambda v: f"{v:.4f}"))
