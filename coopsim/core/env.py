@@ -20,7 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from coopsim.core.game import MechanismGame
+from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
 from coopsim.core.validation import as_array, check_choice, check_int
 
@@ -47,19 +47,19 @@ class BatchedEnv(ABC):
     horizon: int
 
     @abstractmethod
-    def observation_space(self, agent: int) -> gym.Space:
+    def observation_space(self, agent: int) -> gym.Space[Any]:
         """Gymnasium space of one agent's observation (the same object on every call)."""
 
     @abstractmethod
-    def action_space(self, agent: int) -> gym.Space:
+    def action_space(self, agent: int) -> gym.Space[Any]:
         """Gymnasium space of one agent's action (the same object on every call)."""
 
     @abstractmethod
-    def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+    def reset(self, seed: SeedLike = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Start a new episode in every copy; returns ``(obs (B, N, ...), info)``."""
 
     @abstractmethod
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Advance every copy by one round."""
 
     def default_actions(self) -> np.ndarray:
@@ -146,25 +146,25 @@ class RepeatedGame(BatchedEnv):
         high = np.concatenate([np.full(type_size, game.type_high), np.full(self._public_size, game.public_high), [1.0]])
         self._obs_space = gym.spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         if self.grid is not None:
-            self._act_space: gym.Space = gym.spaces.Discrete(len(self.grid))
+            self._act_space: gym.Space[Any] = gym.spaces.Discrete(len(self.grid))
         else:
             self._act_space = gym.spaces.Box(game.action_low, game.action_high, game.action_shape or (1,), np.float32)
         self._rng = np.random.default_rng(0)
         B = self.batch_size
-        self.types = np.zeros((B, self.n_agents, *game.type_shape))
+        self.types: np.ndarray = np.zeros((B, self.n_agents, *game.type_shape))
         self._public = np.zeros((B, self._public_size))
         self.t = np.zeros(B, dtype=np.int64)
         self._obs_types: np.ndarray | None = None  # the types the observation template holds
-        self._obs_base = np.zeros(0, dtype=np.float32)
+        self._obs_base: np.ndarray = np.zeros(0, dtype=np.float32)
         self._t_max = 0
         self._all_agents = np.ones((B, self.n_agents), dtype=bool)
-        self.last_outcome = None
+        self.last_outcome: Outcome | None = None
         self._last_round: tuple[np.ndarray, np.ndarray] | None = None  # (types, game actions)
 
-    def observation_space(self, agent: int) -> gym.Space:
+    def observation_space(self, agent: int) -> gym.Space[Any]:
         return self._obs_space
 
-    def action_space(self, agent: int) -> gym.Space:
+    def action_space(self, agent: int) -> gym.Space[Any]:
         return self._act_space
 
     def _observe(self) -> np.ndarray:
@@ -183,7 +183,7 @@ class RepeatedGame(BatchedEnv):
         obs[:, :, -1] = (self.t / self.horizon)[:, None]
         return obs
 
-    def reset(self, seed: SeedLike = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+    def reset(self, seed: SeedLike = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         if seed is not None:
             # one child stream for the types, one for the game's own chance moves (sampled clicks)
             types_seq, game_seq = seed_sequence(seed).spawn(2)
@@ -211,13 +211,13 @@ class RepeatedGame(BatchedEnv):
             idx = as_array(actions, "actions", dtype=np.int64, lo=0, hi=len(self.grid) - 1)
             if idx.shape != (B, N):
                 raise ValueError(f"actions: expected grid indices of shape ({B}, {N}), got {idx.shape}")
-            return self.grid[idx]
+            return np.asarray(self.grid[idx])
         arr = np.asarray(actions, dtype=np.float64)
         if arr.shape == (B, N, 1) and self.game.action_shape == ():
             arr = arr[..., 0]
         return self.game.check_actions(arr)
 
-    def step(self, actions: Any):
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._t_max >= self.horizon:
             raise RuntimeError("step() called on a finished episode; call reset() first")
         if self.grid is None and self.game.play_checks_actions:
@@ -260,7 +260,7 @@ class RepeatedGame(BatchedEnv):
         if self.grid is None:
             return truthful if self.game.action_shape else truthful[..., None]
         # nearest grid point (ties to the lower index) for scalar actions
-        return np.abs(truthful[..., None] - self.grid).argmin(axis=-1)
+        return np.asarray(np.abs(truthful[..., None] - self.grid).argmin(axis=-1))
 
     def state(self) -> np.ndarray:
         return self.types.reshape(self.batch_size, -1).astype(np.float32)
