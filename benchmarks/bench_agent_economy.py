@@ -45,7 +45,16 @@ SCALING_B = 64
 
 #: agent-steps per CPU second of the pre-restructuring env, measured with ``--baseline-path`` on this
 #: shared 2-core machine (wall-clock rates varied 3-6x with the other jobs' load; CPU rates less so)
-BEFORE: dict[str, float] = {}
+#: (2026-12-06, load average 10-18 from other jobs). At N = 10000 the old env could not run: its
+#: delegation table (B, N, N) alone would need > 50 GB. Memory before at N = 1000: 1167 MB traced, 1331 MB RSS.
+BEFORE: dict[str, float] = {
+    "parallel_2": 1_549,
+    "parallel_5": 2_134,
+    "scaling_10": 158_288,
+    "scaling_100": 265_745,
+    "scaling_1000": 28_431,
+    "batched": 299_445,
+}
 
 
 def _module(baseline_path: str | None) -> ModuleType:
