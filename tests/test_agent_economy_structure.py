@@ -94,6 +94,10 @@ def test_unknown_keyword_names_it_and_suggests(kw, hint):
         (lambda: ae.SettlementConfig(false_fail=2.0), "false_fail"),
         (lambda: ae.ActionConfig(self_modify_delta=(0.1,)), "self_modify_delta"),
         (lambda: ae.GateConfig(gate=3), "gate"),
+        (lambda: ae.GateConfig(decay_rate=-0.1), "decay_rate"),
+        (lambda: ae.GateConfig(audit_rates=[0, 0.1, 0.05, 0.2, 0.3, 0.4]), "audit_rates"),
+        (lambda: ae.GateConfig(ceilings=[0, 1, 0.5, 2, 3, 4]), "ceilings"),
+        (lambda: ae.GateConfig(audit_hazard="weibull"), "audit_hazard"),
         (lambda: ae.AgentEconomy(market=ae.AuditConfig()), "market"),
     ],
 )

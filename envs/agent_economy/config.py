@@ -108,6 +108,17 @@ class GateConfig:
             raise TypeError(
                 f"gate: expected a gate name or a coopsim.mechanisms.gates.Gate, got {type(self.gate).__name__}"
             )
+        n_tiers = G.K_DEFAULT + 1
+        if self.thresholds is not None:
+            n_tiers = G.validate_thresholds(self.thresholds).shape[1]
+        if self.ceilings is not None:
+            G.validate_ceilings(self.ceilings, n_tiers)
+        if self.audit_rates is not None:
+            G.validate_rates(self.audit_rates, n_tiers, "audit_rates")
+        _set(self, "decay_rate", check_float(self.decay_rate, "decay_rate", lo=0.0))
+        _set(self, "ih_threshold", check_float(self.ih_threshold, "ih_threshold", lo=0.0, hi=1.0))
+        check_choice(self.audit_hazard, "audit_hazard", G.AUDIT_HAZARDS)
+        check_choice(self.ih_rule, "ih_rule", G.IH_RULES)
 
     def build(self) -> G.Gate:
         """The gate object: the given one, or the registered gate built from this config's tables."""
