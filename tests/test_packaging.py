@@ -67,9 +67,9 @@ def test_import_coopsim_is_light_and_fast():
     )
     runs = [_python(code).split() for _ in range(3)]
     assert all(len(r) == 1 for r in runs), f"import coopsim pulled in heavy modules: {runs}"
-    # ~0.15-0.3 s on an idle 2-core machine (gymnasium for the registration is most of it); the bound
-    # leaves room for a loaded CI box while catching an accidental torch/ray import (seconds).
-    assert min(float(r[0]) for r in runs) < 1.5
+    # ~0.15-0.3 s on an idle 2-core machine (gymnasium for the registration is most of it), up to ~2 s
+    # on a loaded one; the module check above is the sharp guard, the bound catches gross regressions.
+    assert min(float(r[0]) for r in runs) < 3.0
 
 
 def test_subpackages_reachable_after_import_coopsim():
