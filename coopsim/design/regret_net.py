@@ -118,6 +118,7 @@ class RegretNetConfig:
     seed: int = 0
     device: str = "auto"
     dtype: str = "float32"
+    init_weights: str | None = None  # start from a regret_net weights file (fine-tuning) instead of Glorot
 
     def __post_init__(self) -> None:
         self.n_bidders = check_int(self.n_bidders, "n_bidders", lo=1)
@@ -244,6 +245,13 @@ def _train(
     gen = make_generator(cfg.seed, device)
     n, m = cfg.n_bidders, cfg.n_items
     net = RegretNet(n, m, cfg.hidden, gen, dtype).to(device)
+    if cfg.init_weights is not None:
+        start = RegretNet.from_weights(cfg.init_weights, dtype)
+        if (start.n, start.m) != (n, m) or [w.shape[1] for w in start.alloc_net.weights][:-1] != list(cfg.hidden):
+            raise ValueError(
+                f"init_weights: expected a {n} x {m} network with hidden {cfg.hidden}, got {cfg.init_weights!r}"
+            )
+        net.load_state_dict(start.state_dict())
     data = uniform((cfg.n_train, n, m), 0.0, 1.0, gen, dtype=dtype)
     mis_all = uniform((cfg.n_train, cfg.misreport_inits, n, m), 0.0, 1.0, gen, dtype=dtype)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)

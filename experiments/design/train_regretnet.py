@@ -49,12 +49,18 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=FULL["iterations"])
     ap.add_argument("--rho-step", type=float, default=FULL["rho_step"])
     ap.add_argument("--rho-every", type=int, default=FULL["rho_every"])
+    ap.add_argument("--lr", type=float, default=FULL["lr"])
+    ap.add_argument("--rho", type=float, default=FULL["rho"])
+    ap.add_argument("--lambda-init", type=float, default=FULL["lambda_init"])
+    ap.add_argument("--init-weights", default=None, help="fine-tune from this regret_net checkpoint")
+    ap.add_argument("--tag", default="", help="prefix of the checkpoint files")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.results, exist_ok=True)
-    over = {"iterations": args.iterations, "rho_step": args.rho_step, "rho_every": args.rho_every}
+    over = {"iterations": args.iterations, "rho_step": args.rho_step, "rho_every": args.rho_every, "lr": args.lr}
+    over.update(rho=args.rho, lambda_init=args.lambda_init, init_weights=args.init_weights)
     cfg = RegretNetConfig(**{**FULL, **over, "device": args.device})
     t0 = time.time()
 
@@ -65,12 +71,14 @@ def main() -> None:
             f"  rho {h['rho'][-1]:.0f}  lambda {h['lam'][-1]:.2f}",
             flush=True,
         )
-        if t and t % 1000 == 0:
+        if t and t % 500 == 0:
             # constant learning rate and a schedule that does not look at the end: the weights after
             # t + 1 steps are exactly those of a run with iterations = t + 1
             head = {"n_bidders": 2, "n_items": 2, "hidden": list(cfg.hidden), "iterations": t + 1}
-            save_weights(os.path.join(args.results, f"regretnet_step{t + 1}.npz"), "regret_net", head, net.arrays())
-            np.savez(os.path.join(args.results, os.path.basename(args.out) + ".history.npz"), **h)
+            save_weights(
+                os.path.join(args.results, f"regretnet{args.tag}_step{t + 1}.npz"), "regret_net", head, net.arrays()
+            )
+            np.savez(os.path.join(args.results, os.path.basename(args.out) + args.tag + ".history.npz"), **h)
 
     res = train_regret_net(cfg, callback=report)
     seconds = time.time() - t0
@@ -85,7 +93,7 @@ def main() -> None:
     }
     print(json.dumps(summary), flush=True)
     res.export(args.out, **summary)
-    np.savez(os.path.join(args.results, os.path.basename(args.out) + ".history.npz"), **res.history)
+    np.savez(os.path.join(args.results, os.path.basename(args.out) + args.tag + ".history.npz"), **res.history)
 
 
 if __name__ == "__main__":
