@@ -270,7 +270,8 @@ def _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers
         from tqdm.auto import tqdm
 
         tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked after the bar exists
-        bar = tqdm(total=len(units), desc=sp.name, unit="unit", dynamic_ncols=True, file=sys.stderr)
+        # disable=None: no bar when stderr is not a terminal (no \r-lines in logs and pipes)
+        bar = tqdm(total=len(units), desc=sp.name, unit="unit", dynamic_ncols=True, file=sys.stderr, disable=None)
 
     def on_skip(n_done: int, n_busy: int) -> None:
         result.skipped += n_done + n_busy
