@@ -314,13 +314,20 @@ class MyersonNetAuction(PositionAuctionMechanism):
         b = check_bids(bids)
         self._check_n(b.shape[1])
         w, beta = self._arr["w"], self._arr["beta"]
-        return (w[None] * b[:, :, None, None] + beta[None]).max(axis=3).min(axis=2)
+        # one group k at a time: (B, n, L) temporaries instead of (B, n, K, L)
+        out = np.full(b.shape, np.inf)
+        for k in range(w.shape[1]):
+            np.minimum(out, (w[None, :, k] * b[:, :, None] + beta[None, :, k]).max(axis=2), out=out)
+        return out
 
     def inverse_virtual_values(self, y: Any) -> np.ndarray:
         """``phi_i^{-1}(y_i)`` for ``y`` (B, n): ``max_k min_l (y - beta_ikl) / w_ikl``."""
         y = np.asarray(y, dtype=np.float64)
         w, beta = self._arr["w"], self._arr["beta"]
-        return ((y[:, :, None, None] - beta[None]) / w[None]).min(axis=3).max(axis=2)
+        out = np.full(y.shape, -np.inf)
+        for k in range(w.shape[1]):  # (B, n, L) temporaries, as in virtual_values
+            np.maximum(out, ((y[:, :, None] - beta[None, :, k]) / w[None, :, k]).min(axis=2), out=out)
+        return out
 
     def __call__(
         self,
