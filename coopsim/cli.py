@@ -15,7 +15,7 @@ import tomllib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +25,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 already; keep the message format
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 already; keep the message format
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -356,6 +356,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / "reports" / args.mechanism
     command = "coopsim report " + " ".join(shlex.quote(a) for a in [args.mechanism, *args.params])
     card, path = rep.report(args.mechanism, params, out=out, command=command, ratio_ns=tuple(args.n), **opts)
+    assert path is not None  # report() always writes report.md when given a folder
     print(path.read_text())
     print(f"report written to {path}", file=sys.stderr)
     return EXIT_OK

@@ -40,7 +40,7 @@ def random_profiles(M: int, n: int, m: int, rng: np.random.Generator) -> np.ndar
 def budget_checks(mech: Any, n: int, m: int, M: int, K: int, seed: int) -> dict[str, Any]:
     """Sum-to-one, random-deviation incentive check, m = 2 vs Uniform Phantom, proportionality."""
     from coopsim import mechanisms
-    from coopsim.mechanisms.budget import l1_disutility
+    from coopsim.mechanisms.facility.budget import l1_disutility
 
     rng = np.random.default_rng(seed)
     V = random_profiles(M, n, m, rng)

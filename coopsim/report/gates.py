@@ -37,8 +37,8 @@ def _tiers(gate: Any, R: np.ndarray, ih: np.ndarray, cap: np.ndarray) -> np.ndar
 
 def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
     """Every property check of the card as ``{name: {"holds", "worst", "note"}}``."""
-    from coopsim.mechanisms import gate_properties as gp
     from coopsim.mechanisms import gates as gm
+    from coopsim.mechanisms.gates import properties as gp
 
     rng = np.random.default_rng(seed)
     R, ih, cap = rng.random((M, 3)), rng.random(M), rng.random(M)
@@ -145,7 +145,7 @@ def economy_checks(gate: Any, seed: int, steps: int = 40) -> dict[str, Any]:
     this gate (4 copies x 6 scripted agents, ``on_demotion="force_unwind"``, default actions).
     Empty when the env cannot host the gate (e.g. a tier count other than its threshold table's)."""
     from coopsim.envs import agent_economy as ae
-    from coopsim.mechanisms import gate_properties as gp
+    from coopsim.mechanisms.gates import properties as gp
 
     try:
         env = ae.AgentEconomy(

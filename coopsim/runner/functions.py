@@ -209,7 +209,7 @@ def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _O
     ``deviation_rounds`` (expected rounds with a deviating agent), ``explore_rounds`` T0, ``feasible``.
     Parameters ``cap`` (1), ``kappa`` (1), ``delta`` (0.05), ``rho`` (0.01), ``margin_scale`` (1)."""
     from coopsim.mechanisms.information import instance_a, instance_b
-    from coopsim.mechanisms.online_principal import regret_benchmarks, run_online
+    from coopsim.mechanisms.information.online_principal import regret_benchmarks, run_online
 
     name = params.get("instance", "A")
     if name not in ("A", "B"):
