@@ -84,12 +84,22 @@ def scanned_files() -> list[Path]:
     return sorted(out)
 
 
+def _joined(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
 def file_text(path: Path) -> str:
-    """The text a reader sees: a notebook's cell sources (not its stored outputs), any other file whole."""
-    if path.suffix == ".ipynb":
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        return "\n".join("".join(c.get("source", [])) for c in nb.get("cells", []))
-    return path.read_text(encoding="utf-8")
+    """The text a reader sees: a notebook's cell sources and stored text outputs (the site renders
+    them), any other file whole."""
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    parts = []
+    for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+        parts.append(_joined(cell.get("source", [])))
+        for out in cell.get("outputs", []):
+            parts.append(_joined(out.get("text", [])))
+            parts += [_joined(v) for k, v in out.get("data", {}).items() if k.startswith("text/") and k != "text/html"]
+    return "\n".join(parts)
 
 
 # --- the rules themselves ----------------------------------------------------------------------
