@@ -106,8 +106,9 @@ class Learner:
             if n_agents is not None and n_agents != len(self.n_actions):
                 raise ValueError(f"n_agents: expected {len(self.n_actions)} (the length of n_actions), got {n_agents}")
             n_agents = len(self.n_actions)
-        self.n_agents: int | None = n_agents
-        self.batch: int | None = None
+        # Typed as int: learners read them only once bound (bind() sets both; _require_bound guards).
+        self.n_agents: int = n_agents  # type: ignore[assignment]  # None until bound when not given
+        self.batch: int = None  # type: ignore[assignment]  # None until bind()
         if batch is not None:
             self.bind(batch, n_agents if n_agents is not None else 1)
 
@@ -168,7 +169,7 @@ class Learner:
     def shape(self) -> tuple[int, int, int]:
         """(B, N, K) of the bound state."""
         self._require_bound()
-        return (self.batch, self.n_agents, self.K)  # type: ignore[return-value]
+        return (self.batch, self.n_agents, self.K)
 
     def _require_bound(self) -> None:
         if getattr(self, "batch", None) is None:
