@@ -305,6 +305,7 @@ def _loop(run: _Run, recs: list, outcome_field: str | None, context_fn: Any, pro
     need_U = any(r.needs_U for r in recs) or (run.feedback == "full" and full_learners)
     need_policy = any(r.needs_policy for r in recs) or (run.feedback == "expected" and full_learners)
     expected = run.feedback == "expected" and full_learners
+    expected_of: Any = getattr(game, "expected_deviation_utilities", None)  # checked by _Run for "expected"
     truthful = TruthfulIndex(game, grid_full, B)
     types = run.types
     truthful.set_types(types)
@@ -323,7 +324,7 @@ def _loop(run: _Run, recs: list, outcome_field: str | None, context_fn: Any, pro
                 r.new_types(types)
         extra = {}
         if context_fn is not None:
-            last = None if t == 1 else actions.copy()
+            last: np.ndarray | None = None if actions is None else actions.copy()
             extra = _context_extra(context_fn, B, N, types=types, t=t, last_actions=last, last_outcome=outcome)
         contexts = pop.contexts(extra, truthful)
         actions = pop.act(contexts)
@@ -334,7 +335,7 @@ def _loop(run: _Run, recs: list, outcome_field: str | None, context_fn: Any, pro
         outcome = game.play(types, x)
         r = np.asarray(outcome.utility, dtype=np.float64)
         U = np.asarray(game.deviation_utilities(types, x, g), dtype=np.float64) if need_U else None
-        give = np.asarray(game.expected_deviation_utilities(policy), dtype=np.float64) if expected else U
+        give = np.asarray(expected_of(policy), dtype=np.float64) if expected else U
         pop.update(actions, r, give, contexts)
         if t == 1:
             rd.field = scalar_outcome_field(outcome, B, outcome_field)

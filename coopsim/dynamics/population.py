@@ -67,6 +67,11 @@ class _Context(dict):
         return self[key] if key in self else default
 
 
+def _sliced(fn: Callable[[], np.ndarray], sel: list[int]) -> Callable[[], np.ndarray]:
+    """``fn()[:, sel]``, evaluated on call."""
+    return lambda: fn()[:, sel]
+
+
 class Population:
     """Learner groups over ``B`` copies of ``N`` agents with ``K`` grid actions each.
 
@@ -98,9 +103,7 @@ class Population:
         """One context per group: ``extra`` and the lazily computed ``"truthful"``, sliced to the group."""
         if self.single:
             return [_Context(extra, truthful)]
-        return [
-            _Context({k: v[:, sel] for k, v in extra.items()}, lambda sel=sel: truthful()[:, sel]) for sel in self.sel
-        ]
+        return [_Context({k: v[:, sel] for k, v in extra.items()}, _sliced(truthful, sel)) for sel in self.sel]
 
     def act(self, contexts: list[dict]) -> np.ndarray:
         """``(B, N)`` int64 action indices, each learner sampling from its own stream."""
@@ -137,4 +140,4 @@ class Population:
             self.groups[0][1].update(actions, r, full=U if self.full[0] else None, context=contexts[0])
             return
         for (_, learner), sel, full, ctx in zip(self.groups, self.sel, self.full, contexts):
-            learner.update(actions[:, sel], r[:, sel], full=U[:, sel] if full else None, context=ctx)
+            learner.update(actions[:, sel], r[:, sel], full=U[:, sel] if full and U is not None else None, context=ctx)

@@ -65,7 +65,7 @@ class TruthfulIndex:
 
     def __init__(self, game: MechanismGame, grid_full: np.ndarray, B: int) -> None:
         self.game, self.grid_full, self.B = game, grid_full, B
-        self.types: np.ndarray | None = None
+        self.types: Any = None
         self._value: np.ndarray | None = None
 
     def set_types(self, types: np.ndarray) -> None:

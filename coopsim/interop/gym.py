@@ -43,7 +43,7 @@ class _EgoDriver:
         self.batched = batched
         self.ego = check_int(ego, "ego", lo=0, hi=batched.n_agents - 1)
         self.opponents = opponents or _default_policy
-        self.obs: np.ndarray | None = None
+        self.obs: Any = None  # the last observations (None before the first reset)
 
     def joint(self, ego_actions: np.ndarray) -> np.ndarray:
         actions = np.array(self.opponents(self.batched, self.obs), copy=True)

@@ -25,7 +25,14 @@ class RoundData:
     def __init__(self, setup: Any, population: Any) -> None:
         self.setup, self.population = setup, population
         self.t = 0
-        self.types = self.actions = self.x = self.outcome = self.r = self.U = self.policy = None
+        # arrays of the current round (None before the first round; U / policy when not needed)
+        self.types: Any = None
+        self.actions: Any = None
+        self.x: Any = None
+        self.outcome: Any = None
+        self.r: Any = None
+        self.U: Any = None
+        self.policy: Any = None
         self.field: str | None = None
 
     def field_value(self) -> np.ndarray:
