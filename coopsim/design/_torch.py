@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,7 +18,10 @@ from coopsim.agents.torch import require_torch
 from coopsim.agents.torch.device import resolve_device
 from coopsim.core.validation import check_int
 
-torch = require_torch()
+if TYPE_CHECKING:  # the module itself, for the annotations
+    import torch
+else:
+    torch = require_torch()  # an ImportError naming the extra when torch is missing
 
 __all__ = ["Dense", "deterministic", "resolve_device", "make_generator", "check_hidden", "uniform"]
 
