@@ -135,7 +135,9 @@ def build_lp(
     nvar = pos
     phi_idx = np.arange(nA).reshape(A)
     y_local = np.arange(ny).reshape(*A, T, *S)
-    rows, cols, vals = [], [], []
+    rows: list[np.ndarray] = []  # sparse (COO) blocks, concatenated at the end
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
     row0 = 0
     if require_ir is None:
         ir_agents = [i for i in range(n) if not model.zero_cost[i]]
