@@ -111,13 +111,10 @@ def parameters(factory: Callable[..., Any], skip: Iterable[str] = ()) -> dict[st
 
 
 def _gym_ids() -> dict[str, tuple[str, ...]]:
-    """Environment module name -> its registered Gymnasium ids ``coopsim/<Name>-v0``."""
-    from coopsim.interop.registration import ENVIRONMENTS
+    """Environment name -> its Gymnasium id ``coopsim/<Name>-v0`` (from the :mod:`coopsim.envs` registry)."""
+    from coopsim import envs
 
-    ids: dict[str, list[str]] = {}
-    for env_id, module in ENVIRONMENTS.items():
-        ids.setdefault(module.rsplit(".", 1)[-1], []).append(f"coopsim/{env_id}")
-    return {k: tuple(sorted(v)) for k, v in ids.items()}
+    return {e.name: (f"coopsim/{e.gym_id}",) for e in envs.registered_envs() if e.gym_id}
 
 
 def environments() -> list[Entry]:
