@@ -47,10 +47,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from coopsim.mechanisms import auction_solvers as sol
 from coopsim.mechanisms import auctions as au
 from coopsim.mechanisms import get as get_mechanism
-from coopsim.mechanisms import myerson as my
+from coopsim.mechanisms.auctions import myerson as my
+from coopsim.mechanisms.auctions import solvers as sol
 
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
