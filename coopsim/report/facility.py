@@ -149,45 +149,30 @@ def facility_axioms(mech: Any, n: int, m: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def facility_audit(
-    name: str,
-    params: Mapping[str, Any],
-    mech: Any,
-    *,
-    n_agents: int | None = None,
-    profiles: int = 512,
-    grid: int = 101,
-    seed: int = 0,
-    full: bool = False,
-    ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
-    **unknown: Any,
-) -> Card:
-    """Audit (and, with ``full``, the report card) of a facility mechanism."""
-    if unknown:
-        raise TypeError(f"facility audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
-    from coopsim.analysis import incentive_audit, worst_case_ratio
-    from coopsim.envs.facility_location import FacilityLocation
-
-    card = Card(name, "facility", dict(params))
-    fixed_n = getattr(mech, "n_agents", None)  # e.g. a generalized median with n + 1 given phantoms
+def _fixed_n(name: str, mech: Any, n_agents: int | None, ratio_ns: Sequence[int]) -> tuple[int, Sequence[int]]:
+    """The audited n and the ns of the ratio table: a mechanism defined for one n only (e.g. a
+    generalized median with n + 1 given phantoms) forces both; otherwise ``n_agents`` (default 5)."""
+    fixed_n = getattr(mech, "n_agents", None)
     if isinstance(fixed_n, int):
         if n_agents is not None and n_agents != fixed_n:
             raise ValueError(
                 f"n_agents: {name} with these parameters is defined for n = {fixed_n} only, got {n_agents}"
             )
-        n_agents, ratio_ns = fixed_n, (fixed_n,)
-    n_agents = 5 if n_agents is None else n_agents
-    game = FacilityLocation(n_agents=n_agents, mechanism=mech)
-    rng = np.random.default_rng(seed)
-    cls = facility_profiles(n_agents, profiles, rng)
-    types = np.concatenate([cls["uniform"], cls["grid"]])
-    aud = incentive_audit(game, types, grid=grid, rng=seed)
-    table = FACILITY_TABLE.get(name, {})
-    claims = sorted(getattr(mech, "claims", ()))
+        return fixed_n, (fixed_n,)
+    return (5 if n_agents is None else n_agents), ratio_ns
+
+
+def _incentive_section(
+    card: Card, mech: Any, aud: Any, n_agents: int, profiles: int, grid: int, seed: int, claims: list[str]
+) -> None:
+    """``card.data["audit"]`` and the incentive-audit section: the largest misreport gain, the verdict
+    against the strategyproofness claim and, when manipulable, the witness with both locations."""
+    table = FACILITY_TABLE.get(card.mechanism, {})
     w = aud.witness
+    n_profiles = 2 * profiles  # uniform + grid profiles
     card.data["audit"] = {
         "n_agents": n_agents,
-        "profiles": int(types.shape[0]),
+        "profiles": n_profiles,
         "grid": grid,
         "seed": seed,
         "max_gain": aud.max_gain,
@@ -199,16 +184,15 @@ def facility_audit(
         "claims": claims,
         "spec_SP": table.get("SP"),
     }
-    claimed_sp = "strategyproof" in claims
     verdict = (
         "no profitable misreport found"
         if aud.strategyproof
         else f"**manipulable**: agent {w.agent} gains {_fmt(aud.max_gain)} by misreporting"
     )
-    if claimed_sp and not aud.strategyproof:
+    if "strategyproof" in claims and not aud.strategyproof:
         verdict += " — **contradicts the mechanism's strategyproofness claim**"
     body = [
-        f"Audit of unilateral misreports on {types.shape[0]} type profiles (n = {n_agents}: "
+        f"Audit of unilateral misreports on {n_profiles} type profiles (n = {n_agents}: "
         f"{profiles} uniform + {profiles} on the grid {{0, 1/n, ..., 1}}), candidates: a {grid}-point grid "
         f"plus 64 random reports and a local search (seed {seed}).",
         "",
@@ -238,6 +222,14 @@ def facility_audit(
         ]
     card.sections.append((f"Incentive audit (n = {n_agents})", "\n".join(body)))
 
+
+def _axiom_section(
+    card: Card, mech: Any, n_agents: int, profiles: int, seed: int, claims: list[str], sp_broken: bool
+) -> dict[str, Any]:
+    """``card.data["axioms"]`` (satisfaction rates per profile class, each marked ``claimed``), the
+    contradicted claims (``sp_broken``: the audit contradicted strategyproofness) and the axiom
+    section. Returns the axiom results."""
+    table = FACILITY_TABLE.get(card.mechanism, {})
     ax = facility_axioms(mech, n_agents, profiles, seed + 1)
     card.data["axioms"] = ax
     claim_of = {"IFS": "IFS", "UFS": "UFS", "PF": "PF", "proportionality": "proportional", "unanimity": "unanimous"}
@@ -260,7 +252,7 @@ def facility_audit(
             f"{_fmt(pc['unanimous'])} | {wtxt} |"
         )
     holds = [a for a, r in ax.items() if r["rate"] == 1.0]
-    card.data["claims_contradicted"] = broken + (["strategyproof"] if claimed_sp and not aud.strategyproof else [])
+    card.data["claims_contradicted"] = broken + (["strategyproof"] if sp_broken else [])
     note = f" **Claimed but violated: {', '.join(broken)}.**" if broken else ""
     card.sections.append(
         (
@@ -269,80 +261,137 @@ def facility_audit(
             f"1e-12). Holds on every profile checked: {', '.join(holds) or 'none'}.{note}\n\n" + "\n".join(rows),
         )
     )
+    return ax
 
+
+def _ratio_rows(name: str, mech: Any, ratio_ns: Sequence[int], seed: int) -> list[dict[str, Any]]:
+    """Per n and objective (SW, TC, MC): the worst-case ratio found (``worst_case_ratio``), its
+    profile and the closed form where one is known (``spec_ratio``), with whether they match to 1e-9."""
+    from coopsim.analysis import worst_case_ratio
+    from coopsim.envs.facility_location import FacilityLocation
+
+    ratio_rows = []
+    for n in ratio_ns:
+        g = FacilityLocation(n_agents=n, mechanism=mech)
+        for obj in ("SW", "TC", "MC"):
+            wc = worst_case_ratio(g, obj, rng=seed)
+            sv = spec_ratio(name, obj, n)
+            ratio_rows.append(
+                {
+                    "n": n,
+                    "objective": obj,
+                    "found": wc.ratio,
+                    "profile": wc.profile.tolist(),
+                    "spec": None if sv is None else float(sv),
+                    "spec_exact": None if sv is None else str(sv),
+                    "match": None if sv is None else bool(abs(wc.ratio - float(sv)) <= 1e-9),
+                }
+            )
+    return ratio_rows
+
+
+def _ratio_section(card: Card, ratio_rows: list[dict[str, Any]]) -> None:
+    """``card.data["ratios"]`` and the worst-case-ratio section (found against closed form)."""
+    table = FACILITY_TABLE.get(card.mechanism, {})
+    card.data["ratios"] = ratio_rows
+    lines = [
+        "| n | objective | worst case found | closed form | match | worst profile |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in ratio_rows:
+        spec_txt = "—" if r["spec"] is None else f"{r['spec_exact']} = {_fmt(r['spec'])}"
+        match = "—" if r["match"] is None else ("yes" if r["match"] else "**no**")
+        lines.append(
+            f"| {r['n']} | {r['objective']} | {_fmt(r['found'])} | {spec_txt} | {match} | {_fmt(r['profile'])} |"
+        )
+    formulas = table and (
+        f" Closed forms: TC {table['TC']}, MC {table['MC']}, SW {table['SW']} (Aziz, Lam, Lee and Walsh,"
+        " arXiv:2111.01566; Procaccia and Tennenholtz, EC 2009; a value neither proves is the exact"
+        " worst case on the grid for n <= 6)."
+    )
+    card.sections.append(
+        (
+            "Worst-case approximation ratios",
+            "Ratios >= 1: OPT/ALG for social welfare, ALG/OPT for total and maximum cost "
+            "(0/0 := 1), ratio of expectations for lotteries. Exhaustive over sorted profiles "
+            "on the grid of step 1/(2n), then a local search (`coopsim.analysis.worst_case_ratio`)."
+            + (formulas or "")
+            + "\n\n"
+            + "\n".join(lines),
+        )
+    )
+
+
+def _figures(
+    card: Card, mech: Any, w: Any, ratio_rows: list[dict[str, Any]], ax: dict[str, Any], n_agents: int
+) -> None:
+    """The card's figures and captions: worst-case ratios against n, axiom satisfaction rates, and the
+    witness agent's expected utility against its own report (401 reports on [0, 1], others fixed)."""
+    from coopsim import plotting
+
+    name = card.mechanism
+    card.figures["ratios.png"] = plotting.ratio_figure(ratio_rows, f"{name}: worst-case ratios")
+    card.figures["axioms.png"] = plotting.rate_figure(
+        {a: r["rate"] for a, r in ax.items()}, f"{name}: axiom satisfaction (n = {n_agents})"
+    )
+    caps = {
+        "ratios.png": "Worst-case ratios found (circles) and the closed forms (crosses) against n.",
+        "axioms.png": "Share of checked profiles on which each axiom holds.",
+    }
+    reports = np.linspace(0, 1, 401)
+    prof = np.repeat(np.asarray(w.actions, dtype=float)[None], len(reports), axis=0)
+    prof[:, w.agent] = reports
+    peaks = np.repeat(np.asarray(w.types, dtype=float)[None], len(reports), axis=0)
+    util = mech.expected_utilities(prof, peaks)[:, w.agent]
+    t_rep = float(w.actions[w.agent])
+    t_util = float(
+        mech.expected_utilities(np.asarray(w.actions, float)[None], np.asarray(w.types, float)[None])[0, w.agent]
+    )
+    card.figures["deviation.png"] = plotting.deviation_figure(
+        reports, util, t_rep, t_util, w.agent, f"{name}: agent {w.agent}'s utility vs its report"
+    )
+    caps["deviation.png"] = (
+        f"Agent {w.agent}'s utility against its own report at the audit's witness profile "
+        f"(others truthful); the star is its best report."
+    )
+    card.data["figure_captions"] = caps
+
+
+def facility_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
+    **unknown: Any,
+) -> Card:
+    """Audit (and, with ``full``, the report card) of a facility mechanism: the incentive audit on
+    ``profiles`` uniform plus ``profiles`` grid profiles, the fairness axioms, and with ``full`` the
+    worst-case ratios for each n in ``ratio_ns`` and the figures."""
+    if unknown:
+        raise TypeError(f"facility audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
+    from coopsim.analysis import incentive_audit
+    from coopsim.envs.facility_location import FacilityLocation
+
+    card = Card(name, "facility", dict(params))
+    n_agents, ratio_ns = _fixed_n(name, mech, n_agents, ratio_ns)
+    game = FacilityLocation(n_agents=n_agents, mechanism=mech)
+    cls = facility_profiles(n_agents, profiles, np.random.default_rng(seed))
+    types = np.concatenate([cls["uniform"], cls["grid"]])
+    aud = incentive_audit(game, types, grid=grid, rng=seed)
+    claims = sorted(getattr(mech, "claims", ()))
+    _incentive_section(card, mech, aud, n_agents, profiles, grid, seed, claims)
+    sp_broken = "strategyproof" in claims and not aud.strategyproof
+    ax = _axiom_section(card, mech, n_agents, profiles, seed, claims, sp_broken)
     if full:
-        ratio_rows = []
-        for n in ratio_ns:
-            g = FacilityLocation(n_agents=n, mechanism=mech)
-            for obj in ("SW", "TC", "MC"):
-                wc = worst_case_ratio(g, obj, rng=seed)
-                sv = spec_ratio(name, obj, n)
-                ratio_rows.append(
-                    {
-                        "n": n,
-                        "objective": obj,
-                        "found": wc.ratio,
-                        "profile": wc.profile.tolist(),
-                        "spec": None if sv is None else float(sv),
-                        "spec_exact": None if sv is None else str(sv),
-                        "match": None if sv is None else bool(abs(wc.ratio - float(sv)) <= 1e-9),
-                    }
-                )
-        card.data["ratios"] = ratio_rows
-        lines = [
-            "| n | objective | worst case found | closed form | match | worst profile |",
-            "|---|---|---|---|---|---|",
-        ]
-        for r in ratio_rows:
-            spec_txt = "—" if r["spec"] is None else f"{r['spec_exact']} = {_fmt(r['spec'])}"
-            match = "—" if r["match"] is None else ("yes" if r["match"] else "**no**")
-            lines.append(
-                f"| {r['n']} | {r['objective']} | {_fmt(r['found'])} | {spec_txt} | {match} | {_fmt(r['profile'])} |"
-            )
-        formulas = table and (
-            f" Closed forms: TC {table['TC']}, MC {table['MC']}, SW {table['SW']} (Aziz, Lam, Lee and Walsh,"
-            " arXiv:2111.01566; Procaccia and Tennenholtz, EC 2009; a value neither proves is the exact"
-            " worst case on the grid for n <= 6)."
-        )
-        card.sections.append(
-            (
-                "Worst-case approximation ratios",
-                "Ratios >= 1: OPT/ALG for social welfare, ALG/OPT for total and maximum cost "
-                "(0/0 := 1), ratio of expectations for lotteries. Exhaustive over sorted profiles "
-                "on the grid of step 1/(2n), then a local search (`coopsim.analysis.worst_case_ratio`)."
-                + (formulas or "")
-                + "\n\n"
-                + "\n".join(lines),
-            )
-        )
-
-        from coopsim import plotting
-
-        card.figures["ratios.png"] = plotting.ratio_figure(ratio_rows, f"{name}: worst-case ratios")
-        card.figures["axioms.png"] = plotting.rate_figure(
-            {a: r["rate"] for a, r in ax.items()}, f"{name}: axiom satisfaction (n = {n_agents})"
-        )
-        caps = {
-            "ratios.png": "Worst-case ratios found (circles) and the closed forms (crosses) against n.",
-            "axioms.png": "Share of checked profiles on which each axiom holds.",
-        }
-        reports = np.linspace(0, 1, 401)
-        prof = np.repeat(np.asarray(w.actions, dtype=float)[None], len(reports), axis=0)
-        prof[:, w.agent] = reports
-        peaks = np.repeat(np.asarray(w.types, dtype=float)[None], len(reports), axis=0)
-        util = mech.expected_utilities(prof, peaks)[:, w.agent]
-        t_rep = float(w.actions[w.agent])
-        t_util = float(
-            mech.expected_utilities(np.asarray(w.actions, float)[None], np.asarray(w.types, float)[None])[0, w.agent]
-        )
-        card.figures["deviation.png"] = plotting.deviation_figure(
-            reports, util, t_rep, t_util, w.agent, f"{name}: agent {w.agent}'s utility vs its report"
-        )
-        caps["deviation.png"] = (
-            f"Agent {w.agent}'s utility against its own report at the audit's witness profile "
-            f"(others truthful); the star is its best report."
-        )
-        card.data["figure_captions"] = caps
+        ratio_rows = _ratio_rows(name, mech, ratio_ns, seed)
+        _ratio_section(card, ratio_rows)
+        _figures(card, mech, aud.witness, ratio_rows, ax, n_agents)
     return card
 
 
