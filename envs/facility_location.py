@@ -36,10 +36,11 @@ from typing import Any
 import numpy as np
 from coopsim.mechanisms import facility as fm
 from coopsim.mechanisms import get as get_mechanism
+from coopsim.mechanisms.registry import registry as mechanism_registry
 
 from coopsim.analysis.ratios import ratio_to_optimum
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_choice, check_family, check_float, check_int
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
 
@@ -64,9 +65,11 @@ class FacilityLocation(MechanismGame):
     ) -> None:
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
         if isinstance(mechanism, str):
-            self.mechanism = get_mechanism(mechanism, **(mechanism_params or {}))
+            # refuse another family's mechanism before building it with this game's parameters
+            check_family(mechanism_registry.factory(mechanism_registry.canonical(mechanism)), "facility")
+            self.mechanism = check_family(get_mechanism(mechanism, **(mechanism_params or {})), "facility")
         elif callable(mechanism):
-            self.mechanism = mechanism
+            self.mechanism = check_family(mechanism, "facility")
         else:
             raise TypeError(f"mechanism: expected a registry name or a facility mechanism, got {mechanism!r}")
         self.mechanism_name = mechanism if isinstance(mechanism, str) else type(mechanism).__name__
@@ -101,7 +104,7 @@ class FacilityLocation(MechanismGame):
 
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         """Peaks ``(batch, N)`` from the configured distribution."""
-        shape = (check_int(batch, "batch", lo=1), self.n_agents)
+        shape = (self.check_sample_args(rng, batch), self.n_agents)
         p = self.type_params
         if self.types == "uniform":
             return rng.random(shape)
@@ -130,9 +133,15 @@ class FacilityLocation(MechanismGame):
         return y[:, None], np.ones_like(y)[:, None]
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
-        """Place the facility on the reports; ``utility = E[1 - |y - t_i|]``."""
-        peaks = np.asarray(types, dtype=np.float64)
-        reports = self.check_actions(actions, "reports")
+        """Place the facility on the reports; ``utility = E[1 - |y - t_i|]``.
+
+        ``types`` (peaks) and ``actions`` (reports) are validated: shape ``(B, N)``, finite, in [0, 1].
+        """
+        peaks, reports = self.check_profile(types, actions, "reports")
+        return self._play(peaks, reports)
+
+    def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        peaks, reports = types, actions
         mech = self.mechanism
         if type(mech).__call__ is fm.FacilityMechanism.__call__ and mech.deterministic:
             # built-in deterministic rule on reports validated just above: its location directly
@@ -155,13 +164,13 @@ class FacilityLocation(MechanismGame):
         the n+1 phantoms, agent i reporting c gets ``y = clip(c, z_(n-1), z_(n))`` (0-based).
         Average: ``y = (sum_{j != i} r_j + c) / n``.
         """
-        cand = np.asarray(candidates, dtype=np.float64)
         phantoms = getattr(self.mechanism, "phantom_positions", None)
         is_average = isinstance(self.mechanism, fm.Average)
-        if cand.ndim != 1 or (phantoms is None and not is_average):
+        raw = np.asarray(candidates) if isinstance(candidates, np.ndarray) else candidates
+        if np.ndim(raw) != 1 or (phantoms is None and not is_average):
             return super().deviation_utilities(types, actions, candidates)
-        peaks = np.asarray(types, dtype=np.float64)
-        r = np.asarray(actions, dtype=np.float64)
+        peaks, r, full = self.check_deviation_args(types, actions, candidates)
+        cand = full[0, 0]  # the shared (K,) candidates
         B, n = r.shape
         if is_average:
             others = r.sum(axis=1, keepdims=True) - r  # (B, N)

@@ -51,9 +51,10 @@ from coopsim.mechanisms import auctions as au
 from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.auctions import myerson as my
 from coopsim.mechanisms.auctions import solvers as sol
+from coopsim.mechanisms.registry import registry as mechanism_registry
 
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_choice, check_family, check_float, check_int
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
 
@@ -236,6 +237,8 @@ class PositionAuction(MechanismGame):
         params = dict(self.mechanism_params)
         if isinstance(mechanism, str):
             name = mechanism
+            # refuse another family's mechanism before building it with this game's parameters
+            check_family(mechanism_registry.factory(mechanism_registry.canonical(name)), "auctions")
             if name == "aigc_vcg":
                 params.setdefault("click_model", self.click_model)
                 params.setdefault("max_ads", self.n_slots)
@@ -254,10 +257,10 @@ class PositionAuction(MechanismGame):
                         params.setdefault("cascade", self.ctr_params["cascade"])
             if name in ("first_price", "second_price"):
                 params.setdefault("tie_break", "share")
-            self.mechanism = get_mechanism(name, **params)
+            self.mechanism = check_family(get_mechanism(name, **params), "auctions")
         elif callable(mechanism):
             name = getattr(mechanism, "registry_name", None) or type(mechanism).__name__
-            self.mechanism = mechanism
+            self.mechanism = check_family(mechanism, "auctions")
             inner = getattr(mechanism, "click_model", None)
             if (
                 isinstance(mechanism, (au.AIGCVCG, au.Myerson))
@@ -293,7 +296,7 @@ class PositionAuction(MechanismGame):
 
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         """Values ``(batch, N)`` (or ``[value, CTR row]`` ``(batch, N, 1 + m)`` with random CTRs)."""
-        B = check_int(batch, "batch", lo=1)
+        B = self.check_sample_args(rng, batch, per_copy=self.n_agents * (1 + 2 * self.n_slots))
         N, m = self.n_agents, self.n_slots
         p = self.value_params
         if self.values == "uniform":
@@ -415,8 +418,15 @@ class PositionAuction(MechanismGame):
         return np.where(asg >= 0, np.take_along_axis(src, np.maximum(asg, 0)[:, :, None], 2)[:, :, 0], 1.0)
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
-        """Bids from actions, one batched auction, utilities ``v pi - t`` (expected or realised)."""
-        acts = self.check_actions(actions)
+        """Bids from actions, one batched auction, utilities ``v pi - t`` (expected or realised).
+
+        ``types`` and ``actions`` are validated (shape, finite, within the type and action ranges).
+        """
+        t, acts = self.check_profile(types, actions)
+        return self._play(t, acts)
+
+    def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        acts = actions
         v, ctr = self.split(types)
         bids = self.to_bids(v, acts)
         res = self.run_auction(bids, ctr)

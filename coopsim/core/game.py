@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array
+from coopsim.core.validation import ParameterError, as_array, check_int, check_rng, check_size
 
 
 class Outcome:
@@ -123,32 +123,68 @@ class MechanismGame(ABC):
         return np.linspace(self.action_low, self.action_high, k)
 
     # -- validation ---------------------------------------------------------------------------
+    def _check_profile_array(self, value: Any, name: str, lo: float, hi: float, tail: tuple[int, ...]) -> np.ndarray:
+        arr = as_array(value, name, lo=lo, hi=hi)
+        want = (self.n_agents, *tail)
+        if arr.ndim != len(want) + 1 or arr.shape[1:] != want:
+            raise ParameterError(name, f"{name}: expected shape (B, {', '.join(map(str, want))}), got {arr.shape}")
+        return arr
+
     def check_actions(self, actions: Any, name: str = "actions") -> np.ndarray:
         """Validate an action profile: shape ``(B, N, *action_shape)``, finite, within bounds."""
-        arr = as_array(actions, name, lo=self.action_low, hi=self.action_high)
-        want = (self.n_agents, *self.action_shape)
-        if arr.ndim != len(want) + 1 or arr.shape[1:] != want:
-            raise ValueError(f"{name}: expected shape (B, {', '.join(map(str, want))}), got {arr.shape}")
-        return arr
+        return self._check_profile_array(actions, name, self.action_low, self.action_high, self.action_shape)
 
     def check_types(self, types: Any, name: str = "types") -> np.ndarray:
-        arr = as_array(types, name, lo=self.type_low, hi=self.type_high)
-        want = (self.n_agents, *self.type_shape)
-        if arr.ndim != len(want) + 1 or arr.shape[1:] != want:
-            raise ValueError(f"{name}: expected shape (B, {', '.join(map(str, want))}), got {arr.shape}")
-        return arr
+        """Validate a type profile: shape ``(B, N, *type_shape)``, finite, in the type support."""
+        return self._check_profile_array(types, name, self.type_low, self.type_high, self.type_shape)
+
+    def check_profile(self, types: Any, actions: Any, action_name: str = "actions") -> tuple[np.ndarray, np.ndarray]:
+        """Validate types and actions together (each as above, and one batch size B for both)."""
+        t = self.check_types(types)
+        a = self.check_actions(actions, action_name)
+        if t.shape[0] != a.shape[0]:
+            raise ParameterError(
+                action_name, f"{action_name}: expected batch size {t.shape[0]} (that of types), got {a.shape[0]}"
+            )
+        return t, a
+
+    def check_sample_args(self, rng: Any, batch: Any, *, per_copy: int | None = None) -> int:
+        """Check ``sample_types``' arguments: a Generator, an integer ``batch >= 1`` whose
+        ``(batch, N, *type_shape)`` float64 draw fits the memory budget; returns ``batch``."""
+        check_rng(rng)
+        B = check_int(batch, "batch", lo=1)
+        per = per_copy if per_copy is not None else self.n_agents * int(np.prod(self.type_shape, dtype=np.int64))
+        check_size("batch", B, per, copies=2, what="the type draw")
+        return B
+
+    def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        """``play`` on arrays already validated (games that validate in ``play`` override this with
+        the unchecked body; internal loops such as the generic ``deviation_utilities`` call it)."""
+        return self.play(types, actions)
 
     # -- generic counterfactuals ---------------------------------------------------------------
+    def check_deviation_args(
+        self, types: Any, actions: Any, candidates: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validate ``deviation_utilities``' arguments: the profile (see :meth:`check_profile`),
+        candidates in the action range, and the size of the ``B*N*K`` counterfactual rows."""
+        t, a = self.check_profile(types, actions)
+        cand = as_array(candidates, "candidates", lo=self.action_low, hi=self.action_high)
+        cand = self._broadcast_candidates(cand, a.shape[0])
+        B, N, K = cand.shape[:3]
+        per = max(int(np.prod(self.action_shape, dtype=np.int64)), 1)
+        check_size("candidates", B, N, K, N, per, copies=3, what="the B*N*K counterfactual profiles")
+        return t, a, cand
+
     def deviation_utilities(self, types: np.ndarray, actions: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """``U[b, i, k]`` = utility of agent i in copy b had it alone played candidate k.
 
         ``candidates`` has shape ``(K, *action_shape)`` (shared), ``(N, K, *action_shape)``
         (per agent) or ``(B, N, K, *action_shape)``. Generic path: one vectorised ``play`` on the
-        ``B*N*K`` profiles in which agent i's action is replaced by candidate k.
+        ``B*N*K`` profiles in which agent i's action is replaced by candidate k. Arguments are
+        validated once here (:meth:`check_deviation_args`); the rows go to the unchecked ``_play``.
         """
-        types = np.asarray(types, dtype=np.float64)
-        actions = np.asarray(actions, dtype=np.float64)
-        cand = self._broadcast_candidates(candidates, actions.shape[0])
+        types, actions, cand = self.check_deviation_args(types, actions, candidates)
         B, N, K = cand.shape[:3]
         ev = self.action_shape
         # rows[b, i, k] is the full profile with agent i's action replaced by cand[b, i, k]
@@ -156,7 +192,7 @@ class MechanismGame(ABC):
         idx = np.arange(N)
         rows[:, idx, :, idx] = np.moveaxis(cand, 1, 0)
         rep_types = np.broadcast_to(types[:, None, None], (B, N, K, *types.shape[1:]))
-        out = self.play(rep_types.reshape(B * N * K, *types.shape[1:]), rows.reshape(B * N * K, N, *ev))
+        out = self._play(rep_types.reshape(B * N * K, *types.shape[1:]), rows.reshape(B * N * K, N, *ev))
         util = out.utility.reshape(B, N, K, N)
         return util[:, idx, :, idx].transpose(1, 0, 2)
 
@@ -169,9 +205,15 @@ class MechanismGame(ABC):
         elif cand.ndim == 2 + ev:
             cand = cand[None]
         elif cand.ndim != 3 + ev:
-            raise ValueError(
+            raise ParameterError(
+                "candidates",
                 f"candidates: expected shape (K, ...), (N, K, ...) or (B, N, K, ...) with action shape "
-                f"{self.action_shape}, got {cand.shape}"
+                f"{self.action_shape}, got {cand.shape}",
             )
         K = cand.shape[2]
-        return np.broadcast_to(cand, (batch, N, K, *self.action_shape))
+        try:
+            return np.broadcast_to(cand, (batch, N, K, *self.action_shape))
+        except ValueError:
+            raise ParameterError(
+                "candidates", f"candidates: shape {cand.shape} does not broadcast to (B={batch}, N={N}, K, ...)"
+            ) from None
