@@ -189,49 +189,31 @@ def equilibrium_facts(
     return facts
 
 
-def auction_audit(
-    name: str,
-    params: Mapping[str, Any],
-    mech: Any,
-    *,
-    n_agents: int | None = None,
-    profiles: int = 512,
-    grid: int = 101,
-    seed: int = 0,
-    full: bool = False,
-    ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
-    **unknown: Any,
-) -> Card:
-    """Audit (and, with ``full``, the report card) of a position-auction mechanism."""
-    if unknown:
-        raise TypeError(f"auction audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
-    from coopsim.analysis import incentive_audit
-
-    n = 3 if n_agents is None else int(n_agents)
-    card = Card(name, "auctions", dict(params))
-    game = auction_game(name, params, mech, n)
+def _audit_sizes(game: Any, profiles: int, grid: int) -> tuple[int, int, int, bool, bool]:
+    """``(profiles M, grid G, random bids R, slow, heavy)`` of the audit: per-instance solvers
+    (``heavy``) get fewer profiles and candidates, matching Myerson (threshold payments by bisection
+    per winner, the slowest case: ``slow``) fewer still."""
     heavy = _heavy(game)
-    # matching Myerson computes threshold payments by bisection per winner: the slowest case
     slow = heavy and not game.separable_mechanism and type(game.mechanism).__name__ == "Myerson"
     M = min(profiles, 12 if slow else 32) if heavy else profiles
     G = min(grid, 11 if slow else 21) if heavy else grid
     R = 4 if slow else (8 if heavy else 64)
-    rng = np.random.default_rng(seed)
-    types = game.sample_types(rng, M)
-    aud = incentive_audit(game, types, grid=G, n_random=R, rng=seed)
-    w = aud.witness
-    claims = claims_of(mech)
-    # replay the witness through the game
+    return M, G, R, slow, heavy
+
+
+def _replay_witness(game: Any, w: Any) -> tuple[dict[str, Any], np.ndarray, Any, np.ndarray]:
+    """The audit's witness replayed through ``game.play``: the witness dict plus the replayed gain and
+    the deviating bidder's slot, payment and click probability at truthful bids and at its deviation.
+    Also returns the truthful bid profile ``(1, n)``, the truthful outcome and the values ``(1, n)``."""
     base = game.truthful_actions(w.types[None])
     dev = base.copy()
     dev[0, w.agent] = float(np.asarray(w.deviation))
     o_t, o_d = game.play(w.types[None], base), game.play(w.types[None], dev)
-    replay = float(o_d.utility[0, w.agent] - o_t.utility[0, w.agent])
     wd = w.to_dict()
-    values, ctr = game.split(w.types[None])
+    values, _ctr = game.split(w.types[None])
     wd.update(
         values=values[0].tolist(),
-        replayed_gain=replay,
+        replayed_gain=float(o_d.utility[0, w.agent] - o_t.utility[0, w.agent]),
         slot_truthful=int(o_t.assignment[0, w.agent]),
         slot_deviation=int(o_d.assignment[0, w.agent]),
         payment_truthful=float(o_t.payment[0, w.agent]),
@@ -239,6 +221,16 @@ def auction_audit(
         click_truthful=float(o_t.click_prob[0, w.agent]),
         click_deviation=float(o_d.click_prob[0, w.agent]),
     )
+    return wd, base, o_t, values
+
+
+def _incentive_section(
+    card: Card, game: Any, aud: Any, wd: dict[str, Any], values: np.ndarray, claims: list[str], sizes: tuple, seed: int
+) -> None:
+    """``card.data["audit"]`` and the incentive-audit section: largest gain, verdict against the
+    strategyproofness claim and, when a deviation gains, the replayed witness. ``sizes`` = (M, G, R)."""
+    M, G, R = sizes
+    n, w = game.n_agents, aud.witness
     card.data["audit"] = {
         "n_agents": n,
         "n_slots": game.n_slots,
@@ -288,15 +280,22 @@ def auction_audit(
             f"| {_fmt(values[0])} | {w.agent} | {_fmt(float(values[0, w.agent]))} | "
             f"{_fmt(float(np.asarray(w.deviation)))} | {wd['slot_truthful']} -> {wd['slot_deviation']} | "
             f"{_fmt(wd['click_truthful'])} -> {_fmt(wd['click_deviation'])} | {_fmt(wd['payment_truthful'])} -> "
-            f"{_fmt(wd['payment_deviation'])} | {_fmt(replay)} |",
+            f"{_fmt(wd['payment_deviation'])} | {_fmt(wd['replayed_gain'])} |",
         ]
     card.sections.append((f"Incentive audit (n = {n})", "\n".join(body)))
 
+
+def _invariant_sections(
+    card: Card, game: Any, types: np.ndarray, seed: int, strategyproof: bool, claims: list[str]
+) -> np.ndarray:
+    """``card.data["invariants"]`` and ``["ratios_truthful"]``, the claims the checks contradict, and
+    the invariants and truthful-ratio sections. Returns the per-instance efficiencies (for a figure)."""
+    M = types.shape[0]
     inv = auction_invariants(game, types, np.random.default_rng(seed + 1))
     card.data["invariants"] = inv
     rows = ["| invariant | bids | holds | violations / checked | worst margin |", "|---|---|---|---|---|"]
     for key, r in inv.items():
-        base_key, tag = key[:-1].split("[")
+        tag = key[:-1].split("[")[1]
         rows.append(
             f"| {r['text']} | {tag} | {'yes' if r['holds'] else '**no**'} | {r['violations']} / {r['checked']} | "
             f"{_fmt(r['worst'])} |"
@@ -309,7 +308,7 @@ def auction_audit(
     note = flag_claims(
         card,
         claims,
-        {"strategyproof": bool(aud.strategyproof), "individually_rational": ir_ok, "efficient": bool(efficient)},
+        {"strategyproof": bool(strategyproof), "individually_rational": ir_ok, "efficient": bool(efficient)},
     )
     held = [k for k, r in inv.items() if r["holds"]]
     card.sections.append(
@@ -335,14 +334,15 @@ def auction_audit(
             ),
         )
     )
-    if not full:
-        return card
+    return eff_vals
 
-    # ratios against n
+
+def _ratio_section(card: Card, mech: Any, game: Any, ratio_ns: Sequence[int], mk: int, seed: int) -> list[dict]:
+    """``card.data["ratios"]`` and its section: :func:`reference_ratios` at truthful bids on ``mk``
+    fresh instances (seed ``[seed, n]``) for each n in ``ratio_ns``, with the audited game's slots."""
     ratio_rows = []
     for k in ratio_ns:
-        g = auction_game(name, params, mech, int(k), game.n_slots)
-        mk = min(profiles, 6 if slow else 16) if heavy else min(profiles, 256)
+        g = auction_game(card.mechanism, card.params, mech, int(k), game.n_slots)
         r = reference_ratios(g, g.sample_types(np.random.default_rng([seed, int(k)]), mk))
         r.pop("efficiency_values")
         ratio_rows.append({"n": int(k), **r})
@@ -365,7 +365,11 @@ def auction_audit(
             "expected revenue per auction).\n\n" + "\n".join(lines),
         )
     )
-    facts = [] if heavy else equilibrium_facts(name, params, mech, n, 4096, np.random.default_rng(seed + 2))
+    return ratio_rows
+
+
+def _equilibrium_section(card: Card, facts: list[dict[str, Any]]) -> None:
+    """``card.data["equilibrium"]`` and, when there are facts, their section."""
     card.data["equilibrium"] = facts
     if facts:
         lines = ["| fact | measure | value | holds |", "|---|---|---|---|"]
@@ -374,8 +378,15 @@ def auction_audit(
             lines.append(f"| {f['fact']} | {f['measure']} | {val} | {'yes' if f['holds'] else '**no**'} |")
         card.sections.append(("Equilibrium facts", "\n".join(lines)))
 
+
+def _figures(
+    card: Card, game: Any, w: Any, base: np.ndarray, o_t: Any, eff_vals: np.ndarray, ratio_rows: list[dict]
+) -> None:
+    """The card's figures and captions: the witness bidder's utility against its own bid (201 bids,
+    others truthful), and the efficiency histogram next to the mean ratios against n."""
     from coopsim import plotting
 
+    name, n = card.mechanism, game.n_agents
     bids = np.linspace(game.action_low, game.action_high, 201)
     prof = np.repeat(base, len(bids), axis=0)
     prof[:, w.agent] = bids
@@ -412,6 +423,45 @@ def auction_audit(
         "ratios.png": "Left: distribution of efficiency over the audited instances at truthful bids. Right: mean "
         "efficiency and revenue ratios against the number of bidders.",
     }
+
+
+def auction_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Sequence[int] = (2, 3, 4, 5, 6),
+    **unknown: Any,
+) -> Card:
+    """Audit (and, with ``full``, the report card) of a position-auction mechanism: the incentive audit
+    with its replayed witness, the invariants and truthful ratios, and with ``full`` the ratios against
+    n, the equilibrium facts (separable mechanisms) and the figures."""
+    if unknown:
+        raise TypeError(f"auction audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
+    from coopsim.analysis import incentive_audit
+
+    n = 3 if n_agents is None else int(n_agents)
+    card = Card(name, "auctions", dict(params))
+    game = auction_game(name, params, mech, n)
+    M, G, R, slow, heavy = _audit_sizes(game, profiles, grid)
+    types = game.sample_types(np.random.default_rng(seed), M)
+    aud = incentive_audit(game, types, grid=G, n_random=R, rng=seed)
+    claims = claims_of(mech)
+    wd, base, o_t, values = _replay_witness(game, aud.witness)
+    _incentive_section(card, game, aud, wd, values, claims, (M, G, R), seed)
+    eff_vals = _invariant_sections(card, game, types, seed, aud.strategyproof, claims)
+    if not full:
+        return card
+    mk = min(profiles, 6 if slow else 16) if heavy else min(profiles, 256)
+    ratio_rows = _ratio_section(card, mech, game, ratio_ns, mk, seed)
+    facts = [] if heavy else equilibrium_facts(name, params, mech, n, 4096, np.random.default_rng(seed + 2))
+    _equilibrium_section(card, facts)
+    _figures(card, game, aud.witness, base, o_t, eff_vals, ratio_rows)
     return card
 
 
