@@ -104,6 +104,119 @@ def scoring_checks(mech: Any, m: int, k: int, n_reports: int, seed: int) -> dict
     }
 
 
+def _verdict(pr: Mapping[str, Any], br: Mapping[str, Any]) -> str:
+    """'strictly proper', 'proper, not strictly proper' or '**not proper**' from the two checks."""
+    if pr["proper"] and br["strictly_proper"]:
+        return "strictly proper"
+    return "proper, not strictly proper" if pr["proper"] else "**not proper**"
+
+
+def _propriety_section(card: Card, res: Mapping[str, Any], claims: list[str], seed: int) -> None:
+    """The claims the checks contradict, ``card.data["verdict"]`` and the propriety section."""
+    m, pr, br = res["m"], res["propriety"], res["bregman"]
+    note = flag_claims(
+        card, claims, {"proper": pr["proper"] and br["nonnegative"], "strictly_proper": br["strictly_proper"]}
+    )
+    verdict = _verdict(pr, br)
+    card.data["verdict"] = verdict
+    wit = pr["witness"]
+    body = [
+        f"{res['beliefs']} beliefs over m = {m} outcomes (Dirichlet(1) draws, the {m} vertices and the uniform "
+        f"belief, keeping those that are admissible reports; seed {seed}). For each, `check_propriety` searches the report set "
+        f"(500 uniform reports, the vertices and a local refinement) for max_p S(p; q) - S(q; q).",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| verdict | {verdict} |",
+        f"| largest gain of a misreport | {_fmt(pr['max_gain'])} |",
+        f"| share of beliefs with a gain > {TOL:g} | {_fmt(pr['share_profitable'])} |",
+        f"| worst belief -> best report | {_fmt(wit['belief'])} -> {_fmt(wit['best_report'])} |",
+        f"| claims | {', '.join(claims) or '—'} |",
+    ]
+    card.sections.append(("Propriety", "\n".join(body) + note))
+
+
+def _bregman_section(card: Card, res: Mapping[str, Any]) -> None:
+    """The section on Bregman losses at random misreports (against the Savage form) and the score range."""
+    br, rg = res["bregman"], res["range"]
+    tie = br["tie_witness"]
+    lo, hi = rg["declared"]
+    card.sections.append(
+        (
+            "Bregman loss and score range",
+            "\n".join(
+                [
+                    f"{res['reports_per_belief']} random misreports p per belief: loss D_G(q, p) = G(q) - S(p; q).",
+                    "",
+                    "| quantity | value |",
+                    "|---|---|",
+                    f"| min loss (all misreports) | {_fmt(br['min'])} |",
+                    f"| mean loss | {_fmt(br['mean'])} |",
+                    f"| loss >= 0 everywhere | {'yes' if br['nonnegative'] else '**no**'} |",
+                    f"| max abs difference to G(q) - G(p) - <grad G(p), q - p> | {_fmt(br['savage_form_max_abs_diff'])} |",
+                    f"| min loss with abs(p - q)_1 >= {FAR} | {_fmt(br['min_far'])} (belief {_fmt(tie['belief'])}, report "
+                    f"{_fmt(tie['report'])}) |",
+                    f"| strictly proper (that min > {TOL:g}) | {'yes' if br['strictly_proper'] else 'no'} |",
+                    f"| declared score range | [{_fmt(lo)}, {_fmt(hi)}] |",
+                    f"| observed score range | [{_fmt(rg['observed'][0])}, {_fmt(rg['observed'][1])}] |",
+                    f"| observed within declared | {'yes' if rg['within_declared'] else '**no**'} |",
+                ]
+            ),
+        )
+    )
+
+
+def _report_slice(mech: Any, m: int, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Reports ``(len(p), m)`` on the edge between outcomes 1 and 2 (probability p of outcome 1),
+    mixed with the least share ``mix`` of the uniform belief that leaves more than 10 of them
+    admissible (for m > 2 at least 0.01, e.g. the logarithmic rule with eps). Returns (reports, admissible, mix)."""
+    E = np.zeros((len(p), m))
+    E[:, 0], E[:, 1] = p, 1 - p
+    for mix in ((0.0,) if m == 2 else ()) + (0.01, 0.05, 0.2, 0.5):
+        R = (1 - mix) * E + mix / m
+        ok = mech.allowed(R)
+        if ok.sum() > 10:
+            break
+    return R, ok, mix
+
+
+def _figure(card: Card, mech: Any, m: int) -> None:
+    """The expected-score figure: S(p; q) against the reported probability of outcome 1 for beliefs
+    q_1 in {0.2, 0.5, 0.8} on the slice of :func:`_report_slice`, with each curve's best report."""
+    from coopsim import plotting
+
+    p = np.linspace(0.0, 1.0, 401)
+    R, ok, mix = _report_slice(mech, m, p)
+    fig, ax = plotting.subplots(figsize=(6.4, 4.0))
+    curves = {}
+    for qb in (0.2, 0.5, 0.8):
+        q = np.zeros(m)
+        q[0], q[1] = qb, 1 - qb
+        q = (1 - mix) * q + mix / m
+        e = np.full(len(p), np.nan)
+        e[ok] = mech.expected(R[ok], np.broadcast_to(q, R[ok].shape))
+        (line,) = ax.plot(p, e, label=f"belief q_1 = {qb}")
+        ax.axvline(qb, color=line.get_color(), ls=":", lw=1)
+        j = int(np.nanargmax(e))
+        ax.plot([p[j]], [e[j]], marker="*", ms=10, color=line.get_color())
+        curves[str(qb)] = {"argmax_report": float(p[j]), "max": float(e[j])}
+    ax.set_xlabel("reported probability of outcome 1")
+    ax.set_ylabel("expected score S(p; q)")
+    ax.set_title(f"{card.mechanism}: expected score vs report")
+    ax.grid(alpha=0.3)
+    plotting.legend_outside(ax)
+    card.data["figure_curves"] = curves
+    card.figures["expected_score.png"] = fig
+    slice_txt = ("binary beliefs" if m == 2 else f"beliefs on the edge between outcomes 1 and 2 (m = {m})") + (
+        f", mixed with {mix:g} of the uniform belief" if mix else ""
+    )
+    card.data["figure_captions"] = {
+        "expected_score.png": f"Expected score against the reported probability of outcome 1 "
+        f"for {slice_txt}; dotted lines mark the true belief, stars "
+        f"the best report on the grid."
+    }
+
+
 def scoring_audit(
     name: str,
     params: Mapping[str, Any],
@@ -130,102 +243,10 @@ def scoring_audit(
     card = Card(name, "scoring", dict(params))
     res = scoring_checks(mech, m, min(profiles, 128), min(grid, 256), seed)
     card.data.update(res)
-    claims = claims_of(mech)
-    pr, br, rg = res["propriety"], res["bregman"], res["range"]
-    note = flag_claims(
-        card, claims, {"proper": pr["proper"] and br["nonnegative"], "strictly_proper": br["strictly_proper"]}
-    )
-    verdict = (
-        "strictly proper"
-        if pr["proper"] and br["strictly_proper"]
-        else "proper, not strictly proper"
-        if pr["proper"]
-        else "**not proper**"
-    )
-    card.data["verdict"] = verdict
-    wit = pr["witness"]
-    body = [
-        f"{res['beliefs']} beliefs over m = {m} outcomes (Dirichlet(1) draws, the {m} vertices and the uniform "
-        f"belief, keeping those that are admissible reports; seed {seed}). For each, `check_propriety` searches the report set "
-        f"(500 uniform reports, the vertices and a local refinement) for max_p S(p; q) - S(q; q).",
-        "",
-        "| quantity | value |",
-        "|---|---|",
-        f"| verdict | {verdict} |",
-        f"| largest gain of a misreport | {_fmt(pr['max_gain'])} |",
-        f"| share of beliefs with a gain > {TOL:g} | {_fmt(pr['share_profitable'])} |",
-        f"| worst belief -> best report | {_fmt(wit['belief'])} -> {_fmt(wit['best_report'])} |",
-        f"| claims | {', '.join(claims) or '—'} |",
-    ]
-    card.sections.append(("Propriety", "\n".join(body) + note))
-    tie = br["tie_witness"]
-    lo, hi = rg["declared"]
-    card.sections.append(
-        (
-            "Bregman loss and score range",
-            "\n".join(
-                [
-                    f"{res['reports_per_belief']} random misreports p per belief: loss D_G(q, p) = G(q) - S(p; q).",
-                    "",
-                    "| quantity | value |",
-                    "|---|---|",
-                    f"| min loss (all misreports) | {_fmt(br['min'])} |",
-                    f"| mean loss | {_fmt(br['mean'])} |",
-                    f"| loss >= 0 everywhere | {'yes' if br['nonnegative'] else '**no**'} |",
-                    f"| max abs difference to G(q) - G(p) - <grad G(p), q - p> | {_fmt(br['savage_form_max_abs_diff'])} |",
-                    f"| min loss with abs(p - q)_1 >= {FAR} | {_fmt(br['min_far'])} (belief {_fmt(tie['belief'])}, report "
-                    f"{_fmt(tie['report'])}) |",
-                    f"| strictly proper (that min > {TOL:g}) | {'yes' if br['strictly_proper'] else 'no'} |",
-                    f"| declared score range | [{_fmt(lo)}, {_fmt(hi)}] |",
-                    f"| observed score range | [{_fmt(rg['observed'][0])}, {_fmt(rg['observed'][1])}] |",
-                    f"| observed within declared | {'yes' if rg['within_declared'] else '**no**'} |",
-                ]
-            ),
-        )
-    )
-    if not full:
-        return card
-
-    from coopsim import plotting
-
-    p = np.linspace(0.0, 1.0, 401)
-    E = np.zeros((len(p), m))
-    E[:, 0], E[:, 1] = p, 1 - p
-    # m > 2: a slice of the simplex through two vertices, mixed with a little of the uniform belief
-    # (enough that some reports are admissible, e.g. for the logarithmic rule with eps)
-    for mix in ((0.0,) if m == 2 else ()) + (0.01, 0.05, 0.2, 0.5):
-        R = (1 - mix) * E + mix / m
-        ok = mech.allowed(R)
-        if ok.sum() > 10:
-            break
-    fig, ax = plotting.subplots(figsize=(6.4, 4.0))
-    curves = {}
-    for qb in (0.2, 0.5, 0.8):
-        q = np.zeros(m)
-        q[0], q[1] = qb, 1 - qb
-        q = (1 - mix) * q + mix / m
-        e = np.full(len(p), np.nan)
-        e[ok] = mech.expected(R[ok], np.broadcast_to(q, R[ok].shape))
-        (line,) = ax.plot(p, e, label=f"belief q_1 = {qb}")
-        ax.axvline(qb, color=line.get_color(), ls=":", lw=1)
-        j = int(np.nanargmax(e))
-        ax.plot([p[j]], [e[j]], marker="*", ms=10, color=line.get_color())
-        curves[str(qb)] = {"argmax_report": float(p[j]), "max": float(e[j])}
-    ax.set_xlabel("reported probability of outcome 1")
-    ax.set_ylabel("expected score S(p; q)")
-    ax.set_title(f"{name}: expected score vs report")
-    ax.grid(alpha=0.3)
-    plotting.legend_outside(ax)
-    card.data["figure_curves"] = curves
-    card.figures["expected_score.png"] = fig
-    slice_txt = ("binary beliefs" if m == 2 else f"beliefs on the edge between outcomes 1 and 2 (m = {m})") + (
-        f", mixed with {mix:g} of the uniform belief" if mix else ""
-    )
-    card.data["figure_captions"] = {
-        "expected_score.png": f"Expected score against the reported probability of outcome 1 "
-        f"for {slice_txt}; dotted lines mark the true belief, stars "
-        f"the best report on the grid."
-    }
+    _propriety_section(card, res, claims_of(mech), seed)
+    _bregman_section(card, res)
+    if full:
+        _figure(card, mech, m)
     return card
 
 
