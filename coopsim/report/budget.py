@@ -110,30 +110,10 @@ def budget_checks(mech: Any, n: int, m: int, M: int, K: int, seed: int) -> dict[
     return out
 
 
-def budget_audit(
-    name: str,
-    params: Mapping[str, Any],
-    mech: Any,
-    *,
-    n_agents: int | None = None,
-    profiles: int = 512,
-    grid: int = 101,
-    seed: int = 0,
-    full: bool = False,
-    ratio_ns: Any = None,
-    **unknown: Any,
-) -> Card:
-    """Audit (and, with ``full``, the report card) of a budget aggregator; ``profiles`` capped at 256 and
-    ``grid`` deviations per voter at 32."""
-    if unknown:
-        raise TypeError(f"budget audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
-    n = 5 if n_agents is None else int(n_agents)
-    m = 3
-    M, K = min(profiles, 256), max(min(grid, 32), 2 * m)
-    card = Card(name, "budget", dict(params))
-    res = budget_checks(mech, n, m, M, K, seed)
-    card.data.update(res)
-    claims = claims_of(mech)
+def _incentive_section(card: Card, res: Mapping[str, Any], claims: list[str]) -> None:
+    """The claims the checks contradict and the incentive-check section (largest gain of a random
+    misreport, verdict, and the witness when a misreport gains)."""
+    n, m, M, seed = res["n"], res["m"], res["profiles"], res["seed"]
     inc = res["incentive"]
     note = flag_claims(
         card,
@@ -164,8 +144,17 @@ def budget_audit(
             f"{_fmt(w['allocation'])} -> {_fmt(w['allocation_deviation'])}, gain {_fmt(w['gain'])}.",
         ]
     card.sections.append((f"Incentive check (n = {n}, m = {m})", "\n".join(body) + note))
+
+
+def _yn(ok: bool) -> str:
+    """'yes', or a bold 'no' for a failed check."""
+    return "yes" if ok else "**no**"
+
+
+def _property_section(card: Card, res: Mapping[str, Any]) -> None:
+    """The properties section: sum to one, m = 2 equals Uniform Phantom, proportionality on
+    single-minded profiles, each with its measure and witness."""
     up, pr, st = res["uniform_phantom_m2"], res["proportionality"], res["sum_to_one"]
-    yn = lambda ok: "yes" if ok else "**no**"  # noqa: E731
     card.sections.append(
         (
             "Properties",
@@ -173,19 +162,21 @@ def budget_audit(
                 [
                     "| property | holds | measure | witness |",
                     "|---|---|---|---|",
-                    f"| allocation sums to 1 | {yn(st['holds'])} | max abs error {_fmt(st['max_abs_error'])} | — |",
-                    f"| m = 2 equals Uniform Phantom | {yn(up['holds'])} | max abs difference {_fmt(up['max_abs_diff'])} | "
+                    f"| allocation sums to 1 | {_yn(st['holds'])} | max abs error {_fmt(st['max_abs_error'])} | — |",
+                    f"| m = 2 equals Uniform Phantom | {_yn(up['holds'])} | max abs difference {_fmt(up['max_abs_diff'])} | "
                     f"shares {_fmt(up['witness']['shares'])}: {_fmt(up['witness']['mechanism'])} vs UP {_fmt(up['witness']['uniform_phantom'])} |",
-                    f"| proportional on single-minded profiles | {yn(pr['holds'])} | max abs error {_fmt(pr['max_abs_error'])} "
+                    f"| proportional on single-minded profiles | {_yn(pr['holds'])} | max abs error {_fmt(pr['max_abs_error'])} "
                     f"(share of profiles ok {_fmt(pr['share_of_profiles_ok'])}) | favourites {_fmt(pr['witness']['favourites'])}: "
                     f"{_fmt(pr['witness']['allocation'])} vs {_fmt(pr['witness']['proportional'])} |",
                 ]
             ),
         )
     )
-    if not full:
-        return card
 
+
+def _figure(card: Card, mech: Any, n: int, seed: int) -> None:
+    """The deviation figure (m = 2, shares of the n voters U[0, 1] with seed ``seed + 3``): voter 0's
+    l1 disutility ``2 |A(r)_1 - x_0|`` and the allocation to alternative 1 against its report r."""
     from coopsim import plotting
 
     rng = np.random.default_rng(seed + 3)
@@ -200,7 +191,7 @@ def budget_audit(
     ax.axvline(x[0], color="k", ls="--", lw=1, label="true share")
     ax.plot(r, alloc[:, 0], ls=":", label="allocation to alternative 1")
     ax.set_xlabel("voter 0's reported share of alternative 1 (m = 2)")
-    ax.set_title(f"{name}: one voter's report, others fixed")
+    ax.set_title(f"{card.mechanism}: one voter's report, others fixed")
     ax.grid(alpha=0.3)
     plotting.legend_outside(ax)
     card.data["figure_profile"] = {
@@ -213,6 +204,35 @@ def budget_audit(
         "deviation.png": "Voter 0's l1 disutility and the allocation to alternative 1 against "
         "its reported share (two alternatives, the other voters fixed)."
     }
+
+
+def budget_audit(
+    name: str,
+    params: Mapping[str, Any],
+    mech: Any,
+    *,
+    n_agents: int | None = None,
+    profiles: int = 512,
+    grid: int = 101,
+    seed: int = 0,
+    full: bool = False,
+    ratio_ns: Any = None,
+    **unknown: Any,
+) -> Card:
+    """Audit (and, with ``full``, the report card) of a budget aggregator; ``profiles`` capped at 256 and
+    ``grid`` deviations per voter at 32."""
+    if unknown:
+        raise TypeError(f"budget audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
+    n = 5 if n_agents is None else int(n_agents)
+    m = 3
+    M, K = min(profiles, 256), max(min(grid, 32), 2 * m)
+    card = Card(name, "budget", dict(params))
+    res = budget_checks(mech, n, m, M, K, seed)
+    card.data.update(res)
+    _incentive_section(card, res, claims_of(mech))
+    _property_section(card, res)
+    if full:
+        _figure(card, mech, n, seed)
     return card
 
 
