@@ -35,18 +35,21 @@ def _tiers(gate: Any, R: np.ndarray, ih: np.ndarray, cap: np.ndarray) -> np.ndar
     return np.asarray(gate(R, ih, cap))
 
 
-def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
-    """Every property check of the card as ``{name: {"holds", "worst", "note"}}``."""
+def _record(chk: Any, note: str, **extra: Any) -> dict[str, Any]:
+    """A check result ``chk`` (``holds``, ``worst``) as the card's ``{"holds", "worst", "note", ...}`` row."""
+    return {"holds": bool(chk.holds), "worst": float(chk.worst), "note": note, **extra}
+
+
+def _mechanism_checks(
+    gate: Any, R: np.ndarray, ih: np.ndarray, cap: np.ndarray, rng: np.random.Generator
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Determinism, monotonicity, capability invariance T2a and collusion resistance P1 of the gate on
+    the agents ``(R (M, 3), ih (M,), cap (M,))``; draws from ``rng``. Returns the rows and the tiers ``(M,)``."""
     from coopsim.mechanisms import gates as gm
     from coopsim.mechanisms.gates import properties as gp
 
-    rng = np.random.default_rng(seed)
-    R, ih, cap = rng.random((M, 3)), rng.random(M), rng.random(M)
+    M = R.shape[0]
     out: dict[str, Any] = {}
-
-    def rec(key: str, chk: Any, note: str, **extra: Any) -> None:
-        out[key] = {"holds": bool(chk.holds), "worst": float(chk.worst), "note": note, **extra}
-
     t = _tiers(gate, R, ih, cap)
     out["deterministic"] = {
         "holds": bool(np.array_equal(t, _tiers(gate, R, ih, cap))),
@@ -60,7 +63,7 @@ def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
         "worst": float(np.max(t - t2, initial=0)),
         "note": "raising robustness, IH* and capability never lowers the tier",
     }
-    rec("T2a", gp.check_t2a(gate, R, ih, cap, rng.random(M)), "tier invariant to capability")
+    out["T2a"] = _record(gp.check_t2a(gate, R, ih, cap, rng.random(M)), "tier invariant to capability")
     members = rng.random((M, 3, 3))
     chain = _tiers(gate, members, None, rng.random((M, 3))).min(axis=-1)
     th = getattr(gate, "thresholds", gm.DEFAULT_THRESHOLDS)
@@ -70,73 +73,102 @@ def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
         "worst": float(np.abs(chain - brute).max()),
         "note": "chain tier = min over members and dimensions of g_i",
     }
-    # safety floors with the gate's own tiers (default robustness table)
+    return out, t
+
+
+def _floor_checks(gate: Any, R: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
+    """Safety floors T3b, T3d and T3a with the gate's own tiers ``t`` against the default robustness
+    table, on populations of 8 of the agents ``R`` with random exposures under their ceilings."""
+    from coopsim.mechanisms import gates as gm
+    from coopsim.mechanisms.gates import properties as gp
+
+    M = R.shape[0]
     weakest = R.min(axis=-1)
     ceil = np.where(np.isfinite(gate.ceilings[t]), gate.ceilings[t], 1.0)
     pop = 8
     Mp = (M // pop) * pop
     exposure = (ceil[:Mp] * rng.random(Mp)).reshape(-1, pop)
-    rec(
-        "T3b",
-        gp.check_t3b(exposure, weakest[:Mp].reshape(-1, pop), t[:Mp].reshape(-1, pop), gm.DEFAULT_THRESHOLDS),
-        "populations of 8 at tier >= T1 (weight > 0): S >= min_i theta_i^1",
+    return {
+        "T3b": _record(
+            gp.check_t3b(exposure, weakest[:Mp].reshape(-1, pop), t[:Mp].reshape(-1, pop), gm.DEFAULT_THRESHOLDS),
+            "populations of 8 at tier >= T1 (weight > 0): S >= min_i theta_i^1",
+        ),
+        "T3d": _record(
+            gp.check_t3d(weakest, t, gm.DEFAULT_THRESHOLDS), "agents at tier >= T1 have min(R) >= min_i theta_i^1"
+        ),
+        "T3a": _record(
+            gp.check_t3a(exposure, weakest[:Mp].reshape(-1, pop)), "0 <= S <= 1, S = exposure-weighted mean of min(R)"
+        ),
+    }
+
+
+def _weakest_link_checks(gate: Any, R: np.ndarray, ih: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
+    """The weakest-link propositions: T1c decay, T2b per dimension, T2c at every crossing, T3c on 200
+    random entrants, and the Monotonic Safety counterexample (holds when reproduced)."""
+    from coopsim.mechanisms.gates import properties as gp
+
+    out: dict[str, Any] = {}
+    out["T1c"] = _record(
+        gp.check_t1c(R[:64], ih[:64], gate.decay_rate, 500, gate.thresholds, gate.ceilings, gate.ih_threshold),
+        f"decay lambda = {gate.decay_rate:g}, dt = 0..500: tier and ceiling non-increasing, T0 after the bound",
     )
-    rec("T3d", gp.check_t3d(weakest, t, gm.DEFAULT_THRESHOLDS), "agents at tier >= T1 have min(R) >= min_i theta_i^1")
-    rec(
-        "T3a",
-        gp.check_t3a(exposure, weakest[:Mp].reshape(-1, pop)),
-        "0 <= S <= 1, S = exposure-weighted mean of min(R)",
-    )
+    ok, worst = True, 0.0
+    m2b = min(R.shape[0], 128)
+    for d in range(3):
+        c = gp.check_t2b(R[:m2b], d, rng.random(m2b) * 0.3, gate.thresholds, others=rng.integers(0, gate.n_tiers, 10))
+        ok, worst = ok and c.holds, max(worst, c.worst)
+    out["T2b"] = {
+        "holds": ok,
+        "worst": worst,
+        "note": "profit non-decreasing in each R_i; a non-binding raise keeps the tier",
+    }
+    K = gate.n_tiers - 1
+    oks, diffs = [], []
+    for j in range(K):
+        c = gp.check_t2c(j, rng.integers(0, K + 1, 10), np.ones(K), np.arange(1.0, K + 1))
+        oks.append(c.holds)
+        diffs.append(abs(c.worst))
+    out["T2c"] = {
+        "holds": all(oks),
+        "worst": max(diffs),
+        "note": f"gain at each crossing j -> j+1 (j = 0..{K - 1}) = D_(j+1) E[r_(j+1)] / N_(j+1) > 0",
+    }
+    n3c = 200
+    res = [
+        gp.check_t3c(rng.random(5), rng.random(5), float(rng.random()), float(rng.random())).holds for _ in range(n3c)
+    ]
+    out["T3c"] = {
+        "holds": all(res),
+        "worst": float(n3c - sum(res)),
+        "note": f"{n3c} random entrants: S rises iff min(R) >= S",
+    }
+    b, a = gp.monotonic_safety_counterexample()
+    bd, ad = gp.monotonic_safety_counterexample(default_table=True)
+    out["monotonic_safety_counterexample"] = {
+        "holds": bool(a < b and ad < bd),
+        "worst": float(a - b),
+        "note": f"reproduced when S falls: S {b:.6g} -> {a:.6g} (two agents), default table S {bd:.7g} -> {ad:.7g} "
+        f"(Monotonic Safety is false as stated; T3a-T3d are the valid forms)",
+        "before": b,
+        "after": a,
+        "before_default": bd,
+        "after_default": ad,
+    }
+    return out
+
+
+def gate_checks(gate: Any, M: int, seed: int) -> dict[str, Any]:
+    """Every property check of the card as ``{name: {"holds", "worst", "note"}}``, on ``M`` random
+    agents (robustness ``(M, 3)``, IH* and capability i.i.d. U[0, 1]) drawn from one generator seeded
+    ``seed`` that the steps below consume in turn (so their order is part of the result)."""
+    from coopsim.mechanisms import gates as gm
+
+    rng = np.random.default_rng(seed)
+    R, ih, cap = rng.random((M, 3)), rng.random(M), rng.random(M)
+    out, t = _mechanism_checks(gate, R, ih, cap, rng)
+    out.update(_floor_checks(gate, R, t, rng))
     if isinstance(gate, gm.WeakestLinkGate):
-        rec(
-            "T1c",
-            gp.check_t1c(R[:64], ih[:64], gate.decay_rate, 500, gate.thresholds, gate.ceilings, gate.ih_threshold),
-            f"decay lambda = {gate.decay_rate:g}, dt = 0..500: tier and ceiling non-increasing, T0 after the bound",
-        )
-        ok, worst = True, 0.0
-        for d in range(3):
-            c = gp.check_t2b(
-                R[:128], d, rng.random(128) * 0.3, gate.thresholds, others=rng.integers(0, gate.n_tiers, 10)
-            )
-            ok, worst = ok and c.holds, max(worst, c.worst)
-        out["T2b"] = {
-            "holds": ok,
-            "worst": worst,
-            "note": "profit non-decreasing in each R_i; a non-binding raise keeps the tier",
-        }
-        K = gate.n_tiers - 1
-        oks, diffs = [], []
-        for j in range(K):
-            c = gp.check_t2c(j, rng.integers(0, K + 1, 10), np.ones(K), np.arange(1.0, K + 1))
-            oks.append(c.holds)
-            diffs.append(abs(c.worst))
-        out["T2c"] = {
-            "holds": all(oks),
-            "worst": max(diffs),
-            "note": f"gain at each crossing j -> j+1 (j = 0..{K - 1}) = D_(j+1) E[r_(j+1)] / N_(j+1) > 0",
-        }
-        n3c = 200
-        res = [
-            gp.check_t3c(rng.random(5), rng.random(5), float(rng.random()), float(rng.random())).holds
-            for _ in range(n3c)
-        ]
-        out["T3c"] = {
-            "holds": all(res),
-            "worst": float(n3c - sum(res)),
-            "note": f"{n3c} random entrants: S rises iff min(R) >= S",
-        }
-        b, a = gp.monotonic_safety_counterexample()
-        bd, ad = gp.monotonic_safety_counterexample(default_table=True)
-        out["monotonic_safety_counterexample"] = {
-            "holds": bool(a < b and ad < bd),
-            "worst": float(a - b),
-            "note": f"reproduced when S falls: S {b:.6g} -> {a:.6g} (two agents), default table S {bd:.7g} -> {ad:.7g} "
-            f"(Monotonic Safety is false as stated; T3a-T3d are the valid forms)",
-            "before": b,
-            "after": a,
-            "before_default": bd,
-            "after_default": ad,
-        }
+        out.update(_weakest_link_checks(gate, R, ih, rng))
     return out
 
 
