@@ -244,6 +244,96 @@ def tier_table(gate: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _property_section(card: Card, checks: Mapping[str, Any], claims: list[str], M: int, seed: int) -> None:
+    """The claims the checks contradict and the gate-properties section (one row per check)."""
+    note = flag_claims(
+        card, claims, {"monotone": checks["monotone"]["holds"], "deterministic": checks["deterministic"]["holds"]}
+    )
+    rows = ["| property | holds | worst margin | what is checked |", "|---|---|---|---|"]
+    for k, c in checks.items():
+        rows.append(f"| {k} | {'yes' if c['holds'] else '**no**'} | {_fmt(c['worst'])} | {c['note']} |")
+    holds = [k for k, c in checks.items() if c["holds"]]
+    fails = [k for k, c in checks.items() if not c["holds"]]
+    card.sections.append(
+        (
+            "Gate properties",
+            f"T1a and T1b from a short agent-economy run with this gate; the rest on "
+            f"{M} random agents (robustness, IH* and capability i.i.d. U[0, 1], seed "
+            f"{seed}). Claims: {', '.join(claims) or '—'}. Hold: "
+            f"{', '.join(holds) or 'none'}. Fail: {', '.join(fails) or 'none'}.{note}"
+            f"\n\n" + "\n".join(rows),
+        )
+    )
+
+
+def _tier_section(card: Card, gate: Any) -> None:
+    """``card.data["tiers"]`` (:func:`tier_table`) and the tier-table section."""
+    table = tier_table(gate)
+    card.data["tiers"] = table
+    lines = ["| tier | thresholds | ceiling B_k | audit rate mu_k | E[steps to first audit] |", "|---|---|---|---|---|"]
+    for r in table:
+        lines.append(
+            f"| T{r['tier']} | {_fmt(r.get('thresholds'))} | {_fmt(r['ceiling'])} | {_fmt(r.get('audit_rate'))} | "
+            f"{_fmt(r.get('expected_time_to_audit'))} |"
+        )
+    hz = getattr(gate, "audit_hazard", "elapsed")
+    src = "the gate's" if getattr(gate, "audit_rates", None) is not None else "the default"
+    card.sections.append(
+        (
+            "Tier table",
+            f"Thresholds per tier ((CC, ER, AS), or the capability threshold), ceilings, "
+            f"{src} spot-audit rates and the exact expected number of steps to the first "
+            f"audit (`expected_time_to_audit`, hazard {hz!r}).\n\n" + "\n".join(lines),
+        )
+    )
+
+
+def _decay_panel(ax: Any, gate: Any) -> None:
+    """Tier of decayed scores ``f(exp(-lambda dt) R_hat)`` against dt = 0..300 for three R_hat (IH* = 0.95)."""
+    from coopsim import plotting
+
+    dt = np.arange(0, 301)
+    for Rhat in ([0.95, 0.92, 0.9], [0.7, 0.8, 0.66], [0.5, 0.55, 0.6]):
+        tt = gate.effective_tier(np.broadcast_to(Rhat, (len(dt), 3)), np.full(len(dt), 0.95), dt.astype(float))
+        ax.step(dt, tt, where="post", label=f"R_hat = {tuple(Rhat)}")
+    ax.set_xlabel("steps since certification")
+    ax.set_ylabel("tier")
+    ax.set_title(f"decay, lambda = {gate.decay_rate:g}")
+    ax.grid(alpha=0.3)
+    plotting.legend_outside(ax)
+
+
+def _figure(card: Card, gate: Any) -> None:
+    """The tiers figure: tier against each robustness dimension (others 0.95, capability = x, 401
+    points) and, for the weakest-link gate, the decay panel."""
+    from coopsim import plotting
+    from coopsim.mechanisms import gates as gm
+
+    x = np.linspace(0, 1, 401)
+    ncol = 2 if isinstance(gate, gm.WeakestLinkGate) else 1
+    fig, axes = plotting.subplots(1, ncol, figsize=(4.8 * ncol, 3.6), squeeze=False)
+    ax = axes[0, 0]
+    curves = {}
+    for d, dim in enumerate(gm.DIMENSIONS):
+        R = np.full((len(x), 3), 0.95)
+        R[:, d] = x
+        t = _tiers(gate, R, np.ones(len(x)), x)
+        curves[dim] = t.tolist()
+        ax.step(x, t + 0.04 * (d - 1), where="post", label=dim)
+    ax.set_xlabel("score of one dimension (others 0.95; capability = x)")
+    ax.set_ylabel("tier")
+    ax.set_title(f"{card.mechanism}: tier vs robustness")
+    ax.grid(alpha=0.3)
+    plotting.legend_outside(ax)
+    caps = "Left: tier against each robustness dimension, the others at 0.95 (capability set to the same x)."
+    if ncol == 2:
+        _decay_panel(axes[0, 1], gate)
+        caps += " Right: tier of decayed scores exp(-lambda dt) R_hat (IH* = 0.95, decayed too)."
+    card.data["figure_curves"] = {"x": x.tolist(), "tiers": curves}
+    card.figures["tiers.png"] = fig
+    card.data["figure_captions"] = {"tiers.png": caps}
+
+
 def gate_audit(
     name: str,
     params: Mapping[str, Any],
@@ -269,80 +359,10 @@ def gate_audit(
     card = Card(name, "gates", dict(params))
     checks = {**economy_checks(mech, seed), **gate_checks(mech, M, seed)}
     card.data["checks"] = checks
-    claims = claims_of(mech)
-    note = flag_claims(
-        card, claims, {"monotone": checks["monotone"]["holds"], "deterministic": checks["deterministic"]["holds"]}
-    )
-    rows = ["| property | holds | worst margin | what is checked |", "|---|---|---|---|"]
-    for k, c in checks.items():
-        rows.append(f"| {k} | {'yes' if c['holds'] else '**no**'} | {_fmt(c['worst'])} | {c['note']} |")
-    holds = [k for k, c in checks.items() if c["holds"]]
-    fails = [k for k, c in checks.items() if not c["holds"]]
-    card.sections.append(
-        (
-            "Gate properties",
-            f"T1a and T1b from a short agent-economy run with this gate; the rest on "
-            f"{M} random agents (robustness, IH* and capability i.i.d. U[0, 1], seed "
-            f"{seed}). Claims: {', '.join(claims) or '—'}. Hold: "
-            f"{', '.join(holds) or 'none'}. Fail: {', '.join(fails) or 'none'}.{note}"
-            f"\n\n" + "\n".join(rows),
-        )
-    )
-    table = tier_table(mech)
-    card.data["tiers"] = table
-    lines = ["| tier | thresholds | ceiling B_k | audit rate mu_k | E[steps to first audit] |", "|---|---|---|---|---|"]
-    for r in table:
-        lines.append(
-            f"| T{r['tier']} | {_fmt(r.get('thresholds'))} | {_fmt(r['ceiling'])} | {_fmt(r.get('audit_rate'))} | "
-            f"{_fmt(r.get('expected_time_to_audit'))} |"
-        )
-    hz = getattr(mech, "audit_hazard", "elapsed")
-    src = "the gate's" if getattr(mech, "audit_rates", None) is not None else "the default"
-    card.sections.append(
-        (
-            "Tier table",
-            f"Thresholds per tier ((CC, ER, AS), or the capability threshold), ceilings, "
-            f"{src} spot-audit rates and the exact expected number of steps to the first "
-            f"audit (`expected_time_to_audit`, hazard {hz!r}).\n\n" + "\n".join(lines),
-        )
-    )
-    if not full:
-        return card
-
-    from coopsim import plotting
-    from coopsim.mechanisms import gates as gm
-
-    x = np.linspace(0, 1, 401)
-    ncol = 2 if isinstance(mech, gm.WeakestLinkGate) else 1
-    fig, axes = plotting.subplots(1, ncol, figsize=(4.8 * ncol, 3.6), squeeze=False)
-    ax = axes[0, 0]
-    curves = {}
-    for d, dim in enumerate(gm.DIMENSIONS):
-        R = np.full((len(x), 3), 0.95)
-        R[:, d] = x
-        t = _tiers(mech, R, np.ones(len(x)), x)
-        curves[dim] = t.tolist()
-        ax.step(x, t + 0.04 * (d - 1), where="post", label=dim)
-    ax.set_xlabel("score of one dimension (others 0.95; capability = x)")
-    ax.set_ylabel("tier")
-    ax.set_title(f"{name}: tier vs robustness")
-    ax.grid(alpha=0.3)
-    plotting.legend_outside(ax)
-    caps = "Left: tier against each robustness dimension, the others at 0.95 (capability set to the same x)."
-    if ncol == 2:
-        dt = np.arange(0, 301)
-        for Rhat in ([0.95, 0.92, 0.9], [0.7, 0.8, 0.66], [0.5, 0.55, 0.6]):
-            tt = mech.effective_tier(np.broadcast_to(Rhat, (len(dt), 3)), np.full(len(dt), 0.95), dt.astype(float))
-            axes[0, 1].step(dt, tt, where="post", label=f"R_hat = {tuple(Rhat)}")
-        axes[0, 1].set_xlabel("steps since certification")
-        axes[0, 1].set_ylabel("tier")
-        axes[0, 1].set_title(f"decay, lambda = {mech.decay_rate:g}")
-        axes[0, 1].grid(alpha=0.3)
-        plotting.legend_outside(axes[0, 1])
-        caps += " Right: tier of decayed scores exp(-lambda dt) R_hat (IH* = 0.95, decayed too)."
-    card.data["figure_curves"] = {"x": x.tolist(), "tiers": curves}
-    card.figures["tiers.png"] = fig
-    card.data["figure_captions"] = {"tiers.png": caps}
+    _property_section(card, checks, claims_of(mech), M, seed)
+    _tier_section(card, mech)
+    if full:
+        _figure(card, mech)
     return card
 
 
