@@ -98,6 +98,122 @@ def _agent_view(arr: np.ndarray, i: int, n: int) -> np.ndarray:
     return v.reshape(Ai, -1, T, Si, int(np.prod(v.shape[n + 2 :], dtype=int)))
 
 
+def _layout(model: InformationModel, per_profile: bool, use_z: bool) -> tuple[list[int], list[int], int, int]:
+    """Column offsets of the LP's variable blocks: ``(y_off, w_off, z_off, n_var)``. Columns are
+    phi (|A|), then y_i (|A| |Theta| |S| each), then w_i (|A_i|^2 |S_i| each, times |A_-i| per
+    profile), then z_i (|A| each, only with a payment margin)."""
+    n, nA = model.n_agents, model.n_profiles
+    A, S = model.n_actions, model.n_signals
+    ny = nA * model.n_states * model.n_signal_profiles
+    y_off = [nA + i * ny for i in range(n)]
+    w_off, pos = [], nA + n * ny
+    for i in range(n):
+        w_off.append(pos)
+        pos += (nA if per_profile else A[i]) * A[i] * S[i]
+    z_off = pos
+    if use_z:
+        pos += n * nA
+    return y_off, w_off, z_off, pos
+
+
+def _ir_agents(model: InformationModel, require_ir: bool | None) -> list[int]:
+    """Agents with an (IR) row: all or none when ``require_ir`` is given, else those without a zero-cost action."""
+    n = model.n_agents
+    if require_ir is None:
+        return [i for i in range(n) if not model.zero_cost[i]]
+    return list(range(n)) if require_ir else []
+
+
+def _pooled_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i, w0, margin_total, payment_margin, z0) -> int:
+    """(W) rows (a, b, s_i, r) and (O) rows (a, b) of one agent, pooled over the others' recommendations.
+
+    (W): sum J_i[b, am, t, si, sm] y_i[a, am, t, r, sm] - w_i(a, b, si) <= 0;
+    (O): -sum J_a y + sum_si w(a, b, si) + (c(a) - c(b) + margin [b != a]) P(a)
+    (+ payment_margin sum_am z_i(a, am) when b != a and ``z0`` is given) <= 0.
+    """
+    Ai, Am, T, Si, Sm = Ji.shape
+    M = Am * T * Sm
+    coef = Ji.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [b, si, M]
+    col = Yi.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [a, r, M]
+    d = np.broadcast_to(coef[None, :, :, None, :], (Ai, Ai, Si, Si, M))
+    cc = np.broadcast_to(col[:, None, None, :, :], (Ai, Ai, Si, Si, M))
+    rr = np.broadcast_to((row0 + np.arange(Ai * Ai * Si * Si)).reshape(Ai, Ai, Si, Si, 1), d.shape)
+    nz = d != 0
+    rows.append(rr[nz])
+    cols.append(cc[nz])
+    vals.append(d[nz])
+    wcol = w0 + np.arange(Ai * Ai * Si).reshape(Ai, Ai, Si)
+    rows.append(row0 + np.arange(Ai * Ai * Si * Si))
+    cols.append(np.broadcast_to(wcol[..., None], (Ai, Ai, Si, Si)).ravel())
+    vals.append(np.full(Ai * Ai * Si * Si, -1.0))
+    row0 += Ai * Ai * Si * Si
+    # (O) rows (a, b)
+    Jflat = Ji.reshape(Ai, -1)
+    Yflat = Yi.reshape(Ai, -1)
+    K = Jflat.shape[1]
+    orow = (row0 + np.arange(Ai * Ai)).reshape(Ai, Ai)
+    dd = np.broadcast_to(-Jflat[:, None, :], (Ai, Ai, K))
+    nz = dd != 0
+    rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, K))[nz])
+    cols.append(np.broadcast_to(Yflat[:, None, :], (Ai, Ai, K))[nz])
+    vals.append(dd[nz])
+    rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Si)).ravel())
+    cols.append(wcol.ravel())
+    vals.append(np.ones(Ai * Ai * Si))
+    pc = (c_i[:, None] - c_i[None, :]) + margin_total * (1 - np.eye(Ai))  # [a, b]
+    pv = np.broadcast_to(pc[..., None], (Ai, Ai, Am))
+    rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Am)).ravel())
+    cols.append(np.broadcast_to(Phi_i[:, None, :], (Ai, Ai, Am)).ravel())
+    vals.append(pv.ravel())
+    if z0 is not None:
+        Z_i = z0 + Phi_i  # z_i(a) shares phi's profile layout
+        zmask = ~np.eye(Ai, dtype=bool)  # rows with b != a
+        zr = np.broadcast_to(orow[..., None], (Ai, Ai, Am))[zmask]
+        rows.append(zr.ravel())
+        cols.append(np.broadcast_to(Z_i[:, None, :], (Ai, Ai, Am))[zmask].ravel())
+        vals.append(np.full(zr.size, float(payment_margin)))
+    return row0 + Ai * Ai
+
+
+def _payment_rows(rows, cols, vals, row0, model: InformationModel, bound: float, z_off: int | None) -> int:
+    """One row per payment variable y_i(a, theta, s): ``y - bound phi(a) <= 0`` (the cap, ``z_off``
+    None) or ``y - z_i(a) <= 0`` (the largest-payment variables starting at column ``z_off``)."""
+    n, nA = model.n_agents, model.n_profiles
+    TS = model.n_states * model.n_signal_profiles
+    ny = nA * TS
+    ycols = np.arange(nA, nA + n * ny)
+    prow = row0 + np.arange(n * ny)
+    if z_off is None:
+        other = np.tile(np.repeat(np.arange(nA), TS), n)
+        coef = np.full(n * ny, -bound)
+    else:
+        other = z_off + np.repeat(np.arange(n * nA), TS)
+        coef = -np.ones(n * ny)
+    rows += [prow, prow]
+    cols += [ycols, other]
+    vals += [np.ones(n * ny), coef]
+    return row0 + n * ny
+
+
+def _objective_and_bounds(
+    model: InformationModel, nvar: int, y_off: list[int], z_off: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``c`` (minimise -sum phi V + sum_i J y_i) and the ``(n_var, 2)`` bounds: phi, y, z >= 0,
+    w free, and y = 0 where J = 0 (no payment on impossible outcomes: safe pruning)."""
+    nA = model.n_profiles
+    ny = nA * model.n_states * model.n_signal_profiles
+    c = np.zeros(nvar)
+    c[:nA] = -model.values_flat
+    Jf = model.joint_flat.ravel()
+    bounds = np.zeros((nvar, 2))
+    bounds[:, 1] = np.inf
+    for yo in y_off:
+        c[yo : yo + ny] = Jf
+        bounds[yo : yo + ny, 1] = np.where(Jf > 0, np.inf, 0.0)
+    bounds[nA + model.n_agents * ny : z_off, 0] = -np.inf  # w free; z >= 0
+    return c, bounds
+
+
 def build_lp(
     model: InformationModel,
     cap: float | None = None,
@@ -115,136 +231,44 @@ def build_lp(
     payment-dependent robustness margin (with z <= B phi it is at most ``k B P(a_i)``). Both are used
     by the online principal. ``ic_mode="per_profile"`` writes one (W)/(O) block per whole
     recommended profile a = (a_i, a_-i) instead of pooling over a_-i (w_i(a, b_i, s_i) variables).
+    Rows: per agent its (W)/(O) block then its (IR) rows, then the cap rows, then the z rows.
     """
     per_profile = check_choice(ic_mode, "ic_mode", ("pooled", "per_profile")) == "per_profile"
     t0 = time.perf_counter()
-    n, T = model.n_agents, model.n_states
-    nA, nS = model.n_profiles, model.n_signal_profiles
+    n, T, nA = model.n_agents, model.n_states, model.n_profiles
     A, S = model.n_actions, model.n_signals
-    J = model.joint  # (A..., T, S...)
-    ny = nA * T * nS
-    y_off = [nA + i * ny for i in range(n)]
-    w_off, pos = [], nA + n * ny
-    for i in range(n):
-        w_off.append(pos)
-        pos += (nA if per_profile else A[i]) * A[i] * S[i]
     use_z = payment_margin > 0
-    z_off = pos
-    if use_z:
-        pos += n * nA
-    nvar = pos
+    y_off, w_off, z_off, nvar = _layout(model, per_profile, use_z)
     phi_idx = np.arange(nA).reshape(A)
-    y_local = np.arange(ny).reshape(*A, T, *S)
+    y_local = np.arange(nA * T * model.n_signal_profiles).reshape(*A, T, *S)
     rows: list[np.ndarray] = []  # sparse (COO) blocks, concatenated at the end
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     row0 = 0
-    if require_ir is None:
-        ir_agents = [i for i in range(n) if not model.zero_cost[i]]
-    else:
-        ir_agents = list(range(n)) if require_ir else []
+    ir_agents = _ir_agents(model, require_ir)
     margin_total = float(eps) + float(margin)
+    ic_rows = _per_profile_rows if per_profile else _pooled_rows
     for i in range(n):
-        Ai, Si = A[i], S[i]
-        Ji = _agent_view(J, i, n)  # (Ai, Am, T, Si, Sm)
+        Ji = _agent_view(model.joint, i, n)  # (Ai, Am, T, Si, Sm)
         Yi = _agent_view(y_local, i, n) + y_off[i]
-        Am, Sm = Ji.shape[1], Ji.shape[4]
-        M = Am * T * Sm
-        c_i = model.costs[i]
-        Phi_i = np.moveaxis(phi_idx, i, 0).reshape(Ai, -1)  # [a, am]
-        if per_profile:
-            row0 = _per_profile_rows(
-                rows,
-                cols,
-                vals,
-                row0,
-                Ji,
-                Yi,
-                Phi_i,
-                c_i,
-                w_off[i],
-                margin_total,
-                payment_margin,
-                z_off + i * nA if use_z else None,
-            )
-            if i in ir_agents:
-                row0 = _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i)
-            continue
-        # (W) rows (a, b, si, r): coef J_i[b, am, t, si, sm] at column Y_i[a, am, t, r, sm]
-        coef = Ji.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [b, si, M]
-        col = Yi.transpose(0, 3, 1, 2, 4).reshape(Ai, Si, M)  # [a, r, M]
-        d = np.broadcast_to(coef[None, :, :, None, :], (Ai, Ai, Si, Si, M))
-        cc = np.broadcast_to(col[:, None, None, :, :], (Ai, Ai, Si, Si, M))
-        rr = np.broadcast_to((row0 + np.arange(Ai * Ai * Si * Si)).reshape(Ai, Ai, Si, Si, 1), d.shape)
-        nz = d != 0
-        rows.append(rr[nz])
-        cols.append(cc[nz])
-        vals.append(d[nz])
-        wcol = w_off[i] + np.arange(Ai * Ai * Si).reshape(Ai, Ai, Si)
-        rows.append(row0 + np.arange(Ai * Ai * Si * Si))
-        cols.append(np.broadcast_to(wcol[..., None], (Ai, Ai, Si, Si)).ravel())
-        vals.append(np.full(Ai * Ai * Si * Si, -1.0))
-        row0 += Ai * Ai * Si * Si
-        # (O) rows (a, b): -sum J_a y + sum_si w(a,b,si) + (c(a) - c(b) + margin[b != a]) P(a) <= 0
-        Jflat = Ji.reshape(Ai, -1)
-        Yflat = Yi.reshape(Ai, -1)
-        K = Jflat.shape[1]
-        orow = (row0 + np.arange(Ai * Ai)).reshape(Ai, Ai)
-        dd = np.broadcast_to(-Jflat[:, None, :], (Ai, Ai, K))
-        nz = dd != 0
-        rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, K))[nz])
-        cols.append(np.broadcast_to(Yflat[:, None, :], (Ai, Ai, K))[nz])
-        vals.append(dd[nz])
-        rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Si)).ravel())
-        cols.append(wcol.ravel())
-        vals.append(np.ones(Ai * Ai * Si))
-        pc = (c_i[:, None] - c_i[None, :]) + margin_total * (1 - np.eye(Ai))  # [a, b]
-        pv = np.broadcast_to(pc[..., None], (Ai, Ai, Am))
-        rows.append(np.broadcast_to(orow[..., None], (Ai, Ai, Am)).ravel())
-        cols.append(np.broadcast_to(Phi_i[:, None, :], (Ai, Ai, Am)).ravel())
-        vals.append(pv.ravel())
-        if use_z:
-            Z_i = z_off + i * nA + Phi_i  # z_i(a) shares phi's profile layout
-            zmask = ~np.eye(Ai, dtype=bool)  # rows with b != a
-            zr = np.broadcast_to(orow[..., None], (Ai, Ai, Am))[zmask]
-            rows.append(zr.ravel())
-            cols.append(np.broadcast_to(Z_i[:, None, :], (Ai, Ai, Am))[zmask].ravel())
-            vals.append(np.full(zr.size, float(payment_margin)))
-        row0 += Ai * Ai
+        Phi_i = np.moveaxis(phi_idx, i, 0).reshape(A[i], -1)  # [a, am]
+        z0 = z_off + i * nA if use_z else None
+        row0 = ic_rows(
+            rows, cols, vals, row0, Ji, Yi, Phi_i, model.costs[i], w_off[i], margin_total, payment_margin, z0
+        )
         if i in ir_agents:
-            row0 = _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i)
+            row0 = _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, model.costs[i])
     n_ic = row0
     if cap is not None:
-        B = check_float(cap, "cap", lo=0.0)
-        ycols = np.arange(nA, nA + n * ny)
-        crow = row0 + np.arange(n * ny)
-        prof = np.tile(np.repeat(np.arange(nA), T * nS), n)
-        rows += [crow, crow]
-        cols += [ycols, prof]
-        vals += [np.ones(n * ny), np.full(n * ny, -B)]
-        row0 += n * ny
-    if use_z:  # y_i(a, theta, s) - z_i(a) <= 0
-        ycols = np.arange(nA, nA + n * ny)
-        zrow = row0 + np.arange(n * ny)
-        zc = z_off + np.repeat(np.arange(n * nA), T * nS)
-        rows += [zrow, zrow]
-        cols += [ycols, zc]
-        vals += [np.ones(n * ny), -np.ones(n * ny)]
-        row0 += n * ny
+        row0 = _payment_rows(rows, cols, vals, row0, model, check_float(cap, "cap", lo=0.0), None)
+    if use_z:
+        row0 = _payment_rows(rows, cols, vals, row0, model, 0.0, z_off)
     A_ub = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(row0, nvar))
-    b_ub = np.zeros(row0)
     A_eq = sp.csr_matrix((np.ones(nA), (np.zeros(nA, dtype=np.int64), np.arange(nA))), shape=(1, nvar))
-    b_eq = np.ones(1)
-    c = np.zeros(nvar)
-    c[:nA] = -model.values_flat
-    Jf = model.joint_flat.ravel()
-    bounds = np.zeros((nvar, 2))
-    bounds[:, 1] = np.inf
-    for i in range(n):
-        c[y_off[i] : y_off[i] + ny] = Jf
-        bounds[y_off[i] : y_off[i] + ny, 1] = np.where(Jf > 0, np.inf, 0.0)  # safe pruning: no payment where J = 0
-    bounds[nA + n * ny : z_off, 0] = -np.inf  # w free; z >= 0
-    return LinearProgram(c, A_ub, b_ub, A_eq, b_eq, bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0)
+    c, bounds = _objective_and_bounds(model, nvar, y_off, z_off)
+    return LinearProgram(
+        c, A_ub, np.zeros(row0), A_eq, np.ones(1), bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0
+    )
 
 
 def _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i) -> int:
