@@ -29,6 +29,7 @@ import itertools
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -612,6 +613,70 @@ def _simplex_grid(k: int, grid: int) -> np.ndarray:
     return np.array(pts, dtype=np.float64) / grid
 
 
+@dataclass
+class _Result:
+    """The fields of a ``linprog`` result that :func:`_finish` reads (status 0: solved, 2: infeasible)."""
+
+    status: int
+    fun: float = float("nan")
+    x: np.ndarray | None = None
+
+
+def _product_phi(combo: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The product recommendation phi(a) = prod_i phi_i(a_i), flattened to ``(|A|,)``."""
+    phi = combo[0]
+    for g in combo[1:]:
+        phi = np.multiply.outer(phi, g)
+    return phi.ravel()
+
+
+def _fixed_phi_map(
+    model: InformationModel, phi: np.ndarray, own_rec: bool, n_variables: int
+) -> tuple[sp.csr_matrix, int]:
+    """The substitution x = Tm z + x0 of the LP for a fixed product ``phi``: z = [g, w] with
+    y_i(a, theta, s) = phi(a) g_i(., theta, s), where g_i is indexed by nothing (profile-free) or by
+    a_i (``own_rec``); w passes through. Returns ``(Tm (n_variables, n_g + n_w), n_g)``."""
+    n, nA, T, nS = model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+    ny = nA * T * nS
+    nw = n_variables - nA - n * ny
+    own = np.indices(model.n_actions).reshape(n, -1)  # own[i, a] = a_i
+    r = np.arange(ny)
+    prof = r // (T * nS)
+    cell = r % (T * nS)
+    rows, cols, vals = [], [], []
+    g0 = 0
+    for i in range(n):
+        Gi = model.n_actions[i] if own_rec else 1
+        gi = own[i] if own_rec else np.zeros(nA, dtype=np.int64)
+        rows.append(nA + i * ny + r)
+        cols.append(g0 + gi[prof] * T * nS + cell)
+        vals.append(phi[prof])
+        g0 += Gi * T * nS
+    rows.append(nA + n * ny + np.arange(nw))
+    cols.append(g0 + np.arange(nw))
+    vals.append(np.ones(nw))
+    Tm = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_variables, g0 + nw)
+    )
+    return Tm, g0
+
+
+def _solve_fixed_phi(
+    lp: LinearProgram, A_ub: sp.csc_matrix, Tm: sp.csr_matrix, n_g: int, phi: np.ndarray, cap: float | None
+) -> tuple[Any, np.ndarray, float]:
+    """Solve the LP in z = [g, w] for a fixed phi: g in [0, cap] (or >= 0), w free. Returns the
+    ``linprog`` result, x0 (phi in the first |A| entries) and the solve time."""
+    x0 = np.zeros(lp.n_variables)
+    x0[: lp.n_phi] = phi
+    nzw = Tm.shape[1]
+    bnds = np.zeros((nzw, 2))
+    bnds[:n_g, 1] = np.inf if cap is None else float(cap)
+    bnds[n_g:, 0], bnds[n_g:, 1] = -np.inf, np.inf
+    t0 = time.perf_counter()
+    res = linprog(Tm.T @ lp.c, A_ub=(A_ub @ Tm).tocsr(), b_ub=lp.b_ub - A_ub @ x0, bounds=bnds, method="highs")
+    return res, x0, time.perf_counter() - t0
+
+
 def uncorrelated_mechanism(
     model: InformationModel,
     cap: float | None = None,
@@ -631,81 +696,20 @@ def uncorrelated_mechanism(
     check_choice(payments, "payments", ("profile_free", "own_rec"))
     grid = check_int(grid, "grid", lo=1)
     lp = build_lp(model, cap, eps=eps, require_ir=require_ir)
-    n, nA, T, nS = model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
-    ny = nA * T * nS
-    nw = lp.n_variables - nA - n * ny
-    grids = [_simplex_grid(Ai, grid) for Ai in model.n_actions]
-    own = np.indices(model.n_actions).reshape(n, -1)  # own[i, a] = a_i
     A_ub = lp.A_ub.tocsc()
     best = None
     total = 0.0
-    for combo in itertools.product(*grids):
-        phi = combo[0]
-        for g in combo[1:]:
-            phi = np.multiply.outer(phi, g)
-        phi = phi.ravel()
-        # x = Tm z + x0 with z = [g (n, G, T*nS), w]
-        G = 1 if payments == "profile_free" else None
-        blocks = []
-        nz_g = []
-        for i in range(n):
-            Gi = 1 if G == 1 else model.n_actions[i]
-            gi = np.zeros(nA, dtype=np.int64) if G == 1 else own[i]
-            r = np.arange(ny)
-            prof = r // (T * nS)
-            cell = r % (T * nS)
-            blocks.append((r, gi[prof] * T * nS + cell, phi[prof], Gi))
-            nz_g.append(Gi * T * nS)
-        g_off = np.concatenate([[0], np.cumsum(nz_g)])
-        nz = int(g_off[-1])
-        rows, cols, vals = [], [], []
-        for i, (r, cidx, v, _Gi) in enumerate(blocks):
-            rows.append(nA + i * ny + r)
-            cols.append(g_off[i] + cidx)
-            vals.append(v)
-        rows.append(nA + n * ny + np.arange(nw))
-        cols.append(nz + np.arange(nw))
-        vals.append(np.ones(nw))
-        Tm = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(lp.n_variables, nz + nw)
-        )
-        x0 = np.zeros(lp.n_variables)
-        x0[:nA] = phi
-        c2 = Tm.T @ lp.c
-        A2 = (A_ub @ Tm).tocsr()
-        b2 = lp.b_ub - A_ub @ x0
-        bnds = np.zeros((nz + nw, 2))
-        bnds[:nz, 1] = np.inf if cap is None else float(cap)
-        bnds[nz:, 0], bnds[nz:, 1] = -np.inf, np.inf
-        t0 = time.perf_counter()
-        res = linprog(c2, A_ub=A2, b_ub=b2, bounds=bnds, method="highs")
-        total += time.perf_counter() - t0
+    for combo in itertools.product(*[_simplex_grid(Ai, grid) for Ai in model.n_actions]):
+        phi = _product_phi(combo)
+        Tm, n_g = _fixed_phi_map(model, phi, payments == "own_rec", lp.n_variables)
+        res, x0, t = _solve_fixed_phi(lp, A_ub, Tm, n_g, phi, cap)
+        total += t
         if res.status != 0:
             continue
         val = -(res.fun + lp.c @ x0)
         if best is None or val > best[0] + 1e-12:
             best = (val, Tm @ res.x + x0, phi)
-    if best is None:
-
-        class _R:  # infeasible everywhere on the grid
-            status = 2
-
-        return _finish(model, lp, _R(), total, cap, eps, verify, PHI_TOL)
-
-    class _Res:
-        status = 0
-        fun = -best[0]
-        x = best[1]
-
-    mech = _finish(
-        model,
-        lp,
-        _Res(),
-        total,
-        cap,
-        eps,
-        verify,
-        PHI_TOL,
-        {"restriction": "uncorrelated", "payments": payments, "grid": grid},
-    )
-    return mech
+    if best is None:  # infeasible everywhere on the grid
+        return _finish(model, lp, _Result(2), total, cap, eps, verify, PHI_TOL)
+    extra = {"restriction": "uncorrelated", "payments": payments, "grid": grid}
+    return _finish(model, lp, _Result(0, -best[0], best[1]), total, cap, eps, verify, PHI_TOL, extra)
