@@ -31,7 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.report.card import Card, _fmt, claims_of, flag_claims, register_family
+from coopsim.report.card import (
+    Card,
+    _fmt,
+    claims_of,
+    flag_claims,
+    incentive_fields,
+    incentive_rows,
+    register_family,
+)
 
 TOL = 1e-9
 
@@ -240,35 +248,21 @@ def _incentive_section(
         "grid": G,
         "n_random": R,
         "seed": seed,
-        "max_gain": aud.max_gain,
-        "mean_gain": aud.mean_gain,
-        "share_profitable": aud.share_profitable,
-        "tol": aud.tol,
-        "strategyproof": bool(aud.strategyproof),
+        **incentive_fields(aud),
         "witness": wd,
         "claims": claims,
     }
-    verdict = (
-        "no profitable misreport found"
-        if aud.strategyproof
-        else f"**manipulable**: bidder {w.agent} gains {_fmt(aud.max_gain)} by bidding "
+    manipulable = (
+        f"**manipulable**: bidder {w.agent} gains {_fmt(aud.max_gain)} by bidding "
         f"{_fmt(float(np.asarray(w.deviation)))} instead of its value {_fmt(float(values[0, w.agent]))}"
     )
-    if "strategyproof" in claims and not aud.strategyproof:
-        verdict += " — **contradicts the mechanism's strategyproofness claim**"
     body = [
         f"Unilateral bid deviations on {M} value profiles (n = {n} bidders, {game.n_slots} slot(s), "
         f"{game.ctr_kind} CTRs, {game.click_model} clicks, values i.i.d. U[0, 1]); candidates: a {G}-point "
         f"bid grid on [0, {_fmt(game.action_high)}], {R} random bids and a local search (seed {seed}). "
         f"Utility v_i pi_i - t_i (expected).",
         "",
-        "| quantity | value |",
-        "|---|---|",
-        f"| max gain | {_fmt(aud.max_gain)} |",
-        f"| mean best gain over profiles | {_fmt(aud.mean_gain)} |",
-        f"| share of profiles with a gain > {aud.tol:g} | {_fmt(aud.share_profitable)} |",
-        f"| verdict | {verdict} |",
-        f"| claims | {', '.join(claims) or '—'} |",
+        *incentive_rows(aud, manipulable, claims),
     ]
     if not aud.strategyproof:
         body += [

@@ -184,6 +184,36 @@ def flag_claims(card: Card, claims: Sequence[str], verdicts: Mapping[str, bool])
     return f" **Claimed but contradicted by the checks: {', '.join(broken)}.**" if broken else ""
 
 
+def incentive_fields(aud: Any) -> dict[str, Any]:
+    """The summary of an ``IncentiveAudit`` that cards store: ``max_gain``, ``mean_gain``,
+    ``share_profitable``, ``tol`` and ``strategyproof`` (every best gain <= tol)."""
+    return {
+        "max_gain": aud.max_gain,
+        "mean_gain": aud.mean_gain,
+        "share_profitable": aud.share_profitable,
+        "tol": aud.tol,
+        "strategyproof": bool(aud.strategyproof),
+    }
+
+
+def incentive_rows(aud: Any, manipulable: str, claims: Sequence[str]) -> list[str]:
+    """The ``| quantity | value |`` table of an incentive audit: max gain, mean best gain, share of
+    profiles with a gain, the verdict (``manipulable`` when a misreport gains, flagged when that
+    contradicts a strategyproofness claim) and the claims."""
+    verdict = "no profitable misreport found" if aud.strategyproof else manipulable
+    if "strategyproof" in claims and not aud.strategyproof:
+        verdict += " — **contradicts the mechanism's strategyproofness claim**"
+    return [
+        "| quantity | value |",
+        "|---|---|",
+        f"| max gain | {_fmt(aud.max_gain)} |",
+        f"| mean best gain over profiles | {_fmt(aud.mean_gain)} |",
+        f"| share of profiles with a gain > {aud.tol:g} | {_fmt(aud.share_profitable)} |",
+        f"| verdict | {verdict} |",
+        f"| claims | {', '.join(claims) or '—'} |",
+    ]
+
+
 def _fmt(x: Any, digits: int = 6) -> str:
     if x is None:
         return "—"

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.report.card import Card, _fmt, register_family
+from coopsim.report.card import Card, _fmt, incentive_fields, incentive_rows, register_family
 
 
 def _R(n: int) -> Fraction:
@@ -175,34 +175,18 @@ def _incentive_section(
         "profiles": n_profiles,
         "grid": grid,
         "seed": seed,
-        "max_gain": aud.max_gain,
-        "mean_gain": aud.mean_gain,
-        "share_profitable": aud.share_profitable,
-        "tol": aud.tol,
-        "strategyproof": bool(aud.strategyproof),
+        **incentive_fields(aud),
         "witness": w.to_dict(),
         "claims": claims,
         "spec_SP": table.get("SP"),
     }
-    verdict = (
-        "no profitable misreport found"
-        if aud.strategyproof
-        else f"**manipulable**: agent {w.agent} gains {_fmt(aud.max_gain)} by misreporting"
-    )
-    if "strategyproof" in claims and not aud.strategyproof:
-        verdict += " — **contradicts the mechanism's strategyproofness claim**"
+    manipulable = f"**manipulable**: agent {w.agent} gains {_fmt(aud.max_gain)} by misreporting"
     body = [
         f"Audit of unilateral misreports on {n_profiles} type profiles (n = {n_agents}: "
         f"{profiles} uniform + {profiles} on the grid {{0, 1/n, ..., 1}}), candidates: a {grid}-point grid "
         f"plus 64 random reports and a local search (seed {seed}).",
         "",
-        "| quantity | value |",
-        "|---|---|",
-        f"| max gain | {_fmt(aud.max_gain)} |",
-        f"| mean best gain over profiles | {_fmt(aud.mean_gain)} |",
-        f"| share of profiles with a gain > {aud.tol:g} | {_fmt(aud.share_profitable)} |",
-        f"| verdict | {verdict} |",
-        f"| claims | {', '.join(claims) or '—'} |",
+        *incentive_rows(aud, manipulable, claims),
         f"| SP, published (Aziz et al. 2023) | {table.get('SP', '—')} |",
     ]
     if not aud.strategyproof:
