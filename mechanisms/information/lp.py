@@ -332,18 +332,23 @@ def _per_profile_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i, w0, margin_tot
     return row0 + Ai * Am * Ai
 
 
-def _solve(lp: LinearProgram, c=None, A_ub=None, b_ub=None, bounds=None):
+def _highs(c, A_ub, b_ub, bounds, A_eq=None, b_eq=None):
+    """``linprog`` with HiGHS (minimise ``c @ x``); returns ``(result, seconds)``."""
     t0 = time.perf_counter()
-    res = linprog(
-        lp.c if c is None else c,
-        A_ub=lp.A_ub if A_ub is None else A_ub,
-        b_ub=lp.b_ub if b_ub is None else b_ub,
-        A_eq=lp.A_eq,
-        b_eq=lp.b_eq,
-        bounds=lp.bounds if bounds is None else bounds,
-        method="highs",
-    )
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
     return res, time.perf_counter() - t0
+
+
+def _solve(lp: LinearProgram, c=None, A_ub=None, b_ub=None, bounds=None):
+    """Solve ``lp``, with any of its objective, inequality rows or bounds replaced; ``(result, seconds)``."""
+    return _highs(
+        lp.c if c is None else c,
+        lp.A_ub if A_ub is None else A_ub,
+        lp.b_ub if b_ub is None else b_ub,
+        lp.bounds if bounds is None else bounds,
+        lp.A_eq,
+        lp.b_eq,
+    )
 
 
 def _recover(model: InformationModel, x: np.ndarray, tol: float = PHI_TOL):
@@ -502,23 +507,23 @@ def _solve_own_report(model: InformationModel, lp: LinearProgram):
     bnds[:, 1] = np.inf
     bnds[:nA] = lp.bounds[:nA]
     bnds[off:] = lp.bounds[nA + n * ny :]
-    t0 = time.perf_counter()
-    res = linprog(
-        Tm.T @ lp.c,
-        A_ub=(lp.A_ub @ Tm).tocsr(),
-        b_ub=lp.b_ub,
-        A_eq=(lp.A_eq @ Tm).tocsr(),
-        b_eq=lp.b_eq,
-        bounds=bnds,
-        method="highs",
-    )
-    t = time.perf_counter() - t0
+    res, t = _highs(Tm.T @ lp.c, (lp.A_ub @ Tm).tocsr(), lp.b_ub, bnds, (lp.A_eq @ Tm).tocsr(), lp.b_eq)
     if res.status == 0:
         res.x = Tm @ res.x
     return res, t
 
 
 def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict | None = None):
+    """The :class:`InformationMechanism` of a solver result: NaN tables when infeasible (status 2),
+    else phi and gamma recovered from x (warning when payments are virtual), IC-checked with ``verify``."""
+    common = dict(
+        cap=cap,
+        eps=eps,
+        n_variables=lp.n_variables,
+        n_constraints=lp.n_constraints,
+        build_time=lp.build_time,
+        solve_time=t_solve,
+    )
     if res.status == 2:
         return InformationMechanism(
             np.full(model.n_actions, np.nan),
@@ -526,12 +531,7 @@ def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict |
             value=float("nan"),
             status="infeasible",
             attained=False,
-            cap=cap,
-            eps=eps,
-            n_variables=lp.n_variables,
-            n_constraints=lp.n_constraints,
-            build_time=lp.build_time,
-            solve_time=t_solve,
+            **common,
         )
     if res.status != 0:
         raise RuntimeError(f"optimal_mechanism: HiGHS failed with status {res.status}: {res.message}")
@@ -552,13 +552,8 @@ def _finish(model, lp, res, t_solve, cap, eps, verify, tol, status_extra: dict |
         status="optimal",
         attained=attained,
         virtual_mass=virtual,
-        cap=cap,
-        eps=eps,
-        n_variables=lp.n_variables,
-        n_constraints=lp.n_constraints,
-        build_time=lp.build_time,
-        solve_time=t_solve,
         info=dict(status_extra or {}),
+        **common,
     )
     if verify:
         from coopsim.mechanisms.information.ic import ic_violation
@@ -672,9 +667,8 @@ def _solve_fixed_phi(
     bnds = np.zeros((nzw, 2))
     bnds[:n_g, 1] = np.inf if cap is None else float(cap)
     bnds[n_g:, 0], bnds[n_g:, 1] = -np.inf, np.inf
-    t0 = time.perf_counter()
-    res = linprog(Tm.T @ lp.c, A_ub=(A_ub @ Tm).tocsr(), b_ub=lp.b_ub - A_ub @ x0, bounds=bnds, method="highs")
-    return res, x0, time.perf_counter() - t0
+    res, t = _highs(Tm.T @ lp.c, (A_ub @ Tm).tocsr(), lp.b_ub - A_ub @ x0, bnds)
+    return res, x0, t
 
 
 def uncorrelated_mechanism(
