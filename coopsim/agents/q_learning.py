@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from coopsim.agents.base import Learner, registry
-from coopsim.agents.stochastic_bandits import epsilon_greedy_act, epsilon_greedy_policy, epsilon_schedule
+from coopsim.agents.stochastic_bandits import epsilon_greedy_act, epsilon_greedy_policy, scheduled_epsilon
 from coopsim.core.validation import as_array, check_choice, check_float, check_int
 
 __all__ = ["QLearning"]
@@ -107,15 +107,7 @@ class QLearning(Learner):
 
     def current_epsilon(self) -> np.ndarray:
         """eps_t per agent for the next round, shape (1, N)."""
-        return epsilon_schedule(
-            self.schedule,
-            self.t + 1,
-            epsilon=self.epsilon,
-            c=self.c,
-            d=self.d,
-            beta=self.beta,
-            k=self.n_valid.astype(np.float64),
-        )
+        return scheduled_epsilon(self)
 
     def q_values(self, states: np.ndarray | None = None) -> np.ndarray:
         """Q(s_{b,i}, .) for the given (B, N) states (default: the last observed), (B, N, K)."""

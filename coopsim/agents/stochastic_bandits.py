@@ -41,6 +41,20 @@ def epsilon_schedule(
     return np.full(np.shape(k), np.exp(-beta * t))
 
 
+def scheduled_epsilon(learner: Any) -> np.ndarray:
+    """eps_t per agent for the learner's next round t + 1, shape (1, N): :func:`epsilon_schedule` with
+    the learner's ``schedule``, ``epsilon``, ``c``, ``d``, ``beta`` and K_i = its valid actions."""
+    return epsilon_schedule(
+        learner.schedule,
+        learner.t + 1,
+        epsilon=learner.epsilon,
+        c=learner.c,
+        d=learner.d,
+        beta=learner.beta,
+        k=learner.n_valid.astype(np.float64),
+    )
+
+
 def epsilon_greedy_policy(learner: Learner, values: np.ndarray) -> np.ndarray:
     """(1 - eps) * uniform over the maximisers of ``values`` (B, N, K) + eps * uniform over the
     valid actions, with eps = ``learner.current_epsilon()`` (1, N)."""
@@ -115,15 +129,7 @@ class EpsilonGreedy(_ValueLearner):
 
     def current_epsilon(self) -> np.ndarray:
         """eps_t per agent for the next round, shape (1, N)."""
-        return epsilon_schedule(
-            self.schedule,
-            self.t + 1,
-            epsilon=self.epsilon,
-            c=self.c,
-            d=self.d,
-            beta=self.beta,
-            k=self.n_valid.astype(np.float64),
-        )
+        return scheduled_epsilon(self)
 
     def _compute_policy(self, context: Any) -> np.ndarray:
         return epsilon_greedy_policy(self, self.values)
