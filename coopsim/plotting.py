@@ -194,6 +194,30 @@ def summarize(df: pd.DataFrame, metric: str, by: Sequence[str] = (), x: str = "r
     return out.drop(columns="std")
 
 
+def final_values(df: pd.DataFrame, by: Sequence[str] = (), at: str | int = "last") -> pd.DataFrame:
+    """A wide table from a tidy results table: one row per unit, the columns ``by`` (the unit's
+    parameters, e.g. ``function.n_agents``) and ``replicate``, then one column per metric, taken at
+    each unit's last recorded round (``at="last"``) or at round ``at`` (an int).
+
+    The summary view experiment scripts print and plot: ``final_values(runner.load(folder), ["function.cost"])``.
+    """
+    if "metric" not in df.columns or "value" not in df.columns or "unit" not in df.columns:
+        raise ValueError(f"df: expected a tidy results table (unit, round, metric, value), got {list(df.columns)}")
+    missing = [c for c in by if c not in df.columns]
+    if missing:
+        raise ValueError(f"by: expected columns of the results table, got {missing}; columns: {sorted(df.columns)}")
+    if at == "last":
+        sub = df[df["round"] == df.groupby("unit")["round"].transform("max")]
+    elif isinstance(at, (int, np.integer)) and not isinstance(at, bool):
+        sub = df[df["round"] == int(at)]
+    else:
+        raise ValueError(f"at: expected 'last' or a round number, got {at!r}")
+    keys = list(dict.fromkeys(["unit", *by, *(["replicate"] if "replicate" in df.columns else [])]))
+    wide = sub.groupby([*keys, "metric"], sort=True, dropna=False)["value"].mean().unstack("metric")  # agents averaged
+    wide.columns.name = None
+    return wide.reset_index().drop(columns="unit")
+
+
 def _groups(summ: pd.DataFrame, by: list[str]) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
     if not by:
         return [((), summ)]
