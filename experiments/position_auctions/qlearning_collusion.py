@@ -1,77 +1,34 @@
-"""Q-learning bidders in first vs second price with a common value of 1 (seed-averaged).
+"""Q-learning bidders in first vs second price with a common value of 1: the table of
+``auction_qlearning_collusion`` results.
 
-Two stateless epsilon-greedy Q-learners (bandit feedback) choose bids on a grid over [0, 1];
-ties share the item. Reports the winning (highest) bid and the revenue over the last ``tail`` of
-the run, mean +- s.e. over copies and seeds. Expected (qualitative, after Banchio and Skrzypacz, EC 2022): first
-price clearly below 1 (tacit collusion), second price at or near 1.
+Reads the results store of ``experiments/specs/auction_qlearning_collusion.toml`` (two stateless
+epsilon-greedy Q-learners, bandit feedback, records of the window-averaged ``highest_bid`` and
+``revenue``) and averages the records over the last ``--tail`` of the run (default 0.1): mean and
+standard error over seeds per mechanism. Expected (qualitative, after Banchio and Skrzypacz,
+EC 2022): first price clearly below 1 (tacit collusion), second price at or near 1.
 
-    python qlearning_collusion.py [qlearning_collusion.toml]
-
-Writes results/qlearning_collusion.csv.
+    coopsim run experiments/specs/auction_qlearning_collusion.toml --workers 2
+    python experiments/position_auctions/qlearning_collusion.py results/auction_qlearning_collusion [tail]
 """
 
 from __future__ import annotations
 
 import sys
-import tomllib
-from pathlib import Path
 
-import numpy as np
-from coopsim.envs.position_auction import PositionAuction
+import pandas as pd
 
-from coopsim import agents, dynamics
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-from common import se, show, write_table  # noqa: E402
+from coopsim import runner
 
 
-def main(spec_path: str) -> None:
-    spec = tomllib.loads(Path(spec_path).read_text())
-    rows = []
-    for mech in spec["mechanisms"]:
-        bids, revs = [], []
-        for s in range(spec["seeds"]):
-            game = PositionAuction(
-                n_agents=2,
-                mechanism=mech,
-                values="fixed",
-                value_params={"profile": [1.0, 1.0]},
-                reference_metrics=False,
-            )
-            K = spec["grid_size"]
-            lrn = agents.QLearning(
-                n_actions=K, utility_range=game.utility_range, alpha=spec["alpha"], beta=spec["beta"]
-            )
-            res = dynamics.run(
-                game,
-                lrn,
-                rounds=spec["rounds"],
-                batch=spec["batch"],
-                seed=spec["seed"] + s,
-                feedback="bandit",
-                grid=K,
-                redraw="episode",
-                record_every=spec["rounds"] // 50,
-                swap_regret=False,
-                snapshots=False,
-            )
-            k0 = int(np.searchsorted(res.rounds, (1 - spec["tail"]) * res.rounds[-1]))
-            bids.append(res["highest_bid"][k0:].mean(axis=0))
-            revs.append(res["revenue"][k0:].mean(axis=0))
-        b, r = np.concatenate(bids), np.concatenate(revs)
-        row = {
-            "mechanism": mech,
-            "winning_bid": b.mean(),
-            "winning_bid_se": se(b),
-            "share_below_0.9": float((b < 0.9).mean()),
-            "revenue": r.mean(),
-            "revenue_se": se(r),
-        }
-        rows.append(row)
-        show(row)
-    print(write_table(rows, spec["name"]).to_string(index=False))
+def main(folder: str = "results/auction_qlearning_collusion", tail: float | str = 0.1) -> pd.DataFrame:
+    df = runner.load(folder)
+    start = (1.0 - float(tail)) * df["round"].max()
+    per_seed = df[df["round"] > start].groupby(["mechanism.name", "replicate", "metric"])["value"].mean()
+    g = per_seed.groupby(["mechanism.name", "metric"])
+    out = pd.DataFrame({"mean": g.mean(), "se": g.sem()}).unstack("metric")
+    print(out.to_string(float_format=lambda v: f"{v:.4f}"))
+    return out
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(HERE / "qlearning_collusion.toml"))
+    main(*sys.argv[1:])
