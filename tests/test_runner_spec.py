@@ -89,9 +89,11 @@ def err(spec) -> SpecError:
         (lambda s: s.pop("agents"), "agents", ["[[agents]]"]),
         (lambda s: s.update(agents=[]), "agents", ["non-empty"]),
         (lambda s: s["env"].pop("name"), "env.name", ["missing key"]),
-        # found by building and running each distinct config for 2 rounds before the sweep
+        # found by building each distinct game and its learners (nothing runs)
         (lambda s: s["agents"][0].update(eta=-1.0), "agents.0.eta", ["> 0", "-1.0"]),
-        (lambda s: s["experiment"].update(metrics=["SW", "nope"]), "experiment.metrics", ["'SW_ratio'", "['nope']"]),
+        (lambda s: s["agents"][0].update(eta=True), "agents.0.eta", ["a number", "True"]),
+        (lambda s: s["env"].update(n_agents=2.5), "env.n_agents", ["an integer", "2.5"]),
+        (lambda s: s["mechanism"].update(name="gsp", tie_break=1), "mechanism.tie_break", ["a string"]),
         (lambda s: s["experiment"].update(feedback="bandit"), "experiment.feedback", ["full-information learner"]),
     ],
 )
