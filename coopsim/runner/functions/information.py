@@ -213,7 +213,8 @@ def info_online_regret(params, seed_sequence, rounds, batch, record_every) -> _O
 
 
 @register_function(
-    "info_belief_learning", params=("rule", "belief", "learner", "learner_params", "grid", "log_eps", "feedback")
+    "info_belief_learning",
+    params=("rule", "belief", "learner", "learner_params", "grid", "log_eps", "feedback", "tolerance"),
 )
 def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """A learner reports a probability on a ``grid``-point grid for a private belief ``belief`` and is
@@ -223,9 +224,11 @@ def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> 
     ``coopsim.dynamics.run`` on ``BeliefElicitation`` for ``rounds`` x ``batch`` copies.
 
     Metrics per record point, from the learners' average policies: ``mode_report`` (argmax of the
-    copy-mean policy), ``mean_report``, ``mass_near_target`` (mass within one grid step of the
-    target), ``distance_to_target`` |mode - target| and the ``target`` (the belief clipped to the
-    report range for proper rules, the corner 1[f > 1/2] for the linear rule), plus ``regret``.
+    copy-mean policy), ``mean_report``, ``mass_near_target`` (mass within ``tolerance`` of the
+    target; default one grid step), ``share_copies_at_target`` (copies whose own modal report is
+    within ``tolerance``), ``distance_to_target`` |mode - target| and the ``target`` (the belief
+    clipped to the report range for proper rules, the corner 1[f > 1/2] for the linear rule), plus
+    ``regret``.
     """
     from coopsim import agents, dynamics
     from coopsim.envs.information_acquisition import BeliefElicitation
@@ -256,30 +259,35 @@ def info_belief_learning(params, seed_sequence, rounds, batch, record_every) -> 
         if rule != "linear"
         else float(grid[-1] if f > 0.5 else grid[0])
     )
-    pol = np.asarray(res.policy_snapshots)[:, :, 0, :].mean(axis=1)  # (R, K) copy-mean average policy
+    per_copy = np.asarray(res.policy_snapshots)[:, :, 0, :]  # (R, B, K) average policies
+    pol = per_copy.mean(axis=1)  # (R, K) copy mean
     mode = grid[np.argmax(pol, axis=1)]
-    step = float(np.median(np.diff(grid)))
-    near = np.abs(grid - target) <= step + 1e-9
+    tol = float(params.get("tolerance", np.median(np.diff(grid))))
+    near = np.abs(grid - target) <= tol + 1e-9
     return {
         "round": np.asarray(res.rounds),
         "mode_report": mode,
         "mean_report": pol @ grid,
         "mass_near_target": pol[:, near].sum(axis=1),
+        "share_copies_at_target": near[np.argmax(per_copy, axis=2)].mean(axis=1),
         "distance_to_target": np.abs(mode - target),
         "target": np.full(len(mode), target),
         "regret": np.asarray(res["regret"]).mean(axis=(1, 2)),
     }
 
 
-@register_function("info_effort_learning", params=("instance", "cost", "mechanism", "eps", "rho", "bound", "eta"))
+@register_function(
+    "info_effort_learning", params=("instance", "cost", "mechanism", "eps", "rho", "bound", "eta", "threshold")
+)
 def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> _Out:
     """Hedge learners choose effort and reports (plans of ``EffortReportGame``) for ``rounds`` x ``batch``
     copies on ``instance`` "A" or "B" (effort cost ``cost``, default 0.05) under ``mechanism``: "lp" (the
     LP optimum: the hired agent is exactly indifferent), "lp_eps_mix" (eps-strict LP, ``eps`` 0.02, with
     a strictly proper score mixed in at weight ``rho`` 0.05) or "scoring" (a scaled quadratic rule,
     ``bound`` 1). Metrics per record point: ``mass_agent_<i>`` = mass of agent i's average policy on the
-    obedient plans (obedient and truthful at the recommended costly effort for a hired agent),
-    the window means of ``obedience_rate``, ``truthful_rate``, ``principal_utility``, and the
+    obedient plans (obedient and truthful at the recommended costly effort for a hired agent), mean
+    over copies, with ``min_mass_agent_<i>`` (the smallest over copies) and ``share_learned_agent_<i>``
+    (the share of copies with mass >= ``threshold``, default 0.9); the window means of ``obedience_rate``, ``truthful_rate``, ``principal_utility``, and the
     mechanism's expected value ``mechanism_value``."""
     from coopsim import agents, dynamics
     from coopsim.envs.information_acquisition import EffortReportGame
@@ -341,7 +349,10 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
         good = eff[:, a_i] == a_i
         if model.costs[i][a_i] > 0:  # a hired agent must also report truthfully
             good &= (rmap[:, a_i] == np.arange(rmap.shape[2])).all(1)
-        out[f"mass_agent_{i}"] = snaps[:, :, i, : len(eff)][..., good].sum(-1).mean(axis=1)
+        mass = snaps[:, :, i, : len(eff)][..., good].sum(-1)  # (R, B)
+        out[f"mass_agent_{i}"] = mass.mean(axis=1)
+        out[f"min_mass_agent_{i}"] = mass.min(axis=1)
+        out[f"share_learned_agent_{i}"] = (mass >= float(params.get("threshold", 0.9))).mean(axis=1)
     for k in ("obedience_rate", "truthful_rate", "principal_utility"):
         out[k] = np.asarray(res[k]).mean(axis=1)
     out["mechanism_value"] = np.full(len(out["round"]), float(value))
