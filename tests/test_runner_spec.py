@@ -242,6 +242,9 @@ def test_shipped_specs_validate_and_their_first_unit_runs(path):
     assert units and sp.name == path.stem
     cfg = copy.deepcopy(units[-1].config)
     cfg["experiment"].update(rounds=10, record_every=5, batch=min(cfg["experiment"]["batch"], 4))
+    fn = cfg.get("function", {})
+    if "iterations" in fn:  # trainers (coopsim.design): a smoke run, not the full training
+        fn["iterations"] = min(fn["iterations"], 20)
     df = execute(cfg)
     assert len(df) and np.isfinite(df["value"]).all()
     if cfg["experiment"]["metrics"]:
