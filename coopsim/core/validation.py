@@ -125,12 +125,12 @@ def as_array(
     memory (see :func:`_compact`) and not copied.
     """
     raw = _raw_array(value, name)
+    arr = _converted(raw, name, dtype)  # what the entries are (a TypeError) before how many (a ValueError)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if raw.ndim not in allowed:
+        if arr.ndim not in allowed:
             want = " or ".join(str(d) for d in allowed)
-            raise ParameterError(name, f"{name}: expected an array with {want} dimension(s), got shape {raw.shape}")
-    arr = _converted(raw, name, dtype)
+            raise ParameterError(name, f"{name}: expected an array with {want} dimension(s), got shape {arr.shape}")
     if arr.dtype.kind == "b":
         return arr
     chk = _compact(arr)
