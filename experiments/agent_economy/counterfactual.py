@@ -1,119 +1,60 @@
-"""Gated against capability-gated against ungated economies: losses, welfare, loss rate per tier.
+"""Gated vs capability-gated vs ungated economies: the figure of ``economy_counterfactual`` results.
 
-Same scripted population (5 archetypes x 4 = 20 agents), testbed economics, 300 steps, seeds
-batched, under the weakest-link gate (the CGAE), the capability gate (tier = step function of
-capability, robustness ignored, no spot audits) and no gate (every agent at the top tier without a
-ceiling), each with execution independent of robustness (robustness_factor 0, the reference
-default) and with success probability times the true weakest-link robustness (factor 1). Realised losses are the penalties of truly failed contracts (a proxy for harm);
-welfare = surplus of truly successful contracts - realised losses - audit and upkeep fees.
+Reads the results store of ``experiments/specs/economy_counterfactual.toml`` (weakest-link gate,
+capability gate and no gate, with execution independent of robustness (robustness factor 0) and with
+success probability times the true weakest-link robustness (1); 20 scripted agents, testbed
+economics; the env's native ``simulate``). Draws the cumulative losses and welfare at the last step
+(bars) and the realised loss rate over time, and prints the last step's table (means over the
+economies of each unit, standard errors over seeds when the spec runs several).
 
-Writes counterfactual.csv/.parquet and counterfactual.png.
+    coopsim run experiments/specs/economy_counterfactual.toml --workers 2
+    python experiments/agent_economy/counterfactual.py results/economy_counterfactual
 
-    python experiments/agent_economy/counterfactual.py [--out DIR] [--seeds 16] [--steps 300]
+Writes ``<folder>/counterfactual.png``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from coopsim import plotting
-
-sys.path.insert(0, str(Path(__file__).parent))
-from common import TESTBED, ci95, write  # noqa: E402
-from coopsim.envs.agent_economy import AgentEconomy  # noqa: E402
+from coopsim import plotting, runner
 
 GATES = ("weakest_link_gate", "capability_gate", "no_gate")
+BY = ["env.robustness_factor", "env.gate"]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="results/agent_economy/counterfactual")
-    ap.add_argument("--seeds", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=300)
-    args = ap.parse_args()
-    t0 = time.time()
-    rows, tier_rows = [], []
-    for phi, gate in [(phi, g) for phi in (0.0, 1.0) for g in GATES]:
-        env = AgentEconomy(
-            n_agents=20, batch_size=args.seeds, gate=gate, horizon=args.steps, robustness_factor=phi, **TESTBED
-        )
-        env.reset(seed=5)
-        losses = np.zeros(args.seeds)
-        surplus = np.zeros(args.seeds)
-        for _ in range(args.steps):
-            _, _, _, _, info = env.step(env.default_actions())
-            losses += info["metrics"]["losses"]
-            surplus += info["metrics"]["surplus"]
-        c = env.cum
-        settled = c["settled_by_tier"].sum(1)
-        for b in range(args.seeds):
-            rows.append(
-                {
-                    "gate": gate,
-                    "robustness_factor": phi,
-                    "seed": b,
-                    "welfare": c["welfare"][b],
-                    "losses": losses[b],
-                    "surplus": surplus[b],
-                    "loss_rate": c["failed_by_tier"][b].sum() / max(settled[b], 1),
-                    "settled": int(settled[b]),
-                    "insolvencies": int(c["insolvencies"][b]),
-                    "blocked": int(c["blocked"][b].sum()),
-                }
-            )
-        for k in range(env.K):
-            s = c["settled_by_tier"][:, k].sum()
-            tier_rows.append(
-                {
-                    "gate": gate,
-                    "robustness_factor": phi,
-                    "tier": k + 1,
-                    "settled": int(s),
-                    "loss_rate": c["failed_by_tier"][:, k].sum() / max(s, 1),
-                    "loss_per_contract": c["loss_by_tier"][:, k].sum() / max(s, 1),
-                }
-            )
-    df = pd.DataFrame(rows)
-    tiers = pd.DataFrame(tier_rows)
-    out = Path(args.out)
-    write(df, out, "counterfactual")
-    write(tiers, out, "counterfactual_by_tier")
+def main(folder: str = "results/economy_counterfactual") -> pd.DataFrame:
+    df = runner.load(folder)
+    w = plotting.final_values(df, BY)
+    g = w.drop(columns="replicate").groupby(BY)
+    mean, se = g.mean(), g.sem()
+    print(mean.to_string(float_format=lambda v: f"{v:.4f}"))
     plotting.use_style()
     fig, axes = plotting.subplots(1, 3, figsize=(15, 4))
     for ax, col in zip(axes[:2], ("losses", "welfare")):
-        for j, phi in enumerate((0.0, 1.0)):
-            g = df[df.robustness_factor == phi].groupby("gate")[col]
-            means = g.mean().reindex(GATES)
-            errs = g.apply(lambda x: ci95(x.to_numpy())).reindex(GATES)
-            ax.bar(
-                np.arange(3) + 0.4 * j - 0.2, means, width=0.4, yerr=errs, capsize=3, label=f"robustness factor {phi:g}"
-            )
+        for j, phi in enumerate(sorted(w["env.robustness_factor"].unique())):
+            m = mean.loc[phi][col].reindex(GATES)
+            e = se.loc[phi][col].reindex(GATES).fillna(0.0)
+            ax.bar(np.arange(3) + 0.4 * j - 0.2, m, width=0.4, yerr=e, capsize=3, label=f"robustness factor {phi:g}")
         ax.set_xticks(range(3), [x.replace("_", " ") for x in GATES])
         ax.set_ylabel(col)
     plotting.legend_outside(axes[1])  # the same bars in the first two panels
-    for (gate, phi), d in tiers.groupby(["gate", "robustness_factor"]):
-        axes[2].plot(d.tier, d.loss_rate, "o-" if phi else "s--", label=f"{gate} (phi={phi:g})")
-    axes[2].set_xlabel("contract tier")
-    axes[2].set_ylabel("realised loss rate")
+    rate = df[df.metric == "loss_rate"].groupby([*BY, "round"])["value"].mean()
+    for (phi, gate), d in rate.groupby(level=[0, 1]):
+        axes[2].plot(
+            d.index.get_level_values("round"), d.to_numpy(), "o-" if phi else "s--", label=f"{gate} (phi={phi:g})"
+        )
+    axes[2].set(xlabel="step", ylabel="realised loss rate (cumulative)")
     plotting.legend_outside(axes[2])
-    fig.suptitle(f"Gated vs capability-gated vs ungated ({args.seeds} economies x 20 agents, {args.steps} steps)")
-    plotting.save(fig, out / "counterfactual.png")
-    print(
-        df.groupby(["robustness_factor", "gate"])[
-            ["losses", "surplus", "welfare", "loss_rate", "settled", "insolvencies", "blocked"]
-        ]
-        .mean()
-        .to_string(float_format=lambda v: f"{v:.4f}")
-    )
-    print(tiers.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"wrote {out} in {time.time() - t0:.1f} s")
+    fig.suptitle("Gated vs capability-gated vs ungated economies")
+    path = plotting.save(fig, Path(folder) / "counterfactual.png")
+    print(f"wrote {path}")
+    return mean
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])

@@ -1,100 +1,73 @@
-"""Reference synthetic testbed of the CGAE reference code (``rb125/cgae``), reproduced statistically.
+"""Reference synthetic testbed of the CGAE reference code (``rb125/cgae``), reproduced statistically:
+the figure of ``economy_reproduction`` results.
 
-One agent per archetype (conservative, aggressive, balanced, adaptive, cheater), 500 steps,
-initial balance 0.5, lambda 0.005, audit cost 0.002 per dimension, upkeep 0.0003, 12 contracts
-per step, same-step settlement, ``elapsed`` audit hazard, allocation ``fcfs`` in registration order
-as in the reference runner. The reference uses Python's ``random``, so coopsim compares
-distributions over ``--seeds`` economies (seed 42 spawns them), not single trajectories.
+Reads the results store of ``experiments/specs/economy_reproduction.toml`` (one agent per archetype:
+conservative, aggressive, balanced, adaptive, cheater; fcfs allocation; testbed economics; the
+env's native ``simulate``). The reference uses Python's ``random``, so coopsim compares
+distributions over economies, not single trajectories. Draws the tier distribution over time,
+earnings by strategy at the last step (mean +- 1.96 standard errors over seeds) and blocked attempts
+by type; prints the earnings ranking and the audit, demotion, decay-drop, insolvency and Gini figures.
 
-Reports: earnings by strategy (mean, 95% CI, rank), the tier distribution over time (stacked
-area), blocked attempts by type, undetected gaming, audits, audit demotions, decay drops,
-insolvencies, Gini of balances, realised loss rate per tier.
+    coopsim run experiments/specs/economy_reproduction.toml --workers 2
+    python experiments/agent_economy/reproduction.py results/economy_reproduction
 
-Writes reproduction.csv/.parquet (per-economy earnings), reproduction_tiers.csv and reproduction.png.
-
-    python experiments/agent_economy/reproduction.py [--out DIR] [--seeds 32] [--steps 500]
+Writes ``<folder>/reproduction.png``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from coopsim import plotting
+from coopsim import plotting, runner
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import TESTBED, ci95, write  # noqa: E402
-from coopsim.envs.agent_economy import REASONS, AgentEconomy  # noqa: E402
-from coopsim.envs.agent_economy_archetypes import FIVE  # noqa: E402
+FIVE = ("conservative", "aggressive", "balanced", "adaptive", "cheater")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="results/agent_economy/reproduction")
-    ap.add_argument("--seeds", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=500)
-    args = ap.parse_args()
-    t0 = time.time()
-    env = AgentEconomy(
-        n_agents=5, batch_size=args.seeds, archetypes=list(FIVE), allocation="fcfs", horizon=args.steps, **TESTBED
-    )
-    env.reset(seed=42)
-    tiers, gini = [], []
-    for _ in range(args.steps):
-        _, _, _, _, info = env.step(env.default_actions())
-        m = info["metrics"]
-        tiers.append([m[f"tier_{k}"].mean() for k in range(6)] + [5 - m["n_active"].mean()])
-        gini.append(m["gini"].mean())
-    earn = env.balance - TESTBED["initial_balance"]
-    df = pd.DataFrame(
-        [{"seed": b, "archetype": FIVE[i], "earnings": earn[b, i]} for b in range(args.seeds) for i in range(5)]
-    )
-    out = Path(args.out)
-    write(df, out, "reproduction")
-    tdf = pd.DataFrame(tiers, columns=[f"T{k}" for k in range(6)] + ["inactive"])
-    tdf.insert(0, "t", np.arange(1, args.steps + 1))
-    write(tdf, out, "reproduction_tiers")
-    c = env.cum
+def main(folder: str = "results/economy_reproduction") -> pd.Series:
+    df = runner.load(folder)
+    w = plotting.final_values(df)
+    tiers = df[df.metric.str.fullmatch(r"tier_\d")].groupby(["round", "metric"])["value"].mean().unstack("metric")
+    blocked = w[[c for c in w.columns if c.startswith("blocked_")]].mean()
+    earn = w[[f"earnings_{a}" for a in FIVE]].rename(columns=lambda c: c.removeprefix("earnings_"))
+    means, errs = earn.mean(), 1.96 * earn.sem().fillna(0.0)
     plotting.use_style()
     fig, axes = plotting.subplots(1, 3, figsize=(16, 4.2))
-    axes[0].stackplot(tdf.t, *[tdf[col] for col in tdf.columns[1:]], labels=list(tdf.columns[1:]))
-    axes[0].set_xlabel("step")
-    axes[0].set_ylabel("agents (mean over economies)")
+    axes[0].stackplot(
+        tiers.index, *[tiers[c] for c in tiers.columns], labels=[c.replace("tier_", "T") for c in tiers.columns]
+    )
+    axes[0].set(xlabel="step", ylabel="agents (mean over economies)", title="tier distribution")
     plotting.legend_outside(axes[0])
-    axes[0].set_title("tier distribution")
-    g = df.groupby("archetype")["earnings"]
-    means, errs = g.mean().reindex(FIVE), g.apply(lambda x: ci95(x.to_numpy())).reindex(FIVE)
-    axes[1].bar(range(5), means, yerr=errs, capsize=4)
-    axes[1].set_xticks(range(5), FIVE, rotation=20)
-    axes[1].set_ylabel("earnings after 500 steps")
-    axes[1].set_title("earnings by strategy")
-    blocked = c["blocked"].mean(0)
-    axes[2].bar(range(len(REASONS)), blocked)
-    axes[2].set_xticks(range(len(REASONS)), REASONS, rotation=30, ha="right", fontsize=7)
-    axes[2].set_title(f"blocked attempts by type (undetected gaming {c['undetected_gaming'].mean():.1f})")
-    plotting.save(fig, out / "reproduction.png")
-    print("earnings by strategy (mean, 95% CI):")
+    axes[1].bar(range(len(FIVE)), means, yerr=errs, capsize=4)
+    axes[1].set_xticks(range(len(FIVE)), FIVE, rotation=20)
+    axes[1].set(ylabel="earnings at the last step", title="earnings by strategy")
+    axes[2].bar(range(len(blocked)), blocked.to_numpy())
+    axes[2].set_xticks(
+        range(len(blocked)), [c.removeprefix("blocked_") for c in blocked.index], rotation=30, ha="right"
+    )
+    axes[2].set_title(f"blocked attempts by type (undetected gaming {w['undetected_gaming'].mean():.1f})")
+    path = plotting.save(fig, Path(folder) / "reproduction.png")
+    print("earnings by strategy (mean, 95% CI over seeds):")
     for a in FIVE:
         print(f"  {a:>13}: {means[a]:+.4f} +- {errs[a]:.4f}")
     print("rank:", " > ".join(means.sort_values(ascending=False).index))
-    print("blocked by type:", dict(zip(REASONS, np.round(blocked, 2))))
-    for k in ("undetected_gaming", "gaming_exposed", "audits", "audit_demotions", "decay_drops", "insolvencies"):
-        print(f"{k}: {c[k].mean():.2f}")
-    settled = c["settled_by_tier"].sum(0)
-    print(
-        "realised loss rate per tier:",
-        np.round(c["failed_by_tier"].sum(0) / np.maximum(settled, 1), 3).tolist(),
-        "settled:",
-        settled.tolist(),
-    )
-    print(f"Gini of balances at the end: {gini[-1]:.3f}")
-    print(f"wrote {out} in {time.time() - t0:.1f} s")
+    print("blocked by type:", dict(zip(blocked.index, np.round(blocked.to_numpy(), 2))))
+    for k in (
+        "undetected_gaming",
+        "gaming_exposed",
+        "audits",
+        "audit_demotions",
+        "decay_drops",
+        "insolvencies",
+        "gini",
+    ):
+        print(f"{k}: {w[k].mean():.3f}")
+    print(f"wrote {path}")
+    return means
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])
