@@ -40,7 +40,7 @@ def declared_parameters(factory: Callable[..., Any]) -> tuple[dict[str, Declared
         sig = inspect.signature(factory)
     except (TypeError, ValueError):
         return {}, True
-    target = factory.__init__ if isinstance(factory, type) else factory
+    target = getattr(factory, "__init__") if isinstance(factory, type) else factory  # noqa: B009
     try:
         hints = typing.get_type_hints(target)
     except Exception:  # noqa: BLE001  (a forward reference the module cannot resolve)
@@ -82,7 +82,7 @@ def type_problem(annotation: Any, value: Any) -> str | None:
         return None if value is None else "none"
     base = origin or annotation
     if isinstance(base, type):
-        if issubclass(base, Mapping) and base is not str:
+        if issubclass(base, Mapping):
             return None if isinstance(value, Mapping) else "a table"
         if issubclass(base, (list, tuple)) or base is Sequence:
             return None if isinstance(value, (list, tuple)) else "an array"
