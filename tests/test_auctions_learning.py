@@ -2,7 +2,7 @@
 
 Bidders with i.i.d. U[0,1] values redrawn every round run full-information Hedge over a shading
 factor on a 0.01 grid (bid = factor x value). The full, seed-averaged version with EXP3, n = 5 and
-multi-slot VCG is experiments/position_auctions/first_price_learning.py.
+multi-slot VCG is experiments/specs/auction_shading.toml (unit function auction_shading).
 
 Bandit learners (EXP3) are checked against the equilibria of the game they actually play: one
 factor from a coarse grid with step h, which has a symmetric pure equilibrium at (n-1)/n and one
