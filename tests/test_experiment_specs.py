@@ -1,9 +1,15 @@
 """Every shipped experiment spec validates (``coopsim run --check``), documents its commands, and is
-listed in ``experiments/README.md``; a few reproduction specs run in reduced form with known targets."""
+listed in ``experiments/README.md``; a few reproduction specs run in reduced form with known targets.
+
+Experiments have one form: a spec plus, where a figure needs it, a script that reads the results
+store. No script outside ``experiments/specs`` has a TOML file of its own or edits ``sys.path``, and
+every figure script reads ``coopsim.runner.load``; two of them run here on reduced results."""
 
 from __future__ import annotations
 
 import copy
+import importlib.util
+import re
 import tomllib
 from pathlib import Path
 
@@ -32,7 +38,7 @@ def test_spec_validates_and_documents_its_commands(path):
     assert spec.units()
     head = path.read_text().split("[experiment]")[0]
     assert f"coopsim run experiments/specs/{path.name}" in head
-    assert "coopsim plot" in head or "python -c" in head
+    assert re.search(r"coopsim plot |python -c |python experiments/\S+\.py", head), "no command that draws its figure"
     assert spec.name == path.stem
 
 
@@ -40,6 +46,55 @@ def test_cli_check_lists_units(capsys):
     assert cli_main(["run", str(ROOT / "experiments/specs/info_online_regret.toml"), "--check"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("info_online_regret: 72 units")
+
+
+#: scripts that are not experiments: training and shipping the learned auctions' weights
+TOOLS = {"design/train_regretnet.py", "design/finalize_regretnet.py", "design/export_weights.py"}
+SCRIPTS = sorted(p for p in (ROOT / "experiments").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_experiments_have_one_form():
+    assert len(SCRIPTS) >= 15
+    own_toml = [p.relative_to(ROOT) for p in (ROOT / "experiments").rglob("*.toml") if p.parent.name != "specs"]
+    assert own_toml == [], f"config files outside experiments/specs: {own_toml}"
+    for path in SCRIPTS:
+        rel = path.relative_to(ROOT / "experiments").as_posix()
+        text = path.read_text(encoding="utf-8")
+        assert "sys.path" not in text, f"{rel} edits sys.path"
+        assert "tomllib" not in text, f"{rel} reads a config file of its own"
+        if rel not in TOOLS:
+            reads = re.search(r"runner\.load\(|from coopsim\.runner import [^\n]*\bload\b", text)
+            assert reads, f"{rel} does not read the results store (coopsim.runner.load)"
+            spec_names = re.findall(r"experiments/specs/(\w+)\.toml", text)
+            assert spec_names, f"{rel} names no spec"
+            missing = [s for s in spec_names if not (ROOT / "experiments" / "specs" / f"{s}.toml").exists()]
+            assert not missing, f"{rel} names specs that do not exist: {missing}"
+
+
+def script(rel: str):
+    """Import ``experiments/<rel>`` as a module (scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"experiment_{Path(rel).stem}", ROOT / "experiments" / rel)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_cost_of_effort_script_reads_the_store(tmp_path):
+    run_reduced("info_cost_of_effort", tmp_path, grid={"function.instance": ["A"], "function.cost": [0.0, 0.01, 0.1]})
+    df = script("information_acquisition/cost_of_effort.py").main(str(tmp_path / "info_cost_of_effort"))
+    lp = df[(df.scheme == "lp") & (df.cost > 0)].set_index("cost")
+    np.testing.assert_allclose(lp.payment / lp.index, 8 / 3, rtol=1e-6)  # the LP pays Lambda c / (Lambda - 1)
+    quad = df[(df.scheme == "quadratic") & (df["mode"] == "simplex")].set_index("cost")
+    assert quad.loc[0.01, "effort"] and not quad.loc[0.1, "effort"]
+    assert (tmp_path / "info_cost_of_effort" / "cost_of_effort.png").stat().st_size > 10_000
+
+
+def test_aigc_script_reads_the_store(tmp_path):
+    run_reduced("auction_aigc", tmp_path, {"experiment.batch": 20}, grid={"function.K": [1, 4]})
+    w = script("position_auctions/aigc_comparison.py").main(str(tmp_path / "auction_aigc"))
+    assert len(w) == 8 and set(w["model"]) == {"additive", "mnl", "cascade-stop", "cascade-continuation"}
+    assert (w["efficiency_vcg"] == 1.0).all() and (w["efficiency_gsp"] <= 1.0 + 1e-12).all()
+    assert (w["welfare_vcg_se"] > 0).all()
 
 
 def test_readme_lists_every_spec():
