@@ -42,11 +42,19 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 FUNCTION_PARAMS: dict[str, tuple[str, ...] | None] = {}
 
 
-def register_function(name: str, fn: Callable[..., Any] | None = None, *, params: Iterable[str] | None = None):
+def register_function(
+    name: str,
+    fn: Callable[..., Any] | None = None,
+    *,
+    params: Iterable[str] | None = None,
+    replace: bool = False,
+):
     """Register a unit function ``fn(params, seed_sequence, rounds, batch, record_every)``.
 
     ``params``: the names of the keys it accepts. Declared names are checked when a spec is loaded
     (``load_spec``, before any unit runs) and by the registered entry ``FUNCTIONS[name]`` itself.
+    Registering the same function twice is a no-op; another function under a taken name raises
+    ``ValueError`` unless ``replace=True``.
 
     Workers of the process pool inherit the registry (fork); for Ray or spawn-started workers,
     register the function at import time of a module the workers import.
@@ -54,8 +62,8 @@ def register_function(name: str, fn: Callable[..., Any] | None = None, *, params
 
     def add(f):
         old = FUNCTIONS.get(name)
-        if old is not None and getattr(old, "__wrapped__", old) is not f:
-            raise ValueError(f"unit function {name!r} is already registered")
+        if old is not None and getattr(old, "__wrapped__", old) is not f and not replace:
+            raise ValueError(f"unit function {name!r} is already registered (pass replace=True to override)")
         FUNCTION_PARAMS[name] = None if params is None else tuple(params)
         if params is None:
             FUNCTIONS[name] = f
