@@ -115,3 +115,29 @@ def test_every_unit_function_declares_its_parameters_and_is_listed(capsys):
     listed = capsys.readouterr().out
     missing = [n for n in FUNCTIONS if n not in listed]
     assert not missing, f"coopsim list functions does not show {missing}"
+
+
+def test_final_values_one_row_per_unit_at_its_last_round():
+    import pandas as pd
+
+    from coopsim.plotting import final_values
+
+    df = pd.DataFrame(
+        {
+            "unit": ["u1"] * 4 + ["u2"] * 3,
+            "round": [1, 1, 2, 2, 1, 5, 5],
+            "metric": ["a", "b", "a", "a", "a", "a", "b"],
+            "agent": [0, 0, 0, 1, 0, 0, 0],  # per-agent rows are averaged
+            "value": [1.0, 2.0, 3.0, 5.0, 7.0, 11.0, 13.0],
+            "env.n": [2, 2, 2, 2, 3, 3, 3],
+            "replicate": 0,
+        }
+    )
+    w = final_values(df, ["env.n"]).set_index("env.n")
+    assert w.loc[2, "a"] == 4.0 and np.isnan(w.loc[2, "b"])  # u1's last round (2) has no b
+    assert w.loc[3, "a"] == 11.0 and w.loc[3, "b"] == 13.0
+    assert final_values(df, ["env.n"], at=1).set_index("env.n").loc[2, "b"] == 2.0
+    with pytest.raises(ValueError, match="by: expected columns"):
+        final_values(df, ["env.m"])
+    with pytest.raises(ValueError, match="at: expected 'last' or a round number"):
+        final_values(df, at="first")
