@@ -189,6 +189,6 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     command = ci[ci.index("# --- the README's test command (keep the two in sync) ---") + 1]
     assert command in readme
-    assert "pytest -q -n auto" in command and '".[test,ray,dev]"' in command
+    assert "pytest -q -n auto" in command and '".[test,ray,dev,docs]"' in command
     for line in ("ruff check .", "ruff format --check .", "python tools/typecheck.py"):
         assert line in ci
