@@ -654,23 +654,7 @@ def validate_config(
     exp = cfg["experiment"]
     _check_experiment_values(exp, origin)
     if "function" in cfg:
-        fn = cfg["function"]
-        _str(fn["name"], where("function.name"))
-        for k, v in fn.items():
-            _check_value(v, where(f"function.{k}"))
-        if check_names:
-            from coopsim.runner.units import FUNCTION_PARAMS, FUNCTIONS
-
-            fn_name = _registered(fn["name"], list(FUNCTIONS), where("function.name"), "unit function")
-            allowed = FUNCTION_PARAMS.get(fn_name)
-            for k in fn:
-                if allowed is not None and k != "name" and k not in allowed:
-                    raise SpecError(
-                        where(f"function.{k}"),
-                        f"a parameter of {fn['name']}, one of {list(allowed)}",
-                        k,
-                        note="unknown key",
-                    )
+        _validate_function(cfg["function"], where, check_names)
         return
 
     env = cfg["env"]
@@ -718,6 +702,40 @@ def validate_config(
         default = inspect.signature(game_factory(mod)).parameters.get("n_agents")
         if default is not None and _is_int(default.default):
             n_agents = default.default
+    covered = _validate_agent_groups(groups, n_agents, native, where, check_names)
+    if _is_int(n_agents) and covered and len(covered) != n_agents:
+        missing = sorted(set(range(n_agents)) - set(covered))
+        raise SpecError(
+            "agents",
+            f"groups covering every agent 0..{n_agents - 1}",
+            sorted(covered),
+            note=f"agents {missing} have no learner",
+        )
+
+
+def _validate_function(fn: Mapping[str, Any], where: Any, check_names: bool) -> None:
+    """``[function]``: a registered unit function and only the parameters it declares."""
+    _str(fn["name"], where("function.name"))
+    for k, v in fn.items():
+        _check_value(v, where(f"function.{k}"))
+    if check_names:
+        from coopsim.runner.units import FUNCTION_PARAMS, FUNCTIONS
+
+        fn_name = _registered(fn["name"], list(FUNCTIONS), where("function.name"), "unit function")
+        allowed = FUNCTION_PARAMS.get(fn_name)
+        for k in fn:
+            if allowed is not None and k != "name" and k not in allowed:
+                raise SpecError(
+                    where(f"function.{k}"),
+                    f"a parameter of {fn['name']}, one of {list(allowed)}",
+                    k,
+                    note="unknown key",
+                )
+
+
+def _validate_agent_groups(groups: list, n_agents: Any, native: bool, where: Any, check_names: bool) -> dict[int, int]:
+    """``[[agents]]``: which agents each group covers (each once), and each learner's name, keys and
+    declared types; returns agent -> group."""
     covered: dict[int, int] = {}
     for i, g in enumerate(groups):
         for k in g:
@@ -766,14 +784,7 @@ def validate_config(
                         note="unknown key",
                     )
             _check_declared_types(reg.factory(learner), params, f"agents.{i}", where)
-    if _is_int(n_agents) and covered and len(covered) != n_agents:
-        missing = sorted(set(range(n_agents)) - set(covered))
-        raise SpecError(
-            "agents",
-            f"groups covering every agent 0..{n_agents - 1}",
-            sorted(covered),
-            note=f"agents {missing} have no learner",
-        )
+    return covered
 
 
 def _check_declared_types(factory: Any, params: Mapping[str, Any], section: str, where: Any) -> None:
