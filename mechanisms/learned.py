@@ -44,6 +44,7 @@ from coopsim.mechanisms.auctions.rules import (
     check_bids,
     separable_inputs,
 )
+from coopsim.mechanisms.auctions.separable import rank_order
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
@@ -344,13 +345,11 @@ class MyersonNetAuction(PositionAuctionMechanism):
         if a.shape[1] != 1:
             raise ValueError(f"ctr: expected one slot (B, n, 1) for a single-item auction, got {a.shape[1]} slots")
         score = q * self.virtual_values(b)  # (B, n)
-        live = np.where(score > 0, score, -np.inf)
-        win = live.argmax(axis=1)
-        rows = np.arange(B)
-        has = np.isfinite(live[rows, win])
-        others = live.copy()
-        others[rows, win] = -np.inf
-        comp = np.maximum(others.max(axis=1), 0.0) if n > 1 else np.zeros(B)
+        key = np.where(score > 0, score, -1.0)  # only a positive virtual score is eligible
+        order = rank_order(key)  # the separable kernel's ranking: ties by lower index
+        rows, win = np.arange(B), order[:, 0]
+        has = key[rows, win] > 0
+        comp = np.maximum(key[rows, order[:, 1]], 0.0) if n > 1 else np.zeros(B)
         qw = q[rows, win]
         y = np.zeros((B, n))
         y[rows, win] = np.where(qw > 0, comp / np.where(qw > 0, qw, 1.0), 0.0)
