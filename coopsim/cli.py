@@ -60,6 +60,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     sub.required = True
 
+    ls = sub.add_parser("list", help="list environments, mechanisms, learners, unit functions and example specs")
+    ls.add_argument(
+        "what",
+        nargs="?",
+        choices=[*LIST_SECTIONS, "all"],
+        default="all",
+        help="which section to show (default: all)",
+    )
+
+    ex = sub.add_parser("examples", help="copy the packaged example specs into a folder (or list them)")
+    ex.add_argument(
+        "dest", nargs="?", default=None, help="folder to copy the *.toml specs into (created); omit to list"
+    )
+    ex.add_argument("--force", action="store_true", help="overwrite example files that already exist in DEST")
+
+    _add_run(sub)
+    _add_card_commands(sub)
+    _add_results_commands(sub)
+    return p
+
+
+def _add_run(sub: Any) -> None:
+    """``coopsim run SPEC``: executors, resume, retries, timeouts, overrides."""
     r = sub.add_parser("run", help="run an experiment spec (TOML) and store Parquet results")
     r.add_argument(
         "spec",
@@ -104,21 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a spec key, e.g. --set experiment.rounds=50 (TOML value; repeatable)",
     )
 
-    ls = sub.add_parser("list", help="list environments, mechanisms, learners, unit functions and example specs")
-    ls.add_argument(
-        "what",
-        nargs="?",
-        choices=[*LIST_SECTIONS, "all"],
-        default="all",
-        help="which section to show (default: all)",
-    )
 
-    ex = sub.add_parser("examples", help="copy the packaged example specs into a folder (or list them)")
-    ex.add_argument(
-        "dest", nargs="?", default=None, help="folder to copy the *.toml specs into (created); omit to list"
-    )
-    ex.add_argument("--force", action="store_true", help="overwrite example files that already exist in DEST")
-
+def _add_card_commands(sub: Any) -> None:
+    """``coopsim audit`` and ``coopsim report``: one mechanism's report card."""
     for name, helptext in (
         ("audit", "incentive audit plus the family's property checks"),
         ("report", "write a Markdown report card with figures"),
@@ -148,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "--out", default=None, help="folder for report.md and figures (default results/reports/<mechanism>)"
             )
 
+
+def _add_results_commands(sub: Any) -> None:
+    """``compact``, ``repair``, ``export-manifest`` and ``plot`` on a results folder."""
     for name, helptext in (
         ("compact", "merge a results folder's unit files into a few parts (resume and load keep working)"),
         ("repair", "check a results folder; rebuild a corrupt catalogue from the results files"),
@@ -175,7 +189,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep one recorded round per unit (its last, or round N) — for --x other than round",
     )
     pl.add_argument("--out", default=None, help="figure path (.png/.pdf/.svg; default <results>/figures/<metric>.png)")
-    return p
 
 
 # ----------------------------------------------------------------------------------------------
