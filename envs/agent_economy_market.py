@@ -103,7 +103,7 @@ class Market:
     def post(self, rng: np.random.Generator, batch: int) -> dict[str, np.ndarray]:
         """Draw one step's postings: ``tier``, ``reward``, ``penalty``, ``difficulty``, ``template`` ``(batch, n)``."""
         B, n = batch, self.n
-        pick = np.floor(rng.random((B, n)) * self._n_choices).astype(np.int64)
+        pick = (rng.random((B, n)) * self._n_choices).astype(np.int64)  # floor: the draws are >= 0
         tmpl = self._choice_table[np.arange(n), pick]
         v = self.template_values[tmpl]
         lo, hi = 1.0 - self.jitter, 1.0 + self.jitter
@@ -111,7 +111,7 @@ class Market:
         penalty = v[..., 1] * rng.uniform(lo, hi, (B, n))
         difficulty = v[..., 2] + (v[..., 3] - v[..., 2]) * rng.random((B, n))
         return {
-            "tier": np.broadcast_to(self.slot_tier, (B, n)).copy(),
+            "tier": self.slot_tier[None, :].repeat(B, axis=0),
             "reward": reward,
             "penalty": penalty,
             "difficulty": difficulty,

@@ -116,18 +116,24 @@ def audit(
     tally.demoted[b_idx[demoted], i_idx[demoted]] = True
 
 
-def decay(s: EconomyState, p: EnvParams, tally: StepTally) -> None:
+def decay(s: EconomyState, p: EnvParams, tally: StepTally, tier_now: np.ndarray | None = None) -> None:
     """Phase (4): decay update. An ACTIVE agent whose decayed tier fell below its certified tier is
     re-certified at ``R_eff`` from now (a decay drop, not an audit: ``t_last_audit`` is kept); under
     force_T0 a decayed IH* below the threshold suspends. Counterfactual gates (capability, none)
-    simply recompute the tier."""
+    simply recompute the tier.
+
+    ``tier_now``: :func:`effective_tier` computed earlier in this step with no audit, decay or
+    activation since (the acceptance phase's), reused instead of recomputed (the same numbers:
+    nobody became ACTIVE in between and the certified scores did not change)."""
     active = s.status == ACTIVE
+    if tier_now is None:
+        tier_now = gate_tier(s, p, *effective(s, p))
     if not p.robustness_gate:
-        new = np.where(active, gate_tier(s, p, *effective(s, p)), 0)
+        new = np.where(active, tier_now, 0)
         tally.demoted |= (new < s.tier) & active
         s.tier[...] = np.where(active, new, s.tier)
         return
-    new = gate_tier(s, p, *effective(s, p))
+    new = tier_now
     drop = active & (new < s.tier)
     if not drop.any():
         return

@@ -45,7 +45,7 @@ from coopsim.envs.agent_economy.state import (
     StepTally,
     exposure,
 )
-from coopsim.envs.agent_economy_archetypes import ARCHETYPE_NAMES, N_MACROS, M
+from coopsim.envs.agent_economy_archetypes import ARCHETYPE_NAMES, CIRCUMVENTIONS, N_MACROS, M
 from coopsim.mechanisms import gates as G
 
 from coopsim.core.env import BatchedEnv, metrics_option
@@ -83,6 +83,19 @@ METRICS = (
     "audit_costs",
     "total_balance",
 )
+
+_CIRCUMVENTION_CODES = frozenset(M[name] for name in CIRCUMVENTIONS)
+_INVEST_CODES = frozenset(
+    M[name] for name in ("invest_cc", "invest_er", "invest_as", "invest_weakest", "invest_capability")
+)
+_GAMING_CODES = frozenset((M["game_audit"], M["self_modify"]))
+
+
+def _chosen_macros(macro: np.ndarray) -> set[int]:
+    """The macro-action codes that occur in ``macro`` (a Python set: cheap membership tests)."""
+    if macro.size <= 64:
+        return set(macro.ravel().tolist())
+    return set(np.flatnonzero(np.bincount(macro.ravel(), minlength=N_MACROS)).tolist())
 
 
 class AgentEconomy(BatchedEnv):
@@ -186,7 +199,7 @@ class AgentEconomy(BatchedEnv):
         (7) expiry; (8) flags and metrics.
         """
         s, p, rng = self.economy, self.params, self._rng
-        macro = np.where(s.done, M["idle"], check_action_indices(actions_, self.batch_size, self.n_agents, N_MACROS))
+        macro = np.where(s.done, M["idle"], self._action_indices(actions_))
         want = self.metrics != ()
         s.t += 1
         bal0 = s.balance.copy()
@@ -197,7 +210,7 @@ class AgentEconomy(BatchedEnv):
         self.last_acceptances = acc.log
         mid = obs.safety(s, p, audits.effective_tier(s, p) if acc.tier is None else acc.tier) if want else {}
         surplus, losses = execution.execute(s, p, rng)
-        audits.decay(s, p, tally)
+        audits.decay(s, p, tally, acc.tier)
         demotion.apply_demotions(s, p, tally)
         if p.robustness_gate:
             audits.spot_audits(s, p, rng, tally)
@@ -214,6 +227,16 @@ class AgentEconomy(BatchedEnv):
             info["metrics"] = m if self.metrics is None else {k: m[k] for k in self.metrics}
         return obs.observe(s, p), rewards, terminated, truncated, info
 
+    def _action_indices(self, actions_: Any) -> np.ndarray:
+        """The macro-action indices ``(B, N)`` int64, checked once here (the boundary): an int64 array
+        of the right shape and range passes with one comparison, anything else goes through
+        ``check_action_indices`` (conversions and the error messages)."""
+        a = actions_
+        if type(a) is np.ndarray and a.dtype == np.int64 and a.shape == (self.batch_size, self.n_agents):
+            if (a.view(np.uint64) < N_MACROS).all():  # negatives wrap to huge unsigned values
+                return a
+        return check_action_indices(a, self.batch_size, self.n_agents, N_MACROS)
+
     def _market_and_entry(self, tally: StepTally) -> None:
         s, p, rng = self.economy, self.params, self._rng
         market.post_contracts(s, p, rng)
@@ -224,12 +247,19 @@ class AgentEconomy(BatchedEnv):
             population.entrants(s, p, rng, tally)
 
     def _act(self, macro: np.ndarray, tally: StepTally) -> acceptance.Acceptances:
+        """Phase (2). A phase whose macro-actions nobody chose this step is a no-op and is skipped."""
         s, p, rng = self.economy, self.params, self._rng
-        actions.count_circumventions(s, macro)
-        actions.investments(s, p, rng, tally, macro)
-        actions.gaming_and_modify(s, p, rng, macro)
-        delegation.spawns(s, p, rng, tally, macro)
-        actions.upgrades(s, p, rng, tally, macro)
+        chosen = _chosen_macros(macro)
+        if not chosen.isdisjoint(_CIRCUMVENTION_CODES):
+            actions.count_circumventions(s, macro)
+        if not chosen.isdisjoint(_INVEST_CODES):
+            actions.investments(s, p, rng, tally, macro)
+        if not chosen.isdisjoint(_GAMING_CODES):
+            actions.gaming_and_modify(s, p, rng, macro)
+        if M["spawn_subagent"] in chosen:
+            delegation.spawns(s, p, rng, tally, macro)
+        if M["request_upgrade"] in chosen:
+            actions.upgrades(s, p, rng, tally, macro)
         return acceptance.accept_bids(s, p, rng, tally, macro)
 
     def _upkeep_and_insolvency(self, tally: StepTally) -> np.ndarray:
@@ -255,12 +285,15 @@ class AgentEconomy(BatchedEnv):
         """Terminated: insolvent, or suspended without recovery, or the whole economy is over (no
         live agent and no entrants); truncated at the horizon."""
         s, p = self.economy, self.params
-        no_recovery = p.audits.suspension_recovery == "none"
-        s.done |= occupied & (s.insolvent | ((s.status == SUSPENDED) & no_recovery))
-        over = ~(occupied & ~s.done).any(axis=1) & (p.population.entrant_rate == 0)
-        s.done |= over[:, None]
+        if p.audits.suspension_recovery == "none":
+            s.done |= occupied & (s.insolvent | (s.status == SUSPENDED))
+        else:
+            s.done |= occupied & s.insolvent
+        if p.population.entrant_rate == 0:
+            over = ~(occupied & ~s.done).any(axis=1)
+            s.done |= over[:, None]
         terminated = s.done.copy()
-        truncated = np.broadcast_to((s.t >= self.horizon)[:, None], terminated.shape) & ~terminated
+        truncated = (s.t >= self.horizon)[:, None] & ~terminated
         return terminated, truncated
 
     def _metrics(self, pre, acc, mid, occupied, welfare, surplus, losses, fees) -> dict[str, np.ndarray]:

@@ -8,6 +8,8 @@ settlement). Contract generation itself (templates, jitter, per-tier counts) is
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from coopsim.envs.agent_economy.config import EnvParams
 from coopsim.envs.agent_economy.state import C_ASSIGNED, C_EXPIRED, C_FAILED, C_FREE, C_OPEN, EconomyState
@@ -16,6 +18,8 @@ from coopsim.envs.agent_economy_market import success_probability
 
 #: cap on the ceiling used in headroom arithmetic (the ungated market has infinite ceilings)
 HEADROOM_CAP = 1e6
+#: contract states that a new posting must not overwrite (OPEN, ASSIGNED), indexed by state code
+_LIVE = np.isin(np.arange(7), (C_OPEN, C_ASSIGNED))
 #: from this many bidders on, bid choices are computed once per distinct bidder profile
 DEDUP_MIN = 256
 
@@ -24,7 +28,7 @@ def block_index(p: EnvParams, t: np.ndarray) -> tuple:
     """Index of the book block ``t mod W`` of each copy: two slices when every copy is at the same
     step (the usual case; basic indexing is cheaper), else ``(rows (B, 1), cols (B, n_post))``."""
     n = p.n_post
-    if (t == t[0]).all():
+    if len(t) == 1 or (t == t[0]).all():
         start = int(t[0] % p.W) * n
         return slice(None), slice(start, start + n)
     return np.arange(len(t))[:, None], ((t % p.W) * n)[:, None] + np.arange(n)
@@ -54,6 +58,24 @@ def open_window(s: EconomyState, p: EnvParams) -> np.ndarray:
     return (blocks[:, :, None] * p.n_post + np.arange(p.n_post)).reshape(s.batch_size, -1)
 
 
+@functools.lru_cache(maxsize=256)
+def _window_at(t_mod: int, W: int, n_post: int, lifetime: int) -> np.ndarray:
+    """:func:`open_window`'s columns ``(Cw,)`` for a copy at a step ``t`` with ``t mod W = t_mod`` (cached, read-only)."""
+    blocks = (t_mod - np.arange(lifetime)) % W
+    cols = (blocks[:, None] * n_post + np.arange(n_post)).ravel()
+    cols.flags.writeable = False
+    return cols
+
+
+def _bidder_window(s: EconomyState, p: EnvParams, b_idx: np.ndarray) -> np.ndarray:
+    """The open-window columns of each bidder's copy: ``(Cw,)`` when every copy is at the same step
+    (the usual case), else ``(n, Cw)``."""
+    t = s.t
+    if len(t) == 1 or (t == t[0]).all():
+        return _window_at(int(t[0]) % p.W, p.W, p.n_post, p.market_config.open_lifetime)
+    return open_window(s, p)[b_idx]
+
+
 def select_contracts(s: EconomyState, p: EnvParams, macro: np.ndarray, expo: np.ndarray) -> np.ndarray:
     """Resolve bid macros to one contract column per agent (-1 if none), ``(B, N)``.
 
@@ -71,22 +93,16 @@ def select_contracts(s: EconomyState, p: EnvParams, macro: np.ndarray, expo: np.
     if not bidding.any():
         return out
     b_idx, i_idx = np.nonzero(bidding)
-    prof = np.column_stack(
-        [
-            b_idx,
-            macro[b_idx, i_idx],
-            s.tier[b_idx, i_idx],
-            expo[b_idx, i_idx],
-            s.capability[b_idx, i_idx],
-            s.ps_mult[b_idx, i_idx],
-            s.hard_mult[b_idx, i_idx],
-        ]
-    ).astype(np.float64)
-    if len(prof) >= DEDUP_MIN:
-        reps, inverse = _distinct_rows(prof, (prof[:, 0] * N_MACROS + prof[:, 1]) * (p.K + 1) + prof[:, 2])
-        out[b_idx, i_idx] = _best_contracts(s, p, prof[reps])[inverse]
+    at = (b_idx, i_idx)
+    prof = (b_idx, macro[at], s.tier[at], expo[at], s.capability[at], s.ps_mult[at], s.hard_mult[at])
+    if len(b_idx) >= DEDUP_MIN:
+        mat = np.column_stack(prof).astype(np.float64)
+        reps, inverse = _distinct_rows(mat, (mat[:, 0] * N_MACROS + mat[:, 1]) * (p.K + 1) + mat[:, 2])
+        rep = mat[reps]
+        ints = tuple(rep[:, j].astype(np.int64) for j in range(3))
+        out[at] = _best_contracts(s, p, (*ints, *(rep[:, j] for j in range(3, 7))))[inverse]
     else:
-        out[b_idx, i_idx] = _best_contracts(s, p, prof)
+        out[at] = _best_contracts(s, p, prof)
     return out
 
 
@@ -106,35 +122,31 @@ def _distinct_rows(prof: np.ndarray, int_key: np.ndarray) -> tuple[np.ndarray, n
     return order[new], inverse
 
 
-def _best_contracts(s: EconomyState, p: EnvParams, prof: np.ndarray) -> np.ndarray:
-    """The contract column chosen for each bidder profile row (copy, macro, tier, exposure,
-    capability, ps_mult, hard_mult), -1 where none qualifies; ``(n,)``. Vectorised over profiles x
-    the open window."""
-    b_idx, tob = prof[:, 0].astype(np.int64), prof[:, 2].astype(np.int64)
-    rb = p.rule_table[prof[:, 1].astype(np.int64)]
-    obj, frac, trule, dmax, strict = rb[:, 0], rb[:, 1], rb[:, 2].astype(np.int64), rb[:, 3], rb[:, 4] > 0
-    cols_b = open_window(s, p)
-    rows = np.arange(s.batch_size)[:, None]
-    cols = cols_b[b_idx]  # (n, Cw)
-    open_ = (s.c_state[rows, cols_b] == C_OPEN)[b_idx]
-    ct = s.c_tier[rows, cols_b][b_idx]
-    pen = s.c_penalty[rows, cols_b][b_idx]
-    r = s.c_reward[rows, cols_b][b_idx]
-    d = s.c_difficulty[rows, cols_b][b_idx]
+def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The contract column chosen for each bidder profile (copy, macro, tier, exposure, capability,
+    ps_mult, hard_mult; one ``(n,)`` array each), -1 where none qualifies; ``(n,)``. Vectorised over
+    profiles x the open window."""
+    b_idx, mac, tob, expo, cap, ps_mult, hard_mult = prof
+    obj, frac, trule, dmax, strict = p.rule_table[mac].T
+    cols = _bidder_window(s, p, b_idx)  # (Cw,) or (n, Cw)
+    at = (b_idx[:, None], cols)
+    open_ = s.c_state[at] == C_OPEN
+    ct, pen, r, d = s.c_tier[at], s.c_penalty[at], s.c_reward[at], s.c_difficulty[at]
     want = np.where(trule == 0, tob, np.where(trule > 0, trule, tob + 1))[:, None]
     tier_ok = np.where((trule == 0)[:, None], ct <= want, ct == want)
     ceil = np.minimum(p.ceilings[tob], HEADROOM_CAP)
-    fits = prof[:, 3][:, None] + pen <= (frac * ceil)[:, None] + 1e-15
-    cand = open_ & tier_ok & (d < dmax[:, None]) & (fits | ~strict[:, None])
+    fits = expo[:, None] + pen <= (frac * ceil)[:, None] + 1e-15
+    cand = open_ & tier_ok & (d < dmax[:, None]) & (fits | (strict <= 0)[:, None])
     score = np.where((obj == 0)[:, None], r, -pen)
     use_ev = (obj == 1) | (obj == 3)
     if use_ev.any():
-        ps = success_probability(prof[:, 4][:, None], d, prof[:, 5][:, None], prof[:, 6][:, None])
+        ps = success_probability(cap[:, None], d, ps_mult[:, None], hard_mult[:, None])
         ev = ps * r - (1.0 - ps) * pen
         score = np.where((obj == 1)[:, None], ev, np.where((obj == 3)[:, None], ev * (1 + 0.1 * ct), score))
     score = np.where(cand, score + fits * 1e6, -np.inf)
     best = np.argmax(score, axis=1)
-    return np.where(cand.any(axis=1), cols[np.arange(len(b_idx)), best], -1)
+    chosen = cols[best] if cols.ndim == 1 else cols[np.arange(len(b_idx)), best]
+    return np.where(cand.any(axis=1), chosen, -1)
 
 
 def expire(s: EconomyState, p: EnvParams) -> None:
@@ -143,7 +155,7 @@ def expire(s: EconomyState, p: EnvParams) -> None:
     step overwrites is freed."""
     t = s.t[:, None]
     st = p.settlement
-    exp_open = (s.c_state == C_OPEN) & (t >= s.c_posted + p.market_config.open_lifetime - 1)
+    exp_open = (s.c_state == C_OPEN) & (s.c_posted <= t - (p.market_config.open_lifetime - 1))
     if exp_open.any():
         s.c_state[exp_open] = C_EXPIRED
         ret = np.where(exp_open, s.c_reward, 0.0).sum(axis=1)
@@ -160,7 +172,6 @@ def expire(s: EconomyState, p: EnvParams) -> None:
         np.add.at(s.acct["issuer"], b, s.c_reward[b, c])
         s.c_state[b, c] = C_FAILED
     rows, cols = block_index(p, s.t + 1)
-    live = s.c_state[rows, cols]
-    if np.any((live == C_OPEN) | (live == C_ASSIGNED)):  # pragma: no cover - guarded by W
+    if _LIVE[s.c_state[rows, cols]].any():  # pragma: no cover - guarded by W
         raise RuntimeError("contract book overflow: a live contract would be overwritten")
     s.c_state[rows, cols] = C_FREE
