@@ -40,7 +40,8 @@ class Mechanism:
     #: the family whose games, audits and report card apply ("facility", "auctions", "scoring",
     #: "gates", "budget", "information"); each family's base class sets it
     family: ClassVar[str] = "unknown"
-    claims: ClassVar[frozenset[str]] = frozenset()
+    #: a class attribute; a parameterised rule may narrow it per instance (e.g. a non-strict rule)
+    claims: frozenset[str] = frozenset()
 
     def params(self) -> dict[str, Any]:
         """Constructor parameters (for reports and experiment records)."""

@@ -96,7 +96,7 @@ class MovingPhantomMechanism(Mechanism):
 
     family: ClassVar[str] = "budget"
 
-    claims: ClassVar[frozenset[str]] = frozenset({"deterministic", "incentive_compatible", "anonymous"})
+    claims = frozenset({"deterministic", "incentive_compatible", "anonymous"})
 
     def __init__(self, iterations: int = 64) -> None:
         self.iterations = check_int(iterations, "iterations", lo=1, hi=2000)
@@ -148,7 +148,7 @@ class IndependentMarkets(MovingPhantomMechanism):
     """Independent Markets: ``f_k(t) = min(t (n - k), 1)``, ``k = 0..n`` (FPPV). IC, proportional;
     equals Uniform Phantom for ``m = 2``."""
 
-    claims: ClassVar[frozenset[str]] = MovingPhantomMechanism.claims | {"proportional", "strategyproof"}
+    claims = MovingPhantomMechanism.claims | {"proportional", "strategyproof"}
 
     def phantom_values(self, t: np.ndarray, n: int) -> np.ndarray:
         return np.minimum(t[:, None] * (n - np.arange(n + 1)), 1.0)
@@ -159,7 +159,7 @@ class WelfareMaximizingPhantoms(MovingPhantomMechanism):
     """Utilitarian phantoms: ``f_k(t) = clip((n+1) t - k, 0, 1)`` (FPPV). IC and Pareto optimal
     (``efficient``), not proportional."""
 
-    claims: ClassVar[frozenset[str]] = MovingPhantomMechanism.claims | {"efficient", "strategyproof"}
+    claims = MovingPhantomMechanism.claims | {"efficient", "strategyproof"}
 
     def phantom_values(self, t: np.ndarray, n: int) -> np.ndarray:
         return np.clip((n + 1) * t[:, None] - np.arange(n + 1), 0.0, 1.0)
@@ -182,7 +182,7 @@ class PiecewiseUniform(MovingPhantomMechanism):
     Defined for ``m <= 3``; more alternatives raise ``ValueError``.
     """
 
-    claims: ClassVar[frozenset[str]] = MovingPhantomMechanism.claims | {"proportional", "strategyproof"}
+    claims = MovingPhantomMechanism.claims | {"proportional", "strategyproof"}
 
     def phantom_values(self, t: np.ndarray, n: int) -> np.ndarray:
         x = (n - np.arange(n + 1)) / n  # decreasing in k

@@ -176,7 +176,7 @@ class FacilityMechanism(Mechanism):
     family: ClassVar[str] = "facility"
 
     deterministic: ClassVar[bool] = True
-    claims: ClassVar[frozenset[str]] = frozenset({"deterministic"})
+    claims = frozenset({"deterministic"})
 
     # -- to override -----------------------------------------------------------------------
     def _locate(self, x: np.ndarray) -> np.ndarray:
@@ -238,7 +238,7 @@ class PhantomMechanism(FacilityMechanism):
     Strategyproof, anonymous and weakly monotone for every choice of phantoms.
     """
 
-    claims: ClassVar[frozenset[str]] = _SP_FAMILY
+    claims = _SP_FAMILY
 
     def phantom_positions(self, n: int) -> np.ndarray:
         """The ``n + 1`` phantoms, sorted increasingly."""
@@ -344,7 +344,7 @@ class UniformPhantom(PhantomMechanism):
     proportional; weakly (not strictly) monotone; ``UP(1 - x) = 1 - UP(x)``.
     """
 
-    claims: ClassVar[frozenset[str]] = _SP_FAMILY | _FAIR
+    claims = _SP_FAMILY | _FAIR
 
     def __init__(self) -> None:
         self._cache: dict[int, np.ndarray] = {}
@@ -363,7 +363,7 @@ class UniformPhantom(PhantomMechanism):
 class _OrderStatisticBase(PhantomMechanism):
     """``x_(k)``: ``n + 1 - k`` phantoms at 0 and ``k`` phantoms at 1."""
 
-    claims: ClassVar[frozenset[str]] = _SP_FAMILY | {"unanimous", "range_respecting"}
+    claims = _SP_FAMILY | {"unanimous", "range_respecting"}
 
     def _rank(self, n: int) -> int:
         raise NotImplementedError
@@ -447,7 +447,7 @@ class IFSOptimalPhantom(PhantomMechanism):
     """Phantoms ``{0, floor((n-1)/2) x 1/n, ceil((n-1)/2) x (1 - 1/n), 1}``: SP and IFS (framework
     construction; its SW ratio is ``n(n-1)/(n^2-2n+2)`` on grids for ``n <= 8``)."""
 
-    claims: ClassVar[frozenset[str]] = _SP_FAMILY | {"unanimous", "range_respecting", "IFS"}
+    claims = _SP_FAMILY | {"unanimous", "range_respecting", "IFS"}
 
     def phantom_positions(self, n: int) -> np.ndarray:
         n = check_int(n, "n", lo=1)
@@ -465,7 +465,7 @@ class Average(FacilityMechanism):
     Under AVG every pure Nash equilibrium of the report game has outcome ``UP(t)`` (ALLW).
     """
 
-    claims: ClassVar[frozenset[str]] = frozenset({"deterministic", "anonymous", "monotone"}) | _FAIR
+    claims = frozenset({"deterministic", "anonymous", "monotone"}) | _FAIR
 
     def _locate(self, x: np.ndarray) -> np.ndarray:
         return _mean_in_range(x)
@@ -475,9 +475,7 @@ class Average(FacilityMechanism):
 class Midpoint(FacilityMechanism):
     """``MID(x) = (x_(1) + x_(n)) / 2``: optimal for max cost, not SP; IFS (``n >= 2``), not UFS/PF."""
 
-    claims: ClassVar[frozenset[str]] = frozenset(
-        {"deterministic", "anonymous", "monotone", "unanimous", "range_respecting", "IFS"}
-    )
+    claims = frozenset({"deterministic", "anonymous", "monotone", "unanimous", "range_respecting", "IFS"})
 
     def _locate(self, x: np.ndarray) -> np.ndarray:
         return 0.5 * (x.min(axis=1) + x.max(axis=1))
@@ -488,7 +486,7 @@ class AverageUniformPhantom(FacilityMechanism):
     """``(AVG + UP)/2``: continuous, strictly monotone, UFS/PF (their feasible sets are intervals
     containing both terms), not SP and not a generalized median for ``n >= 2``."""
 
-    claims: ClassVar[frozenset[str]] = Average.claims
+    claims = Average.claims
 
     def _locate(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[1]
@@ -501,9 +499,7 @@ class ThresholdRule(FacilityMechanism):
     """``n = 1`` counterexample: ``f(x) = 0`` if ``x < 1/2`` else ``1``. SP and proportional, but not
     unanimous and not IFS, hence not UP (why ALLW need unanimity)."""
 
-    claims: ClassVar[frozenset[str]] = frozenset(
-        {"deterministic", "strategyproof", "anonymous", "monotone", "proportional"}
-    )
+    claims = frozenset({"deterministic", "strategyproof", "anonymous", "monotone", "proportional"})
 
     def _check_n(self, n: int) -> None:
         if n != 1:
@@ -527,7 +523,7 @@ class RandomDictator(LotteryMechanism):
     universally anonymous (the lottery is the same as Random Rank's).
     """
 
-    claims: ClassVar[frozenset[str]] = _LOTTERY_FAIR | {"strategyproof", "IFS", "UFS", "PF", "proportional"}
+    claims = _LOTTERY_FAIR | {"strategyproof", "IFS", "UFS", "PF", "proportional"}
 
     def _distribution(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return x.copy(), np.full(x.shape, 1.0 / x.shape[1])
@@ -540,7 +536,7 @@ class RandomRank(LotteryMechanism):
     Same lottery as random dictator (support sorted decreasingly), universally SP and anonymous.
     """
 
-    claims: ClassVar[frozenset[str]] = RandomDictator.claims | {"anonymous"}
+    claims = RandomDictator.claims | {"anonymous"}
 
     def _distribution(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return -np.sort(-x, axis=1), np.full(x.shape, 1.0 / x.shape[1])
@@ -551,7 +547,7 @@ class LRM(LotteryMechanism):
     """Left-Right-Middle (Procaccia & Tennenholtz, EC'09): ``x_(1)`` w.p. 1/4, ``x_(n)`` w.p. 1/4,
     ``(x_(1)+x_(n))/2`` w.p. 1/2. SP in expectation; max-cost ratio 3/2; IFS ex ante, not UFS."""
 
-    claims: ClassVar[frozenset[str]] = _LOTTERY_FAIR | {"anonymous", "IFS"}
+    claims = _LOTTERY_FAIR | {"anonymous", "IFS"}
 
     def _distribution(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = x.min(axis=1), x.max(axis=1)
