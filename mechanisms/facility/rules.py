@@ -572,9 +572,15 @@ def strategyproof_gain(mech: FacilityMechanism, peaks: Any, grid: Any) -> np.nda
     base = mech.expected_costs(x, x)  # (B, N)
     dev = np.broadcast_to(x[:, None, None, :], (B, n, K, n)).copy()
     agents = np.arange(n)
+    check_family(mech, "facility", "mech")
+    if not callable(getattr(mech, "expected_costs", None)):
+        raise ParameterTypeError(
+            "mech", f"mech: expected a facility mechanism (with expected_costs), got {type(mech).__name__}"
+        )
     dev[:, agents, :, agents] = g[None, None, :]  # dev[b, i, k, i] = g[k]
     t = np.broadcast_to(x[:, None, None, :], (B, n, K, n)).reshape(-1, n)
     c = mech.expected_costs(dev.reshape(-1, n), t).reshape(B, n, K, n)
     own = c[:, agents, :, agents]  # (N, B, K) after advanced indexing
+    check_size("grid", B, n, K, n, copies=4, what="the B*N*K deviation profiles")
     gain = (base.T[:, :, None] - own).max(axis=(0, 2))
     return gain if batched else gain[0]
