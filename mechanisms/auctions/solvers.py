@@ -37,6 +37,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from coopsim.core.validation import ParameterTypeError
+
 CLICK_MODELS = ("additive", "mnl", "cascade")
 EMPTY = np.zeros((0, 2), dtype=np.int64)
 
@@ -64,6 +66,8 @@ def edge_click_probs(
     if model == "additive":
         return ctr[i, j].astype(np.float64)
     if model == "mnl":
+        if weights is None:
+            raise ParameterTypeError("weights", "weights: an (n, m) array is required by the mnl click model")
         w = weights[i, j]
         return w / (outside + w.sum())
     p = ctr[i, j]
@@ -409,6 +413,8 @@ def brute_force(
     if model == "additive":
         pi = np.where(valid, c[ai, pj], 0.0)
     elif model == "mnl":
+        if weights is None:
+            raise ParameterTypeError("weights", "weights: an (n, m) array is required by the mnl click model")
         w = np.where(valid, weights[ai, pj], 0.0)
         pi = w / (outside + w.sum(axis=1, keepdims=True))
     elif model == "cascade":
