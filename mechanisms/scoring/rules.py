@@ -210,6 +210,7 @@ class ScoringRule(Mechanism):
         post = self.check_belief(posteriors, "posteriors")
         if post.ndim < 2:
             raise ValueError(f"posteriors: expected shape (..., K, m), got {post.shape}")
+        w: np.ndarray
         if probs is None:
             w = np.full(post.shape[:-1], 1.0 / post.shape[-2])
         else:
@@ -348,8 +349,8 @@ class LogarithmicRule(ScoringRule):
     def allowed(self, reports: np.ndarray) -> np.ndarray:
         p = np.asarray(reports, dtype=np.float64)
         if self.eps is not None:
-            return (p >= self.eps * (1 - 1e-12)).all(axis=-1)
-        return np.ones(p.shape[:-1], dtype=bool) if self.allow_infinite else (p > 0).all(axis=-1)
+            return np.asarray((p >= self.eps * (1 - 1e-12)).all(axis=-1))
+        return np.ones(p.shape[:-1], dtype=bool) if self.allow_infinite else np.asarray((p > 0).all(axis=-1))
 
     def check_report(self, report: Any, name: str = "report") -> np.ndarray:
         p = check_simplex(report, name, self.m)
