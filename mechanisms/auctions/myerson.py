@@ -16,7 +16,7 @@ sample.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
@@ -273,7 +273,7 @@ class IronedVirtualValue:
             else:
                 v = y + 1.0 / self.dist.rate
             return np.where(v > hi, np.inf, np.maximum(v, lo))
-        side = "right" if strict else "left"
+        side: Literal["left", "right"] = "right" if strict else "left"
         k = np.searchsorted(self.phi, y, side=side)
         kk = np.clip(k, 1, len(self.phi) - 1)
         p0, p1 = self.phi[kk - 1], self.phi[kk]
