@@ -138,10 +138,10 @@ class EquilibriumCheck:
     dropping out), -1 when none.
     """
 
-    ok: np.ndarray
-    gain: np.ndarray
-    bidder: np.ndarray
-    target: np.ndarray
+    ok: np.ndarray | bool
+    gain: np.ndarray | float
+    bidder: np.ndarray | int
+    target: np.ndarray | int
 
 
 def gsp_equilibrium_check(
@@ -196,10 +196,10 @@ def gsp_equilibrium_check(
     ok = g <= tol
     bidder = np.where(ok, -1, order[np.arange(B), r])
     target = np.where(ok, -1, tt)
-    res = EquilibriumCheck(ok=ok, gain=np.maximum(g, 0.0), bidder=bidder, target=target)
+    gain = np.maximum(g, 0.0)
     if single:
-        res = EquilibriumCheck(ok=bool(ok[0]), gain=float(res.gain[0]), bidder=int(bidder[0]), target=int(target[0]))
-    return res
+        return EquilibriumCheck(ok=bool(ok[0]), gain=float(gain[0]), bidder=int(bidder[0]), target=int(target[0]))
+    return EquilibriumCheck(ok=ok, gain=gain, bidder=bidder, target=target)
 
 
 def first_price_bne_bid(values: Any, n: int, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
