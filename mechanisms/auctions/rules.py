@@ -156,6 +156,8 @@ class AuctionResult:
             lo = cum - self.click_prob
             return ((u >= lo) & (u < cum) & (self.click_prob > 0)).astype(np.int64)
         # cascade: walk in rendering order
+        if self.p_shown is None or self.q_shown is None:
+            raise ValueError("sample_clicks: a cascade result needs p_shown and q_shown")
         rank = np.where(self.render_rank >= 0, self.render_rank, n + np.arange(n))
         order = np.argsort(rank, axis=1, kind="stable")
         p = np.take_along_axis(np.where(self.render_rank >= 0, self.p_shown, 0.0), order, 1)
@@ -276,7 +278,6 @@ class PositionAuctionMechanism(Mechanism):
         quality: Any = None,
         position: Any = None,
         rng: np.random.Generator | None = None,
-        **kwargs: Any,
     ) -> AuctionResult:
         raise NotImplementedError
 
@@ -486,6 +487,7 @@ class _Model:
             edges, _ = sol.max_weight_matching(v[:, None] * c, K)
             return edges, sol.allocation_welfare("additive", v, edges, c)
         if self.model == "mnl":
+            assert self.weights is not None  # prepare() builds W for the mnl model
             return sol.mnl_optimum(v, self.weights, K, self.outside)
         q = self.cont
         if self.order == "fixed":
@@ -493,6 +495,7 @@ class _Model:
         if self.cascade == "stop":
             return sol.cascade_stop_dp(v, c, K)
         n, m = c.shape
+        assert q is not None  # prepare() builds Q (given or 1 - C) for the cascade model
         if (c == c[:, :1]).all() and (q == q[:, :1]).all():
             ads, val = sol.km_dp(v, c[:, 0], q[:, 0], min(K, m))
             return np.stack([ads, np.arange(len(ads))], axis=1).reshape(-1, 2), val
@@ -636,13 +639,13 @@ class AIGCVCG(PositionAuctionMechanism):
         pi = mod.clicks(edges, n)
         pay = np.zeros(n)
         for i in np.flatnonzero(pi > 0):
-            pay[i] = self._vcg_pay(mod, v, i, pi, wstar)
+            pay[i] = self._vcg_pay(mod, v, int(i), pi, wstar)
             if self.reserve > 0:
                 vr = v.copy()
                 vr[i] = self.reserve
                 e_r, w_r = mod.solve(vr)
                 pi_r = mod.clicks(e_r, n)
-                pay[i] += self.reserve * pi_r[i] - (self._vcg_pay(mod, vr, i, pi_r, w_r) if pi_r[i] > 0 else 0.0)
+                pay[i] += self.reserve * pi_r[i] - (self._vcg_pay(mod, vr, int(i), pi_r, w_r) if pi_r[i] > 0 else 0.0)
         pay = np.clip(pay, 0.0, v * pi)
         _store(out, r, edges, pi, pay)
 
@@ -878,7 +881,7 @@ class Myerson(PositionAuctionMechanism):
             pi = mod.clicks(edges, n)
             pay = np.zeros(n)
             for i in np.flatnonzero(pi > 0):
-                pay[i] = sol.threshold_payment(alloc, b[r], i, method="exact")
+                pay[i] = sol.threshold_payment(alloc, b[r], int(i), method="exact")
             _store(out, r, edges, pi, np.clip(pay, 0.0, b[r] * pi))
         return inner._finish(out, C, Q)
 
