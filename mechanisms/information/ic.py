@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
@@ -88,7 +89,7 @@ def ic_report(
     check_choice(mode, "mode", ("pooled", "per_profile"))
     check_choice(method, "method", ("auto", "enumerate", "decomposed"))
     mechanism.check(model)
-    worst = (-np.inf, ())
+    worst: tuple[float, tuple[Any, ...]] = (-np.inf, ())
     obey_worst, truth_worst = -np.inf, -np.inf
     for i in range(model.n_agents):
         Ai, Si = model.n_actions[i], model.n_signals[i]
@@ -98,7 +99,7 @@ def ic_report(
             Am = E.shape[1]
             E = E.reshape(Ai * Am, Ai, Si, Si)
             P = P.reshape(-1)
-            rec = [(a, m) for a in range(Ai) for m in range(Am)]
+            rec: list[Any] = [(a, m) for a in range(Ai) for m in range(Am)]
             own = np.repeat(np.arange(Ai), Am)
         else:
             rec = list(range(Ai))

@@ -573,7 +573,7 @@ def best_deterministic(
     """Best mechanism recommending one fixed profile (phi = delta_a, no payments elsewhere), over all a."""
     lp = build_lp(model, cap, eps=eps, require_ir=require_ir)
     nA, n, T, nS = model.n_profiles, model.n_agents, model.n_states, model.n_signal_profiles
-    best, best_res, total = None, None, 0.0
+    best, best_res, total = 0, None, 0.0
     for a in range(nA):
         bounds = lp.bounds.copy()
         bounds[:nA] = 0.0

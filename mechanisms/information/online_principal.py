@@ -57,7 +57,7 @@ def sample_rounds(
     Returns ``(states (k,), signals (k,))`` with flat signal-profile indices (inverse-CDF sampling).
     """
     profiles = np.asarray(profiles, dtype=np.int64)
-    k = profiles.shape[0]
+    k = int(profiles.shape[0])
     theta = np.searchsorted(np.cumsum(model.prior), rng.random(k), side="right")
     theta = np.minimum(theta, model.n_states - 1)
     cdf = np.cumsum(model.q_flat[profiles, theta], axis=-1)
@@ -141,14 +141,20 @@ class ExploreThenCommit:
         """Solve the margin LP on the estimate, mix in the shifted proper score, and store the mechanism."""
         m = self.template
         q_hat = self.estimate().reshape(m.signals.shape)
-        self.model_hat = InformationModel(m.prior, m.costs, q_hat, m.utility)
+        self.model_hat = model_hat = InformationModel(m.prior, m.costs, q_hat, m.utility)
         eps_bar = self.radius()
         k = self.margin_scale * 2.0 * eps_bar
         margin = k * self.cap if self.margin_mode == "uniform" else k
         mech = None
         if np.isfinite(margin):
-            kw = {"margin": margin} if self.margin_mode == "uniform" else {"payment_margin": margin}
-            mech = optimal_mechanism(self.model_hat, cap=self.cap, verify=False, **kw)
+            uniform = self.margin_mode == "uniform"
+            mech = optimal_mechanism(
+                model_hat,
+                cap=self.cap,
+                verify=False,
+                margin=margin if uniform else 0.0,
+                payment_margin=0.0 if uniform else margin,
+            )
             if mech.status != "optimal":
                 mech = None
         if mech is None:
@@ -156,7 +162,7 @@ class ExploreThenCommit:
             mech = self._safe_mechanism()
         else:
             self.feasible = True
-            mech = self._mix_score(mech)
+            mech = self._mix_score(model_hat, mech)
         mech.info.update(eps_bar=eps_bar, margin=margin, feasible=self.feasible)
         self.mechanism = mech
         return mech
@@ -167,9 +173,9 @@ class ExploreThenCommit:
         phi[tuple(int(np.argmin(c)) for c in m.costs)] = 1.0
         return InformationMechanism(phi, np.zeros(m.payments_shape()), status="safe")
 
-    def _mix_score(self, mech: InformationMechanism) -> InformationMechanism:
+    def _mix_score(self, model_hat: InformationModel, mech: InformationMechanism) -> InformationMechanism:
         rho = self.rho * min(1.0, self.radius()) if self.rho_decay else self.rho
-        return mix_proper_score(self.model_hat, mech, rho, self.cap)
+        return mix_proper_score(model_hat, mech, rho, self.cap)
 
 
 def mix_proper_score(
