@@ -71,7 +71,8 @@ def save_weights(path: str | os.PathLike, kind: str, header: dict[str, Any], arr
     if kind not in KINDS:
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
     head = {**header, "kind": kind, "format": FORMAT}
-    data = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+    # Any values: mypy checks ``**data`` against savez's ``allow_pickle: bool`` keyword too
+    data: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
     if "header" in data:
         raise ValueError("arrays: the name 'header' is reserved for the JSON header")
     np.savez(path, header=np.array(json.dumps(head, sort_keys=True)), **data)
