@@ -40,12 +40,41 @@ from coopsim.mechanisms.registry import registry as mechanism_registry
 
 from coopsim.analysis.ratios import ratio_to_optimum
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array, check_choice, check_family, check_float, check_int
+from coopsim.core.registry import check_parameters
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_choice,
+    check_family,
+    check_float,
+    check_int,
+)
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
 
 TYPE_DISTRIBUTIONS = ("uniform", "beta", "clustered", "fixed")
 AXIOMS = ("IFS", "UFS", "PF", "proportionality", "unanimity")
+
+
+def check_params(value: Any, name: str) -> dict[str, Any]:
+    """A copy of the keyword dict ``value`` (``None`` for none); anything else is refused naming ``name``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ParameterTypeError(name, f"{name}: expected a dict of keyword arguments, got {value!r}")
+    return dict(value)
+
+
+def check_outcome(outcome: Any, batch: int, name: str = "outcome") -> Outcome:
+    """``outcome`` if it is an :class:`Outcome` of ``batch`` copies (what ``play`` returned for the types)."""
+    if not isinstance(outcome, Outcome):
+        raise ParameterTypeError(name, f"{name}: expected the Outcome returned by play, got {type(outcome).__name__}")
+    if outcome.utility.shape[0] != batch:
+        raise ParameterError(
+            name, f"{name}: expected an outcome of {batch} copies (as types), got {outcome.utility.shape[0]}"
+        )
+    return outcome
 
 
 class FacilityLocation(MechanismGame):
@@ -64,17 +93,25 @@ class FacilityLocation(MechanismGame):
         type_params: dict[str, Any] | None = None,
     ) -> None:
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
+        params = check_params(mechanism_params, "mechanism_params")
         if isinstance(mechanism, str):
             # refuse another family's mechanism before building it with this game's parameters
-            check_family(mechanism_registry.factory(mechanism_registry.canonical(mechanism)), "facility")
-            self.mechanism = check_family(get_mechanism(mechanism, **(mechanism_params or {})), "facility")
+            factory = mechanism_registry.factory(mechanism_registry.canonical(mechanism))
+            check_family(factory, "facility")
+            try:
+                check_parameters(factory, params, f"mechanism {mechanism!r}")
+            except TypeError as err:
+                raise ParameterTypeError("mechanism_params", f"mechanism_params: {err}") from None
+            self.mechanism = check_family(get_mechanism(mechanism, **params), "facility")
         elif callable(mechanism):
             self.mechanism = check_family(mechanism, "facility")
         else:
-            raise TypeError(f"mechanism: expected a registry name or a facility mechanism, got {mechanism!r}")
+            raise ParameterTypeError(
+                "mechanism", f"mechanism: expected a registry name or a facility mechanism, got {mechanism!r}"
+            )
         self.mechanism_name = mechanism if isinstance(mechanism, str) else type(mechanism).__name__
         self.types = check_choice(types, "types", TYPE_DISTRIBUTIONS)
-        self.type_params = dict(type_params or {})
+        self.type_params = check_params(type_params, "type_params")
         self._check_type_params()
         self.randomized = not getattr(self.mechanism, "deterministic", True)
 
@@ -84,9 +121,10 @@ class FacilityLocation(MechanismGame):
         allowed = {"uniform": set(), "beta": {"a", "b"}, "clustered": {"centers", "spread"}, "fixed": {"profile"}}
         unknown = set(p) - allowed[self.types]
         if unknown:
-            raise ValueError(
+            raise ParameterError(
+                "type_params",
                 f"type_params: unknown keys {sorted(unknown)} for types={self.types!r}; "
-                f"expected a subset of {sorted(allowed[self.types])}"
+                f"expected a subset of {sorted(allowed[self.types])}",
             )
         if self.types == "beta":
             p["a"] = check_float(p.get("a", 2.0), "type_params.a", lo=0.0, lo_open=True)
@@ -96,10 +134,13 @@ class FacilityLocation(MechanismGame):
             p["spread"] = check_float(p.get("spread", 0.05), "type_params.spread", lo=0.0, lo_open=True)
         elif self.types == "fixed":
             if "profile" not in p:
-                raise ValueError("type_params.profile: required for types='fixed'")
+                raise ParameterError("type_params.profile", "type_params.profile: required for types='fixed'")
             prof = as_array(p["profile"], "type_params.profile", ndim=1, lo=0.0, hi=1.0)
             if prof.shape != (self.n_agents,):
-                raise ValueError(f"type_params.profile: expected {self.n_agents} peaks, got shape {prof.shape}")
+                raise ParameterError(
+                    "type_params.profile",
+                    f"type_params.profile: expected {self.n_agents} peaks, got shape {prof.shape}",
+                )
             p["profile"] = prof
 
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
@@ -135,9 +176,10 @@ class FacilityLocation(MechanismGame):
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """Place the facility on the reports; ``utility = E[1 - |y - t_i|]``.
 
-        ``types`` (peaks) and ``actions`` (reports) are validated: shape ``(B, N)``, finite, in [0, 1].
+        ``types`` (peaks) and ``actions`` (the reports) are validated: shape ``(B, N)``, finite, in [0, 1];
+        errors name ``types`` or ``actions``.
         """
-        peaks, reports = self.check_profile(types, actions, "reports")
+        peaks, reports = self.check_profile(types, actions)
         return self._play(peaks, reports)
 
     def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
@@ -176,6 +218,7 @@ class FacilityLocation(MechanismGame):
             others = r.sum(axis=1, keepdims=True) - r  # (B, N)
             y = (others[:, :, None] + cand) / n
         else:
+            assert phantoms is not None  # not the average, so a generalized median (see the return above)
             ph = np.broadcast_to(np.asarray(phantoms(n), dtype=np.float64), (B, n + 1))
             # others' reports for each i: drop column i -> (B, N, N-1)
             keep = ~np.eye(n, dtype=bool)
@@ -187,7 +230,7 @@ class FacilityLocation(MechanismGame):
     # -- metrics ------------------------------------------------------------------------------
     def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
         """Optimal SW (n - TC at a median), TC and MC (half the range) per copy."""
-        peaks = np.asarray(types, dtype=np.float64)
+        peaks = self.check_types(types)
         srt = np.sort(peaks, axis=1)
         med = srt[:, (peaks.shape[1] - 1) // 2]
         tc = np.abs(peaks - med[:, None]).sum(axis=1)
@@ -195,7 +238,8 @@ class FacilityLocation(MechanismGame):
 
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
         """Objectives, their ratios to the optimum (>= 1, 0/0 := 1) and ex-post axiom verdicts."""
-        peaks = np.asarray(types, dtype=np.float64)
+        peaks = self.check_types(types)
+        check_outcome(outcome, peaks.shape[0])
         opt = self.optimum(peaks)
         # expected TC/SW; MC in expectation over the lottery (ratio of expectations)
         dist = np.abs(outcome.support[:, None, :] - peaks[:, :, None])  # (B, N, S)

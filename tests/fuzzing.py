@@ -257,3 +257,24 @@ def flag_case(entry: str, param: str, make: Callable[[Any], Any]) -> Case:
 def choice_case(entry: str, param: str, make: Callable[[Any], Any]) -> Case:
     """An option given a name outside its fixed set."""
     return Case(entry, param, "unknown_choice", lambda d: make(d.draw(bad_name(), label="value")))
+
+
+#: memory budget of :func:`small_budget` (bytes): far below any real machine, so a size-guard case
+#: can use modest arrays and still stay small when the library lacks the guard
+SMALL_BUDGET = 2**20
+
+
+def small_budget(fn: Callable[..., Any], *args: Any, nbytes: int = SMALL_BUDGET, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` under a memory budget of ``nbytes`` (the previous budget is restored).
+
+    For size-guard cases: the call must be refused by ``check_size`` naming the parameter, while
+    the arrays handed in stay small (a library without the guard then allocates megabytes, not
+    gigabytes, before the case fails as silently accepted).
+    """
+    from coopsim.core.validation import set_memory_budget
+
+    previous = set_memory_budget(nbytes)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        set_memory_budget(previous)

@@ -192,11 +192,11 @@ def test_type_distributions(kind, params):
 
 def test_bad_input_errors():
     game = FacilityLocation(n_agents=3)
-    with pytest.raises(ValueError, match="reports"):
+    with pytest.raises(ValueError, match="actions"):
         game.play(np.full((1, 3), 0.5), np.array([[0.1, 1.2, 0.3]]))
-    with pytest.raises(ValueError, match="reports"):
+    with pytest.raises(ValueError, match="actions"):
         game.play(np.full((1, 3), 0.5), np.array([[0.1, np.nan, 0.3]]))
-    with pytest.raises(ValueError, match="reports"):
+    with pytest.raises(ValueError, match="actions"):
         game.play(np.full((1, 3), 0.5), np.array([[0.1, 0.3]]))
     with pytest.raises(ValueError, match="n_agents"):
         FacilityLocation(n_agents=0)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import isqrt
 from typing import Any
 
 import numpy as np
@@ -220,8 +221,13 @@ def _run_lengths(xt: np.ndarray) -> np.ndarray:
     return last - first + 1
 
 
-def multiplicities(peaks: np.ndarray) -> np.ndarray:
-    """``s[b, i] = #{j : x[b, j] == x[b, i]}`` for a ``(B, N)`` array (exact equality), in O(N log N)."""
+def multiplicities(peaks: Any) -> np.ndarray:
+    """``s[b, i] = #{j : x[b, j] == x[b, i]}`` for ``(B, N)`` peaks in [0, 1] (exact equality), in O(N log N)."""
+    return _multiplicities(as_array(peaks, "peaks", ndim=2, lo=0.0, hi=1.0))
+
+
+def _multiplicities(peaks: np.ndarray) -> np.ndarray:
+    """:func:`multiplicities` of validated ``(B, N)`` peaks."""
     order = np.argsort(peaks, axis=1, kind="stable")
     s_sorted = _run_lengths(np.take_along_axis(peaks, order, axis=1).T).T
     s = np.empty_like(s_sorted)
@@ -298,7 +304,7 @@ def _check_2d(axiom: str, x: np.ndarray, support: np.ndarray, p: np.ndarray) -> 
         group[rows, w] = True
         return slack_i[rows, w], group, np.full(B, 1.0 - 1.0 / n), D[rows, w]
     if axiom == "UFS":
-        s = multiplicities(x)
+        s = _multiplicities(x)
         bound_i = 1.0 - s / n
         slack_i = bound_i - D
         w = np.argmin(slack_i, axis=1)
@@ -423,7 +429,10 @@ def welfare_ratio_bound(n: int) -> Fraction:
     mechanism incurs on ``k`` agents at 0 and ``n - k`` at 1 (ALLW); ``rho_SW(UP) = R(n)`` for ``n <= 10``.
     """
     n = check_int(n, "n", lo=1)
-    return max(Fraction(n * k, n * n - 2 * n * k + 2 * k * k) for k in range(n + 1))
+    # k / (n^2 - 2nk + 2k^2) rises for k < n / sqrt(2) and falls after it: the integer maximiser is
+    # next to isqrt(n^2 / 2), so a few candidates give the exact maximum in O(1) for any n
+    k0 = isqrt(n * n // 2)
+    return max(Fraction(n * k, n * n - 2 * n * k + 2 * k * k) for k in range(max(k0 - 1, 0), min(k0 + 2, n) + 1))
 
 
 def ifs_welfare_ratio_bound(n: int) -> Fraction:

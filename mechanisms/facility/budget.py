@@ -41,7 +41,7 @@ import numpy as np
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
-from coopsim.core.validation import as_array, check_int
+from coopsim.core.validation import as_array, check_int, check_size
 
 __all__ = [
     "MovingPhantomMechanism",
@@ -65,6 +65,7 @@ def as_votes(votes: Any, name: str = "votes") -> tuple[np.ndarray, bool]:
     Returns ``(votes (B, N, m), batched)``. Requires ``N >= 1`` voters and ``m >= 2`` alternatives.
     """
     arr = as_array(votes, name, ndim=(2, 3), lo=0.0, hi=1.0)
+    check_size(name, *arr.shape, copies=3, what="the votes and their sorted copy")
     if arr.shape[-2] < 1:
         raise ValueError(f"{name}: expected at least one voter (n >= 1) on axis -2, got shape {arr.shape}")
     if arr.shape[-1] < 2:
