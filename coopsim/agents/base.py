@@ -80,7 +80,8 @@ class Learner:
     the policy by cumulative sums).
     """
 
-    feedback: ClassVar[str] = "full"
+    #: "full" or "bandit"; a class attribute that a learner with a feedback option sets per instance
+    feedback: str = "full"
     registry_name: ClassVar[str | None] = None
     #: average_policy weight of round t: "uniform" (1) or "linear" (t).
     averaging: ClassVar[str] = "uniform"
