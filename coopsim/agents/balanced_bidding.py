@@ -158,7 +158,7 @@ def balanced_bidding(
         b = np.atleast_2d(as_array(initial, "initial", ndim=(1, 2), lo=0.0)).copy()
         if b.shape != v.shape:
             raise ValueError(f"initial: expected the shape of values {v.shape}, got {b.shape}")
-    hist = [b.copy()] if record else None
+    hist: list[np.ndarray] = [b.copy()] if record else []
     first = np.full(B, -1)
     rows = np.arange(B)
     check_every = max(1, N) if mode == "async" else 1  # async: test for a fixed point once per N rounds
@@ -169,7 +169,7 @@ def balanced_bidding(
         if mode == "sync":
             b = balanced_bids(v, a, b)
         else:
-            who = rng.integers(0, N, size=B) if order == "random" else np.full(B, t % N)
+            who = rng.integers(0, N, size=(B,)) if order == "random" else np.full(B, t % N)
             b[rows, who] = _respond_one(v, a, b, who)
         if record:
             hist.append(b.copy())
