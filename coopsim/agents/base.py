@@ -35,7 +35,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from coopsim.core.registry import Registry
-from coopsim.core.validation import as_array, check_float, check_int, check_shape
+from coopsim.core.validation import (
+    ParameterTypeError,
+    as_array,
+    check_float,
+    check_int,
+    check_shape,
+    check_sizes,
+)
 
 __all__ = ["Learner", "registry", "get"]
 
@@ -87,6 +94,8 @@ class Learner:
     averaging: ClassVar[str] = "uniform"
     #: True when the policy depends on ``context`` (recomputed at every ``act``).
     uses_context: ClassVar[bool] = False
+    #: (B, N, K) float64 tables the learner holds at once, for the size guard of :meth:`bind`
+    _state_copies: ClassVar[float] = 4
 
     def __init__(
         self,
@@ -145,6 +154,7 @@ class Learner:
             k_i = np.asarray(self.n_actions, dtype=np.int64)
         else:
             k_i = np.full(n_agents, self.n_actions, dtype=np.int64)
+        self._check_state_size(batch, n_agents, int(k_i.max()))
         self.batch, self.n_agents = batch, n_agents
         self.K = int(k_i.max())
         self.k_i = k_i  # (N,)
@@ -154,6 +164,15 @@ class Learner:
         self._mask = None if bool(self.mask.all()) else self.mask
         self.reset()
         return self
+
+    def _check_state_size(self, batch: int, n_agents: int, k: int) -> None:
+        """The size guard of :meth:`bind`, before anything is allocated: a few ``(B, N, K)`` float64
+        tables (state, policy average, policy, temporaries). Learners with larger state extend it."""
+        check_sizes(
+            {"batch": batch, "n_agents": n_agents, "n_actions": k},
+            copies=self._state_copies,
+            what="the learner's (batch, n_agents, n_actions) tables",
+        )
 
     def reset(self) -> Learner:
         """Forget everything learned (same shape); returns ``self``."""
@@ -255,27 +274,32 @@ class Learner:
             )
         return arr.astype(np.int64, copy=False)
 
-    def _check_rewards(self, rewards: Any) -> np.ndarray:
-        if isinstance(rewards, np.ndarray):
-            arr = rewards
+    @staticmethod
+    def _real_array(value: Any, name: str, shape: str) -> np.ndarray:
+        """``value`` as an array of real numbers (no conversion yet): booleans, strings, objects and
+        complex numbers are refused by dtype, so ``["0.5"]`` or ``[True]`` never pass as numbers."""
+        if isinstance(value, np.ndarray):
+            arr = value
         else:
             try:
-                arr = np.asarray(rewards, dtype=np.float64)
+                arr = np.asarray(value)
             except (TypeError, ValueError):
-                raise TypeError(f"rewards: expected a numeric (B, N) array, got {type(rewards).__name__}") from None
+                raise ParameterTypeError(
+                    name, f"{name}: expected a numeric {shape} array, got {type(value).__name__}"
+                ) from None
         if arr.dtype.kind not in "iuf":
-            raise TypeError(f"rewards: expected a real numeric array, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64, copy=False)
+            raise ParameterTypeError(name, f"{name}: expected a real numeric {shape} array, got dtype {arr.dtype}")
+        return arr
+
+    def _check_rewards(self, rewards: Any) -> np.ndarray:
+        arr = self._real_array(rewards, "rewards", "(B, N)").astype(np.float64, copy=False)
         check_shape(arr, "rewards", (self.batch, self.n_agents))
         if not _finite_fast(arr):
             as_array(arr, "rewards")  # raises with the offending index
         return arr
 
     def _check_full(self, full: Any) -> np.ndarray:
-        try:
-            arr = np.asarray(full, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"full: expected a numeric (B, N, K) array, got {type(full).__name__}") from None
+        arr = self._real_array(full, "full", "(B, N, K)").astype(np.float64, copy=False)
         check_shape(arr, "full", self.shape)
         if self._mask is not None:  # padded entries are ignored (may hold anything, even NaN)
             arr = np.where(self._mask, arr, 0.0)

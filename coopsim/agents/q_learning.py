@@ -29,7 +29,7 @@ import numpy as np
 
 from coopsim.agents.base import Learner, registry
 from coopsim.agents.stochastic_bandits import epsilon_greedy_act, epsilon_greedy_policy, scheduled_epsilon
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_choice, check_float, check_int, check_sizes
 
 __all__ = ["QLearning"]
 
@@ -84,6 +84,11 @@ class QLearning(Learner):
             "state_key": state_key,
         }
         super().__init__(n_actions, batch, n_agents, utility_range)
+
+    def _check_state_size(self, batch: int, n_agents: int, k: int) -> None:
+        super()._check_state_size(batch, n_agents, k)
+        dims = {"batch": batch, "n_agents": n_agents, "n_states": self.n_states, "n_actions": k}
+        check_sizes(dims, copies=2, what="the (B, N, S, K) Q-tables")
 
     def _init_state(self) -> None:
         shape = (self.batch, self.n_agents, self.n_states, self.K)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from coopsim.agents.base import Learner, check_auto_positive, registry
-from coopsim.core.validation import check_choice
+from coopsim.core.validation import check_choice, check_sizes
 
 __all__ = ["RegretMatching", "RegretMatchingPlus", "ConditionalRegretMatching"]
 
@@ -116,6 +116,12 @@ class ConditionalRegretMatching(Learner):
         self.mu = check_auto_positive(mu, "mu")
         self._hyper = {"mu": self.mu}
         super().__init__(n_actions, batch, n_agents, utility_range)
+
+    def _check_state_size(self, batch: int, n_agents: int, k: int) -> None:
+        super()._check_state_size(batch, n_agents, k)
+        check_sizes(
+            {"batch": batch, "n_agents": n_agents, "n_actions": k}, extra=k, copies=2, what="the (B, N, K, K) regrets"
+        )
 
     def _init_state(self) -> None:
         if self.K > 64:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -382,3 +382,19 @@ def check_size(name: str, *dims: int, itemsize: int = 8, copies: float = 1, what
             f"or the {MEMORY_BUDGET_ENV} environment variable",
         )
     return nbytes
+
+
+def check_sizes(
+    dims: Mapping[str, int], *, extra: int = 1, itemsize: int = 8, copies: float = 1, what: str = ""
+) -> int:
+    """:func:`check_size` over named dimensions, naming the largest one when the budget is exceeded.
+
+    ``check_sizes({"batch": B, "n_agents": N, "n_actions": K}, copies=4, what="(B, N, K) tables")``
+    estimates ``B * N * K * extra * itemsize * copies`` bytes (``extra``: an unnamed factor, e.g. a
+    second K) and, past the budget, raises naming the parameter with the largest value -- the one
+    worth lowering. Returns the estimate in bytes.
+    """
+    if not dims:
+        raise ValueError("dims: expected at least one named dimension")
+    largest = max(dims, key=lambda k: int(dims[k]))
+    return check_size(largest, *dims.values(), extra, itemsize=itemsize, copies=copies, what=what)

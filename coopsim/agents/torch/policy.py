@@ -27,7 +27,8 @@ import torch
 from torch import nn
 
 from coopsim.agents.torch.device import resolve_device
-from coopsim.core.validation import check_choice, check_float, check_int
+from coopsim.core.seeding import seed_sequence
+from coopsim.core.validation import as_array, check_choice, check_float, check_int, check_size
 
 __all__ = ["AgentMLP", "ContinuousPolicy"]
 
@@ -96,9 +97,17 @@ class ContinuousPolicy(nn.Module):
         if scale_feature is not None:
             scale_feature = check_int(scale_feature, "scale_feature", lo=0, hi=self.obs_dim - 1)
         self.scale_feature = scale_feature
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (Sequence, np.ndarray)):
+            raise TypeError(f"hidden: expected a sequence of layer widths, got {hidden!r}")
         hidden = [check_int(h, "hidden", lo=1) for h in hidden]
+        widths = [self.obs_dim, *hidden, 2]
+        # actor and critic: N stacked (in, out) weight matrices per layer, with gradients and Adam's two moments
+        sizes = {"n_agents": self.n_agents, "obs_dim": self.obs_dim, "hidden": max(hidden, default=1)}
+        n_weights = self.n_agents * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        check_size(max(sizes, key=lambda k: sizes[k]), n_weights, itemsize=4, copies=8, what="the weight matrices")
+        init_log_std = check_float(init_log_std, "init_log_std")
         self.device = resolve_device(device)
-        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        ss = seed_sequence(seed)
         init_seed, sample_seed = (int(s.generate_state(1, np.uint64)[0] % (2**63)) for s in ss.spawn(2))
         g = torch.Generator(device=self.device)
         g.manual_seed(init_seed)
@@ -115,7 +124,7 @@ class ContinuousPolicy(nn.Module):
     def to_tensor(self, obs: Any) -> torch.Tensor:
         """Observations ``(B, N, obs_dim)`` as float32 on the policy device (validated)."""
         t = torch.as_tensor(
-            np.asarray(obs, dtype=np.float32) if not torch.is_tensor(obs) else obs,
+            as_array(obs, "obs", ndim=3).astype(np.float32) if not torch.is_tensor(obs) else obs,
             dtype=torch.float32,
             device=self.device,
         )
@@ -145,8 +154,8 @@ class ContinuousPolicy(nn.Module):
         """Draw ``raw`` from the policy with the policy's generator; returns ``(raw, action, log_prob)``."""
         d = self.distribution(obs)
         if self.dist == "gaussian":
-            eps = torch.randn(d.loc.shape, generator=self.generator, device=self.device)
-            raw = d.loc + d.scale * eps
+            eps = torch.randn(d.mean.shape, generator=self.generator, device=self.device)
+            raw = d.mean + d.stddev * eps  # Normal: mean is loc, stddev is scale
         else:
             # Beta via two Gamma draws is not generator-aware in torch: seed a forked global stream
             seed = int(torch.randint(0, 2**62, (1,), generator=self.generator, device=self.device).item())
@@ -169,7 +178,7 @@ class ContinuousPolicy(nn.Module):
     def mean_action(self, obs: torch.Tensor) -> torch.Tensor:
         """Deterministic action: the squashed mean (Gaussian) or the Beta mean."""
         d = self.distribution(obs)
-        raw = d.loc if self.dist == "gaussian" else d.mean
+        raw = d.mean  # Normal: loc; Beta: the Beta mean
         return self.squash(raw, obs)
 
     @torch.no_grad()
