@@ -73,9 +73,10 @@ class BestResponse(Learner):
             elif self.init == "random":
                 self.current = sample_uniform_valid((self.batch, self.n_agents), self.n_valid, rng)
             else:
-                if self.init >= int(self.k_i.min()):
-                    raise ValueError(f"init: expected an index < min K_i = {int(self.k_i.min())}, got {self.init}")
-                self.current = np.full((self.batch, self.n_agents), self.init, dtype=np.int64)
+                init = int(self.init)  # an action index (the two named starts are handled above)
+                if init >= int(self.k_i.min()):
+                    raise ValueError(f"init: expected an index < min K_i = {int(self.k_i.min())}, got {init}")
+                self.current = np.full((self.batch, self.n_agents), init, dtype=np.int64)
             self._p = None
         return self.current.copy()
 
