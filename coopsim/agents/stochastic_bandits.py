@@ -19,7 +19,7 @@ opponents the rewards are non-stationary and no adversarial guarantee holds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -55,7 +55,23 @@ def scheduled_epsilon(learner: Any) -> np.ndarray:
     )
 
 
-def epsilon_greedy_policy(learner: Learner, values: np.ndarray) -> np.ndarray:
+class EpsilonLearner(Protocol):
+    """What the epsilon-greedy helpers read of a learner (a bound :class:`Learner` with an epsilon schedule)."""
+
+    @property
+    def batch(self) -> int: ...
+    @property
+    def n_agents(self) -> int: ...
+    @property
+    def n_valid(self) -> np.ndarray: ...
+    @property
+    def mask(self) -> np.ndarray: ...
+    @property
+    def _mask(self) -> np.ndarray | None: ...
+    def current_epsilon(self) -> np.ndarray: ...
+
+
+def epsilon_greedy_policy(learner: EpsilonLearner, values: np.ndarray) -> np.ndarray:
     """(1 - eps) * uniform over the maximisers of ``values`` (B, N, K) + eps * uniform over the
     valid actions, with eps = ``learner.current_epsilon()`` (1, N)."""
     eps = learner.current_epsilon()[..., None]
@@ -65,7 +81,7 @@ def epsilon_greedy_policy(learner: Learner, values: np.ndarray) -> np.ndarray:
     return p
 
 
-def epsilon_greedy_act(learner: Learner, values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def epsilon_greedy_act(learner: EpsilonLearner, values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Sample :func:`epsilon_greedy_policy`: w.p. eps a uniform valid action, else a maximiser
     of ``values`` (uniform random ties). Draws explore flags, uniforms, tie-break noise, in order."""
     shape = (learner.batch, learner.n_agents)
