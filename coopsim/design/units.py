@@ -137,10 +137,21 @@ def regret_net_unit(params: Mapping[str, Any], seed_sequence: Any, rounds: int, 
     from coopsim.mechanisms.learned import RegretNetAuction
 
     rename = {"train_batch": "batch"}
-    keys = ("n_bidders", "n_items", "hidden", "iterations", "train_batch", "n_train", "lr", "misreport_steps")
+    keys: tuple[str, ...] = (
+        "n_bidders",
+        "n_items",
+        "hidden",
+        "iterations",
+        "train_batch",
+        "n_train",
+        "lr",
+        "misreport_steps",
+    )
     keys += ("rho_step", "rho_every", "lambda_init", "device")
     seed = _seed(seed_sequence)
-    kw = {rename.get(k, k): (tuple(params[k]) if k == "hidden" else params[k]) for k in keys if k in params}
+    kw: dict[str, Any] = {
+        rename.get(k, k): (tuple(params[k]) if k == "hidden" else params[k]) for k in keys if k in params
+    }
     res = train_regret_net(seed=seed, **kw)
     mech = _export(res, params, "regret_net", RegretNetAuction)
     rng = np.random.default_rng(seed)
