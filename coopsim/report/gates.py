@@ -31,7 +31,7 @@ import numpy as np
 from coopsim.report.card import Card, _fmt, claims_of, flag_claims, register_family
 
 
-def _tiers(gate: Any, R: np.ndarray, ih: np.ndarray, cap: np.ndarray) -> np.ndarray:
+def _tiers(gate: Any, R: np.ndarray, ih: np.ndarray | None, cap: np.ndarray) -> np.ndarray:
     return np.asarray(gate(R, ih, cap))
 
 

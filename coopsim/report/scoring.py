@@ -45,12 +45,13 @@ def scoring_checks(mech: Any, m: int, k: int, n_reports: int, seed: int) -> dict
     rng = np.random.default_rng(seed)
     Q = beliefs(m, k, rng)
     Q = Q[mech.allowed(Q)]  # truthful reports must be admissible (logarithmic: p > 0, or p >= eps)
-    gains, best = [], []
+    gain_list: list[float] = []
+    best: list[Any] = []
     for q in Q:
-        chk = mech.check_propriety(q, rng=np.random.default_rng([seed, len(gains)]), n_samples=500, tol=TOL)
-        gains.append(chk.gain)
+        chk = mech.check_propriety(q, rng=np.random.default_rng([seed, len(gain_list)]), n_samples=500, tol=TOL)
+        gain_list.append(chk.gain)
         best.append(chk.best_report)
-    gains = np.asarray(gains)
+    gains = np.asarray(gain_list)
     w = int(np.argmax(gains))
     # Bregman losses at random misreports (from the allowed report set)
     P = mech.sample_reports(rng, len(Q) * n_reports, m).reshape(len(Q), n_reports, m)
