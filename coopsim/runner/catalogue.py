@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 CATALOGUE = "catalogue.sqlite"
 MANIFEST = "manifest.json"
@@ -497,6 +497,10 @@ def open_catalogue(out: str | Path, *, create: bool = True, read_only: bool = Fa
     path = catalogue_path(out)
     exists = path.exists()
     if not exists and not create:
+@overload
+def open_catalogue(out: str | Path, *, create: Literal[True] = ..., read_only: bool = ...) -> Catalogue: ...
+@overload
+def open_catalogue(out: str | Path, *, create: bool, read_only: bool = ...) -> Catalogue | None: ...
         return None
     if exists:
         _check_header(path, out)
