@@ -87,7 +87,7 @@ def _check_done(out: Path, cat: catmod.Catalogue, units: Sequence[Unit]) -> list
 
     done, files = cat.done_units(), cat.files()
     wanted = {u.key for u in units}
-    by_file: dict[str, list[str]] = {}
+    by_file: dict[str | None, list[str]] = {}  # None: done without a results file
     for key, (rel, _) in done.items():
         if key in wanted:
             by_file.setdefault(rel, []).append(key)

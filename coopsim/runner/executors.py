@@ -277,6 +277,7 @@ def run_process(
                     continue
                 del busy[conn]
                 unit = w.unit
+                assert unit is not None  # a busy worker holds its unit
                 if died is not None:
                     ok, payload, secs, host, pid = False, died, (now - w.started, 0.0), socket.gethostname(), w.proc.pid
                     w.stop(kill=True)
@@ -355,7 +356,7 @@ def run_ray(
                 pending[remote.remote(unit.config)] = (unit, time.monotonic())
             if not pending:
                 break
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            ready = ray.wait(list(pending), num_returns=1, timeout=1.0)[0]
             if tick is not None:
                 tick()
             finished: list[tuple[Any, tuple]] = []
