@@ -293,6 +293,7 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
     from coopsim.envs.information_acquisition import EffortReportGame
     from coopsim.mechanisms.information import (
         InformationMechanism,
+        TablePlugin,
         instance_a,
         instance_b,
         mix_proper_score,
@@ -317,6 +318,7 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
     else:
         raise ValueError(f"function.mechanism: expected one of ['lp', 'lp_eps_mix', 'scoring'], got {kind!r}")
     pl = game.plugin
+    assert isinstance(pl, TablePlugin)  # the lp and scoring plug-ins are tables
     value = principal_utility(
         model,
         InformationMechanism(
@@ -326,7 +328,8 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
         ),
     )
     K = max(game.n_plans)
-    hedge = agents.Hedge(n_actions=K, **({"eta": float(params["eta"])} if "eta" in params else {}))
+    eta: float | str = float(params["eta"]) if "eta" in params else "auto"
+    hedge = agents.Hedge(n_actions=K, eta=eta)
     res = dynamics.run(
         game,
         hedge,
