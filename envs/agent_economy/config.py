@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from coopsim.envs.agent_economy_archetypes import (
@@ -40,6 +40,9 @@ from coopsim.mechanisms import gates as G
 from coopsim.mechanisms.registry import get as get_mechanism
 
 from coopsim.core.validation import check_bool, check_choice, check_float, check_int
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 ON_DEMOTION = ("block_new", "grandfather", "force_unwind")
 ENTRANT_PROFILES = ("mix", "low", "high", "random") + tuple(ARCHETYPE_NAMES)
@@ -285,7 +288,7 @@ class ActionConfig:
 
 
 #: config group name -> class, in the order of ``AgentEconomy``'s keyword arguments
-GROUPS: dict[str, type] = {
+GROUPS: dict[str, type[DataclassInstance]] = {
     "population": PopulationConfig,
     "gate": GateConfig,
     "audits": AuditConfig,

@@ -38,7 +38,7 @@ def apply_demotions(s: EconomyState, p: EnvParams, tally: StepTally) -> None:
             pr = s.c_penalty[b, rest]
             before = pr.sum() - np.cumsum(pr) + pr  # exposure left before cancelling each one in turn
             cut = before > p.ceilings[k] + 1e-15
-            unwind(s, p, b, np.concatenate([mine[cancel], rest[cut]]))
+            unwind(s, p, int(b), np.concatenate([mine[cancel], rest[cut]]))
 
 
 def unwind(s: EconomyState, p: EnvParams, b: int, cols: np.ndarray) -> None:

@@ -437,8 +437,17 @@ def _state_property(name: str) -> property:
 
 for _f in EconomyState.__dataclass_fields__:
     setattr(AgentEconomy, _f, _state_property(_f))
+
+
+def _param_property(name: str) -> property:
+    def get(self: AgentEconomy) -> Any:
+        return getattr(self.params, name)
+
+    return property(get)
+
+
 for _name in ("thresholds", "ceilings", "K", "decay_rate", "audit_rates", "audit_hazard", "ih_rule", "ih_threshold"):
-    setattr(AgentEconomy, _name, property(lambda self, _n=_name: getattr(self.params, _n)))
+    setattr(AgentEconomy, _name, _param_property(_name))
 
 
 def _metric_names(metrics: Any, K: int) -> tuple[str, ...] | None:

@@ -15,6 +15,7 @@ Status and contract-state codes, rejection reasons and the book queries (:func:`
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -128,7 +129,7 @@ class EconomyState:
 
     def copy(self) -> EconomyState:
         """An independent deep copy (arrays, accounts, statistics and trail graphs)."""
-        kw = {}
+        kw: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, dict):
