@@ -151,7 +151,7 @@ class MatrixGame(MechanismGame):
         """Boolean ``(N, max A)`` mask of valid actions (all True when action counts are equal)."""
         return np.arange(max(self.n_actions))[None, :] < np.array(self.n_actions)[:, None]
 
-    def _int_check(self, arr: Any, hi: np.ndarray, name: str, agent_axis: int | None) -> np.ndarray:
+    def _int_check(self, arr: Any, hi: np.ndarray | np.integer, name: str, agent_axis: int | None) -> np.ndarray:
         """Integer indices in ``[0, hi]`` (``hi`` broadcast against ``arr``); ValueError otherwise."""
         a = np.asarray(arr)
         if a.dtype.kind in "iu":
@@ -346,6 +346,8 @@ class MatrixGameEnv(RepeatedGame):
     ``Discrete(A_i)``; its observation is ``[last joint action (N entries, zeros before the first
     round), fraction of the episode elapsed]`` (the trivial type is left out); reward ``P[i, a]``.
     The default (opponent) action is 0 for everyone."""
+
+    game: MatrixGame  # checked in __init__
 
     def __init__(self, game: MatrixGame, rounds: int = 25, batch_size: int = 1, render_mode: str | None = None) -> None:
         if not isinstance(game, MatrixGame):
