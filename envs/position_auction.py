@@ -44,7 +44,7 @@ References              Balseiro et al., "Position Auctions in AI-Generated Cont
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from coopsim.mechanisms import auctions as au
@@ -69,6 +69,19 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         r = num / den
     return np.where(den == 0, np.where(num == 0, 1.0, np.inf), r)
+
+
+class _Factors(TypedDict):
+    """Separable CTR factors, as keyword arguments of the separable mechanisms."""
+
+    quality: np.ndarray
+    position: np.ndarray
+
+
+class _ContKw(TypedDict, total=False):
+    """The continuation probabilities keyword of the non-separable mechanisms (absent when not needed)."""
+
+    cont: np.ndarray
 
 
 class PositionAuction(MechanismGame):
@@ -346,7 +359,7 @@ class PositionAuction(MechanismGame):
         return np.linspace(self.action_low, self.action_high, k)
 
     # -- the auction ----------------------------------------------------------------------------
-    def _factors(self, ctr: np.ndarray) -> dict[str, np.ndarray]:
+    def _factors(self, ctr: np.ndarray) -> _Factors:
         """Separable factors ``quality`` ((N,) or (B, N)) and ``position`` (m,) of the current CTRs."""
         c = self.ctr_params
         if not self.random_ctr:
@@ -364,7 +377,7 @@ class PositionAuction(MechanismGame):
             return None
         return np.broadcast_to(c["continuation"][None, :, None], (B, self.n_agents, self.n_slots))
 
-    def _cont_kw(self, B: int) -> dict[str, np.ndarray]:
+    def _cont_kw(self, B: int) -> _ContKw:
         """``{"cont": ...}`` for the non-separable mechanisms when cascade users continue, else ``{}``."""
         cont = self._cont(B)
         return {} if cont is None else {"cont": cont}
