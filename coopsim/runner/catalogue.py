@@ -354,7 +354,8 @@ class Catalogue:
 
     def move_units(self, keys: Sequence[str], old: Sequence[str], info: Mapping[str, Any]) -> None:
         """Point units ``keys`` (now in the compacted file ``info``) away from their loose files
-        ``old``, in one transaction; a unit rewritten meanwhile (another file) is left alone."""
+        ``old``, in one transaction; a unit rewritten meanwhile (another file) is left alone. The
+        loose files' records stay, marked superseded (``n_units = 0``), until the files are deleted."""
         with self.write() as con:
             con.execute(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -364,7 +365,17 @@ class Catalogue:
                 "UPDATE units SET file = ? WHERE key = ? AND file = ?",
                 [(info["path"], k, o) for k, o in zip(keys, old, strict=True)],
             )
-            con.executemany("DELETE FROM files WHERE path = ?", [(o,) for o in old])
+            con.executemany(
+                "UPDATE files SET n_units = 0 WHERE path = ? AND NOT EXISTS (SELECT 1 FROM units WHERE file = ?)",
+                [(o, o) for o in old],
+            )
+
+    def superseded(self) -> list[str]:
+        """Loose files a compaction superseded (record kept with ``n_units = 0``, no unit pointing at it)."""
+        rows = self.con.execute(
+            "SELECT path FROM files WHERE n_units = 0 AND NOT EXISTS (SELECT 1 FROM units WHERE units.file = files.path)"
+        )
+        return sorted(p for (p,) in rows)
 
     def drop_files(self, paths: Iterable[str]) -> None:
         with self.write() as con:
@@ -486,6 +497,10 @@ def _validate(con: sqlite3.Connection, path: Path, out: Path) -> None:
         raise CatalogueError(path, f"incomplete results catalogue (missing tables {sorted(missing)})", out)
 
 
+@overload
+def open_catalogue(out: str | Path, *, create: Literal[True] = ..., read_only: bool = ...) -> Catalogue: ...
+@overload
+def open_catalogue(out: str | Path, *, create: bool, read_only: bool = ...) -> Catalogue | None: ...
 def open_catalogue(out: str | Path, *, create: bool = True, read_only: bool = False) -> Catalogue | None:
     """Open (or create, migrating a legacy ``manifest.json``) the catalogue of folder ``out``.
 
@@ -497,10 +512,6 @@ def open_catalogue(out: str | Path, *, create: bool = True, read_only: bool = Fa
     path = catalogue_path(out)
     exists = path.exists()
     if not exists and not create:
-@overload
-def open_catalogue(out: str | Path, *, create: Literal[True] = ..., read_only: bool = ...) -> Catalogue: ...
-@overload
-def open_catalogue(out: str | Path, *, create: bool, read_only: bool = ...) -> Catalogue | None: ...
         return None
     if exists:
         _check_header(path, out)

@@ -17,7 +17,7 @@ from typing import Any
 
 from coopsim.runner import catalogue as catmod
 from coopsim.runner import store
-from coopsim.runner.executors import EXECUTORS, RUNNERS, Outcome
+from coopsim.runner.executors import EXECUTORS, RUNNERS, Outcome, check_executor
 from coopsim.runner.spec import Spec, SpecError, Unit, load_spec
 
 #: finished units are recorded in one catalogue transaction per this many units (or per FLUSH_EVERY s)
@@ -25,8 +25,9 @@ FLUSH_UNITS = 64
 FLUSH_EVERY = 0.5
 #: units claimed per catalogue transaction (small: concurrent runs share the work unit by unit)
 CLAIM_CHUNK = 16
-#: a run that leaves at least this many loose unit files compacts them (``compact=None``): reading
-#: one Parquet file costs about a millisecond whatever its size, so 10^4 loose files load in seconds
+#: a run compacts its loose unit files each time it has recorded this many (``compact=None``), and at
+#: the end when at least this many are loose: reading one Parquet file costs about half a millisecond
+#: whatever its size, so 10^4 loose files load in seconds, 10^4 compacted units in a fraction of one
 COMPACT_AFTER = 1000
 
 
@@ -146,10 +147,13 @@ class _Recorder:
     """Writes finished units' files at once and records them in the catalogue in batches; keeps the
     run's claims alive (heartbeat) while the executor works."""
 
-    def __init__(self, out: Path, cat: catmod.Catalogue, run_id: str) -> None:
+    def __init__(self, out: Path, cat: catmod.Catalogue, run_id: str, compact_every: int | None = None) -> None:
         self.out, self.cat, self.run_id = out, cat, run_id
         self.buffer: list[dict[str, Any]] = []
         self.last_flush = self.last_beat = time.monotonic()
+        #: keys recorded with a loose file since the last compaction (compacted every ``compact_every``)
+        self.loose: list[str] = []
+        self.compact_every = compact_every
 
     def add(self, oc: Outcome) -> None:
         rec: dict[str, Any] = {
@@ -182,7 +186,12 @@ class _Recorder:
     def flush(self) -> None:
         if self.buffer:
             self.cat.record(self.buffer)
+            self.loose += [r["key"] for r in self.buffer if r["status"] == "done"]
         self.buffer, self.last_flush = [], time.monotonic()
+        if self.compact_every is not None and len(self.loose) >= self.compact_every:
+            # a folder read mid-sweep holds fewer than compact_every loose files (each costs a file read)
+            store.compact(self.out, keys=self.loose)
+            self.loose = []
 
 
 def run(
@@ -206,9 +215,11 @@ def run(
     ``resume`` skips units whose results file is recorded and verified. A unit that raises, whose
     worker dies, or that runs past ``timeout`` seconds (default: the spec's ``experiment.timeout``)
     is retried up to ``retries`` times, then recorded as failed; the sweep goes on. Units another
-    live run into the same folder has claimed are left to it. At the end, the folder's loose unit
-    files are merged into parts (:func:`~coopsim.runner.store.compact`) when ``compact`` is true, or
-    when it is ``None`` and at least :data:`COMPACT_AFTER` are loose.
+    live run into the same folder has claimed are left to it. With ``compact=None`` (the default)
+    the run merges its unit files into parts (:func:`~coopsim.runner.store.compact`) each time it
+    has recorded :data:`COMPACT_AFTER` of them, and at the end when at least that many are loose in
+    the folder, so that a folder read during or after a large sweep holds few loose files;
+    ``compact=True`` merges all loose files at the end, ``False`` never.
 
     Raises :class:`SpecError` for a malformed spec, :class:`~coopsim.runner.catalogue.SpecDriftError`
     when ``out`` holds another spec's units (unless ``allow_mixed``),
@@ -216,11 +227,12 @@ def run(
     ``sqlite3.OperationalError`` when the folder cannot be written. Returns a :class:`RunResult`.
     """
     timeout = _check_options(executor, retries, workers, address, timeout)
+    check_executor(executor, address)
     sp = spec if isinstance(spec, Spec) else load_spec(spec)
     if timeout is None:
         timeout = getattr(sp, "timeout", None)
     out = Path(out) if out is not None else Path("results") / sp.name
-    out.mkdir(parents=True, exist_ok=True)
+    _make_out(out)
     units, seen = [], set()
     for u in sp.units():
         if u.key not in seen:
@@ -230,19 +242,31 @@ def run(
         flat = catmod.spec_flat(sp)
         fp = catmod.fingerprint(flat)
         cat.check_spec(fp, flat, _clean_raw(sp.raw), allow_mixed=allow_mixed)
-        store.clean_stale(out)
+        store.clean_stale(out, cat)
         result = RunResult(out=out, n_units=len(units))
         if resume:
             result.quarantined = _check_done(out, cat, units)
         result = _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress,
-                          timeout)  # fmt: skip
+                          timeout, COMPACT_AFTER if compact is None else None)  # fmt: skip
         loose = cat.count_loose()
     if compact or (compact is None and loose >= COMPACT_AFTER):
         store.compact(out)
     return result
 
 
-def _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress, timeout):
+def _make_out(out: Path) -> None:
+    """Create the output folder; ``ValueError`` naming ``out`` when it, or a folder above it, is a file."""
+    for p in (out, *out.parents):
+        if p.exists() and not p.is_dir():
+            what = "is a file" if p == out else f"lies below the file {str(p)!r}"
+            raise ValueError(f"out: expected a results folder, got {str(out)!r}, which {what}")
+        if p.is_dir():
+            break
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress, timeout,
+             compact_every=None):  # fmt: skip
     """The sweep proper: claims -> executor -> files + catalogue records; the run record at both ends."""
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     since = time.time()
@@ -280,7 +304,7 @@ def _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers
             bar.update(n_done + n_busy)
 
     claims = _Claims(cat, run_id, fp, units, resume, since, on_skip)
-    rec = _Recorder(out, cat, run_id)
+    rec = _Recorder(out, cat, run_id, compact_every)
     t0 = time.perf_counter()
     try:
         for oc in RUNNERS[executor](claims, retries=retries, workers=workers, address=address, timeout=timeout,

@@ -296,6 +296,19 @@ def run_process(
             w.stop(kill=bool(busy))
 
 
+def check_executor(executor: str, address: str | None = None) -> None:
+    """Fail before anything starts (catalogue, progress bar) when ``executor`` cannot run here:
+    ``ray`` without Ray installed, or a ``HOST:PORT`` address that accepts no connection."""
+    if executor != "ray":
+        return
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise ExecutorError("executor 'ray' needs Ray: pip install 'coopsim[ray]'") from None
+    if address and address != "auto":
+        _check_reachable(address)
+
+
 def _ray_init(ray: Any, workers: int | None, address: str | None) -> None:
     """Join the cluster at ``address`` or start a local instance bound to 127.0.0.1, no dashboard."""
     if address and address != "auto":

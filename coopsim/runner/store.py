@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from coopsim.runner import catalogue as catmod
@@ -211,10 +210,42 @@ def quarantine(out: str | Path, rel: str) -> Path | None:
 _pid_alive = catmod.pid_alive
 
 
-def clean_stale(out: str | Path) -> list[Path]:
+def _writer_dead(host: str, pid_s: str, path: str) -> bool:
+    """Whether the process named by ``host``/``pid`` in a file's name is gone (this host: its pid
+    is not alive; another host, or no pid: the file is older than :data:`STALE_FOREIGN_AGE`)."""
+    if host == socket.gethostname() and pid_s.isdigit():
+        return not _pid_alive(int(pid_s))
+    try:
+        return time.time() - os.stat(path).st_mtime > STALE_FOREIGN_AGE
+    except FileNotFoundError:
+        return False
+
+
+def _compaction_part(name: str) -> tuple[str, str] | None:
+    """``(host, pid)`` of the compaction that wrote ``parts/<name>`` (``part_<time>_<host>-<pid>-<rand>.parquet``;
+    ``("", "")`` for the older ``part_<time>_<rand>.parquet``), or ``None`` for another name."""
+    if not (name.startswith("part_") and name.endswith(".parquet")):
+        return None
+    rest = name[len("part_") : -len(".parquet")].partition("_")[2]
+    bits = rest.rsplit("-", 2)
+    return (bits[0], bits[1]) if len(bits) == 3 else ("", "")
+
+
+def clean_stale(out: str | Path, cat: catmod.Catalogue | None = None) -> list[Path]:
     """Remove temp files left by dead writers (this host: pid gone; other hosts: older than 6 h)
-    in ``units/`` and ``parts/``, and a legacy manifest's temp files."""
+    in ``units/`` and ``parts/``, and a legacy manifest's temp files. With the folder's catalogue
+    ``cat``, also the parts a killed compaction wrote but never recorded (every unit they hold is
+    still read from its own file)."""
     removed: list[Path] = []
+    if cat is not None and (Path(out) / PARTS_DIR).is_dir():
+        known = set(cat.files())
+        for name in _parquet_names(Path(out) / PARTS_DIR):
+            writer = _compaction_part(name)
+            path = Path(out) / PARTS_DIR / name
+            if f"{PARTS_DIR}/{name}" not in known and writer is not None and _writer_dead(*writer, str(path)):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
     # manifest temp files: .manifest.json.<pid>.<rand>.tmp (always written on this host's lock)
     if Path(out).is_dir():
         for entry in os.scandir(out):
@@ -224,7 +255,6 @@ def clean_stale(out: str | Path) -> list[Path]:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
                         removed.append(Path(entry.path))
-    host = socket.gethostname()
     for entry in (
         e for sub in (UNITS_DIR, PARTS_DIR) if (Path(out) / sub).is_dir() for e in os.scandir(Path(out) / sub)
     ):
@@ -233,14 +263,7 @@ def clean_stale(out: str | Path) -> list[Path]:
         # name: .tmp-<host>-<pid>-<rand8>-<key>.parquet (the host may contain dashes)
         parts = entry.name[len(TMP_PREFIX) :].split("-")
         pid_s = parts[-3] if len(parts) >= 4 else ""
-        h = "-".join(parts[:-3])
-        stale = False
-        if h == host and pid_s.isdigit():
-            stale = not _pid_alive(int(pid_s))
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                stale = time.time() - entry.stat().st_mtime > STALE_FOREIGN_AGE
-        if stale:
+        if _writer_dead("-".join(parts[:-3]), pid_s, entry.path):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
@@ -294,73 +317,66 @@ def _results_folder(p: Path) -> Path | None:
 
 
 class _Selection:
-    """The files :func:`load` reads, what it skipped and why, and the row filter superseded
-    compacted rows need."""
+    """The files :func:`load` reads (with the catalogue record each is checked against), what it
+    skipped and why, and the row filter superseded compacted rows need."""
 
     def __init__(self) -> None:
         self.files: list[Path] = []
+        #: catalogue record (``bytes``, ``sha256``, ...) of each file, ``None`` in a plain folder
+        self.records: list[Mapping[str, Any] | None] = []
         self.schemas: list[pa.Schema] | None = []
         self.skipped: list[tuple[str, str]] = []
         self.keep_units: list[str] | None = None
         self.fingerprints: dict[str, str] = {}
+        self.out: Path | None = None
 
 
 def _select_catalogued(out: Path, cat: catmod.Catalogue) -> _Selection:
-    """Files holding the catalogue's done units, each verified (size and SHA-256); bad ones are
-    quarantined, stray ones (in ``units/``/``parts/`` but not in the catalogue) skipped."""
+    """Files holding the catalogue's done units, with the record each is verified against when it is
+    read (:func:`_read_files`); stray files (in ``units/``/``parts/`` but not in the catalogue)
+    are skipped. Files the catalogue keeps only to delete them (loose files superseded by a
+    compaction, ``n_units = 0``) and the output of an interrupted compaction are neither read nor
+    reported: every unit they hold is read from the file the catalogue points it at."""
     sel = _Selection()
+    sel.out = out
     done, files = cat.done_units(), cat.files()
     by_file: dict[str, list[str]] = {}
     for key, (rel, fp) in done.items():
         by_file.setdefault(rel, []).append(key)
         if fp:
             sel.fingerprints[key] = fp
-    rels = sorted(r for r in by_file if r)
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        reasons = list(pool.map(lambda r: verify_file(out, r, files[r]) if r in files else "no catalogue record", rels))
     blobs: set[bytes] = set()
-    for rel, why in zip(rels, reasons, strict=True):
-        if why is None:
-            sel.files.append(out / rel)
-            blobs.add(files[rel]["schema"])
+    partial = False
+    for rel in sorted(r for r in by_file if r):
+        rec = files.get(rel)
+        if rec is None:
+            sel.skipped.append((rel, "no catalogue record"))
             continue
-        sel.skipped.append((rel, why))
-        if why != "missing":
-            quarantine(out, rel)
-    if any(files[Path(f).relative_to(out).as_posix()]["n_units"] != len(by_file[Path(f).relative_to(out).as_posix()])
-           for f in sel.files):  # fmt: skip
-        sel.keep_units = sorted(k for f in sel.files for k in by_file[Path(f).relative_to(out).as_posix()])
+        sel.files.append(out / rel)
+        sel.records.append(rec)
+        blobs.add(rec["schema"])
+        partial = partial or rec["n_units"] != len(by_file[rel])
+    if partial:
+        sel.keep_units = sorted(k for f in sel.files for k in by_file[f.relative_to(out).as_posix()])
     sel.schemas = [pa.ipc.read_schema(pa.py_buffer(b)) for b in blobs if b] if all(blobs) else None
-    known = set(by_file) | set(files)  # catalogued parts no unit points at any more: removed by compact
+    known = set(by_file) | set(files)  # catalogued files no unit points at any more: removed by compact
     for sub in (UNITS_DIR, PARTS_DIR):
         for name in _parquet_names(out / sub):
-            if f"{sub}/{name}" not in known:
-                why = "not in the catalogue (stray" + (
-                    ", or finished after the last catalogue update: run --resume adopts it)"
-                    if sub == UNITS_DIR
-                    else ")"
-                )
-                sel.skipped.append((f"{sub}/{name}", why))
+            if f"{sub}/{name}" in known or (sub == PARTS_DIR and _compaction_part(name)):
+                continue
+            why = "not in the catalogue (stray" + (
+                ", or finished after the last catalogue update: run --resume adopts it)" if sub == UNITS_DIR else ")"
+            )
+            sel.skipped.append((f"{sub}/{name}", why))
     return sel
 
 
 def _select_plain(files: Sequence[Path]) -> _Selection:
-    """Files of a folder without a catalogue: every readable Parquet file (unreadable ones skipped)."""
+    """Files of a folder without a catalogue: every Parquet file (unreadable ones are skipped when read)."""
     sel = _Selection()
-
-    def schema(f: Path) -> pa.Schema | str:
-        try:
-            return pq.read_schema(f)
-        except (OSError, pa.ArrowException) as err:
-            return f"unreadable ({type(err).__name__}: {err})"
-
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        for f, s in zip(files, pool.map(schema, files), strict=True):
-            if isinstance(s, str):
-                sel.skipped.append((str(f), s))
-            else:
-                sel.files.append(f)
-                sel.schemas.append(s.remove_metadata())
+    sel.files = list(files)
+    sel.records = [None] * len(sel.files)
+    sel.schemas = None
     return sel
 
 
@@ -376,44 +392,141 @@ def _expression(filters: Any) -> pc.Expression | None:
         ) from None
 
 
-def _read_dataset(sel: _Selection, columns: list[str] | None, expr: pc.Expression | None) -> pa.Table:
-    """All selected files as one ``pyarrow.dataset`` (schemas unified: int -> float, missing -> null),
-    with column projection and the filter pushed down to the Parquet reader."""
-    schema = pa.unify_schemas(sel.schemas, promote_options="permissive") if sel.schemas else None
-    if schema is None:
-        schema = ds.dataset([str(f) for f in sel.files], format="parquet").schema.remove_metadata()
+def _filter_columns(filters: Any) -> set[str] | None:
+    """Columns a ``[(column, op, value), ...]`` filter (or a list of such lists) reads; ``None``
+    for an expression (all columns are read)."""
+    if filters is None:
+        return set()
+    if isinstance(filters, pc.Expression):
+        return None
+    terms = [t for group in filters for t in group] if filters and isinstance(filters[0], list) else list(filters)
+    return {str(t[0]) for t in terms}
+
+
+#: files at least this large are read with Arrow's own threads and row-group pruning (compacted parts)
+_BIG_FILE = 1 << 20
+
+
+def _read_one(
+    path: Path, rec: Mapping[str, Any] | None, wanted: set[str] | None, expr: pc.Expression | None
+) -> pa.Table | str:
+    """One results file: read its bytes once, check them against the catalogue record (size,
+    SHA-256), parse them. Returns the table (the ``wanted`` columns it has; all when ``None``) or
+    why the file is not used."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as err:
+        return f"unreadable ({err.strerror or err})"
+    if rec is not None:
+        if len(data) != rec["bytes"]:
+            return f"size {len(data)} bytes, catalogue says {rec['bytes']}"
+        if hashlib.sha256(data).hexdigest() != rec["sha256"]:
+            return "checksum mismatch"
+    try:
+        pf = pq.ParquetFile(pa.BufferReader(data))
+        names = pf.schema_arrow.names
+        cols = None if wanted is None else [c for c in names if c in wanted]
+        if len(data) >= _BIG_FILE and expr is not None:
+            table = pq.read_table(pa.BufferReader(data), columns=cols, filters=expr)
+        else:
+            table = pf.read(columns=cols, use_threads=len(data) >= _BIG_FILE)
+        return table.replace_schema_metadata(None)
+    except (OSError, pa.ArrowException, ValueError) as err:
+        return f"unreadable ({type(err).__name__}: {err})"
+
+
+def _read_files(sel: _Selection, columns: list[str] | None, filters: Any, expr: pc.Expression | None) -> list[pa.Table]:
+    """Read (and verify) every selected file in a thread pool; bad files go to ``sel.skipped``
+    (quarantined when catalogued and present). Raises ``ValueError`` for unknown ``columns``."""
+    if columns is not None and sel.schemas:
+        names = pa.unify_schemas(sel.schemas, promote_options="permissive").names
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ValueError(f"columns: expected names among {names}, got unknown {missing}")
+    fcols = _filter_columns(filters) if expr is not None else set()
+    wanted = None if columns is None or fcols is None else set(columns) | fcols | {"unit"}
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        got = list(pool.map(lambda i: _read_one(sel.files[i], sel.records[i], wanted, expr), range(len(sel.files))))
+    tables: list[pa.Table] = []
+    kept: list[Path] = []
+    for f, rec, t in zip(sel.files, sel.records, got, strict=True):
+        if isinstance(t, str):
+            shown = f.relative_to(sel.out).as_posix() if sel.out is not None else str(f)
+            sel.skipped.append((shown, t))
+            if rec is not None and t != "missing":
+                quarantine(sel.out, shown)
+        else:
+            tables.append(t)
+            kept.append(f)
+    sel.files = kept
+    return tables
+
+
+def _cast_dictionaries(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns as plain ones (one dictionary for all chunks first: a column of
+    many small files has a chunk per file, and casting each on its own costs per chunk)."""
+    if not any(pa.types.is_dictionary(f.type) for f in table.schema):
+        return table
+    table = table.unify_dictionaries()
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).combine_chunks().cast(field.type.value_type))
+    return table
+
+
+def _combine(
+    sel: _Selection, tables: list[pa.Table], columns: list[str] | None, expr: pc.Expression | None
+) -> pa.Table:
+    """The files' tables as one (schemas unified: int -> float, missing -> null), filtered to
+    ``expr`` and the units the catalogue points at them, projected to ``columns``."""
+    distinct: list[pa.Schema] = []
+    for t in tables:
+        if not any(t.schema.equals(s) for s in distinct):
+            distinct.append(t.schema)
+    schema = pa.unify_schemas(distinct, promote_options="permissive")
     if columns is not None:
         missing = [c for c in columns if c not in schema.names]
         if missing:
             raise ValueError(f"columns: expected names among {schema.names}, got unknown {missing}")
+    table = pa.concat_tables(tables, promote_options="permissive") if len(distinct) > 1 else pa.concat_tables(tables)
+    if len(distinct) > 1:
+        table = table.select(schema.names).cast(schema)
     if sel.keep_units is not None:
         keep = pc.field("unit").isin(pa.array(sel.keep_units, pa.string()))
         expr = keep if expr is None else expr & keep
-    dataset = ds.dataset([str(f) for f in sel.files], schema=schema, format="parquet")
-    table = dataset.to_table(columns=columns, filter=expr)
-    for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
-    return table
+    if expr is not None:
+        table = table.filter(expr)
+    if columns is not None:
+        table = table.select(columns)
+    return _cast_dictionaries(table)
 
 
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
 
 
-def _load_per_file(sel: _Selection, columns: list[str] | None, expr: pc.Expression | None) -> pd.DataFrame:
+def _combine_per_file(
+    sel: _Selection, tables: list[pa.Table], columns: list[str] | None, expr: pc.Expression | None
+) -> pd.DataFrame:
     """Fallback when a parameter column has different types across units (a string in one, a
-    number in another): read file by file and let pandas build object columns."""
+    number in another): filter each file's table and let pandas build object columns."""
     frames = []
-    for f in sel.files:
-        t = pq.read_table(f, columns=columns, filters=expr)
+    for t in tables:
+        e = expr
         if sel.keep_units is not None:
-            t = t.filter(pc.field("unit").isin(pa.array(sel.keep_units, pa.string())))
+            keep = pc.field("unit").isin(pa.array(sel.keep_units, pa.string()))
+            e = keep if e is None else e & keep
+        if e is not None:
+            t = t.filter(e)
         fr = t.to_pandas()
         for c in fr.columns:
             if isinstance(fr[c].dtype, pd.CategoricalDtype):
                 fr[c] = fr[c].astype(object)
         frames.append(fr)
-    return pd.concat(frames, ignore_index=True)
+    df = pd.concat(frames, ignore_index=True)
+    return df[columns] if columns is not None else df
 
 
 def load(
@@ -428,10 +541,11 @@ def load(
     ``value``, any id columns the unit produced (e.g. ``agent``), then the unit's parameters as
     dotted columns (``experiment.rounds``, ``env.n_agents``, ``mechanism.name``, ``agents.0.learner``,
     ``replicate``, ...). ``columns`` projects and ``filters`` (a ``pyarrow.compute`` expression or
-    ``[(column, op, value), ...]``, ANDed) selects rows; both are pushed down to the Parquet reader.
+    ``[(column, op, value), ...]``, ANDed) selects rows; only the columns needed are read, and a
+    compacted part's row groups are pruned by the filter.
 
-    In a folder with a catalogue, only the files of done units are read, each checked against the
-    size and SHA-256 recorded when it was written; a bad file is moved to ``units/quarantine/`` and
+    In a folder with a catalogue, only the files of done units are read, each read once and its
+    bytes checked against the size and SHA-256 recorded when it was written; a bad file is moved to ``units/quarantine/`` and
     skipped, as are stray files. Skipped files are listed in ``df.attrs["skipped"]`` as ``(path,
     reason)`` pairs, with a warning; ``strict=True`` raises :class:`LoadError` instead. A folder
     holding units of several specs (``--allow-mixed``) gets a ``spec_fingerprint`` column.
@@ -441,11 +555,12 @@ def load(
     expr = _expression(filters)
     out = _results_folder(p) if p.is_dir() else None
     cat = catmod.open_catalogue(out, create=False, read_only=True) if out is not None else None
-    if cat is not None:
+    if out is not None and cat is not None:
         with cat:
             sel = _select_catalogued(out, cat)
     else:
         sel = _select_plain(unit_files(p))
+    tables = _read_files(sel, cols, filters, expr) if sel.files else []
     if sel.skipped:
         shown = "; ".join(f"{f}: {why}" for f, why in sel.skipped[:5])
         more = f" (+{len(sel.skipped) - 5} more)" if len(sel.skipped) > 5 else ""
@@ -453,7 +568,7 @@ def load(
         if strict:
             raise LoadError(msg)
         warnings.warn(msg, stacklevel=2)
-    if not sel.files:
+    if not tables:
         df = pd.DataFrame(
             {
                 "unit": pd.Series([], dtype=object),
@@ -465,12 +580,9 @@ def load(
         df = df[cols] if cols is not None and set(cols) <= set(df.columns) else df
     else:
         try:
-            df = _read_dataset(sel, cols, expr).to_pandas()
+            df = _combine(sel, tables, cols, expr).to_pandas()
         except _ARROW_ERRORS:
-            df = _load_per_file(sel, cols, expr)
-        for c in df.columns:  # (fallback path) dictionary-encoded strings come back as categoricals
-            if isinstance(df[c].dtype, pd.CategoricalDtype):
-                df[c] = df[c].astype(df[c].cat.categories.dtype)
+            df = _combine_per_file(sel, tables, cols, expr)
     if len(set(sel.fingerprints.values())) > 1 and "unit" in df.columns:
         df["spec_fingerprint"] = df["unit"].map(sel.fingerprints)
     df.attrs["skipped"] = sel.skipped
@@ -492,24 +604,59 @@ def _chunks(keys: Sequence[str], rows: Mapping[str, int], limit: int) -> list[li
     return [c for c in out if c]
 
 
-def compact(out: str | Path, rows_per_file: int = PART_ROWS) -> dict[str, int]:
-    """Merge the loose unit files of ``out`` into ``parts/part_*.parquet`` files of about
-    ``rows_per_file`` rows (units of one Arrow schema per file, in key order).
+def _step(name: str) -> None:
+    """A named point of :func:`compact` (tests make the process die here to check that a compaction
+    killed at any point loses nothing)."""
 
-    Each part is written atomically and recorded in the catalogue, in one transaction that points
-    its units at it, before the loose files are deleted: a crash at any point leaves every unit
-    readable and ``--resume`` still skips them. Bad loose files are quarantined and their units
-    set back to pending. Returns counts: ``units`` merged, ``parts`` written, ``quarantined``,
-    ``removed`` (orphaned parts deleted).
+
+def _drop_superseded(out: Path, cat: catmod.Catalogue) -> int:
+    """Delete the loose files a compaction superseded (catalogue record with ``n_units = 0``, no
+    unit pointing at it) when they still hold the recorded bytes, and drop their records.
+    Returns how many files were deleted."""
+    rels = cat.superseded()
+    files = cat.files()
+    gone, n = [], 0
+    for rel in rels:
+        why = verify_file(out, rel, files[rel])
+        if why is None:
+            with contextlib.suppress(FileNotFoundError):
+                (out / rel).unlink()
+                n += 1
+            _step("loose-deleted")
+        if why in (None, "missing"):
+            gone.append(rel)
+    cat.drop_files(gone)
+    return n
+
+
+def compact(out: str | Path, rows_per_file: int = PART_ROWS, keys: Iterable[str] | None = None) -> dict[str, int]:
+    """Merge the loose unit files of ``out`` (only those of units ``keys`` when given) into
+    ``parts/part_*.parquet`` files of about ``rows_per_file`` rows (units of one Arrow schema per
+    file, in key order).
+
+    Safe to kill at any point: each part is written under a temporary name and renamed into place;
+    then one catalogue transaction records it and points its units at it, keeping the loose
+    files' records marked superseded; only then are the loose files deleted (and their records
+    dropped). Until the transaction, the units are read from their loose files and the new part
+    is ignored (and removed by the next run or compaction); after it, from the part, and the
+    leftover loose files are ignored until the next compaction deletes them. Bad loose files are
+    quarantined and their units set back to pending. Returns counts: ``units`` merged, ``parts``
+    written, ``quarantined``, ``removed`` (orphaned parts deleted), ``deleted`` (loose files).
     """
     out = Path(out)
     cat = catmod.open_catalogue(out, create=False)
     if cat is None:
         raise FileNotFoundError(f"out: expected a results folder with {catmod.CATALOGUE}, got {str(out)!r}")
-    stats = {"units": 0, "parts": 0, "quarantined": 0, "removed": 0}
+    stats = {"units": 0, "parts": 0, "quarantined": 0, "removed": 0, "deleted": 0}
+    wanted = set(keys) if keys is not None else None
     with cat:
+        clean_stale(out, cat)
         files = cat.files()
-        loose = {k: rel for k, (rel, _) in cat.done_units().items() if rel and rel.startswith(UNITS_DIR + "/")}
+        loose = {
+            k: rel
+            for k, (rel, _) in cat.done_units().items()
+            if rel and rel.startswith(UNITS_DIR + "/") and (wanted is None or k in wanted)
+        }
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
             reasons = dict(zip(loose, pool.map(lambda r: verify_file(out, r, files[r]), loose.values()), strict=True))
         bad = [k for k, why in reasons.items() if why is not None]
@@ -517,12 +664,14 @@ def compact(out: str | Path, rows_per_file: int = PART_ROWS) -> dict[str, int]:
             quarantine(out, loose[k])
         cat.mark_pending(bad, "results file failed verification during compact")
         stats["quarantined"] = len(bad)
+        _step("verified")
         groups: dict[bytes, list[str]] = {}
         for k in sorted(set(loose) - set(bad)):
             groups.setdefault(files[loose[k]]["schema"] or b"", []).append(k)
         (out / PARTS_DIR).mkdir(exist_ok=True)
-        for keys in groups.values():
-            for chunk in _chunks(keys, {k: files[loose[k]]["rows"] for k in keys}, rows_per_file):
+        writer = f"{socket.gethostname()}-{os.getpid()}"
+        for group in groups.values():
+            for chunk in _chunks(group, {k: files[loose[k]]["rows"] for k in group}, rows_per_file):
                 with ThreadPoolExecutor(max_workers=_THREADS) as pool:
                     tables = list(
                         pool.map(lambda k: pq.read_table(out / loose[k]).replace_schema_metadata(None), chunk)
@@ -530,18 +679,17 @@ def compact(out: str | Path, rows_per_file: int = PART_ROWS) -> dict[str, int]:
                 table = pa.concat_tables(tables, promote_options="permissive")
                 sink = pa.BufferOutputStream()
                 pq.write_table(table, sink, compression="zstd", row_group_size=1 << 17)
-                rel = f"{PARTS_DIR}/part_{time.strftime('%Y%m%dT%H%M%S')}_{uuid.uuid4().hex[:8]}.parquet"
+                rel = f"{PARTS_DIR}/part_{time.strftime('%Y%m%dT%H%M%S')}_{writer}-{uuid.uuid4().hex[:8]}.parquet"
                 data = sink.getvalue()
                 _write_atomic(out / rel, data)
-                info = _info(rel, data, table.schema, table.num_rows)
-                cat.move_units(chunk, [loose[k] for k in chunk], info)
-                for k in chunk:
-                    with contextlib.suppress(FileNotFoundError):
-                        (out / loose[k]).unlink()
+                _step("part-written")
+                cat.move_units(chunk, [loose[k] for k in chunk], _info(rel, data, table.schema, table.num_rows))
+                _step("catalogue-flipped")
                 stats["units"] += len(chunk)
                 stats["parts"] += 1
+        stats["deleted"] = _drop_superseded(out, cat)
         referenced = {rel for rel, _ in cat.done_units().values()}
-        orphans = [r for r in cat.files() if r.startswith(PARTS_DIR + "/") and r not in referenced]
+        orphans = [r for r, f in cat.files().items() if r.startswith(PARTS_DIR + "/") and r not in referenced]
         for r in orphans:
             with contextlib.suppress(FileNotFoundError):
                 (out / r).unlink()
