@@ -213,7 +213,7 @@ class InformationAcquisitionEnv(BatchedEnv):
         self._cdf_q = np.cumsum(m.q_flat, axis=-1)  # (nA, T, nS)
         self._best_u = m.utility.max(axis=0)  # (T,)
         self._rng = np.random.default_rng(0)
-        self._br = None
+        self._br: tuple[np.ndarray, np.ndarray] | None = None
         self._alloc()
 
     def _alloc(self) -> None:
@@ -403,7 +403,8 @@ class InformationAcquisitionEnv(BatchedEnv):
             title = f"step {self.t[0]}/{self.horizon}, round finished"
         else:  # a fresh episode: the recommendation only
             arrays = (self.rec[0], None, None, None, None)
-        return render_rgb(lambda ax: draw_information(ax, *arrays, title=title))
+        rec, effort, signal, reports, payments = arrays
+        return render_rgb(lambda ax: draw_information(ax, rec, effort, signal, reports, payments, title=title))
 
 
 def draw_information(
@@ -626,9 +627,10 @@ class EffortReportGame(MechanismGame):
     def _decode(self, types: np.ndarray, actions: np.ndarray):
         m = self.model
         u = np.asarray(types, dtype=np.float64)[:, 0, :]
-        prof = np.minimum(
-            np.searchsorted(self.plugin._cdf, u[:, 0] * self.plugin._cdf[-1], side="right"), m.n_profiles - 1
-        )
+        plugin = self.plugin
+        if not isinstance(plugin, TablePlugin):
+            raise TypeError(f"mechanism: plug-in {type(plugin).__name__} has no tables")
+        prof = np.minimum(np.searchsorted(plugin._cdf, u[:, 0] * plugin._cdf[-1], side="right"), m.n_profiles - 1)
         rec = np.stack(np.unravel_index(prof, m.n_actions), axis=1)  # (B, N)
         k = self._check_plans(actions)
         ni = np.arange(self.n_agents)[None, :]
