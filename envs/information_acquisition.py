@@ -226,7 +226,7 @@ class InformationAcquisitionEnv(BatchedEnv):
         self.signal = np.zeros((B, N), dtype=np.int64)
         self.theta = np.zeros(B, dtype=np.int64)
         self.has_theta = np.zeros(B, dtype=bool)
-        # the last finished round (rec, effort, signal, reports, payments; -1 / NaN where a copy did
+        # the last finished round (rec, effort, signal, reports, payments; -1 / 0 where a copy did
         # not report), kept for render(): the next round's draw overwrites rec, effort and signal
         self._last_round: tuple[np.ndarray, ...] | None = None
 
@@ -315,18 +315,21 @@ class InformationAcquisitionEnv(BatchedEnv):
             u_p = m.utility[d, th]
             eff_b = self.effort[rep]
             cost = self._costs[np.arange(N)[None, :], eff_b]
-            full = lambda v: self._full(rep, v)  # noqa: E731
+            # copies that did not report at this step (another phase, in a batch whose copies are out
+            # of step): sums over no round are 0, shares 1 (0/0 := 1), state and decision -1
+            total = lambda v: self._full(rep, v, 0.0)  # noqa: E731
+            share = lambda v: self._full(rep, v, 1.0)  # noqa: E731
             metrics = {
-                "principal_utility": full(u_p - pay.sum(1)),
-                "payments": full(pay.sum(1)),
-                "decision_accuracy": full((u_p >= self._best_u[th] - 1e-12).astype(float)),
-                "effort_rate": full((cost > self._min_cost[None, :] + 1e-12).mean(1)),
-                "obedience_rate": full((eff_b == self.rec[rep]).mean(1)),
-                "truthful_rate": full((r == self.signal[rep]).mean(1)),
+                "principal_utility": total(u_p - pay.sum(1)),
+                "payments": total(pay.sum(1)),
+                "decision_accuracy": share((u_p >= self._best_u[th] - 1e-12).astype(float)),
+                "effort_rate": share((cost > self._min_cost[None, :] + 1e-12).mean(1)),
+                "obedience_rate": share((eff_b == self.rec[rep]).mean(1)),
+                "truthful_rate": share((r == self.signal[rep]).mean(1)),
             }
             for i in range(N):
-                metrics[f"utility_agent_{i}"] = full(pay[:, i] - cost[:, i])
-            payments = np.full((B, N), np.nan)
+                metrics[f"utility_agent_{i}"] = total(pay[:, i] - cost[:, i])
+            payments = np.zeros((B, N))
             payments[rep] = pay
             reports = np.full((B, N), -1, dtype=np.int64)
             reports[rep] = r
@@ -334,8 +337,9 @@ class InformationAcquisitionEnv(BatchedEnv):
             info = {
                 "metrics": metrics,
                 "payments": payments,
-                "state": self._full(rep, th.astype(float)),
-                "decision": self._full(rep, d.astype(float)),
+                "state": self._full(rep, th.astype(float), -1.0),
+                "decision": self._full(rep, d.astype(float), -1.0),
+                "round_finished": self._full(rep, np.ones(rep.size, dtype=bool), False),
             }
         self.t += 1
         done = self.t >= self.horizon
@@ -345,8 +349,9 @@ class InformationAcquisitionEnv(BatchedEnv):
         terminated = np.zeros((B, N), dtype=bool)
         return self._observe(), rewards, terminated, truncated, info
 
-    def _full(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
-        out = np.full(self.batch_size, np.nan)
+    def _full(self, idx: np.ndarray, values: np.ndarray, fill: float | bool) -> np.ndarray:
+        """``(B,)``: ``values`` at the copies ``idx``, ``fill`` elsewhere (never NaN)."""
+        out = np.full(self.batch_size, fill)
         out[idx] = values
         return out
 

@@ -120,6 +120,48 @@ def test_partial_reset_and_errors():
         InformationAcquisitionEnv(flat, eps=0.01)
 
 
+def _nan_free(value):
+    if isinstance(value, dict):
+        return all(_nan_free(v) for v in value.values())
+    arr = np.asarray(value)
+    return arr.dtype.kind not in "fc" or not np.isnan(arr).any()
+
+
+def test_copies_out_of_phase_get_sentinels_not_nan():
+    """A copy that did not report at a report step (restarted, so one phase behind) gets fixed values:
+    sums 0, shares 1, state and decision -1, ``round_finished`` False; the others their real ones."""
+    env = InformationAcquisitionEnv("B", batch_size=3, rounds=2)
+    env.reset(seed=0)
+    env.step(env.default_actions())  # efforts everywhere
+    env.reset(options={"reset_mask": np.array([True, False, False])})  # copy 0 back to its effort phase
+    assert env.phase.tolist() == [0, 1, 1]
+    *_, info = env.step(env.default_actions())
+    assert _nan_free(info)
+    assert info["round_finished"].tolist() == [False, True, True]
+    met = info["metrics"]
+    for key in ("principal_utility", "payments", "utility_agent_0", "utility_agent_1"):
+        assert met[key][0] == 0.0, key
+    for key in ("decision_accuracy", "effort_rate", "obedience_rate", "truthful_rate"):
+        assert met[key][0] == 1.0, key
+    assert info["state"][0] == -1.0 and info["decision"][0] == -1.0
+    assert info["payments"][0].tolist() == [0.0, 0.0]
+    assert set(info["state"][1:].tolist()) <= {0.0, 1.0} and set(info["decision"][1:].tolist()) <= {0.0, 1.0}
+    np.testing.assert_allclose(met["payments"][1:], info["payments"][1:].sum(1))
+    assert met["obedience_rate"][1:].tolist() == [1.0, 1.0] and met["truthful_rate"][1:].tolist() == [1.0, 1.0]
+
+
+def test_vector_view_info_has_no_nan_across_autoresets():
+    venv = ia.gym_vector_env(num_envs=4, metrics="all", max_cycles=4)
+    venv.reset(seed=0)
+    venv.action_space.seed(0)
+    seen = 0
+    for _ in range(20):
+        *_, info = venv.step(venv.action_space.sample())
+        assert _nan_free(info)
+        seen += "metrics" in info
+    assert seen >= 5
+
+
 def test_belief_elicitation_best_reports():
     grid = np.linspace(0, 1, 101)
     for rule, want in [("quadratic", 0.3), ("spherical", 0.3), ("linear", 0.0)]:
