@@ -8,6 +8,7 @@ Built-in environments (name, module, Gymnasium id):
 ``information_acquisition`` ``coopsim.envs.information_acquisition`` ``coopsim/InformationAcquisition-v0``
 ``agent_economy``      ``coopsim.envs.agent_economy``      ``coopsim/AgentEconomy-v0``
 ``matrix_games``       ``coopsim.envs.matrix_games``       ``coopsim/MatrixGame-v0``
+``multi_item_auction`` ``coopsim.envs.multi_item_auction`` ``coopsim/MultiItemAuction-v0``
 ====================== ================================== ================================
 
 **The environment protocol.** An environment is a module registered here by name
@@ -119,6 +120,8 @@ for _name, _gym in (
     ("agent_economy", "AgentEconomy-v0"),
     # one id for every normal-form game: gym.make("coopsim/MatrixGame-v0", game="chicken") or payoffs=...
     ("matrix_games", "MatrixGame-v0"),
+    # default mechanism: the shipped 2 x 2 RegretNet (mechanisms/data/regretnet_2x2.npz)
+    ("multi_item_auction", "MultiItemAuction-v0"),
 ):
     register_env(_name, f"{__name__}.{_name}", _gym)
 

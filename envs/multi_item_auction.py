@@ -17,6 +17,15 @@ Rewards                 ``u_i = sum_j v_ij z_ij(b) - p_i(b)`` (additive, quasi-l
 Mechanisms              any callable ``mech(bids (B, n, m))`` returning ``allocation`` (B, n, m)
                         and ``payment`` (B, n), by registry name: ``regret_net``, ``rochet_net``
                         (learned by :mod:`coopsim.design`).
+Default                 ``mechanism="regret_net"`` with its shipped weights (2 bidders x 2 items,
+                        i.i.d. U[0, 1], ``mechanisms/data/regretnet_2x2.npz``), matching the
+                        default ``n_agents=2``, ``n_items=2``: the learned auction is what this
+                        env is for, and it works out of the box (``gymnasium.make(
+                        "coopsim/MultiItemAuction-v0")``). VCG per item (a second-price auction
+                        for each item) is the truthful baseline, not the default: it earns 2/3
+                        here against the network's about 0.85 at ex-post regret <= 1e-3. Other
+                        sizes need their own weights (``mechanism_params={"weights": path}``)
+                        or a callable mechanism.
 Metrics (per copy)      ``revenue`` ``sum_i p_i``, ``welfare`` ``sum_ij v_ij z_ij``,
                         ``mean_utility``; optimum ``welfare = sum_j max_i v_ij``.
 Arguments               ``n_agents``, ``n_items``, ``mechanism``, ``mechanism_params``,
@@ -168,6 +177,11 @@ def draw_multi_item(ax: Any, values: np.ndarray, allocation: np.ndarray | None =
         ax.set_xticks(x, [f"agent {i}\npays {float(payments[i]):.3g}" for i in x])
     ax.set_ylabel("value / allocation probability")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
+
+def make_game(**kwargs: Any) -> MultiItemAuction:
+    """Build the one-shot game (the runner's hook)."""
+    return MultiItemAuction(**kwargs)
 
 
 NAME = "multi_item_auction_v0"

@@ -53,8 +53,8 @@ _second_price_per_item.n_bidders, _second_price_per_item.n_items = 2, 2
 
 
 def test_multi_item_auction_every_checker():
-    """The multi-item auction's default mechanism is a learned one whose weights file is not shipped
-    yet, so it is not registered; its views pass every checker with a hand-written mechanism."""
+    """The multi-item auction is registered with its default (the shipped RegretNet, checked by
+    ``test_every_checker``); its views also pass every checker with a callable mechanism."""
     env_id = "coopsim-test/MultiItemAuction-v0"
     if env_id not in gym.registry:
         gym.register(id=env_id, entry_point=mia.gym_env, vector_entry_point=mia.gym_vector_env)
