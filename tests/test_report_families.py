@@ -200,3 +200,50 @@ def test_information_card_audits_ic_exactly():
     # the optimal LP mechanism gives the principal at least what the scoring plug-in does
     scoring = rep.audit("information_scoring", {"model": instance_b()})
     assert card.data["principal_utility"] >= scoring.data["principal_utility"] - 1e-9
+
+
+def test_regret_net_card_audits_the_multi_item_env_and_recomputes(tmp_path):
+    from coopsim.analysis import incentive_audit
+    from coopsim.report.multi_item import multi_item_game
+
+    md, data, out = run_report(tmp_path, "regret_net", "--profiles", "32")
+    a = data["audit"]
+    assert (a["n_bidders"], a["n_items"], a["profiles"], a["grid"]) == (2, 2, 32, 11)
+    mech = mechanisms.get("regret_net")
+    game = multi_item_game(mech)
+    types = game.sample_types(np.random.default_rng(0), 32)
+    aud = incentive_audit(game, types, grid=11, n_random=32, rng=0)
+    assert a["max_gain"] == pytest.approx(aud.max_gain, abs=1e-12) and a["mean_gain"] == pytest.approx(aud.mean_gain)
+    # per-bidder regret by brute force over the same candidates, one bidder and one report at a time
+    cand = np.concatenate([game.action_grid(11), np.random.default_rng([0, 1]).uniform(0, 1, (32, 2))])
+    truth = mech(types).utility(types)
+    best = np.zeros((32, 2))
+    for c in cand:
+        for i in range(2):
+            dev = types.copy()
+            dev[:, i] = c
+            best[:, i] = np.maximum(best[:, i], mech(dev).utility(types)[:, i] - truth[:, i])
+    np.testing.assert_allclose(a["per_bidder_regret"], best.mean(axis=0), atol=1e-12)
+    assert 0 < max(a["per_bidder_regret"]) <= 1e-3  # the shipped network's regret target
+    assert all(r["holds"] for r in data["invariants"].values()) and data["claims_contradicted"] == []
+    r = data["revenue"]
+    values = game.sample_types(np.random.default_rng([0, 2]), r["samples"])
+    assert r["revenue"] == pytest.approx(mech(values).revenue.mean(), abs=1e-12)
+    vcg = r["benchmarks"]["vcg_per_item"]
+    assert vcg["exact"] == pytest.approx(2 / 3) and abs(vcg["mean"] - 2 / 3) <= 4 * vcg["se"]
+    assert r["benchmarks"]["myerson_per_item"]["exact"] == pytest.approx(5 / 6)
+    assert r["revenue"] > 0.845 and r["revenue_vs_vcg_per_item"] > 1.25 and r["paper_regretnet_revenue"] == 0.878
+    assert figures_written(md, out) == ["deviation.png"]
+
+
+def test_rochet_net_card_is_strategyproof_and_near_the_manelli_vincent_optimum(tmp_path):
+    md, data, _ = run_report(tmp_path, "rochet_net", "--profiles", "32")
+    a = data["audit"]
+    assert a["n_bidders"] == 1 and a["max_gain"] <= 1e-9 and a["strategyproof"] is True
+    assert "no profitable misreport found" in md and data["claims_contradicted"] == []
+    r = data["revenue"]
+    mv = r["benchmarks"]["manelli_vincent_optimum"]
+    assert abs(mv["mean"] - 0.5492) <= 4 * mv["se"]  # items at 2/3, bundle at (4 - sqrt 2)/3
+    assert r["revenue"] <= mv["mean"] + 4 * mv["se"] and r["revenue"] >= mv["mean"] - 0.01
+    assert r["benchmarks"]["vcg_per_item"]["exact"] == 0 and r["revenue_vs_vcg_per_item"] is None
+    assert r["benchmarks"]["myerson_per_item"]["exact"] == pytest.approx(0.5)

@@ -1,5 +1,6 @@
 """Report card of the position-auction family (``gsp``, ``vcg``, ``gfp``, ``first_price``,
-``second_price``, ``myerson``, ``aigc_vcg``).
+``second_price``, ``myerson``, ``aigc_vcg``); the multi-item mechanisms of the family (``regret_net``,
+``rochet_net``) get the card of :mod:`coopsim.report.multi_item`.
 
 The mechanism runs inside :class:`coopsim.envs.position_auction.PositionAuction` (i.i.d. U[0, 1]
 per-click values; separable CTRs ``q_i a_j`` with ``a_j = 0.7^j`` and ``q_i = 1``, or random AIGC
@@ -434,7 +435,13 @@ def auction_audit(
 ) -> Card:
     """Audit (and, with ``full``, the report card) of a position-auction mechanism: the incentive audit
     with its replayed witness, the invariants and truthful ratios, and with ``full`` the ratios against
-    n, the equilibrium facts (separable mechanisms) and the figures."""
+    n, the equilibrium facts (separable mechanisms) and the figures. Multi-item mechanisms
+    (``regret_net``, ``rochet_net``) get the multi-item card (:mod:`coopsim.report.multi_item`)."""
+    from coopsim.report.multi_item import is_multi_item, multi_item_audit
+
+    if is_multi_item(mech):
+        opts = {"n_agents": n_agents, "profiles": profiles, "grid": grid, "seed": seed, "full": full}
+        return multi_item_audit(name, params, mech, **opts, **unknown)
     if unknown:
         raise TypeError(f"auction audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
     from coopsim.analysis import incentive_audit
