@@ -503,36 +503,88 @@ class PositionAuction(MechanismGame):
         acts = np.asarray(actions, dtype=np.float64)
         B, N = v.shape
         cand = self._broadcast_candidates(candidates, B)  # (B, N, K)
-        g = cand * v[:, :, None] if self.action == "shading" else cand
+        return self._closed_form_deviation(v, ctr, acts, cand)
+
+    @staticmethod
+    def _competition(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per ``(b, i)`` from the ``(B, N)`` keys: the highest competing key ``m_i`` (``-inf``
+        alone) and the number ``c_i`` of others at it (0 unless ``m_i > 0``).
+
+        Two bidders: the other's key. Otherwise from the top two keys of each copy on the
+        ``(N, B)`` transpose (no ``(B, N, N)`` array): ``m_i`` is the top key unless i alone holds
+        it (then the second key)."""
+        N = key.shape[1]
+        if N == 2:
+            cm = key[:, ::-1]
+            return cm, (cm > 0).astype(np.int64)
+        kt = np.ascontiguousarray(key.T)  # (N, B)
+        m1 = kt.max(axis=0)
+        at_top = kt == m1
+        c1 = at_top.sum(axis=0)
+        below = np.where(at_top, -np.inf, kt)
+        m2 = below.max(axis=0)
+        c2 = (below == m2).sum(axis=0)
+        alone = at_top & (c1 == 1)
+        cm = np.where(alone, m2, m1)
+        n_tied = np.where(cm > 0, np.where(alone, c2, c1 - at_top), 0)
+        return cm.T, n_tied.T
+
+    def _closed_form_deviation(self, v: np.ndarray, ctr: np.ndarray, acts: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """The single-slot closed form of :meth:`deviation_utilities` on checked ``(B, N, K)``
+        candidates. Everything per ``(b, i)`` (competing score, tie count, click coefficients) is
+        computed on ``(B, N)`` arrays; the ``(B, N, K)`` work is a few element-wise passes (the
+        candidate score, the win and tie comparisons, the clicks and ``v - price``) with two new
+        ``(B, N, K)`` float arrays (one more when some candidate ties). Each entry is computed as in the formula above (``clicks =
+        share * q_i * a`` per ``(b, i)``, then ``clicks * (v_i - price)``)."""
+        N = v.shape[1]
+        shading = self.action == "shading"
+        g = cand * v[:, :, None] if shading else cand  # a new array only for shading
         bids = self.to_bids(v, acts)
         fac = self._factors(ctr)
         a_best = float(fac["position"].max())
-        q = np.broadcast_to(fac["quality"], (B, N))
-        r = self.mechanism.reserve
-        key = np.where((bids >= r) & (bids * q > 0), bids * q, -1.0)  # (B, N)
-        others = np.broadcast_to(key[:, None, :], (B, N, N)).copy()
-        idx = np.arange(N)
-        others[:, idx, idx] = -np.inf  # exclude self
-        cm = others.max(axis=2)  # (B, N)
-        tied = (others == cm[:, :, None]) & (cm[:, :, None] > 0)
-        n_tied = tied.sum(axis=2)
-        first_tied = np.where(tied, idx[None, None, :], N).min(axis=2)
-        mk = np.where((g >= r) & (g * q[:, :, None] > 0), g * q[:, :, None], -1.0)  # (B, N, K)
-        cmk = cm[:, :, None]
-        win = (mk > 0) & (mk > cmk)
-        tie = (mk > 0) & (mk == cmk)
-        if self.mechanism.tie_break == "share":
-            share = win + tie / (1.0 + n_tied[:, :, None])
-        else:
-            share = win + tie * (idx[None, :, None] < first_tied[:, :, None])
-        clicks = share * q[:, :, None] * a_best
+        q = fac["quality"]  # (N,) or (B, N); q[..., None] broadcasts against (B, N, K)
+        r = self.mechanism.reserve  # >= 0
+        score = bids * q
+        # eligible: b_j >= r and a positive score (with r = 0 the score test implies the bid test)
+        key = np.where((score > 0) & (bids >= r) if r > 0 else score > 0, score, -1.0)  # (B, N)
+        cm, n_tied = self._competition(key)
+        # candidate score q_i g (g * 1.0 == g exactly: unit qualities skip the product)
+        gq = g if not self.random_ctr and bool((q == 1.0).all()) else g * q[..., None]
+        # win: eligible and q_i g > max(m_i, 0); tie: eligible and q_i g == m_i > 0 (NaN never
+        # ties). With r <= 0, q_i g > 0 already implies g >= r (q_i >= 0): no reserve test then.
+        win = gq > np.maximum(cm, 0.0)[:, :, None]
+        tie = gq == np.where(cm > 0, cm, np.nan)[:, :, None]
+        if r > 0:
+            ok = g >= r
+            win &= ok
+            tie &= ok
+        # clicks = share * q_i * a: share 1 (win), the tie share, or 0 (win and tie are disjoint,
+        # so adding the tie term to the zeros of the win term is exact)
+        c_win = 1.0 * q * a_best  # (N,) or (B, N)
+        clicks = win.astype(np.float64)
+        clicks *= c_win[..., None]
+        if tie.any():
+            if self.mechanism.tie_break == "share":
+                c_tie = (1.0 / (1.0 + n_tied)) * q * a_best
+            else:  # the lowest index among the tied wins: i must precede every tied competitor
+                c_tie = np.where(self._first_tied(key, cm) > np.arange(N)[None, :], c_win, 0.0)
+            clicks += tie * c_tie[:, :, None]
         if self._closed_form == "fpa":
-            price = g
+            dv = np.subtract(v[:, :, None], g, out=g) if shading else v[:, :, None] - g  # g: done with it
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
-                price = np.maximum(r, np.maximum(cmk, 0.0) / q[:, :, None])
-            price = np.where(clicks > 0, price, 0.0)
-        return clicks * (v[:, :, None] - price)
+                price = np.maximum(r, np.maximum(cm, 0.0) / q)
+            dv = v[:, :, None] - np.where(clicks > 0, price[:, :, None], 0.0)
+        clicks *= dv
+        return clicks
+
+    @staticmethod
+    def _first_tied(key: np.ndarray, cm: np.ndarray) -> np.ndarray:
+        """Per ``(b, i)``: the first index ``j != i`` with ``key_j == m_i > 0`` (``N`` if none)."""
+        B, N = key.shape
+        idx = np.arange(N)
+        tied = (key[:, None, :] == cm[:, :, None]) & (cm[:, :, None] > 0) & (idx[:, None] != idx[None, :])
+        return np.where(tied, idx[None, None, :], N).min(axis=2)
 
     # -- metrics --------------------------------------------------------------------------------
     def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
