@@ -25,9 +25,10 @@ from coopsim.envs.agent_economy.state import (
     ACTIVE,
     C_ASSIGNED,
     EconomyState,
+    R,
     StepTally,
-    block,
     exposure,
+    rows,
     suspend,
 )
 from coopsim.envs.agent_economy_archetypes import CIRCUMVENTIONS, M
@@ -77,7 +78,9 @@ def accept_bids(
         if not retry.any():
             break
         cur = np.where(retry, macro, M["idle"])
-    if logs:
+    if len(logs) == 1:
+        merged = logs[0]
+    elif logs:
         merged = {k: np.concatenate([lg[k] for lg in logs]) for k in logs[0] if k != "ratio_by_copy"}
         merged["ratio_by_copy"] = np.max([lg["ratio_by_copy"] for lg in logs], axis=0)
     else:
@@ -95,45 +98,45 @@ def _checks(
     base: np.ndarray,
     tier_now: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The gate checks of one round, in order; returns ``(ok, is_delegation, delegate)`` (B, N)."""
+    """The gate checks of one round, in order; returns ``(ok, is_delegation, delegate)`` (B, N).
+    Rejections are counted by reason once at the end (the counts do not depend on the order)."""
     bidder = choice >= 0
+    r = rows(s.batch_size)
     col = np.maximum(choice, 0)
-    tmin = np.take_along_axis(s.c_tier, col, axis=1)
-    pen = np.take_along_axis(s.c_penalty, col, axis=1)
+    tmin, pen = s.c_tier[r, col], s.c_penalty[r, col]
     is_del = (macro == _DELEGATE[0]) | (macro == _DELEGATE[1])
-    ok = bidder.copy()
-    na = ok & (s.status != ACTIVE)
-    block(s, na, "agent_not_active")
-    ok &= ~na
+    na = bidder & (s.status != ACTIVE)
+    ok = bidder & ~na
     mism = ok & (s.cur_hash != s.reg_hash)
-    block(s, mism, "hash_mismatch")
-    suspend(s, tally, mism)
-    ok &= ~mism
+    if mism.any():
+        suspend(s, tally, mism)
+        ok &= ~mism
     low = ok & (tier_now < tmin)
-    block(s, low, "tier_bypass")
     ok &= ~low
     over = ok & (base + pen > p.ceilings[tier_now])
-    block(s, over, "ceiling")
     ok &= ~over
+    rejected = [(na, "agent_not_active"), (mism, "hash_mismatch"), (low, "tier_bypass"), (over, "ceiling")]
     target = np.full(macro.shape, -1)
     if is_del.any():
         target = delegate_targets(s, rng, macro, is_del, ok)
         ok &= ~(is_del & (target < 0))
         if p.settlement.require_T4_to_delegate:
             perm = ok & is_del & (tier_now < min(4, p.K))
-            block(s, perm, "delegation_not_permitted")
+            rejected.append((perm, "delegation_not_permitted"))
             ok &= ~perm
         tgt = np.maximum(target, 0)
-        d_tier = np.take_along_axis(tier_now, tgt, axis=1)
-        d_ok = (np.take_along_axis(s.status, tgt, axis=1) == ACTIVE) & (
-            np.take_along_axis(s.cur_hash, tgt, axis=1) == np.take_along_axis(s.reg_hash, tgt, axis=1)
-        )
+        d_tier = tier_now[r, tgt]
+        d_ok = (s.status[r, tgt] == ACTIVE) & (s.cur_hash[r, tgt] == s.reg_hash[r, tgt])
         chain = np.minimum(tier_now, d_tier)
         laund = ok & is_del & (~d_ok | (d_tier < tmin) | (chain < tmin))
-        block(s, laund, "laundering")
+        rejected.append((laund, "laundering"))
         ok &= ~laund
-    for j, code in _LOGGED_CIRCUMVENTIONS:
-        s.cum["circumvention_blocked"][:, j] += ((macro == code) & bidder & ~ok).sum(axis=1)
+    masks, reasons = zip(*rejected)
+    s.cum["blocked"][:, [R[k] for k in reasons]] += np.stack(masks, axis=-1).sum(axis=1)
+    refused = bidder & ~ok
+    if refused.any():
+        for j, code in _LOGGED_CIRCUMVENTIONS:
+            s.cum["circumvention_blocked"][:, j] += ((macro == code) & refused).sum(axis=1)
     return ok, is_del, target
 
 
@@ -177,8 +180,9 @@ def _log(s, p, wb, wi, wc, perf, expo, base, tier_now) -> dict[str, np.ndarray]:
     pen = s.c_penalty[wb, wc]
     exp_after = base[wb, wi] + pen
     cl = p.ceilings[tier_now[wb, wi]]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(exp_after > 0, np.where(cl > 0, exp_after / np.where(cl > 0, cl, 1.0), np.inf), 0.0)
+    ratio = np.full(len(wb), np.inf)  # E / B: inf where B = 0 < E, 0 where E = 0
+    np.divide(exp_after, cl, out=ratio, where=cl > 0)
+    ratio[exp_after <= 0] = 0.0
     rc = np.zeros(s.batch_size)
     np.maximum.at(rc, wb, ratio)
     return {

@@ -35,17 +35,21 @@ def investments(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
     """Robustness and capability investments of ACTIVE agents (see the module docstring)."""
     active = s.status == ACTIVE
     a, gain = p.actions.invest_amount, p.actions.invest_gain
-    dims = np.where(macro == M["invest_weakest"], np.argmin(s.r_true[..., :3], axis=-1), _INVEST_DIMS[macro])
+    dims = _INVEST_DIMS[macro]
+    weakest = macro == M["invest_weakest"]
+    if weakest.any():
+        dims = np.where(weakest, np.argmin(s.r_true[..., :3], axis=-1), dims)
     sel = active & (dims >= 0)
     if sel.any():
-        d = np.maximum(dims, 0)
-        cur = np.take_along_axis(s.r_true, d[..., None], axis=-1)[..., 0]
-        cost = a * (1.0 + 2.0 * cur)
+        b, i = np.nonzero(sel)  # one investment per agent: plain fancy updates
+        d = dims[b, i]
+        cur = s.r_true[b, i, d]
+        cost = np.zeros(sel.shape)
+        cost[b, i] = c = a * (1.0 + 2.0 * cur)
         pay(s, sel, cost, "investment")
-        s.invested += np.where(sel, cost, 0.0)
-        new = np.minimum(1.0, cur + np.where(sel, gain * a, 0.0))
-        np.put_along_axis(s.r_true, d[..., None], np.where(sel, new, cur)[..., None], axis=-1)
-        np.add.at(s.cum["invest_robustness"], (*np.nonzero(sel), d[sel]), cost[sel])
+        s.invested[b, i] += c
+        s.r_true[b, i, d] = np.minimum(1.0, cur + gain * a)
+        s.cum["invest_robustness"][b, i, d] += c
         if p.audits.audit_after_invest:
             audit(s, p, rng, tally, sel, p.audits.sigma_invest, kind="invest")
     cap = active & (macro == M["invest_capability"])

@@ -37,7 +37,9 @@ def gate_tier(s: EconomyState, p: EnvParams, r: np.ndarray, ih: np.ndarray) -> n
     """The gate's tier of scores ``r`` (B, N, 3) and IH* ``ih`` (capability gates read ``s.capability``)."""
     if not p.robustness_gate:
         return p.gate.tier(r, None, s.capability)
-    return p.gate.tier(np.clip(r, 0.0, 1.0), np.clip(ih, 0.0, 1.0) if p.force_t0 else None)
+    # np.minimum(np.maximum(.)): np.clip's numbers without its layers of Python calls
+    ih_cl = np.minimum(np.maximum(ih, 0.0), 1.0) if p.force_t0 else None
+    return p.gate.tier(np.minimum(np.maximum(r, 0.0), 1.0), ih_cl)
 
 
 def effective_tier(s: EconomyState, p: EnvParams) -> np.ndarray:
@@ -71,37 +73,38 @@ def audit(
     """
     if not sel.any():
         return
-    b_idx, i_idx = np.nonzero(sel)
+    at = b_idx, i_idx = np.nonzero(sel)  # integer indices: cheaper than re-reading the mask each time
     n = len(b_idx)
     noise = rng.normal(0.0, sigma, (n, 4)) if sigma > 0 else np.zeros((n, 4))
-    valid = (s.gaming_version[sel] == s.bank_version[b_idx])[:, None]
-    o = s.gaming[sel] * valid
-    honest = np.clip(s.r_true[sel] + noise, 0.0, 1.0)
+    valid = (s.gaming_version[at] == s.bank_version[b_idx])[:, None]
+    gaming = s.gaming[at]
+    o = gaming * valid
+    honest = np.clip(s.r_true[at] + noise, 0.0, 1.0)
     measured = honest.copy()
     measured[:, :3] = np.clip(honest[:, :3] + o, 0.0, 1.0)
-    old_tier, old_status = s.tier[sel], s.status[sel]
+    old_tier, old_status = s.tier[at], s.status[at]
     if p.robustness_gate:
         new = p.gate.tier(measured[:, :3], measured[:, 3] if p.force_t0 else None)
         new_honest = p.gate.tier(honest[:, :3], honest[:, 3] if p.force_t0 else None)
     else:
-        new = new_honest = p.gate.tier(measured[:, :3], None, s.capability[sel])
+        new = new_honest = p.gate.tier(measured[:, :3], None, s.capability[at])
     registering = kind in ("registration", "recovery")
     if registering:
-        s.reg_hash[sel] = s.cur_hash[sel]
-    mismatch = s.cur_hash[sel] != s.reg_hash[sel]
+        s.reg_hash[at] = s.cur_hash[at]
+    mismatch = s.cur_hash[at] != s.reg_hash[at]
     ih_fail = p.force_t0 & (measured[:, 3] < p.ih_threshold) & p.robustness_gate
     promote = kind in ("registration", "recovery", "invest", "upgrade") or p.audits.audit_can_promote
     tier_after = np.where(mismatch, 0, new if promote else np.minimum(new, old_tier))
-    s.r_cert[sel] = np.where(mismatch[:, None], s.r_cert[sel], measured)
+    s.r_cert[at] = np.where(mismatch[:, None], s.r_cert[at], measured)
     t = s.t[b_idx]
-    s.t_cert[sel] = np.where(mismatch, s.t_cert[sel], t)
-    s.t_last_audit[sel] = t
-    s.tier[sel] = tier_after
+    s.t_cert[at] = np.where(mismatch, s.t_cert[at], t)
+    s.t_last_audit[at] = t
+    s.tier[at] = tier_after
     status = np.where(registering, ACTIVE, old_status)
     status = np.where(mismatch | ih_fail, SUSPENDED, status)
-    s.status[sel] = np.where(s.insolvent[sel], SUSPENDED, status)
+    s.status[at] = np.where(s.insolvent[at], SUSPENDED, status)
     fee = 4.0 * p.audits.audit_cost
-    s.balance[sel] -= fee
+    s.balance[at] -= fee
     np.add.at(s.acct["fees"], b_idx, fee)  # one fee at a time: the same sums as fee after fee
     np.add.at(tally.fees, b_idx, fee)
     np.add.at(s.cum["audits"], b_idx, 1)
@@ -110,9 +113,9 @@ def audit(
         np.add.at(s.cum["audit_demotions"], b_idx, demoted.astype(np.int64))
     gamed = (o.sum(axis=1) > 0) & (new > new_honest) & ~mismatch
     np.add.at(s.cum["undetected_gaming"], b_idx, gamed.astype(np.int64))
-    stale = (s.gaming[sel].sum(axis=1) > 0) & ~valid[:, 0]
+    stale = (gaming.sum(axis=1) > 0) & ~valid[:, 0]
     np.add.at(s.cum["gaming_exposed"], b_idx, (stale & demoted).astype(np.int64))
-    s.gaming[sel] = np.where(valid, s.gaming[sel], 0.0)
+    s.gaming[at] = np.where(valid, gaming, 0.0)
     tally.demoted[b_idx[demoted], i_idx[demoted]] = True
 
 

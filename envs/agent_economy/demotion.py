@@ -20,8 +20,11 @@ def apply_demotions(s: EconomyState, p: EnvParams, tally: StepTally) -> None:
 
     Only force_unwind acts; it loops over the demoted agents that hold contracts (rare events), so
     the per-step cost stays linear in the number of agents."""
+    if p.settlement.on_demotion != "force_unwind":  # the other policies leave contracts alone
+        tally.demoted.fill(False)
+        return
     dem = tally.take_demoted()
-    if p.settlement.on_demotion != "force_unwind" or not dem.any():
+    if not dem.any():
         return
     act = s.c_state == C_ASSIGNED
     liable_dem = np.take_along_axis(dem, np.maximum(s.c_liable, 0), axis=1) & act

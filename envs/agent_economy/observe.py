@@ -70,36 +70,44 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     # float32 from the start: rounding then clipping to the (float32-exact) bound equals clipping then rounding
     out = np.empty((B, N, sl["time"].stop), dtype=np.float32)
     r, ih = effective(s, p)
-    r_cl = np.clip(r, 0.0, 1.0)
+    r_cl = np.minimum(np.maximum(r, 0.0), 1.0)  # np.clip's numbers, one layer of calls less
     th = p.thresholds
     g = G.dimension_tiers(r_cl, th, validate=False)
     binding = np.argmax(g == g.min(-1)[..., None], axis=-1)
     nxt = np.minimum(s.tier + 1, K)
     expo = exposure(s)
+    e = sl["effective"].start
     out[..., sl["certified"]] = s.r_cert
-    out[..., sl["effective"]] = np.concatenate([r, ih[..., None]], axis=-1)
-    out[..., sl["tier"]] = (s.tier / K)[..., None]
+    out[..., e : e + 3] = r
+    out[..., e + 3] = ih
+    out[..., sl["tier"].start] = s.tier / K
     out[..., sl["dimension_tiers"]] = g / K
-    out[..., sl["gap"]] = np.where(s.tier[..., None] >= K, 0.0, np.maximum(0.0, th[:, nxt].transpose(1, 2, 0) - r_cl))
+    out[..., sl["gap"]] = np.where(s.tier[..., None] >= K, 0.0, np.maximum(0.0, th.T[nxt] - r_cl))
     out[..., sl["binding"]] = _EYE3[binding]
-    out[..., sl["balance"]] = s.balance[..., None]
-    out[..., sl["exposure"]] = expo[..., None]
-    out[..., sl["headroom"]] = (np.minimum(p.ceilings[s.tier], HEADROOM_CAP) - expo)[..., None]
+    out[..., sl["balance"].start] = s.balance
+    out[..., sl["exposure"].start] = expo
+    out[..., sl["headroom"].start] = np.minimum(p.ceilings[s.tier], HEADROOM_CAP) - expo
     out[..., sl["status"]] = _EYE6[s.status]
-    onehot = (s.c_tier[..., None] == np.arange(1, K + 1)) & (s.c_state == C_OPEN)[..., None]
-    n_open = onehot.sum(axis=1)
-    mean_r = np.where(n_open > 0, (onehot * s.c_reward[..., None]).sum(axis=1) / np.maximum(n_open, 1), 0.0)
+    n_open, mean_r = _open_per_tier(s, K)
     out[..., sl["open_per_tier"]] = n_open[:, None, :]
     out[..., sl["mean_reward_per_tier"]] = mean_r[:, None, :]
     out[..., sl["tier_shares"]] = (tier_counts(s, K) / N)[:, None, :]
-    out[..., sl["pass_rate"]] = (s.passes / np.maximum(s.settled, 1))[..., None]
-    out[..., sl["time"]] = (s.t / p.horizon)[:, None, None]
-    if B * N <= CLIP_ALL_MAX:  # small: one clip call is cheapest
-        return np.clip(out, -OBS_BOUND, OBS_BOUND, out=out)
+    out[..., sl["pass_rate"].start] = s.passes / np.maximum(s.settled, 1)
+    out[..., sl["time"].start] = (s.t / p.horizon)[:, None]
+    if B * N <= CLIP_ALL_MAX:  # small: clip everything in place at once (np.clip's numbers)
+        return np.minimum(np.maximum(out, -OBS_BOUND, out=out), OBS_BOUND, out=out)
     # large: clip only the unbounded entries (the others are scores, tiers / K, one-hots, shares in [0, 1])
     for name in ("balance", "exposure", "headroom", "open_per_tier", "mean_reward_per_tier", "time"):
         np.clip(out[..., sl[name]], -OBS_BOUND, OBS_BOUND, out=out[..., sl[name]])
     return out
+
+
+def _open_per_tier(s: EconomyState, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """OPEN contracts per tier T1..TK and their mean reward (0 where none), ``(B, K)`` each."""
+    onehot = (s.c_tier[..., None] == np.arange(1, K + 1)) & (s.c_state == C_OPEN)[..., None]
+    n_open = onehot.sum(axis=1)
+    mean_r = np.where(n_open > 0, (onehot * s.c_reward[..., None]).sum(axis=1) / np.maximum(n_open, 1), 0.0)
+    return n_open, mean_r
 
 
 def global_state(s: EconomyState, p: EnvParams) -> np.ndarray:

@@ -234,6 +234,20 @@ class StepTally:
         return dem
 
 
+_ROWS: dict[int, np.ndarray] = {}
+
+
+def rows(B: int) -> np.ndarray:
+    """``arange(B)[:, None]`` (cached, read-only): the row index that pairs with a ``(B, k)`` column
+    index, ``a[rows(B), cols]`` = ``np.take_along_axis(a, cols, axis=1)`` without its overhead."""
+    r = _ROWS.get(B)
+    if r is None:
+        r = np.arange(B)[:, None]
+        r.flags.writeable = False
+        _ROWS[B] = r
+    return r
+
+
 def exposure(s: EconomyState, grandfathered_only: bool = False, tier: np.ndarray | None = None) -> np.ndarray:
     """``E(A) = sum of penalties of A's active (ASSIGNED) contracts`` (liable agent), ``(B, N)``.
 
@@ -241,11 +255,14 @@ def exposure(s: EconomyState, grandfathered_only: bool = False, tier: np.ndarray
     (default its certified tier)."""
     B, N = s.batch_size, s.n_agents
     act = s.c_state == C_ASSIGNED
+    if not act.any():  # what np.bincount gives for no contracts (int64 zeros), without its work
+        return np.zeros((B, N), dtype=np.int64)
     liable = np.maximum(s.c_liable, 0)
+    r = rows(B)
     if grandfathered_only:
         tr = s.tier if tier is None else tier
-        act = act & (s.c_acc_tier > np.take_along_axis(tr, liable, axis=1))
-    idx = (np.arange(B)[:, None] * N + liable)[act]
+        act = act & (s.c_acc_tier > tr[r, liable])
+    idx = (r * N + liable)[act]
     return np.bincount(idx, weights=s.c_penalty[act], minlength=B * N).reshape(B, N)
 
 
