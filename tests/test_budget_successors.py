@@ -91,3 +91,22 @@ def test_bad_input():
         PiecewiseUniform()(np.full((2, 4), 0.25))
     with pytest.raises(ValueError, match="votes"):
         PiecewiseUniform()(np.array([[0.5, 0.6, -0.1]]))
+
+
+def test_worst_case_distance_to_mean_is_the_moving_phantom_bound_where_independent_markets_exceeds_it():
+    # Caragiannis, Christodoulou & Protopapas: no moving-phantom mechanism is better than (1 - 1/m) = 2/3
+    # for m = 3, Piecewise Uniform is (virtually) 2/3, Independent Markets is at least 0.6862. Family:
+    # k single-minded voters on alternative 3 and n - k voters at one interior point q (1/30 grid).
+    g = 30
+    Q = _grid(g)
+    worst_pu, worst_im = {}, {}
+    for n in range(2, 11):
+        for k in range(1, n):
+            V = np.empty((len(Q), n, 3))
+            V[:, :k] = [0.0, 0.0, 1.0]
+            V[:, k:] = Q[:, None]
+            worst_pu[n] = max(worst_pu.get(n, 0.0), float(distance_to_mean(V, PiecewiseUniform()(V)).max()))
+            worst_im[n] = max(worst_im.get(n, 0.0), float(distance_to_mean(V, IndependentMarkets()(V)).max()))
+    assert max(worst_pu.values()) == pytest.approx(2 / 3, abs=1e-9)  # reached at n = 2, never exceeded
+    assert worst_im[7] == pytest.approx(24 / 35, abs=1e-9)  # k = 4, q = (3/10, 3/10, 2/5): above 2/3
+    assert all(worst_im[n] >= worst_pu[n] - 1e-12 for n in (5, 7, 8, 9, 10))

@@ -181,6 +181,13 @@ class PiecewiseUniform(MovingPhantomMechanism):
     shares) and, for ``m = 2``, equal to Uniform Phantom. Its worst-case l1 distance to the mean
     proposal is below Independent Markets' (e.g. 5/9 against 2/3 for ``n = m = 3`` on a grid).
     Defined for ``m <= 3``; more alternatives raise ``ValueError``.
+
+    Checked against the paper's stated guarantees rather than its formulas (the phantom functions
+    above agree with the public mecsim implementation of the mechanism): for ``m = 3`` no
+    moving-phantom mechanism has a worst-case l1 distance to the mean below ``1 - 1/m = 2/3``,
+    Piecewise Uniform is (virtually) at that bound and Independent Markets is at least 0.6862; on
+    profiles of ``k`` single-minded voters plus ``n - k`` identical interior votes (``n <= 10``)
+    Piecewise Uniform never exceeds 2/3 while Independent Markets reaches 24/35 (``n = 7``).
     """
 
     claims = MovingPhantomMechanism.claims | {"proportional", "strategyproof"}
