@@ -456,7 +456,7 @@ def _read_files(sel: _Selection, columns: list[str] | None, filters: Any, expr: 
         if isinstance(t, str):
             shown = f.relative_to(sel.out).as_posix() if sel.out is not None else str(f)
             sel.skipped.append((shown, t))
-            if rec is not None and t != "missing":
+            if rec is not None and t != "missing" and sel.out is not None:  # rec: a catalogued folder
                 quarantine(sel.out, shown)
         else:
             tables.append(t)
