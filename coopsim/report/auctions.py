@@ -440,8 +440,9 @@ def auction_audit(
     from coopsim.report.multi_item import is_multi_item, multi_item_audit
 
     if is_multi_item(mech):
-        opts = {"n_agents": n_agents, "profiles": profiles, "grid": grid, "seed": seed, "full": full}
-        return multi_item_audit(name, params, mech, **opts, **unknown)
+        return multi_item_audit(
+            name, params, mech, n_agents=n_agents, profiles=profiles, grid=grid, seed=seed, full=full, **unknown
+        )
     if unknown:
         raise TypeError(f"auction audit: unknown options {sorted(unknown)}; expected n_agents, profiles, grid, seed")
     from coopsim.analysis import incentive_audit
