@@ -194,7 +194,7 @@ class _Recorder:
             self.loose = []
 
 
-def run(
+def run_experiment(
     spec: str | Path | Mapping[str, Any] | Spec,
     executor: str = "process",
     out: str | Path | None = None,
@@ -252,6 +252,10 @@ def run(
     if compact or (compact is None and loose >= COMPACT_AFTER):
         store.compact(out)
     return result
+
+
+#: the former name of :func:`run_experiment`, kept as an alias (``coopsim.runner.run``)
+run = run_experiment
 
 
 def _make_out(out: Path) -> None:
@@ -348,4 +352,4 @@ def _finish(out, cat, rec, run_rec, result, n_units, t0, bar) -> None:
     store.clean_stale(out)
 
 
-__all__ = ["RunResult", "SpecError", "run"]
+__all__ = ["RunResult", "SpecError", "run", "run_experiment"]
