@@ -58,7 +58,7 @@ def accept_bids(
     """Run the bid rounds (module docstring); returns the step's :class:`Acceptances` (its ``tier``
     is None when nobody bid: nothing was checked)."""
     B = s.batch_size
-    if not (p.rule_table[macro, 0] >= 0).any():
+    if not np.count_nonzero(p.rule_table[macro, 0] >= 0):
         return Acceptances(np.zeros(B), None, {"ratio_by_copy": np.zeros(B)})
     expo = exposure(s)
     tier_now = effective_tier(s, p)
@@ -75,7 +75,7 @@ def accept_bids(
         accepted += n_acc
         if log:
             logs.append(log)
-        if not retry.any():
+        if not np.count_nonzero(retry):
             break
         cur = np.where(retry, macro, M["idle"])
     if len(logs) == 1:
@@ -108,7 +108,7 @@ def _checks(
     na = bidder & (s.status != ACTIVE)
     ok = bidder & ~na
     mism = ok & (s.cur_hash != s.reg_hash)
-    if mism.any():
+    if np.count_nonzero(mism):
         suspend(s, tally, mism)
         ok &= ~mism
     low = ok & (tier_now < tmin)
@@ -117,7 +117,7 @@ def _checks(
     ok &= ~over
     rejected = [(na, "agent_not_active"), (mism, "hash_mismatch"), (low, "tier_bypass"), (over, "ceiling")]
     target = np.full(macro.shape, -1)
-    if is_del.any():
+    if np.count_nonzero(is_del):
         target = delegate_targets(s, rng, macro, is_del, ok)
         ok &= ~(is_del & (target < 0))
         if p.settlement.require_T4_to_delegate:
@@ -134,7 +134,7 @@ def _checks(
     masks, reasons = zip(*rejected)
     s.cum["blocked"][:, [R[k] for k in reasons]] += np.stack(masks, axis=-1).sum(axis=1)
     refused = bidder & ~ok
-    if refused.any():
+    if np.count_nonzero(refused):
         for j, code in _LOGGED_CIRCUMVENTIONS:
             s.cum["circumvention_blocked"][:, j] += ((macro == code) & refused).sum(axis=1)
     return ok, is_del, target
@@ -145,10 +145,10 @@ def _bid_round(s, p, rng, tally, macro, expo, base, tier_now):
     ``(accepted (B,), log or None, retry (B, N))``."""
     B, N = macro.shape
     choice = select_contracts(s, p, macro, expo)
-    if not (choice >= 0).any():
+    if not np.count_nonzero(choice >= 0):
         return None
     ok, is_del, target = _checks(s, p, rng, tally, macro, choice, base, tier_now)
-    b_idx, i_idx = np.nonzero(ok)
+    b_idx, i_idx = ok.nonzero()
     if len(b_idx) == 0:
         return np.zeros(B), None, np.zeros((B, N), dtype=bool)
     c_idx = choice[b_idx, i_idx]

@@ -37,11 +37,11 @@ def investments(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
     a, gain = p.actions.invest_amount, p.actions.invest_gain
     dims = _INVEST_DIMS[macro]
     weakest = macro == M["invest_weakest"]
-    if weakest.any():
+    if np.count_nonzero(weakest):
         dims = np.where(weakest, np.argmin(s.r_true[..., :3], axis=-1), dims)
     sel = active & (dims >= 0)
-    if sel.any():
-        b, i = np.nonzero(sel)  # one investment per agent: plain fancy updates
+    if np.count_nonzero(sel):
+        b, i = sel.nonzero()  # one investment per agent: plain fancy updates
         d = dims[b, i]
         cur = s.r_true[b, i, d]
         cost = np.zeros(sel.shape)
@@ -53,7 +53,7 @@ def investments(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
         if p.audits.audit_after_invest:
             audit(s, p, rng, tally, sel, p.audits.sigma_invest, kind="invest")
     cap = active & (macro == M["invest_capability"])
-    if cap.any():
+    if np.count_nonzero(cap):
         cost = a * (1.0 + 2.0 * s.capability)
         pay(s, cap, cost, "investment")
         s.invested += np.where(cap, cost, 0.0)
@@ -65,7 +65,7 @@ def gaming_and_modify(s: EconomyState, p: EnvParams, rng: np.random.Generator, m
     """game_audit and self_modify macros of ACTIVE agents (see the module docstring)."""
     active = s.status == ACTIVE
     g = active & (macro == M["game_audit"])
-    if g.any():
+    if np.count_nonzero(g):
         stale = s.gaming_version != s.bank_version[:, None]
         s.gaming[stale & g] = 0.0
         s.gaming_version[...] = np.where(g, s.bank_version[:, None], s.gaming_version)
@@ -74,7 +74,7 @@ def gaming_and_modify(s: EconomyState, p: EnvParams, rng: np.random.Generator, m
         np.put_along_axis(s.gaming, weakest, (cur + np.where(g, p.actions.game_amount, 0.0))[..., None], axis=-1)
         pay(s, g, np.full(g.shape, p.actions.game_amount), "investment")
     sm = active & (macro == M["self_modify"])
-    if sm.any():
+    if np.count_nonzero(sm):
         s.cur_hash[sm] = new_hashes(rng, int(sm.sum()))
         dc, dr = p.actions.self_modify_delta
         s.capability[...] = np.where(sm, np.minimum(1.0, s.capability + dc), s.capability)
@@ -84,10 +84,10 @@ def gaming_and_modify(s: EconomyState, p: EnvParams, rng: np.random.Generator, m
 def upgrades(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: StepTally, macro: np.ndarray) -> None:
     """request_upgrade: recovery re-audits of suspended agents, then Algorithm 1 for ACTIVE ones."""
     req = (macro == M["request_upgrade"]) & (s.status != EMPTY) & ~s.done
-    if not req.any():
+    if not np.count_nonzero(req):
         return
     recov = req & (s.status == SUSPENDED) & ~s.insolvent & (p.audits.suspension_recovery == "reaudit")
-    if recov.any():
+    if np.count_nonzero(recov):
         audit(s, p, rng, tally, recov, p.audits.sigma_spot, kind="recovery")
     rest = req & ~recov
     block(s, rest & (s.status != ACTIVE), "agent_not_active")
@@ -96,19 +96,19 @@ def upgrades(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: Ste
     block(s, mism, "hash_mismatch")
     suspend(s, tally, mism)
     rest &= ~mism
-    if not rest.any():
+    if not np.count_nonzero(rest):
         return
     target = np.minimum(s.tier + 1, p.K)
     free = rest & (effective_tier(s, p) >= target)
     s.cum["upgrades_granted"] += free.sum(axis=1)
     need = rest & ~free
-    if not need.any():
+    if not np.count_nonzero(need):
         return
     old_cert, old_tcert, old_tier, old_status = s.r_cert.copy(), s.t_cert.copy(), s.tier.copy(), s.status.copy()
     audit(s, p, rng, tally, need, p.audits.sigma_spot, kind="upgrade")
     granted = need & (s.tier >= target)
     denied = need & ~granted
-    if denied.any():
+    if np.count_nonzero(denied):
         s.last_gap[denied] = np.maximum(0.0, p.thresholds[:, target[denied]].T - s.r_cert[denied][:, :3])
         can_demote = p.audits.upgrade_audit_can_demote & (s.tier < old_tier)
         keep = denied & ~can_demote & (old_status == s.status)

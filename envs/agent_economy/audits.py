@@ -71,9 +71,9 @@ def audit(
     (force_T0) suspends. Charges 4 x ``audit_cost``; resets ``t_last_audit``; demotions go to
     ``tally.demoted``.
     """
-    if not sel.any():
+    if not np.count_nonzero(sel):
         return
-    at = b_idx, i_idx = np.nonzero(sel)  # integer indices: cheaper than re-reading the mask each time
+    at = b_idx, i_idx = sel.nonzero()  # integer indices: cheaper than re-reading the mask each time
     n = len(b_idx)
     noise = rng.normal(0.0, sigma, (n, 4)) if sigma > 0 else np.zeros((n, 4))
     valid = (s.gaming_version[at] == s.bank_version[b_idx])[:, None]
@@ -138,7 +138,7 @@ def decay(s: EconomyState, p: EnvParams, tally: StepTally, tier_now: np.ndarray 
         return
     new = tier_now
     drop = active & (new < s.tier)
-    if not drop.any():
+    if not np.count_nonzero(drop):
         return
     d = G.decay_factor(elapsed_since_cert(s), p.decay_rate, validate=False)
     dec = s.r_cert.copy()
@@ -164,7 +164,7 @@ def spot_audits(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
     prob = G.audit_probability(s.tier, elapsed, p.audit_rates, p.audit_hazard, validate=False)
     hit = (s.status == ACTIVE) & (rng.random(s.tier.shape) < prob)
     mism = hit & (s.cur_hash != s.reg_hash)
-    if mism.any():
+    if np.count_nonzero(mism):
         s.cum["blocked"][:, R["hash_mismatch"]] += mism.sum(axis=1)
         suspend(s, tally, mism)
         s.t_last_audit[...] = np.where(mism, s.t[:, None], s.t_last_audit)
@@ -173,7 +173,7 @@ def spot_audits(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
     if p.ih_rule == "reaudit":
         _, ih = effective(s, p)
         trig = (s.status == ACTIVE) & (ih < p.ih_threshold) & (s.t[:, None] >= s.next_ih_audit)
-        if trig.any():
+        if np.count_nonzero(trig):
             audit(s, p, rng, tally, trig, p.audits.sigma_spot, kind="ih")
             still = trig & (s.r_cert[..., 3] < p.ih_threshold)
             s.next_ih_audit[...] = np.where(still, s.t[:, None] + p.audits.ih_reaudit_interval, s.next_ih_audit)

@@ -98,7 +98,7 @@ def record_delegations(
 ) -> None:
     """Count accepted delegations and add them to the trail: edge delegator -> delegate with the task
     list ``(t, contract, T_min)`` (a Python loop over this step's delegations only)."""
-    if not dl.any():
+    if not np.count_nonzero(dl):
         return
     np.add.at(s.cum["delegations"], wb[dl], 1)
     for b, i, j, c in zip(wb[dl], wi[dl], perf[dl], wc[dl]):
@@ -110,7 +110,7 @@ def record_delegations(
 def spawns(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: StepTally, macro: np.ndarray) -> None:
     """spawn_subagent of ACTIVE agents: the k-th spawner of a copy (slot order) fills its k-th free slot."""
     sp = (s.status == ACTIVE) & (macro == M["spawn_subagent"])
-    if not sp.any():
+    if not np.count_nonzero(sp):
         return
     free = (s.status == EMPTY) & ~s.done
     rank_s = np.where(sp, np.cumsum(sp, axis=1), 0)  # 1-based rank of each spawner in its row

@@ -24,11 +24,11 @@ def apply_demotions(s: EconomyState, p: EnvParams, tally: StepTally) -> None:
         tally.demoted.fill(False)
         return
     dem = tally.take_demoted()
-    if not dem.any():
+    if not np.count_nonzero(dem):
         return
     act = s.c_state == C_ASSIGNED
     liable_dem = np.take_along_axis(dem, np.maximum(s.c_liable, 0), axis=1) & act
-    if not liable_dem.any():
+    if not np.count_nonzero(liable_dem):
         return
     for b in np.flatnonzero(liable_dem.any(axis=1)):
         cs = np.flatnonzero(liable_dem[b])

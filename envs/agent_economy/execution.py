@@ -25,9 +25,9 @@ def execute(s: EconomyState, p: EnvParams, rng: np.random.Generator) -> tuple[np
     st = p.settlement
     due = (s.c_state == C_ASSIGNED) & (s.c_due <= s.t[:, None]) & (s.c_due <= s.c_deadline)
     surplus, losses = np.zeros(B), np.zeros(B)
-    if not due.any():
+    if not np.count_nonzero(due):
         return surplus, losses
-    b, c = np.nonzero(due)
+    b, c = due.nonzero()
     perf, liable = s.c_performer[b, c], s.c_liable[b, c]
     ps = success_probability(s.capability[b, perf], s.c_difficulty[b, c], s.ps_mult[b, perf], s.hard_mult[b, perf])
     if st.robustness_factor > 0:  # optional: execution also depends on true weakest-link robustness

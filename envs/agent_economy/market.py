@@ -90,9 +90,9 @@ def select_contracts(s: EconomyState, p: EnvParams, macro: np.ndarray, expo: np.
     B, N = macro.shape
     out = np.full((B, N), -1)
     bidding = p.rule_table[macro, 0] >= 0
-    if not bidding.any():
+    if not np.count_nonzero(bidding):
         return out
-    b_idx, i_idx = np.nonzero(bidding)
+    b_idx, i_idx = bidding.nonzero()
     at = (b_idx, i_idx)
     prof = (b_idx, macro[at], s.tier[at], expo[at], s.capability[at], s.ps_mult[at], s.hard_mult[at])
     if len(b_idx) >= DEDUP_MIN:
@@ -139,7 +139,7 @@ def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...])
     cand = open_ & tier_ok & (d < dmax[:, None]) & (fits | (strict <= 0)[:, None])
     score = np.where((obj == 0)[:, None], r, -pen)
     use_ev = (obj == 1) | (obj == 3)
-    if use_ev.any():
+    if np.count_nonzero(use_ev):
         ps = success_probability(cap[:, None], d, ps_mult[:, None], hard_mult[:, None])
         ev = ps * r - (1.0 - ps) * pen
         score = np.where((obj == 1)[:, None], ev, np.where((obj == 3)[:, None], ev * (1 + 0.1 * ct), score))
@@ -156,14 +156,14 @@ def expire(s: EconomyState, p: EnvParams) -> None:
     t = s.t[:, None]
     st = p.settlement
     exp_open = (s.c_state == C_OPEN) & (s.c_posted <= t - (p.market_config.open_lifetime - 1))
-    if exp_open.any():
+    if np.count_nonzero(exp_open):
         s.c_state[exp_open] = C_EXPIRED
         ret = np.where(exp_open, s.c_reward, 0.0).sum(axis=1)
         s.acct["escrow"] -= ret
         s.acct["issuer"] += ret
     overdue = (s.c_state == C_ASSIGNED) & (t >= s.c_deadline) & (s.c_due > s.c_deadline)
-    if overdue.any():
-        b, c = np.nonzero(overdue)
+    if np.count_nonzero(overdue):
+        b, c = overdue.nonzero()
         lia = s.c_liable[b, c]
         pen = s.c_penalty[b, c] if st.debit_on_expiry else np.zeros(len(b))
         np.add.at(s.balance, (b, lia), -pen)
@@ -172,6 +172,6 @@ def expire(s: EconomyState, p: EnvParams) -> None:
         np.add.at(s.acct["issuer"], b, s.c_reward[b, c])
         s.c_state[b, c] = C_FAILED
     rows, cols = block_index(p, s.t + 1)
-    if _LIVE[s.c_state[rows, cols]].any():  # pragma: no cover - guarded by W
+    if np.count_nonzero(_LIVE[s.c_state[rows, cols]]):  # pragma: no cover - guarded by W
         raise RuntimeError("contract book overflow: a live contract would be overwritten")
     s.c_state[rows, cols] = C_FREE

@@ -17,7 +17,7 @@ import numpy as np
 from coopsim.envs.agent_economy.audits import effective
 from coopsim.envs.agent_economy.config import EnvParams
 from coopsim.envs.agent_economy.market import HEADROOM_CAP
-from coopsim.envs.agent_economy.state import ACTIVE, C_OPEN, EMPTY, EconomyState, exposure
+from coopsim.envs.agent_economy.state import ACTIVE, C_OPEN, EMPTY, EconomyState, exposure, rows
 from coopsim.mechanisms import gates as G
 
 OBS_FIELDS = (
@@ -41,6 +41,7 @@ OBS_SIZE = sum(n for _, n in OBS_FIELDS)
 #: observation bound: money-valued entries (balance, exposure, headroom) are clipped to +-OBS_BOUND
 OBS_BOUND = 1e6
 _EYE3, _EYE6 = np.eye(3), np.eye(6)
+_NO_NEXT = np.full((3, 1), -np.inf)
 #: up to this many slots the whole observation is clipped in one call; above, only unbounded entries
 CLIP_ALL_MAX = 4096
 
@@ -59,7 +60,7 @@ def _slices(K: int) -> dict[str, slice]:
 def tier_counts(s: EconomyState, K: int) -> np.ndarray:
     """ACTIVE agents per tier T0..TK, ``(B, K + 1)``."""
     B = s.batch_size
-    idx = (np.arange(B)[:, None] * (K + 1) + s.tier)[s.status == ACTIVE]
+    idx = (rows(B) * (K + 1) + s.tier)[s.status == ACTIVE]
     return np.bincount(idx, minlength=B * (K + 1)).reshape(B, K + 1)
 
 
@@ -74,24 +75,26 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     th = p.thresholds
     g = G.dimension_tiers(r_cl, th, validate=False)
     binding = np.argmax(g == g.min(-1)[..., None], axis=-1)
-    nxt = np.minimum(s.tier + 1, K)
     expo = exposure(s)
+    frac = _fractions(K)  # k / K by table lookup (the same divisions, done once)
+    # next tier's thresholds per tier; -inf above the top tier makes its gap max(0, -inf) = 0
+    th_next = np.concatenate((th[:, 1:], _NO_NEXT), axis=1).T
     e = sl["effective"].start
     out[..., sl["certified"]] = s.r_cert
     out[..., e : e + 3] = r
     out[..., e + 3] = ih
-    out[..., sl["tier"].start] = s.tier / K
-    out[..., sl["dimension_tiers"]] = g / K
-    out[..., sl["gap"]] = np.where(s.tier[..., None] >= K, 0.0, np.maximum(0.0, th.T[nxt] - r_cl))
+    out[..., sl["tier"].start] = frac[s.tier]
+    out[..., sl["dimension_tiers"]] = frac[g]
+    out[..., sl["gap"]] = np.maximum(0.0, th_next[s.tier] - r_cl)
     out[..., sl["binding"]] = _EYE3[binding]
     out[..., sl["balance"].start] = s.balance
     out[..., sl["exposure"].start] = expo
-    out[..., sl["headroom"].start] = np.minimum(p.ceilings[s.tier], HEADROOM_CAP) - expo
+    out[..., sl["headroom"].start] = np.minimum(p.ceilings, HEADROOM_CAP)[s.tier] - expo
     out[..., sl["status"]] = _EYE6[s.status]
     n_open, mean_r = _open_per_tier(s, K)
     out[..., sl["open_per_tier"]] = n_open[:, None, :]
     out[..., sl["mean_reward_per_tier"]] = mean_r[:, None, :]
-    out[..., sl["tier_shares"]] = (tier_counts(s, K) / N)[:, None, :]
+    out[..., sl["tier_shares"]] = _fractions(N)[tier_counts(s, K)][:, None, :]
     out[..., sl["pass_rate"].start] = s.passes / np.maximum(s.settled, 1)
     out[..., sl["time"].start] = (s.t / p.horizon)[:, None]
     if B * N <= CLIP_ALL_MAX:  # small: clip everything in place at once (np.clip's numbers)
@@ -102,12 +105,23 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _fractions(n: int) -> np.ndarray:
+    """``k / n`` for ``k = 0..n`` (read-only)."""
+    out = np.arange(n + 1) / n
+    out.flags.writeable = False
+    return out
+
+
 def _open_per_tier(s: EconomyState, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """OPEN contracts per tier T1..TK and their mean reward (0 where none), ``(B, K)`` each."""
-    onehot = (s.c_tier[..., None] == np.arange(1, K + 1)) & (s.c_state == C_OPEN)[..., None]
-    n_open = onehot.sum(axis=1)
-    mean_r = np.where(n_open > 0, (onehot * s.c_reward[..., None]).sum(axis=1) / np.maximum(n_open, 1), 0.0)
-    return n_open, mean_r
+    """OPEN contracts per tier T1..TK and their mean reward (0 where none), ``(B, K)`` each. The
+    rewards of a (copy, tier) are added in book order, as a sum over the book axis would."""
+    B = s.batch_size
+    op = s.c_state == C_OPEN
+    idx = (rows(B) * K + s.c_tier - 1)[op]
+    n_open = np.bincount(idx, minlength=B * K).reshape(B, K)
+    total = np.bincount(idx, weights=s.c_reward[op], minlength=B * K).reshape(B, K)
+    return n_open, np.where(n_open > 0, total / np.maximum(n_open, 1), 0.0)
 
 
 def global_state(s: EconomyState, p: EnvParams) -> np.ndarray:

@@ -46,7 +46,7 @@ def enter(
     s.cur_hash[sel] = h
     s.balance[sel] = endowment
     tally.endowed[sel] += endowment
-    np.add.at(s.acct["external"], np.nonzero(sel)[0], -endowment)
+    np.add.at(s.acct["external"], sel.nonzero()[0], -endowment)
     s.status[sel] = PENDING
     s.tier[sel] = 0
     audit(s, p, rng, tally, sel, p.audits.sigma_reg, kind="registration")
@@ -75,7 +75,7 @@ def entrants(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: Ste
     free = (s.status == EMPTY) & ~s.done
     first = np.argmax(free, axis=1)
     ok = arrive & free.any(axis=1)
-    if not ok.any():
+    if not np.count_nonzero(ok):
         return
     sel = np.zeros((B, N), dtype=bool)
     sel[np.flatnonzero(ok), first[ok]] = True

@@ -255,7 +255,7 @@ def exposure(s: EconomyState, grandfathered_only: bool = False, tier: np.ndarray
     (default its certified tier)."""
     B, N = s.batch_size, s.n_agents
     act = s.c_state == C_ASSIGNED
-    if not act.any():  # what np.bincount gives for no contracts (int64 zeros), without its work
+    if not np.count_nonzero(act):  # what np.bincount gives for no contracts (int64 zeros), without its work
         return np.zeros((B, N), dtype=np.int64)
     liable = np.maximum(s.c_liable, 0)
     r = rows(B)
@@ -273,7 +273,7 @@ def block(s: EconomyState, sel: np.ndarray, reason: str) -> None:
 
 def suspend(s: EconomyState, tally: StepTally, sel: np.ndarray) -> None:
     """Suspend the agents in ``sel`` (tier T0); ACTIVE agents above T0 count as demoted."""
-    if sel.any():
+    if np.count_nonzero(sel):
         dem = sel & (s.status == ACTIVE) & (s.tier > 0)
         s.status[sel] = SUSPENDED
         s.tier[sel] = 0
