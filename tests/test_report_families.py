@@ -214,16 +214,18 @@ def test_regret_net_card_audits_the_multi_item_env_and_recomputes(tmp_path):
     types = game.sample_types(np.random.default_rng(0), 32)
     aud = incentive_audit(game, types, grid=11, n_random=32, rng=0)
     assert a["max_gain"] == pytest.approx(aud.max_gain, abs=1e-12) and a["mean_gain"] == pytest.approx(aud.mean_gain)
-    # per-bidder regret by brute force over the same candidates, one bidder and one report at a time
-    cand = np.concatenate([game.action_grid(11), np.random.default_rng([0, 1]).uniform(0, 1, (32, 2))])
+    # per-bidder regret: at least the best gain over the 11 x 11 report grid found by brute force, one
+    # bidder and one report at a time (the audit adds random reports and a local search)
     truth = mech(types).utility(types)
     best = np.zeros((32, 2))
-    for c in cand:
+    for c in game.action_grid(11):
         for i in range(2):
             dev = types.copy()
             dev[:, i] = c
             best[:, i] = np.maximum(best[:, i], mech(dev).utility(types)[:, i] - truth[:, i])
-    np.testing.assert_allclose(a["per_bidder_regret"], best.mean(axis=0), atol=1e-12)
+    rgt = np.array(a["per_bidder_regret"])
+    assert (rgt >= best.mean(axis=0) - 1e-12).all() and (rgt <= best.mean(axis=0) + 5e-4).all()
+    assert rgt.max() <= aud.mean_gain + 1e-12  # one bidder's regret <= the best bidder's gain per profile
     assert 0 < max(a["per_bidder_regret"]) <= 1e-3  # the shipped network's regret target
     assert all(r["holds"] for r in data["invariants"].values()) and data["claims_contradicted"] == []
     r = data["revenue"]
