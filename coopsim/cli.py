@@ -203,7 +203,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--timeout: expected a number of seconds > 0, got {args.timeout}")
     if args.address is not None and args.executor != "ray":
         raise UsageError("--address: only used with --executor ray")
-    spec = runner.load_spec(spec_path(args.spec), overrides=parse_params(args.overrides))
+    overrides = parse_params(args.overrides)
+    spec = runner.load_spec(spec_path(args.spec), overrides=overrides)
+    _check_overrides(spec, overrides)
+    if args.out is not None:
+        _check_out(Path(args.out))
     if args.check:
         units = spec.units()
         print(f"{spec.name}: {len(units)} units ({len(spec.points())} configs x {len(spec.replicates)} seeds)")
@@ -240,6 +244,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         last = err.strip().splitlines()[-1] if err.strip() else "?"
         print(f"  failed {key}: {last}", file=sys.stderr)
     return res.exit_code
+
+
+def _check_overrides(spec: Any, overrides: dict[str, Any]) -> None:
+    """Refuse ``--set PATH=...`` when the spec's [grid] or [zip] sets PATH for every point (the
+    override would silently have no effect)."""
+    tables = [("grid", spec.grid)] + [
+        ("zip" if len(spec.zips) == 1 else f"zip[{i}]", z) for i, z in enumerate(spec.zips)
+    ]
+    for path in overrides:
+        for name, axes in tables:
+            if path in axes:
+                raise UsageError(
+                    f"--set {path}: the spec's [{name}] sets {path} for each point ({axes[path]}), so --set would "
+                    f"have no effect; change the values in [{name}] instead"
+                )
+
+
+def _check_out(out: Path) -> None:
+    """``--out`` must be a folder or a path that can become one (no file at it or above it)."""
+    for p in (out, *out.parents):
+        if p.exists() and not p.is_dir():
+            what = "is a file" if p == out else f"lies below the file {str(p)!r}"
+            raise UsageError(f"--out: expected a results folder, got {str(out)!r}, which {what}")
+        if p.is_dir():
+            return
 
 
 LIST_SECTIONS = ("envs", "mechanisms", "learners", "functions", "examples")

@@ -309,6 +309,30 @@ def check_executor(executor: str, address: str | None = None) -> None:
         _check_reachable(address)
 
 
+@contextlib.contextmanager
+def _loopback_node_ip() -> Iterator[None]:
+    """Make Ray resolve "127.0.0.1" as this node's address while a local instance starts.
+
+    ``ray.init(_node_ip_address="127.0.0.1")`` alone is not enough: ``ray.init`` passes the address
+    through ``services.resolve_ip_for_localhost``, which replaces a loopback address by the
+    machine's routable one whenever ``ray_constants.ENABLE_RAY_CLUSTER`` is true (always on Linux),
+    and the GCS server, raylet, workers and agents then listen on all interfaces. With the flag
+    false (Ray's own setting on macOS and Windows) every one of them binds 127.0.0.1. The flag is
+    read only by ``services.get_node_ip_address``; it is restored once the instance is up.
+    """
+    try:
+        from ray._private import ray_constants
+    except ImportError:  # another Ray layout: its own defaults apply
+        yield
+        return
+    old = getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = old
+
+
 def _ray_init(ray: Any, workers: int | None, address: str | None) -> None:
     """Join the cluster at ``address`` or start a local instance bound to 127.0.0.1, no dashboard."""
     if address and address != "auto":
@@ -317,12 +341,13 @@ def _ray_init(ray: Any, workers: int | None, address: str | None) -> None:
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
-            ray.init(
-                num_cpus=workers,
-                include_dashboard=False,
-                log_to_driver=False,
-                _node_ip_address="127.0.0.1",
-            )
+            with _loopback_node_ip():
+                ray.init(
+                    num_cpus=workers,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    _node_ip_address="127.0.0.1",
+                )
     except Exception as err:  # noqa: BLE001 - connection refused, no cluster at "auto", ...
         raise ExecutorError(
             f"address: could not start or join Ray ({address or 'local instance'}): {type(err).__name__}: {err}"

@@ -427,12 +427,12 @@ def _read_one(
             return "checksum mismatch"
     try:
         pf = pq.ParquetFile(pa.BufferReader(data))
-        names = pf.schema_arrow.names
-        cols = None if wanted is None else [c for c in names if c in wanted]
+        cols = None if wanted is None else [c for c in pf.schema_arrow.names if c in wanted]
         if len(data) >= _BIG_FILE and expr is not None:
             table = pq.read_table(pa.BufferReader(data), columns=cols, filters=expr)
         else:
-            table = pf.read(columns=cols, use_threads=len(data) >= _BIG_FILE)
+            # Arrow's own threads even for a small file: measured faster than use_threads=False here
+            table = pf.read(columns=cols)
         return table.replace_schema_metadata(None)
     except (OSError, pa.ArrowException, ValueError) as err:
         return f"unreadable ({type(err).__name__}: {err})"
