@@ -89,6 +89,8 @@ _INVEST_CODES = frozenset(
     M[name] for name in ("invest_cc", "invest_er", "invest_as", "invest_weakest", "invest_capability")
 )
 _GAMING_CODES = frozenset((M["game_audit"], M["self_modify"]))
+#: statuses that pay upkeep (ACTIVE, PENDING), indexed by status code
+_PAYS_UPKEEP = np.isin(np.arange(len(STATUS_NAMES)), (ACTIVE, PENDING))
 
 
 def _chosen_macros(macro: np.ndarray) -> set[int]:
@@ -233,7 +235,7 @@ class AgentEconomy(BatchedEnv):
         ``check_action_indices`` (conversions and the error messages)."""
         a = actions_
         if type(a) is np.ndarray and a.dtype == np.int64 and a.shape == (self.batch_size, self.n_agents):
-            if (a.view(np.uint64) < N_MACROS).all():  # negatives wrap to huge unsigned values
+            if not np.count_nonzero(a.view(np.uint64) >= N_MACROS):  # negatives wrap to huge unsigned values
                 return a
         return check_action_indices(a, self.batch_size, self.n_agents, N_MACROS)
 
@@ -266,8 +268,7 @@ class AgentEconomy(BatchedEnv):
         """Phase (6): upkeep from ACTIVE and PENDING agents; balance <= 0 suspends for good. Returns
         the occupied slots."""
         s, p = self.economy, self.params
-        payers = (s.status == ACTIVE) | (s.status == PENDING)
-        up = np.where(payers, p.settlement.upkeep, 0.0)
+        up = _PAYS_UPKEEP[s.status] * p.settlement.upkeep  # ACTIVE and PENDING pay (1 x upkeep), others 0
         s.balance -= up
         s.acct["fees"] += up.sum(axis=1)
         occupied = s.status != EMPTY
