@@ -34,13 +34,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from coopsim.envs._checks import check_mechanism_params, check_outcome, check_params
 from coopsim.mechanisms import facility as fm
 from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.registry import registry as mechanism_registry
 
 from coopsim.analysis.ratios import ratio_to_optimum
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.registry import check_parameters
 from coopsim.core.validation import (
     ParameterError,
     ParameterTypeError,
@@ -55,26 +55,6 @@ from coopsim.interop.views import env_views, repeated_game_factory
 
 TYPE_DISTRIBUTIONS = ("uniform", "beta", "clustered", "fixed")
 AXIOMS = ("IFS", "UFS", "PF", "proportionality", "unanimity")
-
-
-def check_params(value: Any, name: str) -> dict[str, Any]:
-    """A copy of the keyword dict ``value`` (``None`` for none); anything else is refused naming ``name``."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ParameterTypeError(name, f"{name}: expected a dict of keyword arguments, got {value!r}")
-    return dict(value)
-
-
-def check_outcome(outcome: Any, batch: int, name: str = "outcome") -> Outcome:
-    """``outcome`` if it is an :class:`Outcome` of ``batch`` copies (what ``play`` returned for the types)."""
-    if not isinstance(outcome, Outcome):
-        raise ParameterTypeError(name, f"{name}: expected the Outcome returned by play, got {type(outcome).__name__}")
-    if outcome.utility.shape[0] != batch:
-        raise ParameterError(
-            name, f"{name}: expected an outcome of {batch} copies (as types), got {outcome.utility.shape[0]}"
-        )
-    return outcome
 
 
 class FacilityLocation(MechanismGame):
@@ -98,10 +78,7 @@ class FacilityLocation(MechanismGame):
             # refuse another family's mechanism before building it with this game's parameters
             factory = mechanism_registry.factory(mechanism_registry.canonical(mechanism))
             check_family(factory, "facility")
-            try:
-                check_parameters(factory, params, f"mechanism {mechanism!r}")
-            except TypeError as err:
-                raise ParameterTypeError("mechanism_params", f"mechanism_params: {err}") from None
+            check_mechanism_params(factory, params, f"mechanism {mechanism!r}")
             self.mechanism = check_family(get_mechanism(mechanism, **params), "facility")
         elif callable(mechanism):
             self.mechanism = check_family(mechanism, "facility")

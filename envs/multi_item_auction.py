@@ -47,10 +47,20 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from coopsim.envs._checks import check_mechanism_params, check_outcome, check_params
 from coopsim.mechanisms import get as get_mechanism
+from coopsim.mechanisms.registry import registry as mechanism_registry
 
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_choice,
+    check_family,
+    check_float,
+    check_int,
+)
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
 
@@ -61,6 +71,7 @@ class MultiItemAuction(MechanismGame):
     """Additive multi-item auction ``MechanismGame``: types and actions are value vectors (m,)."""
 
     objectives = {"revenue": "max", "welfare": "max"}
+    play_checks_actions = True  # play() validates types and actions
 
     def __init__(
         self,
@@ -75,15 +86,19 @@ class MultiItemAuction(MechanismGame):
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
         self.n_items = check_int(n_items, "n_items", lo=1)
         self.values = check_choice(values, "values", VALUE_DISTRIBUTIONS)
-        p = dict(value_params or {})
+        p = check_params(value_params, "value_params")
         unknown = set(p) - {"low", "high"}
         if unknown:
-            raise ValueError(f"value_params: expected keys among ['high', 'low'], got unknown {sorted(unknown)}")
+            raise ParameterError(
+                "value_params", f"value_params: expected keys among ['high', 'low'], got unknown {sorted(unknown)}"
+            )
         low = check_float(p.get("low", 0.0), "value_params.low", lo=0.0)
         high = check_float(p.get("high", 1.0), "value_params.high", lo=low, lo_open=True)
         self.value_params = {"low": low, "high": high}
         if sampler is not None and not callable(sampler):
-            raise TypeError(f"sampler: expected a callable sampler(rng, shape), got {type(sampler).__name__}")
+            raise ParameterTypeError(
+                "sampler", f"sampler: expected a callable sampler(rng, shape), got {type(sampler).__name__}"
+            )
         self.sampler = sampler
         self.type_shape = self.action_shape = (self.n_items,)
         self.type_low = self.action_low = low
@@ -92,29 +107,35 @@ class MultiItemAuction(MechanismGame):
         self.utility_range = (-span, span)
         # public signal = allocation probabilities (in [0, 1]) and payments (IR: at most m * high)
         self.public_low, self.public_high = 0.0, max(1.0, span)
-        self.mechanism_params = dict(mechanism_params or {})
+        self.mechanism_params = check_params(mechanism_params, "mechanism_params")
         self.mechanism = self._build_mechanism(mechanism)
 
     def _build_mechanism(self, mechanism: Any) -> Any:
         if isinstance(mechanism, str):
+            # refuse another family's mechanism before building it with this game's parameters
+            factory = mechanism_registry.factory(mechanism_registry.canonical(mechanism))
+            check_family(factory, "auctions")
+            check_mechanism_params(factory, self.mechanism_params, f"mechanism {mechanism!r}")
             mech = get_mechanism(mechanism, **self.mechanism_params)
         elif callable(mechanism):
-            mech = mechanism
+            mech = check_family(mechanism, "auctions")
         else:
-            raise TypeError(f"mechanism: expected a registry name or a callable mechanism, got {mechanism!r}")
+            raise ParameterTypeError(
+                "mechanism", f"mechanism: expected a registry name or a callable mechanism, got {mechanism!r}"
+            )
         want = {"n_bidders": self.n_agents, "n_items": self.n_items}
         for attr, n in want.items():
             got = getattr(mech, attr, n)
             if attr == "n_bidders" and not hasattr(mech, attr) and hasattr(mech, "menu_alloc"):
                 got = 1  # a menu serves one bidder
             if got != n:
-                raise ValueError(f"mechanism: built for {attr}={got}, but the game has {attr}={n}")
+                raise ParameterError("mechanism", f"mechanism: built for {attr}={got}, but the game has {attr}={n}")
         return mech
 
     # -- the contract ---------------------------------------------------------------------------
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         """Values ``(B, n, m)``: i.i.d. U[low, high], or ``sampler(rng, (B, n, m))`` checked to lie there."""
-        shape = (check_int(batch, "batch", lo=1), self.n_agents, self.n_items)
+        shape = (self.check_sample_args(rng, batch), self.n_agents, self.n_items)
         if self.sampler is None:
             return rng.uniform(self.type_low, self.type_high, shape)
         out = as_array(self.sampler(rng, shape), "sampler output", lo=self.type_low, hi=self.type_high)
@@ -124,8 +145,8 @@ class MultiItemAuction(MechanismGame):
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """Run the mechanism on reports ``actions`` (B, n, m); utilities ``v_i . z_i - p_i``."""
-        types = np.asarray(types, dtype=np.float64)
-        res = self.mechanism(np.asarray(actions, dtype=np.float64))
+        types, actions = self.check_profile(types, actions)
+        res = self.mechanism(actions)
         alloc = np.asarray(res.allocation, dtype=np.float64)
         pay = np.asarray(res.payment, dtype=np.float64)
         utility = (types * alloc).sum(axis=2) - pay
@@ -133,7 +154,8 @@ class MultiItemAuction(MechanismGame):
 
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
         """``revenue``, ``welfare`` and ``mean_utility`` per copy, each (B,)."""
-        types = np.asarray(types, dtype=np.float64)
+        types = self.check_types(types)
+        check_outcome(outcome, types.shape[0])
         return {
             "revenue": outcome.payment.sum(axis=1),
             "welfare": (types * outcome.allocation).sum(axis=(1, 2)),
@@ -142,7 +164,7 @@ class MultiItemAuction(MechanismGame):
 
     def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
         """Welfare optimum ``sum_j max_i v_ij`` (each item to a highest-value bidder), (B,)."""
-        return {"welfare": np.asarray(types, dtype=np.float64).max(axis=1).sum(axis=1)}
+        return {"welfare": self.check_types(types).max(axis=1).sum(axis=1)}
 
     def action_grid(self, k: int) -> np.ndarray:
         """Product grid of ``k`` evenly spaced reports per item: ``(k**m, m)`` candidates."""

@@ -47,6 +47,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 import numpy as np
+from coopsim.envs._checks import check_mechanism_params, check_outcome, check_params
 from coopsim.mechanisms import auctions as au
 from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.auctions import myerson as my
@@ -54,7 +55,14 @@ from coopsim.mechanisms.auctions import solvers as sol
 from coopsim.mechanisms.registry import registry as mechanism_registry
 
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array, check_choice, check_family, check_float, check_int
+from coopsim.core.validation import (
+    ParameterTypeError,
+    as_array,
+    check_choice,
+    check_family,
+    check_float,
+    check_int,
+)
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
 
@@ -113,13 +121,13 @@ class PositionAuction(MechanismGame):
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
         self.n_slots = check_int(n_slots, "n_slots", lo=0)
         self.values = check_choice(values, "values", VALUE_DISTRIBUTIONS)
-        self.value_params = self._check_value_params(dict(value_params or {}))
+        self.value_params = self._check_value_params(check_params(value_params, "value_params"))
         self.ctr_kind = check_choice(ctr, "ctr", CTR_KINDS)
         self.click_model = check_choice(click_model, "click_model", sol.CLICK_MODELS)
-        self.ctr_params = self._check_ctr_params(dict(ctr_params or {}))
+        self.ctr_params = self._check_ctr_params(check_params(ctr_params, "ctr_params"))
         self.action = check_choice(action, "action", ("bid", "shading"))
         self.utility = check_choice(utility, "utility", ("expected", "sampled"))
-        self.mechanism_params = dict(mechanism_params or {})
+        self.mechanism_params = check_params(mechanism_params, "mechanism_params")
         self._build_mechanism(mechanism)
         # spaces and ranges
         v_cap = self._value_cap()
@@ -251,7 +259,9 @@ class PositionAuction(MechanismGame):
         if isinstance(mechanism, str):
             name = mechanism
             # refuse another family's mechanism before building it with this game's parameters
-            check_family(mechanism_registry.factory(mechanism_registry.canonical(name)), "auctions")
+            factory = mechanism_registry.factory(mechanism_registry.canonical(name))
+            check_family(factory, "auctions")
+            check_mechanism_params(factory, params, f"mechanism {name!r}")
             if name == "aigc_vcg":
                 params.setdefault("click_model", self.click_model)
                 params.setdefault("max_ads", self.n_slots)
@@ -284,7 +294,9 @@ class PositionAuction(MechanismGame):
                     f"mechanism: its click_model {inner!r} does not match click_model={self.click_model!r}"
                 )
         else:
-            raise TypeError(f"mechanism: expected a registry name or an auction mechanism, got {mechanism!r}")
+            raise ParameterTypeError(
+                "mechanism", f"mechanism: expected a registry name or an auction mechanism, got {mechanism!r}"
+            )
         self.mechanism_name = name
         #: the number of ads the mechanism may show (its ``max_ads`` / ``max_slots``, else n_slots)
         budget = getattr(self.mechanism, "max_ads", None)
@@ -590,7 +602,7 @@ class PositionAuction(MechanismGame):
     def optimum(self, types: np.ndarray) -> dict[str, np.ndarray]:
         """Optimal expected welfare ``max_x sum_i v_i pi_i(x)`` over allocations with at most
         ``ad_budget`` ads (the mechanism's ``max_ads``/``max_slots``), per copy."""
-        v, ctr = self.split(types)
+        v, ctr = self.split(self.check_types(types))
         if self.cheap_references:
             return {"welfare": au.VCG(max_slots=self.ad_budget)(v, **self._factors(ctr)).welfare(v)}
         ref = au.AIGCVCG(
@@ -603,7 +615,7 @@ class PositionAuction(MechanismGame):
 
     def reference_outcomes(self, types: np.ndarray) -> dict[str, np.ndarray]:
         """VCG and Myerson revenue at truthful bids (per copy)."""
-        v, ctr = self.split(types)
+        v, ctr = self.split(self.check_types(types))
         B = v.shape[0]
         c = self.ctr_params
         if self.cheap_references:
@@ -626,6 +638,8 @@ class PositionAuction(MechanismGame):
 
     def metrics(self, types: np.ndarray, outcome: Outcome) -> dict[str, np.ndarray]:
         """Welfare, revenue, bidder surplus (expected) and, when enabled, ratios to references."""
+        types = self.check_types(types)
+        check_outcome(outcome, types.shape[0])
         v = outcome.values
         welfare = (v * outcome.click_prob).sum(axis=1)
         revenue = outcome.payment.sum(axis=1)

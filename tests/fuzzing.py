@@ -128,9 +128,11 @@ def fractional() -> st.SearchStrategy[float]:
     return st.integers(-50, 50).map(lambda k: k + 0.5)
 
 
-def not_a_number() -> st.SearchStrategy[Any]:
-    """A scalar that is not a real number: a bool, a string, a complex number, None or an object."""
-    return st.sampled_from([True, False, "0.5", "abc", 1 + 2j, None, object(), b"1"])
+def not_a_number(*, allow_none: bool = True) -> st.SearchStrategy[Any]:
+    """A scalar that is not a real number: a bool, a string, a complex number, None or an object
+    (``allow_none=False``: not None, for parameters where None is a valid "unset")."""
+    values = [True, False, "0.5", "abc", 1 + 2j, None, object(), b"1"]
+    return st.sampled_from([v for v in values if allow_none or v is not None])
 
 
 def bad_flag() -> st.SearchStrategy[Any]:
@@ -232,11 +234,18 @@ def scalar_cases(
     hi: float | None = None,
     integer: bool = False,
     size: bool = False,
+    optional: bool = False,
 ) -> list[Case]:
-    """The standard bad-scalar cases of one numeric parameter (``size``: also an astronomically large count)."""
+    """The standard bad-scalar cases of one numeric parameter (``size``: also an astronomically large
+    count; ``optional``: None is valid there, so the non-numbers drawn exclude it)."""
     cases = [
         Case(entry, param, "non_finite", lambda d: make(d.draw(non_finite(), label="value"))),
-        Case(entry, param, "not_a_number", lambda d: make(d.draw(not_a_number(), label="value"))),
+        Case(
+            entry,
+            param,
+            "not_a_number",
+            lambda d: make(d.draw(not_a_number(allow_none=not optional), label="value")),
+        ),
     ]
     if lo is not None:
         cases.append(Case(entry, param, "below_range", lambda d: make(d.draw(below(lo), label="value"))))

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_choice, check_int
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
 
 
 def _prep(values: Any, alpha: Any, vname: str = "values") -> tuple[np.ndarray, np.ndarray, bool]:
@@ -156,6 +156,8 @@ def gsp_equilibrium_check(
     ``p_{t-1}``. Symmetric Nash uses ``p_t`` for every t. Losers (rank k > S) compare against every
     slot t at price ``p_{t-1}`` (Nash) or ``p_t`` (SNE). Utility of slot t at price p: ``(v - p) alpha_t``.
     """
+    symmetric = check_bool(symmetric, "symmetric")
+    tol = check_float(tol, "tol", lo=0.0)
     v, a, single = _prep(values, alpha)
     b = as_array(bids, "bids", ndim=(1, 2), lo=0.0)
     b = np.atleast_2d(b)
@@ -205,6 +207,8 @@ def gsp_equilibrium_check(
 def first_price_bne_bid(values: Any, n: int, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     """Symmetric BNE of first price with ``n`` i.i.d. U[lo, hi] bidders: ``beta(v) = lo + (n-1)/n (v - lo)``."""
     n = check_int(n, "n", lo=1)
+    lo = check_float(lo, "lo", lo=0.0)
+    hi = check_float(hi, "hi", lo=lo, lo_open=True)
     v = as_array(values, "values", lo=lo, hi=hi)
     return lo + (n - 1) / n * (v - lo)
 

@@ -15,13 +15,21 @@ sample.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
 
-from coopsim.core.validation import as_array, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_bool,
+    check_float,
+    check_int,
+    check_size,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,6 +184,11 @@ class Empirical:
         return float(self.samples.mean())
 
 
+def _renamed(err: ParameterError | ParameterTypeError, name: str) -> ParameterError | ParameterTypeError:
+    """``err`` about a part of ``name`` (e.g. a distribution's ``lo``) as an error naming ``name``."""
+    return type(err)(name, f"{name}: {err}")
+
+
 def make_distribution(spec: Any) -> Any:
     """Build a distribution from an object, a dict ``{"kind": "uniform", ...}`` or a name."""
     if hasattr(spec, "ppf") and hasattr(spec, "cdf"):
@@ -185,10 +198,22 @@ def make_distribution(spec: Any) -> Any:
     if isinstance(spec, dict):
         kinds = {"uniform": Uniform, "exponential": Exponential, "lognormal": LogNormal, "fixed": Fixed}
         kind = spec.get("kind")
-        if kind not in kinds:
-            raise ValueError(f"distribution: expected kind in {sorted(kinds)}, got {kind!r}")
-        return kinds[kind](**{k: v for k, v in spec.items() if k != "kind"})
-    raise TypeError(f"distribution: expected a distribution object, dict or name, got {type(spec).__name__}")
+        if not isinstance(kind, str) or kind not in kinds:
+            raise ParameterError("distribution", f"distribution: expected kind in {sorted(kinds)}, got {kind!r}")
+        params = {k: v for k, v in spec.items() if k != "kind"}
+        allowed = [f.name for f in fields(kinds[kind])]
+        unknown = sorted(str(k) for k in params if k not in allowed)
+        if unknown:
+            raise ParameterError(
+                "distribution", f"distribution: unknown keys {unknown} for kind {kind!r}; expected among {allowed}"
+            )
+        try:
+            return kinds[kind](**params)
+        except (ParameterError, ParameterTypeError) as err:
+            raise _renamed(err, "distribution") from None
+    raise ParameterTypeError(
+        "distribution", f"distribution: expected a distribution object, dict or name, got {type(spec).__name__}"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,6 +247,8 @@ class IronedVirtualValue:
     def __init__(self, dist: Any, grid: int = 4001, force_numeric: bool = False) -> None:
         self.dist = dist
         grid = check_int(grid, "grid", lo=11)
+        check_size("grid", grid, copies=12, what="the quantile grid and its tables")
+        force_numeric = check_bool(force_numeric, "force_numeric")
         self.exact = isinstance(dist, (Uniform, Exponential)) and not force_numeric
         if isinstance(dist, Empirical):
             s = dist.samples
@@ -292,16 +319,19 @@ class IronedVirtualValue:
 
 def virtual_value(dist: Any, v: Any) -> np.ndarray:
     """Un-ironed ``phi(v) = v - (1 - F(v)) / f(v)`` (closed form where the distribution has one)."""
+    v = as_array(v, "v", lo=0.0)
     if hasattr(dist, "virtual_value"):
         return dist.virtual_value(v)
-    v = np.asarray(v, dtype=np.float64)
     return v - dist.sf(v) / dist.pdf(v)
 
 
 def ironed_virtual_value(dist: Any, grid: int = 4001, force_numeric: bool = False) -> IronedVirtualValue:
     """The ironed virtual value ``phi_bar`` of ``dist`` (a distribution, dict, name or samples)."""
     if isinstance(dist, (list, tuple, np.ndarray)):
-        dist = Empirical(dist)
+        try:
+            dist = Empirical(dist)
+        except (ParameterError, ParameterTypeError) as err:
+            raise _renamed(err, "distribution") from None
     return IronedVirtualValue(make_distribution(dist), grid=grid, force_numeric=force_numeric)
 
 

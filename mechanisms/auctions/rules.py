@@ -54,7 +54,17 @@ from coopsim.mechanisms.auctions.separable import rank_order, separable_auction,
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_choice,
+    check_family,
+    check_float,
+    check_int,
+    check_rng,
+    check_size,
+)
 
 __all__ = [
     "EquilibriumCheck",
@@ -301,8 +311,8 @@ class SeparableMechanism(PositionAuctionMechanism):
         self.tie_break = check_choice(tie_break, "tie_break", TIE_BREAKS)
         self.max_slots = None if max_slots is None else check_int(max_slots, "max_slots", lo=0)
         self.rank_by = check_choice(rank_by, "rank_by", ("score", "bid"))
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self.seed = None if seed is None else check_int(seed, "seed", lo=0)
+        self._rng = np.random.default_rng(self.seed)
 
     def __call__(
         self,
@@ -324,7 +334,7 @@ class SeparableMechanism(PositionAuctionMechanism):
             rank_by=self.rank_by,
             max_slots=self.max_slots,
             tie_break=self.tie_break,
-            rng=rng if rng is not None else self._rng,
+            rng=self._rng if rng is None else check_rng(rng),
         )
         return self._result(*out)
 
@@ -400,7 +410,7 @@ class VCG(SeparableMechanism):
                 reserve=self.reserve,
                 max_slots=self.max_slots,
                 tie_break=self.tie_break,
-                rng=rng if rng is not None else self._rng,
+                rng=self._rng if rng is None else check_rng(rng),
             )
         )
         if C is not None and not sep.all() and quality is None and position is None:
@@ -895,10 +905,17 @@ def unilateral_gains(mech: Any, values: np.ndarray, bids: np.ndarray, grid: np.n
     ``gain[b, i] = max_g u_i(g, bids_-i) - u_i(bids)`` with ``u_i = v_i pi_i - t_i``; one batched call
     per bidder (B x len(grid) auctions).
     """
-    v = np.asarray(values, dtype=np.float64)
-    b = np.asarray(bids, dtype=np.float64)
+    check_family(mech, "auctions", "mech")
+    if not callable(mech):
+        raise ParameterTypeError("mech", f"mech: expected a callable auction mechanism, got {type(mech).__name__}")
+    b = check_bids(bids)
+    v = check_bids(values, "values")
+    if v.shape != b.shape:
+        raise ParameterError("values", f"values: expected the shape of bids {b.shape}, got {v.shape}")
+    grid = as_array(grid, "grid", ndim=1, lo=0.0)
     B, n = b.shape
     G = len(grid)
+    check_size("grid", B, G, n, copies=8, what="the B*G deviation auctions")
     base = mech(b, **call_kw).utility(v)
     gains = np.zeros((B, n))
     rep_kw = {
