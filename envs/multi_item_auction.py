@@ -20,12 +20,12 @@ Mechanisms              any callable ``mech(bids (B, n, m))`` returning ``alloca
 Default                 ``mechanism="regret_net"`` with its shipped weights (2 bidders x 2 items,
                         i.i.d. U[0, 1], ``mechanisms/data/regretnet_2x2.npz``), matching the
                         default ``n_agents=2``, ``n_items=2``: the learned auction is what this
-                        env is for, and it works out of the box (``gymnasium.make(
-                        "coopsim/MultiItemAuction-v0")``). VCG per item (a second-price auction
-                        for each item) is the truthful baseline, not the default: it earns 2/3
-                        here against the network's about 0.85 at ex-post regret <= 1e-3. Other
-                        sizes need their own weights (``mechanism_params={"weights": path}``)
-                        or a callable mechanism.
+                        env is for, and it works out of the box, so
+                        ``gymnasium.make("coopsim/MultiItemAuction-v0")`` needs no argument.
+                        VCG per item (a second-price auction for each item) is the truthful
+                        baseline, not the default: it earns 2/3 here against the network's about
+                        0.85 at ex-post regret <= 1e-3. Other sizes need their own weights
+                        (``mechanism_params={"weights": path}``) or a callable mechanism.
 Metrics (per copy)      ``revenue`` ``sum_i p_i``, ``welfare`` ``sum_ij v_ij z_ij``,
                         ``mean_utility``; optimum ``welfare = sum_j max_i v_ij``.
 Arguments               ``n_agents``, ``n_items``, ``mechanism``, ``mechanism_params``,
