@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_distribution, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_distribution,
+    check_float,
+    check_int,
+    check_size,
+)
 
 DEFAULT_TIER_WEIGHTS = np.array([0.40, 0.25, 0.20, 0.10, 0.05])
 
@@ -29,11 +37,42 @@ DEFAULT_TEMPLATES: tuple[tuple[int, str, float, float, float, float], ...] = (
 )
 
 
+def check_templates(templates: Any) -> tuple[tuple[int, str, float, float, float, float], ...]:
+    """Contract templates as rows ``(tier, name, reward, penalty, difficulty_lo, difficulty_hi)``:
+    a non-empty sequence of 6-field rows, an integer tier >= 1, numbers >= 0 and
+    ``0 <= difficulty_lo <= difficulty_hi <= 1`` (``None``: the reference templates)."""
+    if templates is None:
+        return DEFAULT_TEMPLATES
+    if isinstance(templates, (str, bytes)) or not isinstance(templates, (list, tuple, np.ndarray)):
+        raise ParameterTypeError(
+            "templates",
+            f"templates: expected rows (tier, name, reward, penalty, difficulty_lo, difficulty_hi), got {templates!r}",
+        )
+    if len(templates) == 0:
+        raise ParameterError("templates", "templates: expected at least one template")
+    rows = []
+    for j, row in enumerate(templates):
+        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple, np.ndarray)) or len(row) != 6:
+            raise ParameterTypeError(
+                "templates",
+                f"templates: expected row {j} as (tier, name, reward, penalty, difficulty_lo, difficulty_hi), got {row!r}",
+            )
+        tier = check_int(row[0], "templates", lo=1)
+        reward, penalty, d_lo, d_hi = (check_float(v, "templates", lo=0.0) for v in row[2:])
+        if not d_lo <= d_hi <= 1.0:
+            raise ParameterError(
+                "templates", f"templates: expected 0 <= difficulty_lo <= difficulty_hi <= 1 in row {j}, got {row!r}"
+            )
+        rows.append((tier, str(row[1]), reward, penalty, d_lo, d_hi))
+    return tuple(rows)
+
+
 def tier_counts(contracts_per_step: int, weights: Any = None) -> np.ndarray:
     """Contracts posted per tier and step: ``n_k = max(1, floor(n * w_k))`` (10 -> 10, 12 -> 11 in total).
 
     A tier with weight exactly 0 gets no contracts [DES] (used to switch tiers off in experiments)."""
     n = check_int(contracts_per_step, "contracts_per_step", lo=1)
+    check_size("contracts_per_step", n, 16, what="one step's postings")
     w = DEFAULT_TIER_WEIGHTS if weights is None else check_distribution(weights, "tier_weights")
     return np.where(w > 0, np.maximum(1, np.floor(n * w + 1e-9)), 0).astype(np.int64)
 
@@ -61,9 +100,7 @@ class Market:
         self.tier_weights = np.asarray(w, dtype=np.float64)
         self.counts = tier_counts(contracts_per_step, self.tier_weights)
         self.jitter = check_float(jitter, "jitter", lo=0.0, hi=1.0, hi_open=True)
-        rows = DEFAULT_TEMPLATES if templates is None else tuple(templates)
-        if not rows:
-            raise ValueError("templates: expected at least one template")
+        rows = check_templates(templates)
         self.template_names = [str(r[1]) for r in rows]
         tt = np.array([int(r[0]) for r in rows])
         vals = as_array([[r[2], r[3], r[4], r[5]] for r in rows], "templates", ndim=2, lo=0.0)

@@ -51,11 +51,11 @@ the improper baseline); used by the learning experiments.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from coopsim.mechanisms import get as get_mechanism
 from coopsim.mechanisms.information import (
     InformationMechanism,
     InformationModel,
@@ -71,13 +71,23 @@ from coopsim.mechanisms.information import (
     scoring_plugin,
 )
 from coopsim.mechanisms.information.ic import ic_violation  # noqa: F401  (re-exported for env users)
+from coopsim.mechanisms.information.plugins import resolve_rule
 from coopsim.mechanisms.registry import registry as mechanism_registry
 from coopsim.mechanisms.scoring import ScoringRule
 
 from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import as_array, check_action_indices, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_action_indices,
+    check_choice,
+    check_float,
+    check_int,
+    check_size,
+)
 from coopsim.dynamics.recorders.window import WindowMean
 from coopsim.interop.render import RENDER_FPS, RENDER_MODES, label_agents, render_rgb
 from coopsim.interop.views import env_views
@@ -152,8 +162,19 @@ def information_mechanisms() -> list[str]:
 def _resolve_model(model: Any, params: dict | None) -> InformationModel:
     if isinstance(model, InformationModel):
         return model
+    if not isinstance(model, str):
+        raise ParameterTypeError("model", f"model: expected 'A', 'B', 'random' or an InformationModel, got {model!r}")
     name = check_choice(model, "model", ("A", "B", "random"))
+    if params is not None and not isinstance(params, dict):
+        raise ParameterTypeError("model_params", f"model_params: expected a dict of options, got {params!r}")
     params = dict(params or {})
+    factory = {"A": instance_a, "B": instance_b, "random": random_model}[name]
+    known = set(inspect.signature(factory).parameters) - {"rng"} | ({"seed"} if name == "random" else set())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ParameterError(
+            "model_params", f"model_params: unknown option(s) {unknown} for model {name!r}; expected {sorted(known)}"
+        )
     if name == "A":
         return instance_a(**params)
     if name == "B":
@@ -190,11 +211,15 @@ class InformationAcquisitionEnv(BatchedEnv):
         profile: tuple[int, ...] | None = None,
         model_params: dict | None = None,
     ) -> None:
+        batch_size = check_int(batch_size, "batch_size", lo=1)  # the cheap checks before the plug-in's LP
+        rounds = check_int(rounds, "rounds", lo=1)
+        check_choice(render_mode, "render_mode", (None, *RENDER_MODES))
         self.model = _resolve_model(model, model_params)
         m = self.model
         self.plugin = _resolve_plugin(m, mechanism, cap, eps, rule, rule_params, bound, profile)
         self.n_agents = m.n_agents
-        self.batch_size = check_int(batch_size, "batch_size", lo=1)
+        self.batch_size = batch_size
+        check_size("batch_size", self.batch_size, self.n_agents, copies=16, what="the per-copy state and observations")
         self.rounds = check_int(rounds, "rounds", lo=1)
         self.horizon = 2 * self.rounds
         self.render_mode = check_choice(render_mode, "render_mode", (None, *RENDER_MODES))
@@ -473,12 +498,10 @@ class BeliefElicitation(MechanismGame):
         self.n_agents = check_int(n_agents, "n_agents", lo=1)
         self.rule_name = rule
         self.utility_mode = check_choice(utility, "utility", ("expected", "realised"))
-        if rule == "linear":
+        if isinstance(rule, str) and rule == "linear":
             self._scores = lambda p: p  # S(p, w) = p_w
         else:
-            base = get_mechanism(rule, **(rule_params or {}))
-            if not isinstance(base, ScoringRule):
-                raise TypeError(f"rule: expected a scoring rule, got {type(base).__name__}")
+            base = resolve_rule(rule, rule_params)
             scaled = base.scaled(1.0, 2)
             self._scores = lambda p: scaled.score_matrix(p)
             eps = getattr(base, "eps", None)
@@ -489,7 +512,7 @@ class BeliefElicitation(MechanismGame):
         self.b = check_float(b, "b", lo=0.0, lo_open=True)
 
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
-        shape = (batch, self.n_agents)
+        shape = (self.check_sample_args(rng, batch), self.n_agents)
         f = np.full(shape, self.belief) if self.belief is not None else rng.beta(self.a, self.b, size=shape)
         w = (rng.random(shape) < f).astype(np.float64)
         return np.stack([f, w], axis=-1)
@@ -503,9 +526,11 @@ class BeliefElicitation(MechanismGame):
         return self._scores(np.stack([1.0 - r, r], axis=-1))
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
-        types = np.asarray(types, dtype=np.float64)
-        f, w = types[..., 0], types[..., 1].astype(np.int64)
-        r = self.check_actions(actions)
+        types, r = self.check_profile(types, actions)
+        f, w = types[..., 0], types[..., 1]
+        if np.any((w != 0) & (w != 1)):
+            raise ParameterError("types", "types: expected the outcome w (types[..., 1]) in {0, 1}")
+        w = w.astype(np.int64)
         s = self.score_table(r)
         if self.utility_mode == "expected":
             util = (1 - f) * s[..., 0] + f * s[..., 1]
@@ -549,6 +574,7 @@ class EffortReportGame(MechanismGame):
         profile: tuple[int, ...] | None = None,
         model_params: dict | None = None,
     ) -> None:
+        max_plans = check_int(max_plans, "max_plans", lo=1)
         shell = InformationAcquisitionEnv(
             model,
             mechanism,
@@ -605,6 +631,7 @@ class EffortReportGame(MechanismGame):
         return int(np.flatnonzero(ok)[0])
 
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        batch = self.check_sample_args(rng, batch)
         u = rng.random((batch, 1, 3))
         return np.broadcast_to(u, (batch, self.n_agents, 3)).copy()
 
@@ -616,12 +643,14 @@ class EffortReportGame(MechanismGame):
         return np.arange(max(self.n_plans), dtype=np.float64)
 
     def _check_plans(self, actions: Any) -> np.ndarray:
-        arr = np.asarray(actions, dtype=np.float64)
+        arr = as_array(actions, "actions")  # numbers, finite; the range per agent below
         if arr.ndim != 2 or arr.shape[1] != self.n_agents:
-            raise ValueError(f"actions: expected plan indices of shape (B, {self.n_agents}), got {arr.shape}")
+            raise ParameterError(
+                "actions", f"actions: expected plan indices of shape (B, {self.n_agents}), got {arr.shape}"
+            )
         k = np.round(arr).astype(np.int64)
         hi = np.array(self.n_plans)
-        bad = (np.abs(arr - k) > 1e-9) | (k < 0) | (k >= hi[None, :])
+        bad = (np.abs(arr - k) > 1e-9) | (arr < 0) | (arr > hi[None, :] - 1)
         if bad.any():
             b, i = np.argwhere(bad)[0]
             raise ValueError(
@@ -649,6 +678,14 @@ class EffortReportGame(MechanismGame):
         return prof, rec, effort, th, s, r
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
+        types = self.check_types(types)
+        if np.shape(actions)[:1] != types.shape[:1]:
+            raise ParameterError(
+                "actions", f"actions: expected batch size {types.shape[0]} (that of types), got {np.shape(actions)}"
+            )
+        return self._play(types, actions)
+
+    def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         m = self.model
         prof, rec, effort, th, s, r = self._decode(types, actions)
         r_flat = np.ravel_multi_index(tuple(r.T), m.n_signals)
@@ -707,12 +744,18 @@ def simulate(
     previous record point (and over copies) of the env's phase-1 metrics (principal utility,
     payments, decision accuracy, effort, obedience and truthful rates, ``utility_agent_<i>``).
     """
+    if not isinstance(params, dict):
+        raise ParameterTypeError("params", f"params: expected a dict of env options, got {params!r}")
+    rounds = check_int(rounds, "rounds", lo=1)
+    batch = check_int(batch, "batch", lo=1)
+    record_every = check_int(record_every, "record_every", lo=1)
     kw = {k: v for k, v in params.items() if k != "agents"}
     mech = kw.get("mechanism")
     if isinstance(mech, ScoringRule):
         kw["mechanism"], kw["rule"] = "scoring", mech
     if kw.get("profile") is not None:
         kw["profile"] = tuple(kw["profile"])
+    check_size("batch", batch, 16, what="the copies' state")
     env = InformationAcquisitionEnv(batch_size=batch, rounds=rounds, **kw)
     who = np.zeros(env.n_agents, dtype=np.int64)
     for j, g in enumerate(params.get("agents") or []):

@@ -44,7 +44,15 @@ import numpy as np
 from coopsim.analysis.equilibrium import action_values
 from coopsim.core.env import RepeatedGame
 from coopsim.core.game import MechanismGame, Outcome
-from coopsim.core.validation import as_array, check_action_indices
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_action_indices,
+    check_float,
+    check_int,
+    check_size,
+)
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views
 
@@ -94,7 +102,9 @@ class MatrixGame(MechanismGame):
             raise ValueError(f"payoffs: expected at least one player and one action each, got shape {P.shape}")
         self._payoffs = P.copy()
         self._payoffs.setflags(write=False)
-        self.name = str(name)
+        if not isinstance(name, str):
+            raise ParameterTypeError("name", f"name: expected a string, got {name!r}")
+        self.name = name
         self.n_agents = N
         self.n_actions: tuple[int, ...] = tuple(int(a) for a in P.shape[1:])
         self.action_low = 0.0
@@ -111,8 +121,18 @@ class MatrixGame(MechanismGame):
         self._hi = np.array(self.n_actions, dtype=np.int64) - 1
         self._agent_col = np.arange(N)[None, :, None]
         if action_names is not None:
-            if len(action_names) != N or any(len(a) != n for a, n in zip(action_names, self.n_actions)):
-                raise ValueError(f"action_names: expected {N} lists of lengths {self.n_actions}, got {action_names!r}")
+            if (
+                not isinstance(action_names, (list, tuple))
+                or len(action_names) != N
+                or any(
+                    not isinstance(a, (list, tuple)) or len(a) != n or not all(isinstance(x, str) for x in a)
+                    for a, n in zip(action_names, self.n_actions)
+                )
+            ):
+                raise ParameterError(
+                    "action_names",
+                    f"action_names: expected {N} lists of lengths {self.n_actions}, got {action_names!r}",
+                )
         self.action_names = action_names
 
     # -- basic properties ---------------------------------------------------------------------
@@ -127,7 +147,7 @@ class MatrixGame(MechanismGame):
     # -- MechanismGame contract --------------------------------------------------------------
     def sample_types(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         """Trivial types: zeros of shape ``(batch, N)``; consumes no random numbers."""
-        return np.zeros((int(batch), self.n_agents))
+        return np.zeros((self.check_sample_args(rng, batch), self.n_agents))
 
     def truthful_actions(self, types: np.ndarray) -> np.ndarray:
         """No truthful action exists in a normal-form game: action 0 for everyone (a default)."""
@@ -137,7 +157,7 @@ class MatrixGame(MechanismGame):
         """Action indices as the grid: ``arange(k)`` when every player has ``k`` actions; when the
         action counts differ and ``k = max A_i``, a per-agent ``(N, k)`` grid whose row i lists
         ``0 .. A_i - 1`` padded by repeating ``A_i - 1`` (mask the padding in the learners)."""
-        k = int(k)
+        k = check_int(k, "k", lo=1)
         if all(a == k for a in self.n_actions):
             return np.arange(k, dtype=np.float64)
         if k == max(self.n_actions):
@@ -154,6 +174,8 @@ class MatrixGame(MechanismGame):
     def _int_check(self, arr: Any, hi: np.ndarray | np.integer, name: str, agent_axis: int | None) -> np.ndarray:
         """Integer indices in ``[0, hi]`` (``hi`` broadcast against ``arr``); ValueError otherwise."""
         a = np.asarray(arr)
+        if a.dtype.kind not in "iuf":
+            raise ParameterTypeError(name, f"{name}: expected integer action indices, got dtype {a.dtype}")
         if a.dtype.kind in "iu":
             idx = a.astype(np.int64, copy=False)
         else:
@@ -175,15 +197,20 @@ class MatrixGame(MechanismGame):
             raise ValueError(f"{name}: expected indices in [0, {int(limit)}]{who}, got {idx[j]} at index {j}")
         return idx
 
-    def _indices(self, actions: Any, name: str = "actions") -> np.ndarray:
+    def _indices(self, actions: Any, name: str = "actions", types: Any = None) -> np.ndarray:
         arr = np.asarray(actions)
         if arr.ndim < 2 or arr.shape[-1] != self.n_agents:
-            raise ValueError(f"{name}: expected shape (B, {self.n_agents}), got {arr.shape}")
-        return self._int_check(arr, self._hi, name, arr.ndim - 1)
+            raise ParameterError(name, f"{name}: expected shape (B, {self.n_agents}), got {arr.shape}")
+        idx = self._int_check(arr, self._hi, name, arr.ndim - 1)
+        if types is not None:  # trivial types: zeros of the actions' shape
+            t = as_array(types, "types", lo=0.0, hi=0.0)
+            if t.shape != arr.shape:
+                raise ParameterError("types", f"types: expected shape {arr.shape} (as actions), got {t.shape}")
+        return idx
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """``utility[b, i] = P[i, a_b]`` for the index profile ``a_b``; ``outcome.actions`` is public."""
-        idx = self._indices(actions)
+        idx = self._indices(actions, types=types)
         flat = idx @ self._strides  # (...,)
         util = self._flat[:, flat]  # (N, ...)
         return Outcome(np.moveaxis(util, 0, -1), public=("actions",), actions=idx.astype(np.float64))
@@ -193,7 +220,9 @@ class MatrixGame(MechanismGame):
 
         ``candidates`` is ``(K,)`` (every entry must be valid for every agent), ``(N, K)`` or
         ``(B, N, K)`` action indices."""
-        idx = self._indices(actions)
+        idx = self._indices(actions, types=types)
+        if idx.ndim != 2:
+            raise ParameterError("actions", f"actions: expected shape (B, {self.n_agents}), got {idx.shape}")
         B, N = idx.shape
         cand = np.asarray(candidates)
         if cand.ndim == 1:
@@ -211,7 +240,13 @@ class MatrixGame(MechanismGame):
     def expected_deviation_utilities(self, mixed: Any) -> np.ndarray:
         """``U[..., i, k] = Σ_{a_-i} P[i, k, a_-i] Π_{j≠i} σ_j(a_j)`` for a mixed profile ``mixed`` of
         shape ``(..., N, max A)`` (padding entries must be 0); padded outputs are 0."""
-        vals = action_values(self._payoffs, mixed)
+        try:
+            vals = action_values(self._payoffs, mixed)
+        except (ValueError, TypeError) as err:  # the shared checker names its argument "policy"
+            if not str(err).startswith("policy"):
+                raise
+            msg = "mixed" + str(err).removeprefix("policy")
+            raise (ParameterTypeError if isinstance(err, TypeError) else ParameterError)("mixed", msg) from None
         K = max(self.n_actions)
         out = np.zeros((*vals[0].shape[:-1], self.n_agents, K))
         for i, v in enumerate(vals):
@@ -288,7 +323,10 @@ def chicken(
 ) -> MatrixGame:
     """Chicken (Aumann 1974), actions (Dare, Chicken): ``(D,D) = (0,0)``, ``(D,C) = (7,2)``,
     ``(C,D) = (2,7)``, ``(C,C) = (6,6)`` by default."""
-    A = [[dare_dare, dare_chicken], [chicken_dare, chicken_chicken]]
+    A = [
+        [check_float(dare_dare, "dare_dare"), check_float(dare_chicken, "dare_chicken")],
+        [check_float(chicken_dare, "chicken_dare"), check_float(chicken_chicken, "chicken_chicken")],
+    ]
     return MatrixGame(_bimatrix(A, np.transpose(A)), name="chicken", action_names=[["dare", "chicken"]] * 2)
 
 
@@ -297,7 +335,10 @@ def prisoners_dilemma(
 ) -> MatrixGame:
     """Prisoner's dilemma, actions (Cooperate, Defect): ``(C,C) = (R,R)``, ``(C,D) = (S,T)``,
     ``(D,C) = (T,S)``, ``(D,D) = (P,P)``; defaults ``T, R, P, S = 5, 3, 1, 0``."""
-    A = [[reward, sucker], [temptation, punishment]]
+    A = [
+        [check_float(reward, "reward"), check_float(sucker, "sucker")],
+        [check_float(temptation, "temptation"), check_float(punishment, "punishment")],
+    ]
     return MatrixGame(
         _bimatrix(A, np.transpose(A)), name="prisoners_dilemma", action_names=[["cooperate", "defect"]] * 2
     )
@@ -320,8 +361,8 @@ BUILTIN_GAMES = {
 
 def make(name: str, **kwargs: Any) -> MatrixGame:
     """Build a built-in matrix game by name (``ValueError`` listing the names if unknown)."""
-    if name not in BUILTIN_GAMES:
-        raise ValueError(f"name: expected one of {sorted(BUILTIN_GAMES)}, got {name!r}")
+    if not isinstance(name, str) or name not in BUILTIN_GAMES:
+        raise ParameterError("name", f"name: expected one of {sorted(BUILTIN_GAMES)}, got {name!r}")
     return BUILTIN_GAMES[name](**kwargs)
 
 
@@ -330,10 +371,14 @@ def make_game(
 ) -> MatrixGame:
     """The experiment runner's hook: a built-in game by name (``game``, with ``game_params``, e.g.
     chicken's payoffs) or a custom one from a ``payoffs`` tensor ``(N, A_1, ..., A_N)`` (``name``)."""
+    if game_params is not None and not isinstance(game_params, dict):
+        raise ParameterTypeError("game_params", f"game_params: expected a dict of payoffs, got {game_params!r}")
     if payoffs is not None:
         if game_params:
             raise ValueError(f"game_params: only for built-in games, not with a payoffs tensor; got {game_params!r}")
         return MatrixGame(payoffs, name=name or "matrix_game")
+    if not isinstance(game, str) or game not in BUILTIN_GAMES:
+        raise ParameterError("game", f"game: expected one of {sorted(BUILTIN_GAMES)}, got {game!r}")
     return make(game, **(game_params or {}))
 
 
@@ -351,7 +396,11 @@ class MatrixGameEnv(RepeatedGame):
 
     def __init__(self, game: MatrixGame, rounds: int = 25, batch_size: int = 1, render_mode: str | None = None) -> None:
         if not isinstance(game, MatrixGame):
-            raise TypeError(f"game: expected a MatrixGame, got {type(game).__name__}")
+            raise ParameterTypeError("game", f"game: expected a MatrixGame, got {type(game).__name__}")
+        batch_size = check_int(batch_size, "batch_size", lo=1)
+        check_size(
+            "batch_size", batch_size, game.n_agents, copies=16, what="the copies' types, actions and observations"
+        )
         super().__init__(game, rounds=rounds, batch_size=batch_size, render_mode=render_mode, name=NAME)
         self._spaces = [gym.spaces.Discrete(a) for a in game.n_actions]
         box = self._obs_space  # [type, public, clock]; the type entry is always 0
@@ -382,6 +431,7 @@ def make_batched_env(
 ) -> MatrixGameEnv:
     """``MatrixGameEnv`` of ``make_game(game, payoffs, game_params, name)`` over ``batch_size``
     copies, ``max_cycles`` rounds per episode (rock-paper-scissors by default)."""
+    max_cycles = check_int(max_cycles, "max_cycles", lo=1)
     return MatrixGameEnv(
         make_game(game=game, payoffs=payoffs, game_params=game_params, name=name),
         rounds=max_cycles,

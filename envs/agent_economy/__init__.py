@@ -119,6 +119,7 @@ from coopsim.envs.agent_economy.state import (
 from coopsim.envs.agent_economy_archetypes import ARCHETYPE_NAMES, CIRCUMVENTIONS, MACROS, N_MACROS, M
 from coopsim.envs.agent_economy_market import Market
 
+from coopsim.core.validation import check_int
 from coopsim.interop.views import env_views
 
 
@@ -127,6 +128,7 @@ def make_batched_env(
 ) -> AgentEconomy:
     """Build an ``AgentEconomy`` (``max_cycles`` is the horizon; the PettingZoo and Gymnasium views
     pass their ``metrics`` option, "none" by default, so unasked metrics are not computed)."""
+    max_cycles = check_int(max_cycles, "max_cycles", lo=1)
     return AgentEconomy(batch_size=batch_size, horizon=max_cycles, render_mode=render_mode, metrics=metrics, **kwargs)
 
 

@@ -35,11 +35,21 @@ from coopsim.envs.agent_economy_archetypes import (
     archetype_table,
     resolve_archetypes,
 )
-from coopsim.envs.agent_economy_market import Market
+from coopsim.envs.agent_economy_market import Market, check_templates
 from coopsim.mechanisms import gates as G
 from coopsim.mechanisms.registry import get as get_mechanism
 
-from coopsim.core.validation import check_bool, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_bool,
+    check_choice,
+    check_distribution,
+    check_float,
+    check_int,
+    check_size,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -80,7 +90,26 @@ class PopulationConfig:
         _set(self, "entrant_rate", check_float(self.entrant_rate, "entrant_rate", lo=0.0))
         _set(self, "entrant_profile", check_choice(self.entrant_profile, "entrant_profile", ENTRANT_PROFILES))
         _set(self, "spawn_endowment", check_float(self.spawn_endowment, "spawn_endowment", lo=0.0))
-        archetype_table(self.archetype_overrides)  # validates the overrides
+        arch = self.archetypes
+        if not isinstance(arch, str) and (
+            not isinstance(arch, (list, tuple)) or not all(isinstance(a, str) for a in arch)
+        ):
+            raise ParameterTypeError(
+                "archetypes", f"archetypes: expected 'mix', an archetype name or a list of names, got {arch!r}"
+            )
+        if isinstance(arch, str) and arch != "mix":
+            check_choice(arch, "archetypes", ("mix", *ARCHETYPE_NAMES))
+        ov = self.archetype_overrides
+        if ov is not None and (not isinstance(ov, dict) or not all(isinstance(v, dict) for v in ov.values())):
+            raise ParameterTypeError(
+                "archetype_overrides", f"archetype_overrides: expected {{archetype: {{field: value}}}}, got {ov!r}"
+            )
+        try:
+            archetype_table(ov)  # validates the overrides
+        except (ValueError, TypeError, KeyError) as err:
+            if str(err).startswith("archetype_overrides"):
+                raise
+            raise ParameterError("archetype_overrides", f"archetype_overrides: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -204,14 +233,22 @@ class MarketConfig:
     bid_rounds: int = 3
 
     def __post_init__(self) -> None:
+        _set(self, "contracts_per_step", check_int(self.contracts_per_step, "contracts_per_step", lo=1))
         _set(self, "open_lifetime", check_int(self.open_lifetime, "open_lifetime", lo=1))
         _set(self, "deadline_offset", check_int(self.deadline_offset, "deadline_offset", lo=1))
         _set(self, "bid_rounds", check_int(self.bid_rounds, "bid_rounds", lo=1))
+        _set(self, "jitter", check_float(self.jitter, "jitter", lo=0.0, hi=1.0, hi_open=True))
         check_choice(self.allocation, "allocation", ("uniform_share", "fcfs"))
+        check_templates(self.templates)
+        if self.tier_weights is not None:
+            check_distribution(self.tier_weights, "tier_weights")
+        if self.demand_scale is not None:
+            as_array(self.demand_scale, "demand_scale", ndim=1, lo=0.0)
+        as_array(self.durations, "durations", ndim=(0, 1), dtype=np.int64, lo=1)
 
     def duration_table(self, K: int) -> np.ndarray:
         """Steps to complete a contract, indexed by its tier ``0..K`` (entry 0 unused, 1)."""
-        dur = np.atleast_1d(np.asarray(self.durations))
+        dur = np.atleast_1d(as_array(self.durations, "durations", ndim=(0, 1), dtype=np.int64, lo=1))
         if dur.size == 1:
             dur = np.full(K, dur.item())
         if dur.shape != (K,) or not np.issubdtype(dur.dtype, np.integer) or np.any(dur < 1):
@@ -278,7 +315,7 @@ class ActionConfig:
         for name in ("cheat_rate", "upgrade_rate"):
             _set(self, name, check_float(getattr(self, name), name, lo=0.0, hi=1.0))
         d = self.self_modify_delta
-        if len(d) != 2:
+        if isinstance(d, (str, bytes)) or not isinstance(d, (tuple, list, np.ndarray)) or len(d) != 2:
             raise ValueError(f"self_modify_delta: expected (capability gain, robustness loss), got {d!r}")
         _set(
             self,
@@ -390,7 +427,10 @@ class EnvParams:
         self.durations = mk.duration_table(self.K)
         self.robustness_gate = self.gate.reads == "robustness"
         # contract book: W blocks of one step's postings (a block is reused once all of it settled)
-        self.W = mk.open_lifetime + int(self.durations.max())
+        longest = int(self.durations.max())
+        self.W = mk.open_lifetime + longest
+        blame = "durations" if longest > mk.open_lifetime else "open_lifetime"
+        check_size(blame, self.W, self.market.n, 16, copies=2, what="the contract book (W blocks of postings)")
         self.n_post = self.market.n
         self.n_contracts = self.W * self.n_post
         self.rule_table = np.tile(np.array([-1.0, 0.0, 0.0, 1.0, 0.0]), (N_MACROS, 1))

@@ -50,7 +50,7 @@ from coopsim.mechanisms import gates as G
 
 from coopsim.core.env import BatchedEnv, metrics_option
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import as_array, check_action_indices, check_choice, check_int
+from coopsim.core.validation import as_array, check_action_indices, check_choice, check_int, check_size
 from coopsim.interop.render import RENDER_FPS, RENDER_MODES
 
 #: per-step counts reported in ``info["metrics"]`` as differences of the cumulative statistics
@@ -100,6 +100,11 @@ def _chosen_macros(macro: np.ndarray) -> set[int]:
     return set(np.flatnonzero(np.bincount(macro.ravel(), minlength=N_MACROS)).tolist())
 
 
+#: 8-byte words of state per agent slot and per contract (EconomyState), for the size guard
+_SLOT_WORDS = 48
+_CONTRACT_WORDS = 16
+
+
 class AgentEconomy(BatchedEnv):
     """``B`` economies x ``N`` agent slots of the comprehension-gated agent economy.
 
@@ -142,9 +147,12 @@ class AgentEconomy(BatchedEnv):
         groups = {"population": population, "gate": gate, "audits": audits, "market": market}
         groups.update(settlement=settlement, actions=actions)
         cfg = configs_from_keywords(groups, keywords)
+        n_agents, batch_size = check_int(n_agents, "n_agents", lo=1), check_int(batch_size, "batch_size", lo=1)
+        check_size("n_agents", n_agents, _SLOT_WORDS, copies=2, what="one economy's agent slots")
+        check_size("batch_size", batch_size, n_agents, _SLOT_WORDS, copies=2, what="the economies' agent slots")
         self.params = EnvParams(
-            n_agents=check_int(n_agents, "n_agents", lo=1),
-            batch_size=check_int(batch_size, "batch_size", lo=1),
+            n_agents=n_agents,
+            batch_size=batch_size,
             horizon=check_int(horizon, "horizon", lo=1),
             population=cfg["population"],
             gate_config=cfg["gate"],
@@ -153,7 +161,9 @@ class AgentEconomy(BatchedEnv):
             settlement=cfg["settlement"],
             actions=cfg["actions"],
         )
-        self.n_agents, self.batch_size, self.horizon = n_agents, batch_size, horizon
+        per_copy = n_agents * _SLOT_WORDS + self.params.n_contracts * _CONTRACT_WORDS
+        check_size("batch_size", batch_size, per_copy, copies=2, what="the economies' state")
+        self.n_agents, self.batch_size, self.horizon = n_agents, batch_size, self.params.horizon
         self.metrics = _metric_names(metrics, self.params.K)  # None: all; (): none; else the names
         self.render_mode = check_choice(render_mode, "render_mode", (None, *RENDER_MODES))
         size = obs._slices(self.params.K)["time"].stop

@@ -11,7 +11,7 @@ from coopsim.envs.agent_economy.state import EMPTY, REASONS, R
 from coopsim.envs.agent_economy_archetypes import ARCHETYPE_NAMES
 from coopsim.mechanisms import gates as G
 
-from coopsim.core.validation import check_choice, check_float, check_int
+from coopsim.core.validation import ParameterTypeError, check_choice, check_float, check_int, check_size
 from coopsim.dynamics.recorders.window import WindowMean
 
 #: per-step counts summed from the start of the run (``simulate`` reports cumulative totals)
@@ -41,6 +41,8 @@ _SIM_KEYS = ("policy", "invest_steps", "audit_scale")
 
 def _build(params: dict[str, Any], rounds: int, batch: int) -> tuple[AgentEconomy, str, int]:
     """The env of a ``simulate`` call, its policy name and ``invest_steps``."""
+    if not isinstance(params, dict):
+        raise ParameterTypeError("params", f"params: expected a dict of env options, got {params!r}")
     kw = {k: v for k, v in params.items() if k not in _SIM_KEYS and k not in ("mechanism", "agents")}
     if "agents" in params:
         raise ValueError("agents: the agent economy runs scripted archetypes; set env.archetypes instead of [[agents]]")
@@ -105,6 +107,10 @@ def simulate(
     ``earnings_<name>`` (balance minus endowment), ``operating_<name>`` (earnings plus investment
     spend) and ``mean_tier_<name>``.
     """
+    rounds = check_int(rounds, "rounds", lo=1)
+    batch = check_int(batch, "batch", lo=1)
+    record_every = check_int(record_every, "record_every", lo=1)
+    check_size("batch", batch, 64, what="the economies' state")
     env, policy, invest_steps = _build(params, rounds, batch)
     env.reset(seed=seed_sequence)
     out: dict[str, list] = {}

@@ -25,7 +25,7 @@ from coopsim.mechanisms.gates.tiers import (
     weakest_link_tier,
 )
 
-from coopsim.core.validation import as_array, check_float, check_int
+from coopsim.core.validation import as_array, check_float, check_int, check_size
 
 
 @dataclass
@@ -85,9 +85,11 @@ def check_t1c(
     ``certified`` ``(..., 3)``; ``ih`` (or None for no IH rule).
     """
     lam = check_float(decay_rate, "decay_rate", lo=0.0)
+    horizon = check_int(horizon, "horizon", lo=0)
     th = validate_thresholds(thresholds)
     cl = validate_ceilings(ceilings, th.shape[1])
     r = as_array(certified, "certified", lo=0.0, hi=1.0)
+    check_size("horizon", horizon + 1, max(r.size, 1), copies=4, what="the decayed scores per step")
     dt = np.arange(horizon + 1, dtype=np.float64)
     d = np.exp(-lam * dt)  # (T,)
     reff = r[..., None, :] * d[:, None]

@@ -29,7 +29,16 @@ import numpy as np
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
-from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    as_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_rng,
+    check_size,
+)
 
 #: names of the three primary gate dimensions, in order
 DIMENSIONS = ("CC", "ER", "AS")
@@ -116,6 +125,8 @@ def validate_rates(rates: Any = None, n_tiers: int = K_DEFAULT + 1, name: str = 
             raise ValueError(f"{name}: no default for {n_tiers} tiers; pass {n_tiers} rates")
         return DEFAULT_AUDIT_RATES.copy()
     arr = as_array(rates, name, ndim=1, lo=0.0)
+    if arr.shape[0] < 2:
+        raise ParameterError(name, f"{name}: expected at least 2 rates (mu_0..mu_K, K >= 1), got {arr.shape[0]}")
     if arr.shape[0] != n_tiers:
         raise ValueError(f"{name}: expected {n_tiers} values (mu_0..mu_K), got {arr.shape[0]}")
     if np.any(np.diff(arr) < 0):
@@ -143,9 +154,9 @@ def dimension_tiers(
     trusted fast path for callers that hold a validated table and scores in [0, 1] (the agent
     economy's step): no checks, same numbers.
     """
-    if validate:
+    if check_bool(validate, "validate"):
         th = validate_thresholds(thresholds)
-        x = _scores(robustness, basis_points=basis_points)
+        x = _scores(robustness, basis_points=check_bool(basis_points, "basis_points"))
     else:
         th = thresholds
         x = np.round(robustness * 10000.0) / 10000.0 if basis_points else robustness
@@ -176,6 +187,8 @@ def weakest_link_tier(
     Returns an int64 array of the leading shape. Capability never enters. ``validate=False``: the
     trusted fast path of :func:`dimension_tiers` (validated table, scores and IH* in [0, 1]).
     """
+    if check_bool(validate, "validate"):
+        check_bool(basis_points, "basis_points")
     tiers = dimension_tiers(robustness, thresholds, basis_points, validate=validate).min(axis=-1)
     if ih is not None and not validate:
         tiers = np.where(ih < ih_threshold, 0, tiers)
@@ -241,7 +254,7 @@ def ceiling(tier: Any, ceilings: Any = None) -> np.ndarray:
 def decay_factor(elapsed: Any, decay_rate: float, *, validate: bool = True) -> np.ndarray:
     """Decay multiplier ``delta(dt) = exp(-lambda * dt)`` (``dt >= 0``, ``lambda >= 0``;
     ``validate=False`` trusts both)."""
-    if not validate:
+    if not check_bool(validate, "validate"):
         return np.exp(-decay_rate * np.asarray(elapsed, dtype=np.float64))
     lam = check_float(decay_rate, "decay_rate", lo=0.0)
     dt = as_array(elapsed, "elapsed", lo=0.0)
@@ -287,6 +300,8 @@ def tier_loss_time(
     """
     th = validate_thresholds(thresholds)
     r = _scores(certified, "certified")
+    ih_threshold = check_float(ih_threshold, "ih_threshold", lo=0.0, hi=1.0)
+    decay_ih = check_bool(decay_ih, "decay_ih")
     t = time_to_threshold(r, th[:, 1], decay_rate).min(axis=-1)
     if ih is not None and decay_ih:
         t = np.minimum(t, time_to_threshold(ih, np.full(np.shape(ih), ih_threshold), decay_rate))
@@ -310,7 +325,7 @@ def audit_probability(
     T0 is never audited (``mu_0 = 0`` by default). ``validate=False`` trusts a validated rate table,
     integer tiers in range and ``elapsed >= 0`` (float).
     """
-    if not validate:
+    if not check_bool(validate, "validate"):
         mu = rates[tier]
         return -np.expm1(-mu) * np.ones_like(elapsed) if hazard == "poisson" else -np.expm1(-mu * elapsed)
     mu = _rate_table(rates)
@@ -332,6 +347,7 @@ def expected_time_to_audit(tier: Any, rates: Any = None, hazard: str = "elapsed"
     """
     mu_table = _rate_table(rates)
     check_choice(hazard, "hazard", AUDIT_HAZARDS)
+    tol = check_float(tol, "tol", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     k = as_array(tier, "tier", dtype=np.int64, lo=0, hi=len(mu_table) - 1)
     per_tier = np.full(mu_table.shape, np.inf)  # E[T] of each tier; looped over the K + 1 tiers only
     for j, m in enumerate(mu_table):
@@ -350,6 +366,7 @@ def sample_audits(
     rng: np.random.Generator, tier: np.ndarray, elapsed: np.ndarray, rates: Any = None, hazard: str = "elapsed"
 ) -> np.ndarray:
     """Bernoulli draw of this step's spot audits (boolean array of ``tier``'s shape)."""
+    check_rng(rng)
     p = audit_probability(tier, elapsed, rates, hazard)
     return rng.random(p.shape) < p
 
@@ -362,6 +379,7 @@ def chain_tier(tiers: Any, axis: int = -1) -> np.ndarray:
     arr = as_array(tiers, "tiers", dtype=np.int64, lo=0)
     if arr.ndim == 0:
         return arr
+    axis = check_int(axis, "axis", lo=-arr.ndim, hi=arr.ndim - 1)
     if arr.shape[axis] == 0:
         shape = list(arr.shape)
         del shape[axis]
@@ -405,6 +423,7 @@ class ThresholdSchedule:
 
     def at(self, t: int) -> np.ndarray:
         """Threshold table in force at step ``t``."""
+        t = check_int(t, "t", lo=0)
         i = int(np.searchsorted(self._times, t, side="right")) - 1
         return self._tables[max(i, 0)]
 
@@ -443,7 +462,7 @@ def aggregate_safety(exposure: Any, weakest: Any, axis: int = -1, *, validate: b
     weakest-link effective robustness ``Rbar = min(CC, ER, AS)``. ``validate=False`` trusts
     non-negative float weights and ``Rbar`` in [0, 1].
     """
-    w = as_array(exposure, "exposure", lo=0.0) if validate else exposure
+    w = as_array(exposure, "exposure", lo=0.0) if check_bool(validate, "validate") else exposure
     rb = as_array(weakest, "weakest", lo=0.0, hi=1.0) if validate else weakest
     total = w.sum(axis=axis)
     num = (w * (1.0 - rb)).sum(axis=axis)
@@ -539,6 +558,7 @@ class WeakestLinkGate(Gate):
 
     def effective_tier(self, certified: Any, ih: Any, elapsed: Any, decay_ih: bool = True) -> np.ndarray:
         """Tier of the decayed scores ``f(exp(-lambda dt) R_hat)`` (IH* decayed too when ``decay_ih``)."""
+        decay_ih = check_bool(decay_ih, "decay_ih")
         d = decay_factor(elapsed, self.decay_rate)
         r = as_array(certified, "certified", lo=0.0, hi=1.0) * d[..., None]
         h = None if ih is None else as_array(ih, "ih", lo=0.0, hi=1.0) * (d if decay_ih else 1.0)
@@ -577,14 +597,23 @@ class NoGate(Gate):
 
     def __init__(self, n_tiers: int = K_DEFAULT + 1) -> None:
         self.n_tiers = check_int(n_tiers, "n_tiers", lo=2)
+        check_size("n_tiers", self.n_tiers, what="the ceiling table")
         self.ceilings = np.concatenate([[0.0], np.full(self.n_tiers - 1, np.inf)])
 
     def __call__(self, robustness: Any = None, ih: Any = None, capability: Any = None) -> np.ndarray:
-        ref = robustness if robustness is not None else capability
-        if ref is None:
-            raise ValueError("robustness: the ungated market needs robustness or capability to know the shape")
-        arr = np.asarray(ref, dtype=np.float64)
-        shape = arr.shape[:-1] if robustness is not None else arr.shape
+        if robustness is not None:
+            shape = _scores(robustness).shape[:-1]
+        elif capability is not None:
+            shape = as_array(capability, "capability", lo=0.0, hi=1.0).shape
+        else:
+            raise ParameterError(
+                "robustness", "robustness: the ungated market needs robustness or capability to know the shape"
+            )
+        return np.full(shape, self.n_tiers - 1, dtype=np.int64)
+
+    def tier(self, robustness: Any = None, ih: Any = None, capability: Any = None) -> np.ndarray:
+        """The top tier for every agent of trusted inputs (no validation: an env's step path)."""
+        shape = np.shape(robustness)[:-1] if robustness is not None else np.shape(capability)
         return np.full(shape, self.n_tiers - 1, dtype=np.int64)
 
 

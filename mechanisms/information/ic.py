@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
+from coopsim.mechanisms.information.model import InformationMechanism, InformationModel, check_mechanism
 
-from coopsim.core.validation import check_choice
+from coopsim.core.validation import check_choice, check_float
 
 __all__ = ["ic_violation", "ic_report", "ICReport", "best_responses", "deviation_table"]
 
@@ -86,9 +86,10 @@ def ic_report(
 
     Recommendations with probability <= ``tol`` are skipped (they never happen).
     """
+    check_mechanism(model, mechanism)
     check_choice(mode, "mode", ("pooled", "per_profile"))
     check_choice(method, "method", ("auto", "enumerate", "decomposed"))
-    mechanism.check(model)
+    tol = check_float(tol, "tol", lo=0.0)
     worst: tuple[float, tuple[Any, ...]] = (-np.inf, ())
     obey_worst, truth_worst = -np.inf, -np.inf
     for i in range(model.n_agents):
@@ -156,6 +157,8 @@ def best_responses(model: InformationModel, mechanism: InformationMechanism, tol
     Returns ``{"effort": [ (A_i,) ], "report": [ (A_i, S_i) ], "gain": [ (A_i,) ]}`` usable as
     ``strategies`` in :func:`principal_utility`.
     """
+    check_mechanism(model, mechanism)
+    tol = check_float(tol, "tol", lo=0.0)
     effort, report, gains = [], [], []
     for i in range(model.n_agents):
         Ai, Si = model.n_actions[i], model.n_signals[i]

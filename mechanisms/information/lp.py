@@ -26,6 +26,7 @@ here is the project's reconstruction (see docs/mechanisms/information.md).
 from __future__ import annotations
 
 import itertools
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -36,7 +37,15 @@ import scipy.sparse as sp
 from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
 from scipy.optimize import linprog
 
-from coopsim.core.validation import check_bool, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterTypeError,
+    as_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_size,
+)
 
 __all__ = ["optimal_mechanism", "build_lp", "LinearProgram", "lp_size", "best_deterministic", "uncorrelated_mechanism"]
 
@@ -80,7 +89,14 @@ def lp_size(
     """(variables, constraints) of the LP: |A|(1 + n|S||Theta|) + sum_i |A_i|^2|S_i| and
     sum_i |A_i|^2(|S_i|^2 + 1) + 1 (+ n|A||S||Theta| cap rows). Per-profile IC multiplies the
     w variables and (W)/(O) rows of agent i by |A_-i| = |A|/|A_i|."""
-    nA, nS, n = int(np.prod(n_actions)), int(np.prod(n_signals)), len(n_actions)
+    n_actions = tuple(int(a) for a in as_array(n_actions, "n_actions", ndim=1, dtype=np.int64, lo=1))
+    n_signals = tuple(int(s) for s in as_array(n_signals, "n_signals", ndim=1, dtype=np.int64, lo=1))
+    if len(n_signals) != len(n_actions):
+        raise ValueError(f"n_signals: expected {len(n_actions)} entries (one per agent), got {len(n_signals)}")
+    n_states = check_int(n_states, "n_states", lo=1)
+    capped = check_bool(capped, "capped")
+    check_choice(ic_mode, "ic_mode", ("pooled", "per_profile"))
+    nA, nS, n = math.prod(n_actions), math.prod(n_signals), len(n_actions)
     k = [nA // A if ic_mode == "per_profile" else 1 for A in n_actions]
     nvar = nA * (1 + n * nS * n_states) + sum(A * A * S * ki for A, S, ki in zip(n_actions, n_signals, k))
     ncon = sum(A * A * (S * S + 1) * ki for A, S, ki in zip(n_actions, n_signals, k)) + 1
@@ -234,7 +250,14 @@ def build_lp(
     recommended profile a = (a_i, a_-i) instead of pooling over a_-i (w_i(a, b_i, s_i) variables).
     Rows: per agent its (W)/(O) block then its (IR) rows, then the cap rows, then the z rows.
     """
+    _check_model(model)
     per_profile = check_choice(ic_mode, "ic_mode", ("pooled", "per_profile")) == "per_profile"
+    cap = None if cap is None else check_float(cap, "cap", lo=0.0)
+    eps = check_float(eps, "eps", lo=0.0)
+    margin = check_float(margin, "margin", lo=0.0)
+    payment_margin = check_float(payment_margin, "payment_margin", lo=0.0)
+    if require_ir is not None:
+        check_bool(require_ir, "require_ir")
     t0 = time.perf_counter()
     n, T, nA = model.n_agents, model.n_states, model.n_profiles
     A, S = model.n_actions, model.n_signals
@@ -270,6 +293,20 @@ def build_lp(
     return LinearProgram(
         c, A_ub, np.zeros(row0), A_eq, np.ones(1), bounds, nA, y_off, w_off, n_ic, time.perf_counter() - t0
     )
+
+
+def _check_model(model: Any, name: str = "model") -> InformationModel:
+    if not isinstance(model, InformationModel):
+        raise ParameterTypeError(name, f"{name}: expected an InformationModel, got {type(model).__name__}")
+    return model
+
+
+def _grid_points(model: InformationModel, grid: int) -> None:
+    """Size guard of the uncorrelated search: ``prod_i (grid + 1)^{A_i}`` grid tuples are enumerated."""
+    count = 1
+    for A in model.n_actions:
+        count *= (grid + 1) ** min(A, 8) if count < 2**64 else 1
+    check_size("grid", count, what="the enumerated product recommendations")
 
 
 def _ir_rows(rows, cols, vals, row0, Ji, Yi, Phi_i, c_i) -> int:
@@ -405,10 +442,22 @@ def optimal_mechanism(
     ``recommendation``, ``payments``, ``status`` ("optimal", "epsilon_optimal" or "infeasible") and ``ic`` (the
     independent checker's largest violation, when ``verify``).
     """
-    if not isinstance(model, InformationModel):
-        raise TypeError(f"model: expected an InformationModel, got {type(model).__name__}")
+    _check_model(model)
     check_choice(restriction, "restriction", ("none", "deterministic", "uncorrelated"))
     eps = check_float(eps, "eps", lo=0.0)
+    margin = check_float(margin, "margin", lo=0.0)
+    payment_margin = check_float(payment_margin, "payment_margin", lo=0.0)
+    check_choice(ic_mode, "ic_mode", ("pooled", "per_profile"))
+    check_choice(payment_scope, "payment_scope", ("full_profile", "own_report"))
+    check_choice(uncorrelated_payments, "uncorrelated_payments", ("profile_free", "own_rec"))
+    grid = check_int(grid, "grid", lo=1)
+    verify = check_bool(verify, "verify")
+    attain = check_bool(attain, "attain")
+    tol = check_float(tol, "tol", lo=0.0)
+    if cap is not None:
+        cap = check_float(cap, "cap", lo=0.0)
+    if require_ir is not None:
+        check_bool(require_ir, "require_ir")
     if restriction == "deterministic":
         return best_deterministic(model, cap, eps=eps, require_ir=require_ir, verify=verify)
     if restriction == "uncorrelated":
@@ -571,6 +620,7 @@ def best_deterministic(
     verify: bool = True,
 ) -> InformationMechanism:
     """Best mechanism recommending one fixed profile (phi = delta_a, no payments elsewhere), over all a."""
+    verify = check_bool(verify, "verify")
     lp = build_lp(model, cap, eps=eps, require_ir=require_ir)
     nA, n, T, nS = model.n_profiles, model.n_agents, model.n_states, model.n_signal_profiles
     best, best_res, total = 0, None, 0.0
@@ -689,6 +739,8 @@ def uncorrelated_mechanism(
     """
     check_choice(payments, "payments", ("profile_free", "own_rec"))
     grid = check_int(grid, "grid", lo=1)
+    verify = check_bool(verify, "verify")
+    _grid_points(_check_model(model), grid)
     lp = build_lp(model, cap, eps=eps, require_ir=require_ir)
     A_ub = lp.A_ub.tocsc()
     best = None

@@ -21,7 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_bool,
+    check_float,
+    check_int,
+    check_rng,
+    check_size,
+)
 
 __all__ = [
     "InformationModel",
@@ -162,6 +171,11 @@ class InformationModel:
 
         ``signals[i]`` has shape ``(A_i, n_states, S_i)`` (agent i's own signal law).
         """
+        for name, seq in (("costs", costs), ("signals", signals)):
+            if not isinstance(seq, (Sequence, np.ndarray)) or isinstance(seq, str) or len(seq) < 1:
+                raise ParameterTypeError(
+                    name, f"{name}: expected a non-empty sequence of per-agent tables, got {seq!r}"
+                )
         n = len(costs)
         if len(signals) != n:
             raise ValueError(f"signals: expected {n} per-agent tables (one per agent), got {len(signals)}")
@@ -219,7 +233,7 @@ class InformationMechanism:
 
     def check(self, model: InformationModel) -> InformationMechanism:
         """Validate the shapes and values against ``model`` (``ValueError`` naming the table)."""
-        phi = as_array(self.recommendation, "recommendation", lo=0.0)
+        phi = as_array(self.recommendation, "recommendation", lo=0.0, hi=1.0)
         if phi.shape != model.n_actions:
             raise ValueError(f"recommendation: expected shape {model.n_actions}, got {phi.shape}")
         if abs(phi.sum() - 1) > 1e-7:
@@ -230,11 +244,10 @@ class InformationMechanism:
         if (pay < -1e-9).any():
             raise ValueError(f"payments: limited liability requires payments >= 0, got min {pay.min()!r}")
         if self.decision is not None:
-            d = np.asarray(self.decision)
+            d = as_array(self.decision, "decision", dtype=np.int64, lo=0, hi=model.n_decisions - 1)
             if d.shape != (*model.n_actions, *model.n_signals):
                 raise ValueError(f"decision: expected shape {(*model.n_actions, *model.n_signals)}, got {d.shape}")
-            if d.min() < 0 or d.max() >= model.n_decisions:
-                raise ValueError(f"decision: expected indices in [0, {model.n_decisions - 1}]")
+            self.decision = d
         self.recommendation, self.payments = phi, pay
         return self
 
@@ -244,18 +257,56 @@ class InformationMechanism:
         return np.asarray(self.decision, dtype=np.int64).reshape(model.n_profiles, model.n_signal_profiles)
 
 
+def check_model(model: Any, name: str = "model") -> InformationModel:
+    """Return ``model`` if it is an :class:`InformationModel` (``TypeError`` naming ``name`` otherwise)."""
+    if not isinstance(model, InformationModel):
+        raise ParameterTypeError(name, f"{name}: expected an InformationModel, got {type(model).__name__}")
+    return model
+
+
+def check_mechanism(model: Any, mechanism: Any, name: str = "mechanism") -> InformationMechanism:
+    """Return ``mechanism`` validated against ``model`` (both type-checked; tables as in ``check``)."""
+    check_model(model)
+    if not isinstance(mechanism, InformationMechanism):
+        raise ParameterTypeError(name, f"{name}: expected an InformationMechanism, got {type(mechanism).__name__}")
+    return mechanism.check(model)
+
+
+def _strategy_table(value: Any, model: InformationModel, i: int, kind: str) -> np.ndarray:
+    """Agent i's effort map ``(A_i,)`` or reporting map ``(A_i, S_i)``: indices in range."""
+    A, S = model.n_actions[i], model.n_signals[i]
+    hi, shape = (A - 1, (A,)) if kind == "effort" else (S - 1, (A, S))
+    arr = as_array(value, "strategies", dtype=np.int64, lo=0, hi=hi)
+    if arr.shape != shape:
+        raise ParameterError("strategies", f"strategies: expected {kind}[{i}] of shape {shape}, got {arr.shape}")
+    return arr
+
+
 def _strategy_tables(model: InformationModel, strategies: dict | None):
     """Effort ``(n, max A)`` and report maps (list of ``(A_i, S_i)``) per agent and recommendation."""
     n = model.n_agents
     effort = [np.arange(A) for A in model.n_actions]
     maps = [np.tile(np.arange(S), (A, 1)) for A, S in zip(model.n_actions, model.n_signals)]
+    if strategies is not None and not isinstance(strategies, dict):
+        raise ParameterTypeError(
+            "strategies", f"strategies: expected None or a dict with 'effort' and/or 'report', got {strategies!r}"
+        )
     if strategies:
-        if "effort" in strategies:
-            effort = [np.asarray(e, dtype=np.int64) for e in strategies["effort"]]
-        if "report" in strategies:
-            maps = [np.asarray(m, dtype=np.int64) for m in strategies["report"]]
-    if len(effort) != n or len(maps) != n:
-        raise ValueError(f"strategies: expected per-agent tables for {n} agents")
+        unknown = set(strategies) - {"effort", "report", "gain"}  # "gain": best_responses' output, ignored
+        if unknown:
+            raise ParameterError(
+                "strategies", f"strategies: expected keys 'effort' and 'report', got {sorted(unknown)}"
+            )
+        for kind in ("effort", "report"):
+            if kind in strategies:
+                tabs = strategies[kind]
+                if not isinstance(tabs, (list, tuple)) or len(tabs) != n:
+                    raise ParameterError("strategies", f"strategies: expected {kind} tables for {n} agents")
+                out = [_strategy_table(t, model, i, kind) for i, t in enumerate(tabs)]
+                if kind == "effort":
+                    effort = out
+                else:
+                    maps = out
     return effort, maps
 
 
@@ -282,6 +333,7 @@ def principal_utility(
     With obedient truthful agents (default) b = a and r = s; ``strategies`` may give per-agent
     ``effort[i][a_i]`` and ``report[i][a_i, s_i]`` (reporting maps) to evaluate deviations.
     """
+    check_mechanism(model, mechanism)
     phi = np.asarray(mechanism.recommendation, dtype=np.float64).ravel()
     pay = np.asarray(mechanism.payments, dtype=np.float64).reshape(
         model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
@@ -301,6 +353,7 @@ def agent_utilities(
 ) -> np.ndarray:
     """Each agent's expected utility, shape ``(n,)``:
     sum_a phi(a) [sum_{theta,s} mu(theta) q_b(s|theta) gamma_i(a, r, theta) - c_i(b_i)]."""
+    check_mechanism(model, mechanism)
     phi = np.asarray(mechanism.recommendation, dtype=np.float64).ravel()
     n = model.n_agents
     pay = np.asarray(mechanism.payments, dtype=np.float64).reshape(
@@ -318,6 +371,15 @@ def agent_utilities(
 # -------------------------------------------------------------------------------------------------
 # built-in instances (small hand-derived test instances)
 # -------------------------------------------------------------------------------------------------
+def _check_table_size(name: str, n_agents: int, n_actions: int, n_signals: int, n_states: int) -> None:
+    """Size guard of an instance's joint signal table ``A^n T S^n`` (float64, a few working copies),
+    refused naming ``name``; bounded in log space first, so a huge ``n`` costs nothing to refuse."""
+    n, A, S, T = n_agents, n_actions, n_signals, n_states
+    log2 = n * (np.log2(max(A, 1)) + np.log2(max(S, 1))) + np.log2(max(T, 1))
+    entries = 2**80 if log2 > 70 else (A**n) * T * (S**n)
+    check_size(name, entries, copies=4, what="the joint signal table (A^n, n_states, S^n)")
+
+
 def _binary_agent(accuracy: float) -> np.ndarray:
     return np.array([[[0.5, 0.5], [0.5, 0.5]], [[accuracy, 1 - accuracy], [1 - accuracy, accuracy]]])
 
@@ -338,6 +400,7 @@ def instance_b(cost: float = 0.1, accuracy: float = 0.8, n_agents: int = 2) -> I
     c = check_float(cost, "cost", lo=0.0, hi=1.0)
     acc = check_float(accuracy, "accuracy", lo=0.5, hi=1.0)
     n = check_int(n_agents, "n_agents", lo=1)
+    _check_table_size("n_agents", n, 2, 2, 2)
     return InformationModel.conditionally_independent([0.5, 0.5], [[0.0, c]] * n, [_binary_agent(acc)] * n, np.eye(2))
 
 
@@ -359,16 +422,26 @@ def random_model(
     arbitrary joint table (others' efforts change every agent's signal law). ``n_decisions``
     defaults to ``n_states`` with u(d, theta) = 1[d = theta]; otherwise u ~ U[0, 1].
     """
+    check_rng(rng)
     n = check_int(n_agents, "n_agents", lo=1)
     A = check_int(n_actions, "n_actions", lo=1)
     S = check_int(n_signals, "n_signals", lo=1)
     T = check_int(n_states, "n_states", lo=1)
+    product = check_bool(product, "product")
+    concentration = check_float(concentration, "concentration", lo=0.0, lo_open=True)
+    max_cost = check_float(max_cost, "max_cost", lo=0.0, hi=1.0)
+    given = {"n_agents": n, "n_actions": A, "n_signals": S, "n_states": T}
+    for name in given:  # blame the one parameter that alone is too large, then the whole table
+        _check_table_size(name, **{k: v if k == name else min(v, 2) for k, v in given.items()})
+    _check_table_size("n_agents", **given)
     prior = rng.dirichlet(np.full(T, 5.0))
     costs = [np.concatenate([[0.0], np.sort(rng.uniform(0, max_cost, A - 1))]) for _ in range(n)]
     if n_decisions is None:
         util = np.eye(T)
     else:
-        util = rng.uniform(size=(check_int(n_decisions, "n_decisions", lo=1), T))
+        n_dec = check_int(n_decisions, "n_decisions", lo=1)
+        check_size("n_decisions", n_dec, T, what="the utility table (n_decisions, n_states)")
+        util = rng.uniform(size=(n_dec, T))
     if product:
         tabs = []
         for _ in range(n):

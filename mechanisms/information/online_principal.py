@@ -41,10 +41,26 @@ from dataclasses import dataclass, field
 import numpy as np
 from coopsim.mechanisms.information.ic import best_responses, ic_violation
 from coopsim.mechanisms.information.lp import optimal_mechanism
-from coopsim.mechanisms.information.model import InformationMechanism, InformationModel, principal_utility
+from coopsim.mechanisms.information.model import (
+    InformationMechanism,
+    InformationModel,
+    check_mechanism,
+    check_model,
+    principal_utility,
+)
 from coopsim.mechanisms.scoring.rules import QuadraticRule
 
-from coopsim.core.validation import check_bool, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_rng,
+    check_size,
+)
 
 __all__ = ["ExploreThenCommit", "OnlineResult", "regret_benchmarks", "run_online", "sample_rounds", "mix_proper_score"]
 
@@ -56,7 +72,9 @@ def sample_rounds(
 
     Returns ``(states (k,), signals (k,))`` with flat signal-profile indices (inverse-CDF sampling).
     """
-    profiles = np.asarray(profiles, dtype=np.int64)
+    check_model(model)
+    check_rng(rng)
+    profiles = as_array(profiles, "profiles", ndim=1, dtype=np.int64, lo=0, hi=model.n_profiles - 1)
     k = int(profiles.shape[0])
     theta = np.searchsorted(np.cumsum(model.prior), rng.random(k), side="right")
     theta = np.minimum(theta, model.n_states - 1)
@@ -85,8 +103,7 @@ class ExploreThenCommit:
         rho_decay: bool = True,
         explore_mode: str = "compliant",
     ) -> None:
-        if not isinstance(template, InformationModel):
-            raise TypeError(f"template: expected an InformationModel, got {type(template).__name__}")
+        check_model(template, "template")
         self.template = template
         self.horizon = check_int(horizon, "horizon", lo=1)
         self.cap = check_float(cap, "cap", lo=0.0, lo_open=True)
@@ -108,17 +125,28 @@ class ExploreThenCommit:
     # -- exploration ------------------------------------------------------------------------------
     def explore_profiles(self, start: int, stop: int) -> np.ndarray:
         """Round-robin recommendations for exploration rounds ``start..stop-1`` (flat profile indices)."""
+        start = check_int(start, "start", lo=0)
+        stop = check_int(stop, "stop", lo=start)
+        check_size("stop", stop - start, what="the exploration rounds")
         return np.arange(start, stop) % self.template.n_profiles
 
     def exploration_payments(self, profiles: np.ndarray) -> np.ndarray:
         """Fees c_i(a_i) paid in compliant exploration, shape ``(k, n)``."""
         m = self.template
-        own = np.stack(np.unravel_index(np.asarray(profiles), m.n_actions), axis=1)  # (k, n)
+        profiles = as_array(profiles, "profiles", ndim=1, dtype=np.int64, lo=0, hi=m.n_profiles - 1)
+        own = np.stack(np.unravel_index(profiles, m.n_actions), axis=1)  # (k, n)
         return np.stack([m.costs[i][own[:, i]] for i in range(m.n_agents)], axis=1)
 
     def observe(self, profiles: np.ndarray, signals: np.ndarray, states: np.ndarray) -> None:
         """Add rounds (recommended profile, reported signal profile, realised state) to the counts."""
-        np.add.at(self.counts, (np.asarray(profiles), np.asarray(states), np.asarray(signals)), 1.0)
+        m = self.template
+        p = as_array(profiles, "profiles", ndim=1, dtype=np.int64, lo=0, hi=m.n_profiles - 1)
+        s = as_array(signals, "signals", ndim=1, dtype=np.int64, lo=0, hi=m.n_signal_profiles - 1)
+        t = as_array(states, "states", ndim=1, dtype=np.int64, lo=0, hi=m.n_states - 1)
+        for name, arr in (("signals", s), ("states", t)):
+            if arr.shape != p.shape:
+                raise ParameterError(name, f"{name}: expected shape {p.shape} (as profiles), got {arr.shape}")
+        np.add.at(self.counts, (p, t, s), 1.0)
 
     # -- estimation ----------------------------------------------------------------------------------
     def estimate(self) -> np.ndarray:
@@ -190,7 +218,9 @@ def mix_proper_score(
     state so that the smallest payment is 0 (an outcome-only shift keeps strict propriety).
     Payments stay in [0, bound] when the original ones do.
     """
+    check_mechanism(model, mechanism)
     rho = check_float(rho, "rho", lo=0.0, hi=1.0)
+    bound = check_float(bound, "bound", lo=0.0, lo_open=True)
     if rho == 0:
         return mechanism
     mh = model
@@ -262,6 +292,13 @@ def run_online(
     more than ``ic_tol`` (default 1e-6, above HiGHS's 1e-7 feasibility tolerance). ``opt`` may pass
     precomputed (capped, uncapped) optimal values (:func:`regret_benchmarks`).
     """
+    check_model(model)
+    check_rng(rng)
+    ic_tol = check_float(ic_tol, "ic_tol", lo=0.0)
+    if opt is not None:
+        if not isinstance(opt, (tuple, list)) or len(opt) != 2:
+            raise ParameterTypeError("opt", f"opt: expected None or (capped, uncapped) optimal values, got {opt!r}")
+        opt = (check_float(opt[0], "opt"), check_float(opt[1], "opt"))
     principal = ExploreThenCommit(
         model,
         horizon,
@@ -274,6 +311,7 @@ def run_online(
         rho_decay=rho_decay,
     )
     T0 = principal.explore_rounds
+    check_size("horizon", T0, copies=6, what="the sampled exploration rounds")
     prof = principal.explore_profiles(0, T0)
     theta, s = sample_rounds(model, prof, rng)
     principal.observe(prof, s, theta)

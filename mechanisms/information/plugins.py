@@ -25,12 +25,11 @@ from typing import Any, ClassVar
 import numpy as np
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.information.lp import optimal_mechanism
-from coopsim.mechanisms.information.model import InformationMechanism, InformationModel
-from coopsim.mechanisms.registry import get as get_mechanism
-from coopsim.mechanisms.registry import register
+from coopsim.mechanisms.information.model import InformationMechanism, InformationModel, check_model
+from coopsim.mechanisms.registry import register, registry
 from coopsim.mechanisms.scoring.rules import DecisionRule, ScoringRule
 
-from coopsim.core.validation import check_float
+from coopsim.core.validation import ParameterError, ParameterTypeError, as_array, check_float
 
 __all__ = [
     "MechanismPlugin",
@@ -70,13 +69,24 @@ class TablePlugin(MechanismPlugin):
     def __init__(
         self, model: InformationModel, phi: np.ndarray, decision: np.ndarray, payments: np.ndarray, name: str = "table"
     ) -> None:
-        self.model = model
-        self.phi = np.asarray(phi, dtype=np.float64).ravel()
+        self.model = model = check_model(model)
+        self.phi = _table(phi, "phi", (model.n_profiles,), model.n_actions, lo=0.0, hi=1.0)
+        if abs(self.phi.sum() - 1.0) > 1e-7:
+            raise ParameterError("phi", f"phi: expected probabilities summing to 1, got sum {self.phi.sum()!r}")
         self._cdf = np.cumsum(self.phi)
-        self.decision = np.asarray(decision, dtype=np.int64).reshape(model.n_profiles, model.n_signal_profiles)
-        self.payments = np.asarray(payments, dtype=np.float64).reshape(
-            model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles
+        self.decision = _table(
+            decision,
+            "decision",
+            (model.n_profiles, model.n_signal_profiles),
+            (*model.n_actions, *model.n_signals),
+            dtype=np.int64,
+            lo=0,
+            hi=model.n_decisions - 1,
         )
+        pay_shape = (model.n_agents, model.n_profiles, model.n_states, model.n_signal_profiles)
+        self.payments = _table(payments, "payments", pay_shape, model.payments_shape(), lo=0.0)
+        if not isinstance(name, str):
+            raise ParameterTypeError("name", f"name: expected a string, got {name!r}")
         self.name = name
 
     def as_mechanism(self) -> InformationMechanism:
@@ -104,9 +114,60 @@ class TablePlugin(MechanismPlugin):
 
 
 def _check_model(model: Any) -> InformationModel:
-    if not isinstance(model, InformationModel):
-        raise TypeError(f"model: expected an InformationModel, got {type(model).__name__}")
-    return model
+    return check_model(model)
+
+
+def _table(
+    value: Any, name: str, flat: tuple[int, ...], full: tuple[int, ...], dtype: Any = np.float64, **bounds: Any
+) -> np.ndarray:
+    """A plug-in table of numbers in range, in the flat layout ``flat`` or the model's ``full`` one
+    (read as ``flat``)."""
+    arr = as_array(value, name, dtype=dtype, **bounds)
+    if arr.shape not in (flat, full):
+        raise ParameterError(name, f"{name}: expected shape {flat} or {full}, got {arr.shape}")
+    return arr.reshape(flat)
+
+
+def check_profile(model: InformationModel, profile: Any, name: str = "profile") -> tuple[int, ...]:
+    """``profile`` as a tuple of n effort indices, ``profile[i]`` in ``[0, A_i - 1]``."""
+    arr = as_array(profile, name, ndim=1, dtype=np.int64, lo=0)
+    if arr.shape != (model.n_agents,):
+        raise ParameterError(name, f"{name}: expected {model.n_agents} effort indices (one per agent), got {arr.shape}")
+    hi = np.array(model.n_actions) - 1
+    if np.any(arr > hi):
+        i = int(np.argmax(arr > hi))
+        raise ParameterError(name, f"{name}: expected agent {i}'s effort in [0, {hi[i]}], got {arr[i]}")
+    return tuple(int(x) for x in arr)
+
+
+def resolve_rule(rule: Any, rule_params: Any = None, name: str = "rule") -> ScoringRule:
+    """A scoring rule from a registered name (with ``rule_params``) or a :class:`ScoringRule` instance;
+    a name of another family (a facility rule, a gate) is refused naming ``name``."""
+    if rule_params is not None and not isinstance(rule_params, dict):
+        raise ParameterTypeError("rule_params", f"rule_params: expected a dict of options, got {rule_params!r}")
+    if isinstance(rule, str):
+        try:
+            canonical = registry.canonical(rule)
+        except (ValueError, TypeError) as err:  # the registry's message names "mechanism"
+            raise ParameterError(name, f"{name}: {str(err).removeprefix('mechanism: ')}") from None
+        family = getattr(registry.factory(canonical), "family", None)
+        if family != "scoring":
+            raise ParameterError(
+                name, f"{name}: {rule!r} is a mechanism of the {family!r} family; expected a scoring rule"
+            )
+        try:
+            base = registry.get(canonical, **(rule_params or {}))
+        except (ValueError, TypeError) as err:
+            raise ParameterError("rule_params", f"rule_params: {err}") from None
+    else:
+        base = rule
+    if not isinstance(base, ScoringRule):
+        raise ParameterTypeError(
+            name,
+            f"{name}: expected a scoring rule name or ScoringRule, got {type(base).__name__} "
+            f"(family {getattr(base, 'family', None)!r})",
+        )
+    return base
 
 
 def _posterior_payments(model: InformationModel, rule: ScoringRule, profile: tuple[int, ...]) -> np.ndarray:
@@ -165,11 +226,9 @@ class ScoringPlugin(TablePlugin):
         rule_params: dict | None = None,
     ) -> None:
         model = _check_model(model)
-        base = get_mechanism(rule, **(rule_params or {})) if isinstance(rule, str) else rule
-        if not isinstance(base, ScoringRule):
-            raise TypeError(f"rule: expected a scoring rule name or ScoringRule, got {type(base).__name__}")
+        base = resolve_rule(rule, rule_params)
         scaled = base.scaled(check_float(bound, "bound", lo=0.0, lo_open=True), model.n_states)
-        profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
+        profile = _default_profile(model) if profile is None else check_profile(model, profile)
         pay = _posterior_payments(model, scaled, profile)
         super().__init__(model, _point_mass(model, profile), model.decision_flat, pay, name="scoring")
 
@@ -182,7 +241,7 @@ class DecisionPlugin(TablePlugin):
     def __init__(self, model: InformationModel, bound: float = 1.0, profile: tuple[int, ...] | None = None) -> None:
         model = _check_model(model)
         scale = check_float(bound, "bound", lo=0.0, lo_open=True)
-        profile = _default_profile(model) if profile is None else tuple(int(x) for x in profile)
+        profile = _default_profile(model) if profile is None else check_profile(model, profile)
         pay = scale * _posterior_payments(model, DecisionRule(model.utility), profile)
         super().__init__(model, _point_mass(model, profile), model.decision_flat, pay, name="decision")
 

@@ -38,7 +38,17 @@ import numpy as np
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
-from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_rng,
+    check_size,
+)
 
 __all__ = [
     "SIMPLEX_ATOL",
@@ -65,9 +75,10 @@ def check_simplex(p: Any, name: str, m: int | None = None, atol: float = SIMPLEX
     Raises ``ValueError`` naming ``name`` when an entry is negative or not finite, when a row does
     not sum to 1 (within ``atol``) or when the last axis is not of length ``m``.
     """
+    atol = check_float(atol, "atol", lo=0.0)
     arr = as_array(p, name)
     if arr.ndim == 0:
-        raise ValueError(f"{name}: expected a probability vector (..., m), got a scalar")
+        raise ParameterError(name, f"{name}: expected a probability vector (..., m), got a scalar")
     if m is not None and arr.shape[-1] != m:
         raise ValueError(f"{name}: expected {m} outcome probabilities on the last axis, got shape {arr.shape}")
     neg = arr < 0
@@ -108,7 +119,9 @@ def posteriors(prior: Any, likelihood: Any) -> tuple[np.ndarray, np.ndarray]:
     ``posteriors[k, w] = mu_w L[w, k] / probs[k]`` (rows with ``probs[k] = 0`` are set to mu).
     """
     mu = check_simplex(prior, "prior")
-    lik = as_array(likelihood, "likelihood", ndim=2, lo=0.0)
+    if mu.ndim != 1:
+        raise ParameterError("prior", f"prior: expected one distribution (m,), got shape {mu.shape}")
+    lik = as_array(likelihood, "likelihood", ndim=2, lo=0.0, hi=1.0)
     if lik.shape[0] != mu.shape[-1]:
         raise ValueError(f"likelihood: expected shape ({mu.shape[-1]}, K), got {lik.shape}")
     check_simplex(lik, "likelihood (each row P(.|w))")
@@ -179,7 +192,13 @@ class ScoringRule(Mechanism):
         """Score ``S(p, w)`` of ``report`` ``(..., m)`` at integer ``outcome`` ``(...)``."""
         scores = self.score_matrix(report)
         w = _check_outcome(outcome, scores.shape[-1])
-        shape = np.broadcast_shapes(scores.shape[:-1], w.shape)
+        try:
+            shape = np.broadcast_shapes(scores.shape[:-1], w.shape)
+        except ValueError:
+            raise ParameterError(
+                "outcome",
+                f"outcome: shape {w.shape} does not broadcast against the report's leading shape {scores.shape[:-1]}",
+            ) from None
         scores = np.broadcast_to(scores, (*shape, scores.shape[-1]))
         w = np.broadcast_to(w, shape)
         return np.take_along_axis(scores, w[..., None], axis=-1)[..., 0]
@@ -215,8 +234,14 @@ class ScoringRule(Mechanism):
             w = np.full(post.shape[:-1], 1.0 / post.shape[-2])
         else:
             w = check_simplex(probs, "probs")
-            if w.shape[-1] != post.shape[-2]:
-                raise ValueError(f"probs: expected {post.shape[-2]} entries (one per posterior), got shape {w.shape}")
+            try:
+                fits = np.broadcast_shapes(w.shape, post.shape[:-1]) == post.shape[:-1]
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ParameterError(
+                    "probs", f"probs: expected shape {post.shape[:-1]} (one weight per posterior), got {w.shape}"
+                )
         prior = np.sum(w[..., None] * post, axis=-2)
         return np.sum(w * self.G(post), axis=-1) - self.G(prior)
 
@@ -257,11 +282,15 @@ def check_propriety(
     rule: ScoringRule, belief: Any, rng: np.random.Generator | None = None, n_samples: int = 2000, tol: float = 1e-9
 ) -> ProprietyCheck:
     """Module-level form of :meth:`ScoringRule.check_propriety` (see there)."""
+    if not isinstance(rule, ScoringRule):
+        raise ParameterTypeError("rule", f"rule: expected a ScoringRule, got {type(rule).__name__}")
     q = rule.check_belief(belief)
     if q.ndim != 1:
-        raise ValueError(f"belief: expected one distribution (m,), got shape {q.shape}")
-    rng = np.random.default_rng(0) if rng is None else rng
+        raise ParameterError("belief", f"belief: expected one distribution (m,), got shape {q.shape}")
+    rng = np.random.default_rng(0) if rng is None else check_rng(rng)
     n_samples = check_int(n_samples, "n_samples", lo=1)
+    tol = check_float(tol, "tol", lo=0.0)
+    check_size("n_samples", n_samples + q.shape[0], q.shape[0], copies=3, what="the candidate reports")
     m = q.shape[0]
     cands = np.concatenate([rule.sample_reports(rng, n_samples, m), np.eye(m)])
     cands = cands[rule.allowed(cands)]
@@ -480,11 +509,20 @@ class SavageRule(ScoringRule):
         strict: bool = True,
         score_range: tuple[float, float] | None = None,
     ) -> None:
-        if not callable(G) or not callable(gradient):
-            raise TypeError("G, gradient: expected callables (..., m) -> (...) and (..., m) -> (..., m)")
+        for name, fn in (("G", G), ("gradient", gradient)):
+            if not callable(fn):
+                raise ParameterTypeError(name, f"{name}: expected a callable on (..., m) arrays, got {fn!r}")
         self._G, self._grad = G, gradient
         self.m = _check_m(m)
         self.strictly_proper = check_bool(strict, "strict")
+        if score_range is not None:
+            if not isinstance(score_range, (tuple, list)) or len(score_range) != 2:
+                raise ParameterTypeError("score_range", f"score_range: expected (lo, hi) or None, got {score_range!r}")
+            lo = check_float(score_range[0], "score_range")
+            hi = check_float(score_range[1], "score_range")
+            if hi <= lo:
+                raise ParameterError("score_range", f"score_range: expected lo < hi, got ({lo}, {hi})")
+            score_range = (lo, hi)
         self._range = score_range
         if not strict:
             self.claims = frozenset({"proper"})
@@ -510,7 +548,7 @@ class ScaledRule(ScoringRule):
 
     def __init__(self, base: ScoringRule, alpha: float, shift: Any = 0.0) -> None:
         if not isinstance(base, ScoringRule):
-            raise TypeError(f"base: expected a ScoringRule, got {type(base).__name__}")
+            raise ParameterTypeError("base", f"base: expected a ScoringRule, got {type(base).__name__}")
         self.base = base
         self.alpha = check_float(alpha, "alpha", lo=0.0, lo_open=True)
         self.shift = as_array(shift, "shift", ndim=(0, 1))
