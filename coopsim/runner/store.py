@@ -407,12 +407,78 @@ def _filter_columns(filters: Any) -> set[str] | None:
 _BIG_FILE = 1 << 20
 
 
+_MISSING = object()
+
+
+def _constant_type(value: Any) -> pa.DataType | None:
+    """The Arrow type :func:`_constant` gives ``value`` (``None`` for values it stores otherwise)."""
+    if value is None:
+        return pa.null()
+    if isinstance(value, str):
+        return pa.dictionary(pa.int32(), pa.string())
+    if isinstance(value, bool):
+        return pa.bool_()
+    if isinstance(value, int):
+        return pa.int64()
+    if isinstance(value, float):
+        return pa.float64()
+    return None
+
+
+class _Piece:
+    """One file as read: the columns parsed from it, and its constant columns (the unit key and the
+    unit's parameters, one value for every row) taken from the file's metadata instead of parsed:
+    parsing a column of a small file costs more than the whole column's content."""
+
+    def __init__(self, table: pa.Table, consts: dict[str, Any], types: dict[str, pa.DataType],
+                 names: list[str], all_names: list[str], rows: int) -> None:  # fmt: skip
+        self.table, self.consts, self.types = table, consts, types
+        self.names, self.all_names, self.rows = names, all_names, rows
+
+    def full(self) -> pa.Table:
+        """The file's table with its constant columns materialised (what parsing them would give)."""
+        if not self.consts:
+            return self.table
+        cols = {
+            n: self.table.column(n)
+            if n not in self.consts
+            else _constant(self.consts[n], self.rows).cast(self.types[n])
+            for n in self.names
+        }
+        return pa.table(cols) if cols else self.table
+
+
+def _constants(pf: pq.ParquetFile, schema: pa.Schema, wanted: set[str] | None) -> dict[str, Any]:
+    """Columns of a unit file that hold one value, the one its ``coopsim.params`` metadata records
+    (``unit``: ``coopsim.unit``), checked against the type and the min/max statistics of the column."""
+    md = schema.metadata or {}
+    raw, key = md.get(b"coopsim.params"), md.get(b"coopsim.unit")
+    meta = pf.metadata
+    if raw is None or key is None or meta.num_row_groups != 1 or meta.num_columns != len(schema):
+        return {}
+    params = {**json.loads(raw), "unit": key.decode()}
+    rg = meta.row_group(0)
+    consts: dict[str, Any] = {}
+    for j, field in enumerate(schema):
+        if field.name not in params or (wanted is not None and field.name not in wanted):
+            continue
+        value = params[field.name]
+        if _constant_type(value) != field.type:
+            continue
+        if value is not None:
+            st = rg.column(j).statistics
+            if st is None or not st.has_min_max or st.null_count != 0 or st.min != value or st.max != value:
+                continue
+        consts[field.name] = value
+    return consts
+
+
 def _read_one(
     path: Path, rec: Mapping[str, Any] | None, wanted: set[str] | None, expr: pc.Expression | None
-) -> pa.Table | str:
+) -> _Piece | str:
     """One results file: read its bytes once, check them against the catalogue record (size,
-    SHA-256), parse them. Returns the table (the ``wanted`` columns it has; all when ``None``) or
-    why the file is not used."""
+    SHA-256), parse them. Returns the :class:`_Piece` (the ``wanted`` columns it has; all when
+    ``None``) or why the file is not used."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -427,15 +493,63 @@ def _read_one(
             return "checksum mismatch"
     try:
         pf = pq.ParquetFile(pa.BufferReader(data))
-        cols = None if wanted is None else [c for c in pf.schema_arrow.names if c in wanted]
-        if len(data) >= _BIG_FILE and expr is not None:
-            table = pq.read_table(pa.BufferReader(data), columns=cols, filters=expr)
-        else:
-            # Arrow's own threads even for a small file: measured faster than use_threads=False here
-            table = pf.read(columns=cols)
-        return table.replace_schema_metadata(None)
+        schema = pf.schema_arrow
+        names = [c for c in schema.names if wanted is None or c in wanted]
+        if len(data) >= _BIG_FILE:
+            table = pq.read_table(pa.BufferReader(data), columns=names, filters=expr) if expr is not None else None
+            table = table if table is not None else pf.read(columns=names)
+            return _Piece(table.replace_schema_metadata(None), {}, {}, names, schema.names, table.num_rows)
+        consts = _constants(pf, schema, wanted)
+        # Arrow's own threads even for a small file: measured faster than use_threads=False here
+        table = pf.read(columns=[c for c in names if c not in consts]).replace_schema_metadata(None)
+        types = {n: schema.field(n).type for n in consts}
+        return _Piece(table, consts, types, names, schema.names, pf.metadata.num_rows)
     except (OSError, pa.ArrowException, ValueError) as err:
         return f"unreadable ({type(err).__name__}: {err})"
+
+
+def _repeat(values: list[Any], rows: np.ndarray, type_: pa.DataType) -> pa.Array:
+    """One column of ``rows[i]`` copies of ``values[i]`` (``_MISSING``: null) of type ``type_``."""
+    missing = np.array([v is _MISSING for v in values], dtype=bool)
+    mask = np.repeat(missing, rows) if missing.any() else None
+    if pa.types.is_null(type_):
+        return pa.nulls(int(rows.sum()))
+    if pa.types.is_dictionary(type_):
+        uniq: dict[Any, int] = {}
+        codes = np.array([0 if v is _MISSING else uniq.setdefault(v, len(uniq)) for v in values], dtype=np.int32)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.repeat(codes, rows), mask=mask), pa.array(list(uniq), pa.string())
+        )
+    dtype = {pa.bool_(): bool, pa.int64(): np.int64, pa.float64(): np.float64}[type_]
+    filled = np.array([0 if v is _MISSING else v for v in values], dtype=dtype)
+    return pa.array(np.repeat(filled, rows), mask=mask)
+
+
+def _assemble(pieces: list[_Piece]) -> list[pa.Table]:
+    """The pieces as one table, constant columns built once for all rows, in the files' column
+    order; or, when a constant column is parsed in some files or typed differently in others, as one
+    full table per file (for :func:`_combine` to unify)."""
+    if not any(p.consts for p in pieces):
+        return [p.table for p in pieces]
+    ctypes: dict[str, pa.DataType | None] = {}
+    parsed: set[str] = set()
+    for p in pieces:
+        parsed.update(p.table.column_names)
+        for n, t in p.types.items():
+            if ctypes.setdefault(n, t) != t:
+                ctypes[n] = None
+    try:
+        if any(t is None for t in ctypes.values()) or parsed & set(ctypes):
+            raise pa.ArrowTypeError("constant columns differ between files")
+        read = pa.concat_tables([p.table for p in pieces], promote_options="permissive") if parsed else None
+    except _ARROW_ERRORS:
+        return [p.full() for p in pieces]
+    order: dict[str, None] = {}
+    for names in dict.fromkeys(tuple(p.names) for p in pieces):
+        order.update(dict.fromkeys(names))
+    rows = np.array([p.rows for p in pieces], dtype=np.int64)
+    built = {n: _repeat([p.consts.get(n, _MISSING) for p in pieces], rows, t) for n, t in ctypes.items() if t}
+    return [pa.table({n: built[n] if n in built else read.column(n) for n in order})]  # type: ignore[union-attr]
 
 
 def _read_files(sel: _Selection, columns: list[str] | None, filters: Any, expr: pc.Expression | None) -> list[pa.Table]:
@@ -450,7 +564,7 @@ def _read_files(sel: _Selection, columns: list[str] | None, filters: Any, expr: 
     wanted = None if columns is None or fcols is None else set(columns) | fcols | {"unit"}
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
         got = list(pool.map(lambda i: _read_one(sel.files[i], sel.records[i], wanted, expr), range(len(sel.files))))
-    tables: list[pa.Table] = []
+    pieces: list[_Piece] = []
     kept: list[Path] = []
     for f, rec, t in zip(sel.files, sel.records, got, strict=True):
         if isinstance(t, str):
@@ -459,10 +573,15 @@ def _read_files(sel: _Selection, columns: list[str] | None, filters: Any, expr: 
             if rec is not None and t != "missing" and sel.out is not None:  # rec: a catalogued folder
                 quarantine(sel.out, shown)
         else:
-            tables.append(t)
+            pieces.append(t)
             kept.append(f)
     sel.files = kept
-    return tables
+    if columns is not None and pieces:
+        names = list(dict.fromkeys(n for names in dict.fromkeys(tuple(p.all_names) for p in pieces) for n in names))
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ValueError(f"columns: expected names among {names}, got unknown {missing}")
+    return _assemble(pieces)
 
 
 def _cast_dictionaries(table: pa.Table) -> pa.Table:
