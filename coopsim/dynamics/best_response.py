@@ -24,7 +24,7 @@ import numpy as np
 
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, make_rng
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import ParameterError, as_array, check_choice, check_float, check_int, check_size
 
 __all__ = ["best_response_search", "best_response_dynamics", "BestResponseResult"]
 
@@ -60,7 +60,12 @@ def best_response_search(
     if game.action_shape != ():
         raise ValueError(f"game: best_response_search needs scalar actions, got action shape {game.action_shape}")
     points = check_int(points, "points", lo=3)
+    types, actions = game.check_profile(types, actions)
+    agent = check_int(agent, "agent", lo=0, hi=game.n_agents - 1)
+    xtol = check_float(xtol, "xtol", lo=0.0)
+    max_zoom = check_int(max_zoom, "max_zoom", lo=0)
     B = actions.shape[0]
+    check_size("points", B, points, game.n_agents, copies=4, what="the (B, points) candidate profiles")
     lo = np.full(B, float(game.action_low))
     hi = np.full(B, float(game.action_high))
     frac = np.linspace(0.0, 1.0, points)
@@ -130,7 +135,15 @@ def best_response_dynamics(
     order = check_choice(order, "order", ("sequential", "simultaneous"))
     tol = check_float(tol, "tol", lo=0.0, lo_open=True)
     max_sweeps = check_int(max_sweeps, "max_sweeps", lo=1)
+    improve_tol = check_float(improve_tol, "improve_tol", lo=0.0)
+    if best_response is not None and not callable(best_response):
+        raise TypeError(
+            f"best_response: expected a callable (types, actions, agent) -> (B,) or None, got {best_response!r}"
+        )
     B, N = types.shape[0], game.n_agents
+    if best_response is None:
+        points = check_int(points, "points", lo=3)
+        check_size("points", B, points, N, copies=4, what="the (B, points) candidate profiles")
     if isinstance(init, str):
         check_choice(init, "init", ("truthful", "random"))
         if init == "truthful":
@@ -138,7 +151,13 @@ def best_response_dynamics(
         else:
             x = make_rng(seed).uniform(game.action_low, game.action_high, (B, N))
     else:
-        x = np.array(np.broadcast_to(as_array(init, "init", lo=game.action_low, hi=game.action_high), (B, N)))
+        x0 = as_array(init, "init", lo=game.action_low, hi=game.action_high)
+        try:
+            x = np.array(np.broadcast_to(x0, (B, N)))
+        except ValueError:
+            raise ParameterError(
+                "init", f"init: expected a profile broadcastable to ({B}, {N}), got shape {x0.shape}"
+            ) from None
     x = np.clip(x, game.action_low, game.action_high)
 
     def br(ty: np.ndarray, xs: np.ndarray, i: int) -> np.ndarray:

@@ -34,7 +34,14 @@ import numpy as np
 
 from coopsim.core.game import MechanismGame
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import check_bool, check_choice, check_int
+from coopsim.core.validation import (
+    ParameterTypeError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_size,
+    check_sizes,
+)
 from coopsim.dynamics import recorders as rc
 from coopsim.dynamics.population import Population, normalize_groups
 from coopsim.dynamics.result import DynamicsResult
@@ -137,6 +144,35 @@ class _Progress:
             self.bar.close()
 
 
+def _check_options(kw: dict[str, Any], B: int, N: int, K: int, rounds: int, record_every: int) -> None:
+    """The flags, callables and sizes of a run, checked before anything is allocated: the record
+    points, the ``(R, B, N)`` series, the ``(rounds, B, N)`` history, the ``(B, N, K)`` tables."""
+    for flag in ("swap_regret", "snapshots"):
+        if kw[flag] is not None:
+            check_bool(kw[flag], flag)
+    check_bool(kw["keep_history"], "keep_history")
+    check_bool(kw["progress"], "progress")
+    if kw["context_fn"] is not None and not callable(kw["context_fn"]):
+        raise ParameterTypeError(
+            "context_fn", f"context_fn: expected a callable or None, got {type(kw['context_fn']).__name__}"
+        )
+    if kw["outcome_field"] is not None and not isinstance(kw["outcome_field"], str):
+        raise ParameterTypeError(
+            "outcome_field", f"outcome_field: expected a field name (str) or None, got {kw['outcome_field']!r}"
+        )
+    n_rec = rounds // record_every + 1
+    check_size("rounds", n_rec, itemsize=100, what=f"{n_rec} record points (record_every={record_every})")
+    check_sizes({"batch": B, "n_agents": N, "n_actions": K}, copies=4, what="the (batch, n_agents, K) tables")
+    if kw["metrics"] != "none":
+        check_sizes(
+            {"rounds": n_rec, "batch": B, "n_agents": N}, copies=8, what="the (records, batch, n_agents) series"
+        )
+    if kw["keep_history"]:
+        check_sizes(
+            {"rounds": rounds, "batch": B, "n_agents": N}, itemsize=24, what="the (rounds, batch, n_agents) history"
+        )
+
+
 class _Run:
     """The validated, resolved arguments of one run (read by the loop and the recorders)."""
 
@@ -162,6 +198,7 @@ class _Run:
         self.per_agent_grid = g.ndim == 2 + len(ev)
         self.grid_full = g if self.per_agent_grid else np.broadcast_to(g, (N, *g.shape))  # (N, K, *ev)
         self.K = K = self.grid_full.shape[1]
+        _check_options(kw, B, N, K, self.rounds, self.record_every)
         # randomness: env, evaluator (reserved for Monte Carlo evaluators), one stream per group
         children = seed_sequence(kw["seed"]).spawn(2 + len(self.groups))
         self.env_rng = np.random.default_rng(children[0])
@@ -293,7 +330,6 @@ def play_dynamics(
         "game_metrics": run.game_metrics,
         "metrics": names,
     }
-    return DynamicsResult(**out, wall_time=time.perf_counter() - t0)
 
 
 def _loop(run: _Run, recs: list, outcome_field: str | None, context_fn: Any, progress: _Progress) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from coopsim.core.game import MechanismGame
-from coopsim.core.validation import as_array, check_int
+from coopsim.core.validation import as_array, check_int, check_size
 
 __all__ = ["resolve_grid", "scalar_outcome_field", "TruthfulIndex", "grid_step"]
 
@@ -18,7 +18,9 @@ def resolve_grid(game: MechanismGame, grid: Any) -> np.ndarray:
     if grid is None:
         grid = getattr(game, "default_grid_size", 21)
     if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
-        g = np.asarray(game.action_grid(check_int(grid, "grid", lo=1)), dtype=np.float64)
+        k = check_int(grid, "grid", lo=1)
+        check_size("grid", k, game.n_agents, max(int(np.prod(game.action_shape, dtype=np.int64)), 1), copies=4)
+        g = np.asarray(game.action_grid(k), dtype=np.float64)
     else:
         g = as_array(grid, "grid")
     ev = len(game.action_shape)

@@ -15,11 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_choice
+from coopsim.core.validation import ParameterError, as_array, check_choice
 from coopsim.dynamics.recorders.base import Recorder, RoundData, SeriesStore
 from coopsim.dynamics.recorders.window import WindowMean
 
 __all__ = ["ReferenceDistance", "reference_resolver"]
+
+
+def _broadcast(arr: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """``arr`` broadcast to ``shape`` (float64), or an error naming ``name``."""
+    try:
+        return np.broadcast_to(arr, shape).astype(np.float64)
+    except ValueError:
+        raise ParameterError(
+            name, f"{name}: expected an array broadcastable to {shape}, got shape {arr.shape}"
+        ) from None
 
 
 def reference_resolver(game, reference: Any, reference_outcome: Any, B: int, N: int) -> tuple[Callable, Callable]:
@@ -28,12 +38,12 @@ def reference_resolver(game, reference: Any, reference_outcome: Any, B: int, N: 
     ev = game.action_shape
     ref_fixed = None
     if reference is not None and not (isinstance(reference, str) or callable(reference)):
-        ref_fixed = np.broadcast_to(as_array(reference, "reference"), (B, N, *ev)).astype(np.float64)
+        ref_fixed = _broadcast(as_array(reference, "reference"), (B, N, *ev), "reference")
     elif isinstance(reference, str):
         check_choice(reference, "reference", ("truthful",))
     out_fixed = None
     if reference_outcome is not None and not callable(reference_outcome):
-        out_fixed = np.broadcast_to(as_array(reference_outcome, "reference_outcome"), (B,)).astype(np.float64)
+        out_fixed = _broadcast(as_array(reference_outcome, "reference_outcome"), (B,), "reference_outcome")
 
     def actions(ty: np.ndarray) -> np.ndarray | None:
         if reference is None:
