@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array
+from coopsim.core.validation import ParameterError, ParameterTypeError, as_array
 
 __all__ = [
     "payoff_tensor",
@@ -45,21 +45,24 @@ def payoff_tensor(game: Any) -> np.ndarray:
     if callable(P) and not isinstance(P, np.ndarray):
         P = P()
     try:
-        P = np.asarray(P, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"game: expected a normal-form game with a payoff_tensor attribute or a payoff tensor, "
-            f"got {type(game).__name__}"
+        # booleans, strings, objects and complex numbers are refused (as_array), not read as numbers
+        P = as_array(P, "game", allow_nan=True)
+    except (TypeError, ValueError) as err:
+        raise ParameterTypeError(
+            "game",
+            f"game: expected a normal-form game with a payoff_tensor attribute or a numeric payoff tensor, "
+            f"got {type(game).__name__} ({err})",
         ) from None
     if P.ndim < 2 or P.ndim != P.shape[0] + 1:
-        raise TypeError(
+        raise ParameterTypeError(
+            "game",
             f"game: expected a payoff tensor of shape (N, A_1, ..., A_N), got shape {P.shape} "
-            f"from {type(game).__name__}"
+            f"from {type(game).__name__}",
         )
     if P[0].size > _MAX_ENTRIES:
-        raise ValueError(f"game: exact enumeration needs at most {_MAX_ENTRIES} profiles, got {P[0].size}")
+        raise ParameterError("game", f"game: exact enumeration needs at most {_MAX_ENTRIES} profiles, got {P[0].size}")
     if not np.all(np.isfinite(P)):
-        raise ValueError("game: payoff tensor has non-finite entries")
+        raise ParameterError("game", "game: payoff tensor has non-finite entries")
     return P
 
 

@@ -22,7 +22,29 @@ import numpy as np
 
 from coopsim.core.game import MechanismGame
 from coopsim.core.seeding import make_rng
-from coopsim.core.validation import as_array, check_float, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_float,
+    check_int,
+    check_size,
+)
+
+#: most local-search rounds an audit or a worst-case search takes (each is a batched play)
+MAX_STEPS = 100_000
+
+
+def check_seed_or_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """A ``Generator`` from ``rng``: a Generator, a non-negative int seed or None (fresh entropy);
+    anything else is refused naming ``name``."""
+    if isinstance(rng, np.random.Generator) or rng is None:
+        return make_rng(rng)
+    if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
+        raise ParameterTypeError(
+            name, f"{name}: expected a numpy.random.Generator, a non-negative integer seed or None, got {rng!r}"
+        )
+    return make_rng(check_int(rng, name, lo=0))
 
 
 @dataclass
@@ -81,21 +103,33 @@ def incentive_audit(
     candidates; ``refine_steps`` rounds of local search around each profile's best deviation.
     """
     if not isinstance(game, MechanismGame):
-        raise TypeError(f"game: expected a MechanismGame, got {type(game).__name__}")
-    rng = make_rng(rng)
-    if types is None:
-        types = game.sample_types(rng, check_int(n_profiles, "n_profiles", lo=1))
-    types = game.check_types(types, "types")
-    base = game.truthful_actions(types) if actions is None else game.check_actions(actions)
+        raise ParameterTypeError("game", f"game: expected a MechanismGame, got {type(game).__name__}")
+    rng = check_seed_or_rng(rng)
     tol = check_float(tol, "tol", lo=0.0)
-    shape = game.action_shape
-    if isinstance(grid, (int, np.integer)):
-        cand = game.action_grid(check_int(grid, "grid", lo=1))
-    else:
-        cand = as_array(grid, "grid")
-        if cand.shape[1:] != shape:
-            raise ValueError(f"grid: expected candidates of shape (G, {shape}), got {cand.shape}")
+    refine_steps = check_int(refine_steps, "refine_steps", lo=0, hi=MAX_STEPS)
     n_random = check_int(n_random, "n_random", lo=0)
+    shape = game.action_shape
+    # one profile's type and action entries (what the deviation rows repeat)
+    per = game.n_agents * max(int(np.prod(shape, dtype=np.int64)), 1)
+    if types is None:
+        n_profiles = check_int(n_profiles, "n_profiles", lo=1)
+        check_size("n_profiles", n_profiles, per, copies=4, what="the sampled type profiles")
+        types = game.sample_types(rng, n_profiles)
+    types = game.check_types(types, "types")
+    M = types.shape[0]
+    base = game.truthful_actions(types) if actions is None else game.check_actions(actions)
+    if base.shape[0] != M:
+        raise ParameterError("actions", f"actions: expected {M} profiles (as types), got {base.shape[0]}")
+    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
+        G = check_int(grid, "grid", lo=1)
+        check_size("grid", M, game.n_agents, G, per, copies=3, what="the M*N*G deviation profiles")
+        cand = game.action_grid(G)
+    else:
+        cand = as_array(grid, "grid", ndim=1 + len(shape), lo=game.action_low, hi=game.action_high)
+        if cand.shape[1:] != shape or cand.shape[0] < 1:
+            raise ParameterError("grid", f"grid: expected candidates of shape (G >= 1, {shape}), got {cand.shape}")
+        check_size("grid", M, game.n_agents, len(cand), per, copies=3, what="the M*N*G deviation profiles")
+    check_size("n_random", M, game.n_agents, len(cand) + n_random, per, copies=3, what="the M*N*(G+R) deviations")
     if n_random:
         extra = rng.uniform(game.action_low, game.action_high, (n_random, *shape))
         cand = np.concatenate([cand, _project(game, extra)])
@@ -109,7 +143,7 @@ def incentive_audit(
 
     # local refinement: perturb each profile's best deviation of its best agent
     scale = 0.5 * (game.action_high - game.action_low) / max(len(cand), 1)
-    for _ in range(check_int(refine_steps, "refine_steps", lo=0)):
+    for _ in range(refine_steps):
         trial = _project(game, best_dev + scale * rng.standard_normal(best_dev.shape))
         trial_gain = _single_deviation_gain(game, types, base, best_agent, trial) - baseline[np.arange(M), best_agent]
         better = trial_gain > best_gain

@@ -14,9 +14,17 @@ from math import comb
 
 import numpy as np
 
+from coopsim.analysis.incentive import MAX_STEPS, check_seed_or_rng
 from coopsim.core.game import MechanismGame
-from coopsim.core.seeding import make_rng
-from coopsim.core.validation import check_choice, check_int
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_size,
+)
 
 
 def ratio_to_optimum(alg: np.ndarray, opt: np.ndarray, direction: str, tol: float = 1e-12) -> np.ndarray:
@@ -30,9 +38,11 @@ def ratio_to_optimum(alg: np.ndarray, opt: np.ndarray, direction: str, tol: floa
 
 
 def _direction(game: MechanismGame, objective: str) -> str:
+    if not isinstance(game, MechanismGame):
+        raise ParameterTypeError("game", f"game: expected a MechanismGame, got {type(game).__name__}")
     objectives = getattr(game, "objectives", None)
     if not objectives:
-        raise TypeError(f"game: {type(game).__name__} declares no `objectives` to rate")
+        raise ParameterTypeError("game", f"game: {type(game).__name__} declares no `objectives` to rate")
     check_choice(objective, "objective", tuple(objectives))
     return objectives[objective]
 
@@ -44,6 +54,8 @@ def approximation_ratio(
     direction = _direction(game, objective)
     types = game.check_types(types, "types")
     acts = game.truthful_actions(types) if actions is None else game.check_actions(actions)
+    if acts.shape[0] != types.shape[0]:
+        raise ParameterError("actions", f"actions: expected {types.shape[0]} profiles (as types), got {acts.shape[0]}")
     alg = game.metrics(types, game.play(types, acts))[objective]
     return ratio_to_optimum(alg, game.optimum(types)[objective], direction)
 
@@ -63,6 +75,13 @@ def grid_profiles(
 ) -> np.ndarray:
     """Every profile on the grid ``{low + j (high-low)/n_grid}``: sorted ones (anonymous
     mechanisms; ``C(n_grid + n, n)`` rows) or the full product ((n_grid+1)^n rows)."""
+    n_agents = check_int(n_agents, "n_agents", lo=1)
+    n_grid = check_int(n_grid, "n_grid", lo=1)
+    low = check_float(low, "low")
+    high = check_float(high, "high", lo=low)
+    sorted_only = check_bool(sorted_only, "sorted_only")
+    rows = comb(n_grid + n_agents, n_agents) if sorted_only else (n_grid + 1) ** n_agents
+    check_size("n_grid", rows, n_agents, copies=3, what="the grid profiles")
     pts = np.linspace(low, high, n_grid + 1)
     if not sorted_only:
         idx = np.indices((n_grid + 1,) * n_agents).reshape(n_agents, -1).T
@@ -106,14 +125,17 @@ def worst_case_ratio(
     _direction(game, objective)  # rejects an unknown objective before any work
     n = game.n_agents
     n_grid = check_int(2 * n if n_grid is None else n_grid, "n_grid", lo=1)
+    sorted_only = check_bool(sorted_only, "sorted_only")
+    refine_steps = check_int(refine_steps, "refine_steps", lo=0, hi=MAX_STEPS)
+    population = check_int(population, "population", lo=1)
+    rng = check_seed_or_rng(rng)
     profiles = grid_profiles(n, n_grid, game.type_low, game.type_high, sorted_only)
     ratios = approximation_ratio(game, profiles, objective)
     evaluated = len(profiles)
     order = np.argsort(-ratios, kind="stable")[:population]
     pop, pop_r = profiles[order], ratios[order]
-    rng = make_rng(rng)
     scale = (game.type_high - game.type_low) / n_grid
-    for _ in range(check_int(refine_steps, "refine_steps", lo=0)):
+    for _ in range(refine_steps):
         trial = np.clip(pop + scale * rng.standard_normal(pop.shape), game.type_low, game.type_high)
         if sorted_only:
             trial = np.sort(trial, axis=1)
