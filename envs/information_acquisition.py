@@ -52,6 +52,7 @@ the improper baseline); used by the learning experiments.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -168,7 +169,8 @@ def _resolve_model(model: Any, params: dict | None) -> InformationModel:
     if params is not None and not isinstance(params, dict):
         raise ParameterTypeError("model_params", f"model_params: expected a dict of options, got {params!r}")
     params = dict(params or {})
-    factory = {"A": instance_a, "B": instance_b, "random": random_model}[name]
+    factories: dict[str, Callable[..., InformationModel]] = {"A": instance_a, "B": instance_b, "random": random_model}
+    factory = factories[name]
     known = set(inspect.signature(factory).parameters) - {"rng"} | ({"seed"} if name == "random" else set())
     unknown = sorted(set(params) - known)
     if unknown:

@@ -17,7 +17,9 @@ from coopsim.envs.agent_economy import (
     simulate,
 )
 from coopsim.mechanisms import gates as G
+from coopsim.mechanisms.facility import GeneralizedMedian
 from coopsim.mechanisms.gates.properties import check_t1c
+from coopsim.mechanisms.scoring import QuadraticRule
 from fuzzing import (
     FUZZ_SETTINGS,
     Case,
@@ -322,6 +324,12 @@ CASES: list[Case] = [
         "wrong_family",
         lambda d: _econ(gate=d.draw(st.sampled_from(["median", "quadratic", "vcg"]))),
     ),
+    Case(
+        "AgentEconomy",
+        "gate",
+        "wrong_family_object",
+        lambda d: _econ(gate=d.draw(st.sampled_from([QuadraticRule(), GeneralizedMedian([0.25, 0.75])]))),
+    ),
     Case("AgentEconomy", "zz_unknown", "unknown_keyword", lambda d: _econ(zz_unknown=1)),
     Case("AgentEconomy", "population", "wrong_type", lambda d: _econ(population=_not_none(d))),
     Case("AgentEconomy", "market", "wrong_type", lambda d: _econ(market=AuditConfig())),
@@ -482,6 +490,8 @@ def test_reported_faults() -> None:
         G.audit_probability(0, 1.0, rates=[])
     with pytest.raises(TypeError, match="^templates"):
         AgentEconomy(templates="garbage")
+    with pytest.raises(ValueError, match="'scoring' family"):
+        AgentEconomy(gate="quadratic")
     with pytest.raises(TypeError, match="^basis_points"):
         G.dimension_tiers(R3, basis_points="yes")
     with pytest.raises(TypeError, match="^basis_points"):

@@ -38,6 +38,7 @@ from coopsim.envs.agent_economy_archetypes import (
 from coopsim.envs.agent_economy_market import Market, check_templates
 from coopsim.mechanisms import gates as G
 from coopsim.mechanisms.registry import get as get_mechanism
+from coopsim.mechanisms.registry import registry
 
 from coopsim.core.validation import (
     ParameterError,
@@ -46,6 +47,7 @@ from coopsim.core.validation import (
     check_bool,
     check_choice,
     check_distribution,
+    check_family,
     check_float,
     check_int,
     check_size,
@@ -135,7 +137,15 @@ class GateConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.gate, str):
+            if self.gate not in GATE_NAMES and self.gate in registry.names():
+                family = getattr(registry.factory(registry.canonical(self.gate)), "family", None)
+                raise ParameterError(
+                    "gate",
+                    f"gate: {self.gate!r} is a mechanism of the {family!r} family; expected one of {list(GATE_NAMES)}",
+                )
             check_choice(self.gate, "gate", GATE_NAMES)
+        elif getattr(self.gate, "family", "gates") != "gates":
+            check_family(self.gate, "gates", "gate")
         elif not isinstance(self.gate, G.Gate):
             raise TypeError(
                 f"gate: expected a gate name or a coopsim.mechanisms.gates.Gate, got {type(self.gate).__name__}"
