@@ -290,6 +290,49 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
     (the share of copies with mass >= ``threshold``, default 0.9); the window means of ``obedience_rate``, ``truthful_rate``, ``principal_utility``, and the
     mechanism's expected value ``mechanism_value``."""
     from coopsim import agents, dynamics
+    from coopsim.mechanisms.information import TablePlugin
+
+    model, game, value = _effort_game(params)
+    pl = game.plugin
+    assert isinstance(pl, TablePlugin)  # the lp and scoring plug-ins are tables
+    K = max(game.n_plans)
+    eta: float | str = float(params["eta"]) if "eta" in params else "auto"
+    hedge = agents.Hedge(n_actions=K, eta=eta)
+    res = dynamics.run(
+        game,
+        hedge,
+        rounds=rounds,
+        batch=batch,
+        seed=seed_sequence,
+        grid=K,
+        redraw="round",
+        record_every=record_every,
+        game_metrics="round",
+        snapshots=True,
+        swap_regret=False,
+    )
+    snaps = np.asarray(res.policy_snapshots)  # (R, B, N, K) average policies
+    rec = np.unravel_index(int(np.argmax(pl.phi)), model.n_actions)
+    out: _Out = {"round": np.asarray(res.rounds)}
+    for i in range(model.n_agents):
+        eff, rmap = game.plan_table(i)
+        a_i = rec[i]
+        good = eff[:, a_i] == a_i
+        if model.costs[i][a_i] > 0:  # a hired agent must also report truthfully
+            good &= (rmap[:, a_i] == np.arange(rmap.shape[2])).all(1)
+        mass = snaps[:, :, i, : len(eff)][..., good].sum(-1)  # (R, B)
+        out[f"mass_agent_{i}"] = mass.mean(axis=1)
+        out[f"min_mass_agent_{i}"] = mass.min(axis=1)
+        out[f"share_learned_agent_{i}"] = (mass >= float(params.get("threshold", 0.9))).mean(axis=1)
+    for k in ("obedience_rate", "truthful_rate", "principal_utility"):
+        out[k] = np.asarray(res[k]).mean(axis=1)
+    out["mechanism_value"] = np.full(len(out["round"]), float(value))
+    return out
+
+
+def _effort_game(params: Mapping[str, Any]) -> tuple[Any, Any, float]:
+    """``(model, EffortReportGame, the mechanism's expected value)`` of ``info_effort_learning``'s
+    ``instance``, ``cost`` and ``mechanism`` parameters."""
     from coopsim.envs.information_acquisition import EffortReportGame
     from coopsim.mechanisms.information import (
         InformationMechanism,
@@ -327,36 +370,4 @@ def info_effort_learning(params, seed_sequence, rounds, batch, record_every) -> 
             pl.decision.reshape(*model.n_actions, *model.n_signals),
         ),
     )
-    K = max(game.n_plans)
-    eta: float | str = float(params["eta"]) if "eta" in params else "auto"
-    hedge = agents.Hedge(n_actions=K, eta=eta)
-    res = dynamics.run(
-        game,
-        hedge,
-        rounds=rounds,
-        batch=batch,
-        seed=seed_sequence,
-        grid=K,
-        redraw="round",
-        record_every=record_every,
-        game_metrics="round",
-        snapshots=True,
-        swap_regret=False,
-    )
-    snaps = np.asarray(res.policy_snapshots)  # (R, B, N, K) average policies
-    rec = np.unravel_index(int(np.argmax(pl.phi)), model.n_actions)
-    out: _Out = {"round": np.asarray(res.rounds)}
-    for i in range(model.n_agents):
-        eff, rmap = game.plan_table(i)
-        a_i = rec[i]
-        good = eff[:, a_i] == a_i
-        if model.costs[i][a_i] > 0:  # a hired agent must also report truthfully
-            good &= (rmap[:, a_i] == np.arange(rmap.shape[2])).all(1)
-        mass = snaps[:, :, i, : len(eff)][..., good].sum(-1)  # (R, B)
-        out[f"mass_agent_{i}"] = mass.mean(axis=1)
-        out[f"min_mass_agent_{i}"] = mass.min(axis=1)
-        out[f"share_learned_agent_{i}"] = (mass >= float(params.get("threshold", 0.9))).mean(axis=1)
-    for k in ("obedience_rate", "truthful_rate", "principal_utility"):
-        out[k] = np.asarray(res[k]).mean(axis=1)
-    out["mechanism_value"] = np.full(len(out["round"]), float(value))
-    return out
+    return model, game, float(value)
