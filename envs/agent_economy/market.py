@@ -9,6 +9,7 @@ settlement). Contract generation itself (templates, jitter, per-tier counts) is
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 from coopsim.envs.agent_economy.config import EnvParams
@@ -122,27 +123,57 @@ def _distinct_rows(prof: np.ndarray, int_key: np.ndarray) -> tuple[np.ndarray, n
     return order[new], inverse
 
 
+class _Rules(NamedTuple):
+    """Per-macro columns of the bid-rule table (``EnvParams.rule_table``), looked up per bidder:
+    objective flags, the fraction of the ceiling and the difficulty cap, whether the ceiling test is
+    optional (not strict), and the tier window ``lo_a + lo_b * tier <= T_min <= hi_a + hi_b * tier``
+    (at most the tier, exactly k, or exactly tier + 1)."""
+
+    by_reward: np.ndarray
+    ev: np.ndarray
+    ev_tier: np.ndarray
+    frac: np.ndarray
+    dmax: np.ndarray
+    lax: np.ndarray
+    lo_a: np.ndarray
+    lo_b: np.ndarray
+    hi_a: np.ndarray
+    hi_b: np.ndarray
+
+
+@functools.lru_cache(maxsize=8)
+def _rules(table: bytes) -> _Rules:
+    obj, frac, trule, dmax, strict = np.frombuffer(table).reshape(-1, 5).T
+    tr = trule.astype(np.int64)
+    at_most, exact = tr == 0, tr > 0  # T_min <= tier; T_min == k; else T_min == tier + 1
+    lo_a = np.select([at_most, exact], [-(2**40), tr], 1)
+    hi_a = np.select([at_most, exact], [0, tr], 1)
+    lo_b, hi_b = np.where(at_most | exact, 0, 1), np.where(exact, 0, 1)
+    return _Rules(obj == 0, obj == 1, obj == 3, frac, dmax, strict <= 0, lo_a, lo_b, hi_a, hi_b)
+
+
 def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...]) -> np.ndarray:
     """The contract column chosen for each bidder profile (copy, macro, tier, exposure, capability,
     ps_mult, hard_mult; one ``(n,)`` array each), -1 where none qualifies; ``(n,)``. Vectorised over
     profiles x the open window."""
     b_idx, mac, tob, expo, cap, ps_mult, hard_mult = prof
-    obj, frac, trule, dmax, strict = p.rule_table[mac].T
+    rule = _rules(p.rule_table.tobytes())
     cols = _bidder_window(s, p, b_idx)  # (Cw,) or (n, Cw)
     at = (b_idx[:, None], cols)
     open_ = s.c_state[at] == C_OPEN
     ct, pen, r, d = s.c_tier[at], s.c_penalty[at], s.c_reward[at], s.c_difficulty[at]
-    want = np.where(trule == 0, tob, np.where(trule > 0, trule, tob + 1))[:, None]
-    tier_ok = np.where((trule == 0)[:, None], ct <= want, ct == want)
-    ceil = np.minimum(p.ceilings[tob], HEADROOM_CAP)
-    fits = expo[:, None] + pen <= (frac * ceil)[:, None] + 1e-15
-    cand = open_ & tier_ok & (d < dmax[:, None]) & (fits | (strict <= 0)[:, None])
-    score = np.where((obj == 0)[:, None], r, -pen)
-    use_ev = (obj == 1) | (obj == 3)
-    if np.count_nonzero(use_ev):
+    lo = rule.lo_a[mac] + rule.lo_b[mac] * tob
+    hi = rule.hi_a[mac] + rule.hi_b[mac] * tob
+    tier_ok = (ct >= lo[:, None]) & (ct <= hi[:, None])
+    ceil = np.minimum(p.ceilings, HEADROOM_CAP)[tob]
+    fits = expo[:, None] + pen <= (rule.frac[mac] * ceil)[:, None] + 1e-15
+    cand = open_ & tier_ok & (d < rule.dmax[mac][:, None]) & (fits | rule.lax[mac][:, None])
+    score = np.where(rule.by_reward[mac][:, None], r, -pen)
+    ev1, ev3 = rule.ev[mac], rule.ev_tier[mac]
+    if np.count_nonzero(ev1) or np.count_nonzero(ev3):
         ps = success_probability(cap[:, None], d, ps_mult[:, None], hard_mult[:, None])
         ev = ps * r - (1.0 - ps) * pen
-        score = np.where((obj == 1)[:, None], ev, np.where((obj == 3)[:, None], ev * (1 + 0.1 * ct), score))
+        score = np.where(ev1[:, None], ev, np.where(ev3[:, None], ev * (1 + 0.1 * ct), score))
     score = np.where(cand, score + fits * 1e6, -np.inf)
     best = np.argmax(score, axis=1)
     chosen = cols[best] if cols.ndim == 1 else cols[np.arange(len(b_idx)), best]
