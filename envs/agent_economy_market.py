@@ -19,6 +19,7 @@ from coopsim.core.validation import (
     check_distribution,
     check_float,
     check_int,
+    check_rng,
     check_size,
 )
 
@@ -139,7 +140,9 @@ class Market:
 
     def post(self, rng: np.random.Generator, batch: int) -> dict[str, np.ndarray]:
         """Draw one step's postings: ``tier``, ``reward``, ``penalty``, ``difficulty``, ``template`` ``(batch, n)``."""
-        B, n = batch, self.n
+        check_rng(rng)
+        B, n = check_int(batch, "batch", lo=1), self.n
+        check_size("batch", B, n, copies=8, what="one step's postings")
         pick = (rng.random((B, n)) * self._n_choices).astype(np.int64)  # floor: the draws are >= 0
         tmpl = self._choice_table[np.arange(n), pick]
         v = self.template_values[tmpl]

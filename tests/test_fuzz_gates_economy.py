@@ -16,8 +16,10 @@ from coopsim.envs.agent_economy import (
     make_batched_env,
     simulate,
 )
+from coopsim.envs.agent_economy_market import tier_counts
 from coopsim.mechanisms import gates as G
 from coopsim.mechanisms.facility import GeneralizedMedian
+from coopsim.mechanisms.gates import properties as P
 from coopsim.mechanisms.gates.properties import check_t1c
 from coopsim.mechanisms.scoring import QuadraticRule
 from fuzzing import (
@@ -39,6 +41,7 @@ IH = np.array([0.9, 0.4])
 TIERS = np.array([1, 3])
 ELAPSED = np.array([2.0, 5.0])
 WLG = G.WeakestLinkGate()
+MARKET = Market()
 ECON = AgentEconomy(n_agents=3, batch_size=2, horizon=5)
 ECON.reset(seed=0)
 SS = np.random.SeedSequence(0)
@@ -232,6 +235,34 @@ CASES: list[Case] = [
     ),
     flag_case("aggregate_safety", "validate", lambda v: G.aggregate_safety(ELAPSED, IH, validate=v)),
     Case("arch_hash", "config", "not_a_dict", lambda d: G.arch_hash(d.draw(st.sampled_from(["x", 5, [1]])))),
+    *scalar_cases(
+        "profit_gain_at_crossing",
+        "tier_before",
+        lambda v: P.profit_gain_at_crossing(v, TIERS, np.ones(5), np.ones(5)),
+        lo=0,
+        hi=4,
+        integer=True,
+    ),
+    *array_cases(
+        "profit_gain_at_crossing",
+        "others",
+        lambda v: P.profit_gain_at_crossing(1, v, np.ones(5), np.ones(5)),
+        TIERS,
+        lo=0,
+        integer=True,
+        shape=False,  # any population size is valid
+    ),
+    *array_cases("check_t2b", "demand", lambda v: P.check_t2b(R3, 0, 0.1, demand=v), np.ones(5), lo=0.0, shape=False),
+    *scalar_cases("check_t2b", "dim", lambda v: P.check_t2b(R3, v, 0.1), lo=0, hi=2, integer=True),
+    *scalar_cases("check_t3c", "entrant_exposure", lambda v: P.check_t3c(ELAPSED, IH, v, 0.5), lo=0.0),
+    *scalar_cases("check_t3c", "entrant_weakest", lambda v: P.check_t3c(ELAPSED, IH, 1.0, v), lo=0.0, hi=1.0),
+    flag_case("monotonic_safety_counterexample", "default_table", P.monotonic_safety_counterexample),
+    Case(
+        "check_t2a",
+        "gate",
+        "wrong_type",
+        lambda d: P.check_t2a(d.draw(st.sampled_from([5, "x", QuadraticRule()])), R3, IH, IH, IH),
+    ),
     *scalar_cases("check_t1c", "horizon", lambda v: check_t1c(R3, horizon=v), lo=0, integer=True, size=True),
     # -- gate mechanisms -------------------------------------------------------------------------------------------
     *array_cases(
@@ -434,6 +465,10 @@ CASES: list[Case] = [
     *scalar_cases("ActionConfig", "upgrade_rate", lambda v: ActionConfig(upgrade_rate=v), lo=0.0, hi=1.0),
     Case("Market", "templates", "garbage", lambda d: Market(templates=_not_none(d))),
     *scalar_cases("Market", "n_tiers", lambda v: Market(n_tiers=v), lo=1, integer=True),
+    *scalar_cases("Market.post", "batch", lambda v: MARKET.post(RNG, v), lo=1, integer=True, size=True),
+    Case("Market.post", "rng", "not_a_generator", lambda d: MARKET.post(d.draw(st.sampled_from([0, "x", None])), 2)),
+    *scalar_cases("tier_counts", "contracts_per_step", lambda v: tier_counts(v), lo=1, integer=True, size=True),
+    *array_cases("tier_counts", "tier_weights", lambda v: tier_counts(10, v), np.full(5, 0.2), lo=0.0, hi=1.0),
     # -- reset / step / hooks ----------------------------------------------------------------------------------------------
     *array_cases("AgentEconomy.step", "actions", lambda v: ECON.step(v), np.zeros((2, 3)), lo=0, hi=21, integer=True),
     Case(

@@ -39,6 +39,7 @@ from coopsim.mechanisms.information import (
     sample_rounds,
     uncorrelated_mechanism,
 )
+from coopsim.mechanisms.information.online_principal import regret_benchmarks
 from coopsim.mechanisms.scoring import (
     DecisionRule,
     LogarithmicRule,
@@ -315,6 +316,8 @@ CASES: list[Case] = [
     ),
     Case("sample_rounds", "profiles", "not_1d", lambda d: sample_rounds(MODEL, np.zeros((2, 2), dtype=int), RNG)),
     Case("sample_rounds", "rng", "not_a_generator", lambda d: sample_rounds(MODEL, np.array([0]), d.draw(st.just(0)))),
+    *scalar_cases("regret_benchmarks", "cap", lambda v: regret_benchmarks(MODEL, v), lo=0.0),
+    Case("regret_benchmarks", "model", "wrong_type", lambda d: regret_benchmarks(_not_a_model(d))),
     *scalar_cases("mix_proper_score", "rho", lambda v: mix_proper_score(MODEL, MECH, v), lo=0.0, hi=1.0),
     *scalar_cases("mix_proper_score", "bound", lambda v: mix_proper_score(MODEL, MECH, 0.1, v), lo=0.0),
     Case("mix_proper_score", "mechanism", "wrong_type", lambda d: mix_proper_score(MODEL, _not_a_mechanism(d), 0.1)),

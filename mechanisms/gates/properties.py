@@ -25,7 +25,16 @@ from coopsim.mechanisms.gates.tiers import (
     weakest_link_tier,
 )
 
-from coopsim.core.validation import as_array, check_float, check_int, check_size
+from coopsim.core.validation import (
+    ParameterError,
+    ParameterTypeError,
+    as_array,
+    check_bool,
+    check_family,
+    check_float,
+    check_int,
+    check_size,
+)
 
 
 @dataclass
@@ -110,6 +119,9 @@ def check_t1c(
 # ------------------------------------------------------------------ Incentive compatibility (T2a-T2c)
 def check_t2a(gate: Any, robustness: Any, ih: Any, capability_a: Any, capability_b: Any) -> Check:
     """T2a: the gate (and hence uniform-share profit) is invariant to capability."""
+    if not callable(gate):
+        raise ParameterTypeError("gate", f"gate: expected a gate (callable), got {gate!r}")
+    check_family(gate, "gates", "gate")
     ta = gate(robustness, ih, capability_a)
     tb = gate(robustness, ih, capability_b)
     return Check("T2a", bool(np.array_equal(ta, tb)), float(np.abs(ta - tb).max(initial=0)))
@@ -154,9 +166,13 @@ def check_t2b(
     nonbinding = g[:, dim] > f1
     ok_tier = bool(np.all(f1[nonbinding] == f2[nonbinding]))
     K = th.shape[1] - 1
-    D = np.ones(K) if demand is None else demand
-    er = np.arange(1, K + 1, dtype=float) if mean_reward is None else mean_reward
-    oth = np.zeros(0, dtype=np.int64) if others is None else np.asarray(others, dtype=np.int64)
+    D = np.ones(K) if demand is None else as_array(demand, "demand", ndim=1, lo=0.0)
+    er = (
+        np.arange(1, K + 1, dtype=float)
+        if mean_reward is None
+        else as_array(mean_reward, "mean_reward", ndim=1, lo=0.0)
+    )
+    oth = np.zeros(0, dtype=np.int64) if others is None else as_array(others, "others", ndim=1, dtype=np.int64, lo=0)
     p1 = np.array([uniform_share_profit(np.append(oth, f), D, er)[-1] for f in f1])
     p2 = np.array([uniform_share_profit(np.append(oth, f), D, er)[-1] for f in f2])
     ok_pi = bool(np.all(p2 >= p1 - 1e-12))
@@ -168,9 +184,12 @@ def check_t2b(
 def profit_gain_at_crossing(tier_before: int, others: Any, demand: Any, mean_reward: Any) -> tuple[float, float]:
     """T2c: (realised profit gain, formula ``D_{j+1} E[r_{j+1}] / N_{j+1}``) when one agent moves
     from tier ``j`` to ``j + 1`` (``N_{j+1}`` counted after the crossing, including the agent)."""
-    oth = np.asarray(others, dtype=np.int64)
-    D = np.asarray(demand, dtype=float)
-    r = np.asarray(mean_reward, dtype=float)
+    oth = as_array(others, "others", ndim=1, dtype=np.int64, lo=0)
+    D = as_array(demand, "demand", ndim=1, lo=0.0)
+    r = as_array(mean_reward, "mean_reward", ndim=1, lo=0.0)
+    if r.shape != D.shape:
+        raise ParameterError("mean_reward", f"mean_reward: expected shape {D.shape} (as demand), got {r.shape}")
+    tier_before = check_int(tier_before, "tier_before", lo=0, hi=D.shape[0] - 1)
     before = uniform_share_profit(np.append(oth, tier_before), D, r)[-1]
     after = uniform_share_profit(np.append(oth, tier_before + 1), D, r)[-1]
     n_next = int((oth >= tier_before + 1).sum()) + 1
@@ -181,7 +200,7 @@ def profit_gain_at_crossing(tier_before: int, others: Any, demand: Any, mean_rew
 def check_t2c(tier_before: int, others: Any, demand: Any, mean_reward: Any) -> Check:
     """T2c: the gain at a binding crossing equals ``D_{j+1}E[r_{j+1}]/N_{j+1}`` and is > 0 when D_{j+1} > 0."""
     gain, formula = profit_gain_at_crossing(tier_before, others, demand, mean_reward)
-    scale = 1e-9 * max(1.0, float(np.sum(np.asarray(demand, float) * np.asarray(mean_reward, float))))
+    scale = 1e-9 * max(1.0, float(np.sum(np.asarray(demand, float) * np.asarray(mean_reward, float))))  # validated
     ok = abs(gain - formula) <= scale and (gain > 0 or formula <= scale)
     return Check("T2c", bool(ok), gain - formula, {"gain": gain, "formula": formula})
 
@@ -218,6 +237,10 @@ def check_t3c(exposure: Any, weakest: Any, entrant_exposure: float, entrant_weak
     strictly decreases S. Returns ``holds`` when the observed change has the predicted sign."""
     w = as_array(exposure, "exposure", ndim=1, lo=0.0)
     rb = as_array(weakest, "weakest", ndim=1, lo=0.0, hi=1.0)
+    if rb.shape != w.shape:
+        raise ParameterError("weakest", f"weakest: expected shape {w.shape} (as exposure), got {rb.shape}")
+    entrant_exposure = check_float(entrant_exposure, "entrant_exposure", lo=0.0)
+    entrant_weakest = check_float(entrant_weakest, "entrant_weakest", lo=0.0, hi=1.0)
     s0 = float(aggregate_safety(w, rb))
     s1 = float(aggregate_safety(np.append(w, entrant_exposure), np.append(rb, entrant_weakest)))
     tol = 1e-12
@@ -250,7 +273,7 @@ def monotonic_safety_counterexample(default_table: bool = False) -> tuple[float,
     (0.3, 0.3, 0.3) at T1 with exposure 0.01: S = 1 - 0.107 / 1.01 = 0.8940594... Returns
     ``(S_before, S_after)``.
     """
-    if default_table:
+    if check_bool(default_table, "default_table"):
         inc = np.array([[0.9, 0.9, 0.9]])
         ent = np.array([[0.3, 0.3, 0.3]])
         assert weakest_link_tier(inc)[0] == 5 and weakest_link_tier(ent)[0] == 1

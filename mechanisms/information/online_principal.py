@@ -356,6 +356,8 @@ def regret_benchmarks(model: InformationModel, cap: float = 1.0) -> tuple[float,
     pair as ``opt`` to :func:`run_online` to solve the LPs once for many runs."""
     import warnings
 
+    check_model(model)
+    cap = check_float(cap, "cap", lo=0.0, lo_open=True)
     capped = optimal_mechanism(model, cap=cap, verify=False).value
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
