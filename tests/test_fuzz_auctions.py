@@ -283,6 +283,46 @@ def _mechanism_cases() -> list[Case]:
         *scalar_cases("AIGCVCG", "reserve", lambda v: au.AIGCVCG(reserve=v), lo=0.0),
         Case("AIGCVCG.__call__", "max_ads", "more_than_positions", lambda d: au.AIGCVCG(max_ads=5)(BIDS, CTR)),
         Case("AIGCVCG.__call__", "ctr", "missing", lambda d: au.AIGCVCG()(BIDS)),
+        # exponential exact solvers past their reach, and batches past the memory budget
+        Case(
+            "AIGCVCG[brute].__call__",
+            "solver",
+            "too_many_matchings",
+            lambda d: au.AIGCVCG(solver="brute")(np.ones((1, 12)), np.full((12, 6), 0.1)),
+        ),
+        Case(
+            "AIGCVCG[cascade].__call__",
+            "ctr",
+            "too_many_positions",
+            lambda d: au.AIGCVCG(click_model="cascade", max_ads=2)(np.ones((1, 3)), np.full((3, 40), 0.1)),
+        ),
+        Case(
+            "AIGCVCG[cascade fixed].__call__",
+            "bids",
+            "too_many_ads",
+            lambda d: au.AIGCVCG(click_model="cascade", order="fixed")(np.ones((1, 40)), np.full((40, 2), 0.1)),
+        ),
+        Case(
+            "AIGCVCG.__call__",
+            "bids",
+            "huge_batch",
+            lambda d: small_budget(au.AIGCVCG(), np.broadcast_to(BIDS[0], (10**6, 3)), CTR),
+        ),
+        Case(
+            "GSP.__call__",
+            "bids",
+            "huge_batch",
+            lambda d: small_budget(au.GSP(), np.broadcast_to(BIDS[0], (10**6, 3)), CTR),
+        ),
+        *array_cases(
+            "AIGCVCG.optimum",
+            "values",
+            lambda v: au.AIGCVCG().optimum(v, CTR),
+            BIDS,
+            lo=0.0,
+            shape=False,
+            dtypes=("str",),
+        ),
         *array_cases(
             "AIGCVCG[cascade].__call__",
             "cont",

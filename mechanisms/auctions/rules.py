@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import perm
 from typing import Any, ClassVar
 
 import numpy as np
@@ -105,6 +106,8 @@ __all__ = [
 ]
 
 BILLING = ("per_click", "per_impression")
+#: most matchings ``AIGCVCG(solver="brute")`` enumerates per instance
+MAX_MATCHINGS = 10**6
 TIE_BREAKS = ("index", "random", "share")
 
 
@@ -238,9 +241,11 @@ def separable_inputs(
     """
     b = check_bids(bids)
     B, n = b.shape
+    check_size("bids", B, n, copies=12, what="the (B, n) auction outputs and their temporaries")
     C = None
     if ctr is not None:
         C = check_ctr(ctr, B, n)
+        check_size("ctr", *C.shape, copies=3, what="the CTR marginals and their separability check")
         tot = C.sum(axis=(1, 2))
         q_est = C.sum(axis=2)
         a_est = C.sum(axis=1)
@@ -556,10 +561,12 @@ class AIGCVCG(PositionAuctionMechanism):
         self.solver = check_choice(solver, "solver", ("auto", "brute"))
 
     # -- inputs ---------------------------------------------------------------------------------
-    def prepare(self, bids: Any, ctr: Any, weights: Any = None, cont: Any = None):
-        """Validate inputs; returns ``(b, C, W, Q, K)`` with W (MNL weights) and Q (continuation) or None."""
-        b = check_bids(bids)
+    def prepare(self, bids: Any, ctr: Any, weights: Any = None, cont: Any = None, *, bids_name: str = "bids"):
+        """Validate inputs; returns ``(b, C, W, Q, K)`` with W (MNL weights) and Q (continuation) or None.
+        ``bids_name`` names the first argument in errors (``values`` for :meth:`optimum`)."""
+        b = check_bids(bids, bids_name)
         B, n = b.shape
+        check_size(bids_name, B, n, copies=8, what="the (B, n) auction outputs")
         if ctr is None:
             if weights is None:
                 raise ValueError("ctr: expected a CTR matrix of shape (B, n, m), got None")
@@ -572,6 +579,7 @@ class AIGCVCG(PositionAuctionMechanism):
         K = m if self.max_ads is None else self.max_ads
         if K > m:
             raise ValueError(f"max_ads: expected K <= number of positions m = {m}, got {K}")
+        self._check_solver_size(n, m, K, bids_name)
         Wm = Q = None
         if self.click_model == "mnl":
             if weights is not None:
@@ -606,6 +614,31 @@ class AIGCVCG(PositionAuctionMechanism):
                 if Q.shape != C.shape:
                     raise ValueError(f"cont: expected shape {C.shape}, {(B, n)} or {(n,)}, got {np.shape(cont)}")
         return b, C, Wm, Q, K
+
+    def _check_solver_size(self, n: int, m: int, K: int, bids_name: str = "bids") -> None:
+        """Refuse, before any work, instances whose exact solver is exponential beyond reach: the
+        brute-force enumeration past ``MAX_MATCHINGS`` matchings, the cascade dynamic programmes past
+        20 bits (position masks for the free-order stop model, ad masks for fixed order)."""
+        k_max = min(K, n, m)
+        if self.solver == "brute":
+            count = sum(perm(n, k) * perm(m, k) for k in range(k_max + 1))
+            if count > MAX_MATCHINGS:
+                raise ParameterError(
+                    "solver",
+                    f"solver: 'brute' would enumerate {count} matchings for n = {n} ads, m = {m} positions and "
+                    f"K = {k_max} (at most {MAX_MATCHINGS}); use solver='auto' or fewer ads/positions",
+                )
+            return
+        if self.click_model != "cascade" or k_max <= 0:
+            return
+        if self.order == "fixed" and n > 20:
+            raise ParameterError(
+                bids_name, f"{bids_name}: the fixed-order cascade solver takes at most 20 ads, got n = {n}"
+            )
+        if self.order == "free" and self.cascade == "stop" and m > 20:
+            raise ParameterError(
+                "ctr", f"ctr: the stop-cascade solver takes at most 20 positions (2^m position masks), got m = {m}"
+            )
 
     def model(self, C: np.ndarray, W: np.ndarray | None, Q: np.ndarray | None, K: int, row: int) -> _Model:
         return _Model(
@@ -692,7 +725,7 @@ class AIGCVCG(PositionAuctionMechanism):
     # -- welfare optimum (no payments) ------------------------------------------------------------
     def optimum(self, values: Any, ctr: Any = None, *, weights: Any = None, cont: Any = None) -> np.ndarray:
         """Optimal expected welfare ``max_x sum_i v_i pi_i(x)`` per auction, shape (B,)."""
-        b, C, W, Q, K = self.prepare(values, ctr, weights, cont)
+        b, C, W, Q, K = self.prepare(values, ctr, weights, cont, bids_name="values")
         return np.array([self.model(C, W, Q, K, r).solve(b[r])[1] for r in range(b.shape[0])])
 
     def allocation_rule(self, ctr: Any, *, weights: Any = None, cont: Any = None) -> Callable[[np.ndarray], np.ndarray]:
