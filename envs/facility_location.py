@@ -49,6 +49,7 @@ from coopsim.core.validation import (
     check_family,
     check_float,
     check_int,
+    check_size,
 )
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
@@ -157,6 +158,7 @@ class FacilityLocation(MechanismGame):
         errors name ``types`` or ``actions``.
         """
         peaks, reports = self.check_profile(types, actions)
+        check_size("types", *peaks.shape, copies=8, what="the outcome arrays")
         return self._play(peaks, reports)
 
     def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:

@@ -62,6 +62,7 @@ from coopsim.core.validation import (
     check_family,
     check_float,
     check_int,
+    check_size,
 )
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
@@ -448,6 +449,7 @@ class PositionAuction(MechanismGame):
         ``types`` and ``actions`` are validated (shape, finite, within the type and action ranges).
         """
         t, acts = self.check_profile(types, actions)
+        check_size("types", *t.shape[:2], self.n_slots + 1, copies=12, what="the auction outcome arrays")
         return self._play(t, acts)
 
     def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:

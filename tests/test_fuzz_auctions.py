@@ -45,6 +45,7 @@ CTR = np.array([[0.5, 0.3], [0.4, 0.2], [0.3, 0.1]])
 QUALITY = np.array([1.0, 0.8, 0.6])
 POSITION = np.array([0.5, 0.25])
 ALPHA = np.array([0.5, 0.3])
+HUGE = np.broadcast_to(TYPES[0], (10**6, 3))  # a view: 24 bytes of memory, 24 MB if copied
 MULTI = MultiItemAuction(n_agents=2, n_items=2)
 MTYPES = np.full((2, 2, 2), 0.5)
 
@@ -73,6 +74,7 @@ def _game_cases() -> list[Case]:
             dev, "candidates", lambda v: GAME.deviation_utilities(TYPES, BIDS, v), GRID, lo=0.0, hi=1.0, shape=False
         ),
         Case(dev, "candidates", "huge", lambda d: small_budget(GAME.deviation_utilities, TYPES, BIDS, np.zeros(10**5))),
+        Case("PositionAuction.play", "types", "huge_batch", lambda d: small_budget(GAME.play, HUGE, HUGE)),
         *array_cases("PositionAuction.optimum", "types", GAME.optimum, TYPES, lo=0.0, hi=1.0, shape=False),
         Case("PositionAuction.optimum", "types", "wrong_n_agents", lambda d: GAME.optimum(TYPES[:, :2])),
         *array_cases(

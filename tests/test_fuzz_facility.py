@@ -98,6 +98,12 @@ def _reports_cases() -> list[Case]:
         cases.append(Case(f"{name}.__call__", "rng", "missing", lambda d, m=mech: m(TYPES)))
     # a rank that is neither (N,) nor (B, N), and an empty profile
     cases.append(Case("UniformPhantom.__call__", "reports", "rank_3", lambda d: UniformPhantom()(TYPES[None])))
+    huge = np.broadcast_to(PEAKS, (10**6, 3))  # a view: 24 bytes of memory, 24 MB if copied
+    cases.append(
+        Case("UniformPhantom.__call__", "reports", "huge_batch", lambda d: small_budget(UniformPhantom(), huge))
+    )
+    cases.append(Case("LRM.distribution", "reports", "huge_batch", lambda d: small_budget(LRM().distribution, huge)))
+    cases.append(Case("FacilityLocation.play", "types", "huge_batch", lambda d: small_budget(GAME.play, huge, huge)))
     cases.append(Case("UniformPhantom.__call__", "reports", "no_agent", lambda d: UniformPhantom()(np.zeros((2, 0)))))
     cases.append(
         Case("GeneralizedMedian.__call__", "reports", "wrong_n", lambda d: MECHANISMS["GeneralizedMedian"](PEAKS[:2]))

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_choice, check_distribution, check_float, check_int
+from coopsim.core.validation import as_array, check_choice, check_distribution, check_float, check_int, check_size
 
 #: names accepted by :func:`satisfies`, :func:`check` and :func:`feasible_interval`
 AXIOMS = ("IFS", "UFS", "PF", "proportionality", "unanimity")
@@ -73,6 +73,7 @@ def as_profile(value: Any, name: str = "reports") -> tuple[np.ndarray, bool]:
     input was unbatched). Nothing is clipped: out-of-range or NaN values raise ``ValueError``.
     """
     arr = as_array(value, name, ndim=(1, 2), lo=0.0, hi=1.0)
+    check_size(name, *arr.shape, copies=4, what="the sorted profile and its temporaries")
     if arr.shape[-1] < 1:
         raise ValueError(f"{name}: expected at least one agent (n >= 1) on the last axis, got shape {arr.shape}")
     batched = arr.ndim == 2
