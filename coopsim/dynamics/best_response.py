@@ -106,6 +106,26 @@ class BestResponseResult:
         return float(1.0 - self.converged.mean())
 
 
+def _initial_profile(game: MechanismGame, types: np.ndarray, init: Any, seed: Any) -> np.ndarray:
+    """The ``(B, N)`` starting profile of :func:`best_response_dynamics` (clipped to the action range)."""
+    B, N = types.shape[0], game.n_agents
+    if isinstance(init, str):
+        check_choice(init, "init", ("truthful", "random"))
+        if init == "truthful":
+            x = np.array(game.truthful_actions(types), dtype=np.float64).reshape(B, N)
+        else:
+            x = make_rng(seed).uniform(game.action_low, game.action_high, (B, N))
+    else:
+        x0 = as_array(init, "init", lo=game.action_low, hi=game.action_high)
+        try:
+            x = np.array(np.broadcast_to(x0, (B, N)))
+        except ValueError:
+            raise ParameterError(
+                "init", f"init: expected a profile broadcastable to ({B}, {N}), got shape {x0.shape}"
+            ) from None
+    return np.clip(x, game.action_low, game.action_high)
+
+
 def best_response_dynamics(
     game: MechanismGame,
     types: Any,
@@ -144,21 +164,7 @@ def best_response_dynamics(
     if best_response is None:
         points = check_int(points, "points", lo=3)
         check_size("points", B, points, N, copies=4, what="the (B, points) candidate profiles")
-    if isinstance(init, str):
-        check_choice(init, "init", ("truthful", "random"))
-        if init == "truthful":
-            x = np.array(game.truthful_actions(types), dtype=np.float64).reshape(B, N)
-        else:
-            x = make_rng(seed).uniform(game.action_low, game.action_high, (B, N))
-    else:
-        x0 = as_array(init, "init", lo=game.action_low, hi=game.action_high)
-        try:
-            x = np.array(np.broadcast_to(x0, (B, N)))
-        except ValueError:
-            raise ParameterError(
-                "init", f"init: expected a profile broadcastable to ({B}, {N}), got shape {x0.shape}"
-            ) from None
-    x = np.clip(x, game.action_low, game.action_high)
+    x = _initial_profile(game, types, init, seed)
 
     def br(ty: np.ndarray, xs: np.ndarray, i: int) -> np.ndarray:
         if best_response is not None:

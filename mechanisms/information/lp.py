@@ -464,22 +464,36 @@ def optimal_mechanism(
         return uncorrelated_mechanism(
             model, cap, eps=eps, grid=grid, payments=uncorrelated_payments, require_ir=require_ir, verify=verify
         )
-    lp = build_lp(
-        model, cap, eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin, ic_mode=ic_mode
-    )
-    own = check_choice(payment_scope, "payment_scope", ("full_profile", "own_report")) == "own_report"
+    build = dict(eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin, ic_mode=ic_mode)
+    mech = _solve_correlated(model, cap, build, payment_scope == "own_report", attain, verify, tol)
+    mech.info.update(ic_mode=ic_mode, payment_scope=payment_scope)
+    return mech
+
+
+def _solve_correlated(
+    model: InformationModel,
+    cap: float | None,
+    build: dict[str, Any],
+    own: bool,
+    attain: bool,
+    verify: bool,
+    tol: float,
+) -> InformationMechanism:
+    """The full (correlated) LP of :func:`optimal_mechanism` on checked arguments; ``build``: the
+    keyword arguments of :func:`build_lp` (``eps``, ``require_ir``, margins, ``ic_mode``), ``own``:
+    payments depend on the agent's own report only. Uncapped with ``attain``: re-solved under
+    growing caps when the raw solution is not an attained, verified mechanism."""
+    lp = build_lp(model, cap, **build)
     res, t_solve = _solve_own_report(model, lp) if own else _solve(lp)
-    if cap is None and check_bool(attain, "attain") and res.status == 0:
+    if cap is None and attain and res.status == 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            raw = _finish(model, lp, res, t_solve, cap, eps, verify, tol)
+            raw = _finish(model, lp, res, t_solve, cap, build["eps"], verify, tol)
         mech = raw if raw.attained and (not verify or raw.ic <= IC_TOL) else None
         if mech is None:
-            build = dict(eps=eps, require_ir=require_ir, margin=margin, payment_margin=payment_margin, ic_mode=ic_mode)
-            mech = _attain(raw, _capped_solver(model, own, tol, build))
+            mech = _attain(raw, _capped_solver(model, own, tol, dict(build)))
     else:
-        mech = _finish(model, lp, res, t_solve, cap, eps, verify, tol)
-    mech.info.update(ic_mode=ic_mode, payment_scope=payment_scope)
+        mech = _finish(model, lp, res, t_solve, cap, build["eps"], verify, tol)
     return mech
 
 
