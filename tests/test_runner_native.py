@@ -188,5 +188,5 @@ def test_matrix_games_make_game():
     g = matrix_games.make_game("chicken", game_params={"dare_chicken": 8.0})
     assert g.payoff_tensor[0, 0, 1] == 8.0
     assert matrix_games.make_game(payoffs=[[[1, 0], [0, 1]], [[1, 0], [0, 1]]], name="coord").name == "coord"
-    with pytest.raises(ValueError, match="name"):
+    with pytest.raises(ValueError, match=r"game: expected one of \['chicken'"):
         matrix_games.make_game("go")
