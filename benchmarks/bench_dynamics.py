@@ -12,10 +12,12 @@
 3. The torch trainer (REINFORCE and PPO, first-price auction, n = 2) in agent-samples per second
    on the CPU (and on CUDA when available).
 
-    python benchmarks/bench_dynamics.py [--quick] [--no-torch] [--clock wall|cpu]
+    python benchmarks/bench_dynamics.py [--quick] [--no-torch] [--clock wall|cpu] [--repeat R] [--only exp3]
 
 ``--clock cpu`` times with ``time.process_time`` (this process's CPU time), which on a machine
-shared with other jobs is much closer to the unloaded figure than wall time.
+shared with other jobs is much closer to the unloaded figure than wall time. Each EXP3 figure is
+the best of ``--repeat`` runs (default 3), the three variants interleaved so that a change in the
+machine's load hits all of them; ``--only exp3`` runs part 2 alone.
 """
 
 from __future__ import annotations
@@ -117,9 +119,12 @@ def bench_exp3(B, T, repeat=3):
 
     game = PositionAuction(n_agents=2, mechanism="first_price", action="shading", reference_metrics=False)
     grid = np.round(np.linspace(0, 1, 11), 10)
-    lean = min(exp3_lean_loop(game, grid, B, T) for _ in range(repeat))
-    none = min(exp3_run(game, grid, B, T, "none") for _ in range(repeat))
-    full = min(exp3_run(game, grid, B, T, None) for _ in range(repeat))
+    times: dict[str, list[float]] = {"lean": [], "none": [], "full": []}
+    for _ in range(repeat):  # interleaved: a change of load hits all three
+        times["lean"].append(exp3_lean_loop(game, grid, B, T))
+        times["none"].append(exp3_run(game, grid, B, T, "none"))
+        times["full"].append(exp3_run(game, grid, B, T, None))
+    lean, none, full = (min(times[k]) for k in ("lean", "none", "full"))
     print(
         f"EXP3 first price B={B:5d} T={T:5d}: lean loop {T / lean:8.0f} rounds/s   "
         f"run(metrics='none') {T / none:8.0f} rounds/s (x{none / lean:4.2f}, target <= 1.3)   "
@@ -161,16 +166,19 @@ def main() -> None:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--no-torch", action="store_true", help="skip the torch trainer")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    p.add_argument("--repeat", type=int, default=3, help="runs per EXP3 figure (the best is reported)")
+    p.add_argument("--only", choices=("exp3",), default=None, help="run only the EXP3 first-price part")
     a = p.parse_args()
     global CLOCK
     CLOCK = time.process_time if a.clock == "cpu" else time.perf_counter
     print(f"clock: {a.clock}")
     T = 100 if a.quick else 300
-    for B, N, K in ((1024, 10, 21), (1024, 10, 101), (128, 3, 41)):
-        bench_run(B, N, K, T)
-    bench_exp3(1, 1000 if a.quick else 5000)
-    bench_exp3(4096, 100 if a.quick else 300)
-    if a.no_torch:
+    if a.only is None:
+        for B, N, K in ((1024, 10, 21), (1024, 10, 101), (128, 3, 41)):
+            bench_run(B, N, K, T)
+    bench_exp3(1, 1000 if a.quick else 5000, repeat=a.repeat)
+    bench_exp3(4096, 100 if a.quick else 300, repeat=a.repeat)
+    if a.no_torch or a.only is not None:
         return
     bench_torch(5 if a.quick else 20)
 

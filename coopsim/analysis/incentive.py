@@ -120,19 +120,7 @@ def incentive_audit(
     base = game.truthful_actions(types) if actions is None else game.check_actions(actions)
     if base.shape[0] != M:
         raise ParameterError("actions", f"actions: expected {M} profiles (as types), got {base.shape[0]}")
-    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
-        G = check_int(grid, "grid", lo=1)
-        check_size("grid", M, game.n_agents, G, per, copies=3, what="the M*N*G deviation profiles")
-        cand = game.action_grid(G)
-    else:
-        cand = as_array(grid, "grid", ndim=1 + len(shape), lo=game.action_low, hi=game.action_high)
-        if cand.shape[1:] != shape or cand.shape[0] < 1:
-            raise ParameterError("grid", f"grid: expected candidates of shape (G >= 1, {shape}), got {cand.shape}")
-        check_size("grid", M, game.n_agents, len(cand), per, copies=3, what="the M*N*G deviation profiles")
-    check_size("n_random", M, game.n_agents, len(cand) + n_random, per, copies=3, what="the M*N*(G+R) deviations")
-    if n_random:
-        extra = rng.uniform(game.action_low, game.action_high, (n_random, *shape))
-        cand = np.concatenate([cand, _project(game, extra)])
+    cand = _candidates(game, grid, n_random, M, per, rng)
     baseline = game.play(types, base).utility  # (M, N)
     gains = game.deviation_utilities(types, base, cand) - baseline[:, :, None]  # (M, N, K)
     M, N, K = gains.shape
@@ -167,6 +155,28 @@ def incentive_audit(
         tol=tol,
         per_profile=best_gain,
     )
+
+
+def _candidates(
+    game: MechanismGame, grid: int | np.ndarray, n_random: int, M: int, per: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The audit's candidate deviations: ``grid`` (a count or a ``(G, *action_shape)`` array), then
+    ``n_random`` uniform ones drawn from ``rng``; size-guarded for ``M`` profiles of ``per`` entries."""
+    shape = game.action_shape
+    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
+        G = check_int(grid, "grid", lo=1)
+        check_size("grid", M, game.n_agents, G, per, copies=3, what="the M*N*G deviation profiles")
+        cand = game.action_grid(G)
+    else:
+        cand = as_array(grid, "grid", ndim=1 + len(shape), lo=game.action_low, hi=game.action_high)
+        if cand.shape[1:] != shape or cand.shape[0] < 1:
+            raise ParameterError("grid", f"grid: expected candidates of shape (G >= 1, {shape}), got {cand.shape}")
+        check_size("grid", M, game.n_agents, len(cand), per, copies=3, what="the M*N*G deviation profiles")
+    check_size("n_random", M, game.n_agents, len(cand) + n_random, per, copies=3, what="the M*N*(G+R) deviations")
+    if n_random:
+        extra = rng.uniform(game.action_low, game.action_high, (n_random, *shape))
+        cand = np.concatenate([cand, _project(game, extra)])
+    return cand
 
 
 def _project(game: MechanismGame, actions: np.ndarray) -> np.ndarray:

@@ -215,6 +215,23 @@ class _Run:
         self.has_reference = kw["reference"] is not None or kw["reference_outcome"] is not None
         self.rec_points = sorted(set(range(self.record_every, self.rounds + 1, self.record_every)) | {self.rounds})
 
+    def metric_names(
+        self, metrics: Any, swap_regret: bool | None, snapshots: bool | None, keep_history: bool
+    ) -> list[str]:
+        """:func:`select_metrics` for this run (what applies to the game and what is cheap at its size)."""
+        B, N, K, R = self.B, self.N, self.K, len(self.rec_points)
+        return select_metrics(
+            metrics,
+            exploit=rc.exploitability_applies(self.game, self.grid_full, K),
+            has_reference=self.has_reference,
+            swap_regret=swap_regret,
+            snapshots=snapshots,
+            keep_history=keep_history,
+            game_metrics=self.game_metrics,
+            swap_cheap=B * N * K * K <= _SWAP_AUTO_LIMIT,
+            snapshots_cheap=R * B * N * K <= _SNAPSHOT_AUTO_LIMIT,
+        )
+
     def recorders(self, names: list[str]) -> list[rc.Recorder]:
         B, N, K = self.B, self.N, self.K
         make = {
@@ -299,34 +316,28 @@ def play_dynamics(
     """
     t0 = time.perf_counter()
     run = _Run(game, learners, dict(locals()))
-    exploit = rc.exploitability_applies(game, run.grid_full, run.K)
-    B, N, K, R = run.B, run.N, run.K, len(run.rec_points)
-    names = select_metrics(
-        metrics,
-        exploit=exploit,
-        has_reference=run.has_reference,
-        swap_regret=swap_regret,
-        snapshots=snapshots,
-        keep_history=check_bool(keep_history, "keep_history"),
-        game_metrics=run.game_metrics,
-        swap_cheap=B * N * K * K <= _SWAP_AUTO_LIMIT,
-        snapshots_cheap=R * B * N * K <= _SNAPSHOT_AUTO_LIMIT,
-    )
+    names = run.metric_names(metrics, swap_regret, snapshots, check_bool(keep_history, "keep_history"))
     recs = run.recorders(names)
     out = _loop(run, recs, outcome_field, context_fn, _Progress(check_bool(progress, "progress"), run.rounds))
-    out["config"] = {
+    out["config"] = _config(run, seed, reference, names, out.pop("field"))
+    return DynamicsResult(**out, wall_time=time.perf_counter() - t0)
+
+
+def _config(run: _Run, seed: SeedLike, reference: Any, names: list[str], field: str | None) -> dict[str, Any]:
+    """The ``config`` record of a result: the resolved arguments, the groups and the metrics run."""
+    return {
         "rounds": run.rounds,
-        "batch": B,
+        "batch": run.B,
         "seed": None if seed is None else (seed if isinstance(seed, int) else str(seed)),
         "feedback": run.feedback,
-        "K": K,
+        "K": run.K,
         "redraw": run.redraw,
         "record_every": run.record_every,
         "groups": [[list(idx), type(lr).__name__] for idx, lr in run.groups],
         "reference": None if reference is None else (reference if isinstance(reference, str) else "given"),
-        "outcome_field": out.pop("field"),
+        "outcome_field": field,
         "swap_regret": "swap_regret" in names,
-        "game": type(game).__name__,
+        "game": type(run.game).__name__,
         "game_metrics": run.game_metrics,
         "metrics": names,
     }
