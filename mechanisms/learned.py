@@ -48,7 +48,7 @@ from coopsim.mechanisms.auctions.separable import rank_order
 from coopsim.mechanisms.base import Mechanism
 from coopsim.mechanisms.registry import register
 
-from coopsim.core.validation import as_array, check_choice
+from coopsim.core.validation import ParameterError, as_array, check_choice
 
 FORMAT = 1
 KINDS = ("myerson_net", "rochet_net", "regret_net")
@@ -135,13 +135,26 @@ class MultiItemResult:
         """``sum_i p_i``, shape (B,)."""
         return self.payment.sum(axis=1)
 
+    def _values(self, values: Any) -> np.ndarray:
+        """Values: finite, >= 0, of the shape of the bids (B, n, m) (or broadcasting to it)."""
+        v = as_array(values, "values", lo=0.0)
+        try:
+            fits = np.broadcast_shapes(v.shape, self.allocation.shape) == self.allocation.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ParameterError(
+                "values", f"values: expected the shape of the bids {self.allocation.shape}, got {v.shape}"
+            )
+        return v
+
     def welfare(self, values: Any) -> np.ndarray:
         """``sum_ij v_ij z_ij``, shape (B,)."""
-        return (np.asarray(values, dtype=np.float64) * self.allocation).sum(axis=(1, 2))
+        return (self._values(values) * self.allocation).sum(axis=(1, 2))
 
     def utility(self, values: Any) -> np.ndarray:
         """Additive quasi-linear utility ``sum_j v_ij z_ij - p_i``, shape (B, n)."""
-        return (np.asarray(values, dtype=np.float64) * self.allocation).sum(axis=2) - self.payment
+        return (self._values(values) * self.allocation).sum(axis=2) - self.payment
 
 
 def _weights_path(weights: Any, default: str) -> str:

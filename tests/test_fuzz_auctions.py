@@ -45,8 +45,10 @@ CTR = np.array([[0.5, 0.3], [0.4, 0.2], [0.3, 0.1]])
 QUALITY = np.array([1.0, 0.8, 0.6])
 POSITION = np.array([0.5, 0.25])
 ALPHA = np.array([0.5, 0.3])
+RESULT = au.GSP()(BIDS, CTR)
 HUGE = np.broadcast_to(TYPES[0], (10**6, 3))  # a view: 24 bytes of memory, 24 MB if copied
 MULTI = MultiItemAuction(n_agents=2, n_items=2)
+MRESULT = MULTI.mechanism(np.full((2, 2, 2), 0.5))
 MTYPES = np.full((2, 2, 2), 0.5)
 
 #: every registered position-auction mechanism, built with valid arguments
@@ -262,6 +264,26 @@ def _mechanism_cases() -> list[Case]:
             ),
         ]
     cases += [
+        # values of one bidder row (n,) broadcast over the batch: the wrong shapes are explicit
+        *array_cases(
+            "AuctionResult.utility",
+            "values",
+            RESULT.utility,
+            TYPES,
+            lo=0.0,
+            shape=False,
+            dtypes=("str", "object", "complex"),
+        ),
+        Case("AuctionResult.utility", "values", "wrong_n_bidders", lambda d: RESULT.utility(TYPES[:, :2])),
+        Case("AuctionResult.utility", "values", "extra_axis", lambda d: RESULT.utility(TYPES[None].repeat(2, 0))),
+        *array_cases("AuctionResult.welfare", "values", RESULT.welfare, TYPES, lo=0.0, shape=False, dtypes=("bool",)),
+        Case(
+            "AuctionResult.sample_clicks",
+            "rng",
+            "not_a_generator",
+            lambda d: RESULT.sample_clicks(d.draw(not_a_number())),
+        ),
+        *array_cases("MultiItemResult.utility", "values", MRESULT.utility, MTYPES, lo=0.0, dtypes=("str",)),
         Case(
             "GSP.__call__",
             "rng",

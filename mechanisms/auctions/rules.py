@@ -142,13 +142,26 @@ class AuctionResult:
         """Expected revenue per auction, ``sum_i t_i``, shape (B,)."""
         return self.payment.sum(axis=1)
 
+    def _values(self, values: Any) -> np.ndarray:
+        """Per-click values: finite, >= 0, of the shape of the bids (or broadcasting to it)."""
+        v = as_array(values, "values", lo=0.0)
+        try:
+            fits = np.broadcast_shapes(v.shape, self.click_prob.shape) == self.click_prob.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ParameterError(
+                "values", f"values: expected the shape of the bids {self.click_prob.shape}, got {v.shape}"
+            )
+        return v
+
     def welfare(self, values: Any) -> np.ndarray:
         """Expected welfare ``sum_i v_i pi_i``, shape (B,)."""
-        return (np.asarray(values, dtype=np.float64) * self.click_prob).sum(axis=1)
+        return (self._values(values) * self.click_prob).sum(axis=1)
 
     def utility(self, values: Any) -> np.ndarray:
         """Expected quasi-linear utility ``v_i pi_i - t_i``, shape (B, n)."""
-        return np.asarray(values, dtype=np.float64) * self.click_prob - self.payment
+        return self._values(values) * self.click_prob - self.payment
 
     def sample_clicks(self, rng: np.random.Generator) -> np.ndarray:
         """Draw clicks (B, n) in {0, 1} with marginals ``click_prob``.
@@ -158,6 +171,7 @@ class AuctionResult:
         with ``q_k`` (stop variant: continue iff no click). Draws a fixed number of uniforms
         (independent of the outcome): two per bidder.
         """
+        check_rng(rng)
         B, n = self.click_prob.shape
         u1 = rng.random((B, n))
         u2 = rng.random((B, n))
