@@ -287,7 +287,7 @@ def test_read_only_folder_is_exit_3_and_loads(tmp_path):
     # an output path below a regular file is the user's mistake: exit 2
     p = subprocess.run([PY, "-m", "coopsim.cli", "run", str(spec), "--out", str(spec / "x"), "--no-progress"],
                        capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert p.returncode == 2 and "Not a directory" in p.stderr
+    assert p.returncode == 2 and "--out: expected a results folder" in p.stderr and "lies below the file" in p.stderr
 
 
 def _small_disk(limit: int):
