@@ -377,6 +377,15 @@ class Catalogue:
         )
         return sorted(p for (p,) in rows)
 
+    def orphan_parts(self) -> list[str]:
+        """Compacted parts no unit points at any more (one query: a part another run records meanwhile
+        comes with its units, so it is never among them)."""
+        rows = self.con.execute(
+            "SELECT path FROM files WHERE path LIKE 'parts/%' "
+            "AND NOT EXISTS (SELECT 1 FROM units WHERE units.file = files.path)"
+        )
+        return sorted(p for (p,) in rows)
+
     def drop_files(self, paths: Iterable[str]) -> None:
         with self.write() as con:
             con.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from coopsim.core.validation import ParameterTypeError, check_bool, check_int
 from coopsim.runner import catalogue as catmod
 
 UNITS_DIR = "units"
@@ -648,6 +649,21 @@ def _combine_per_file(
     return df[columns] if columns is not None else df
 
 
+def _load_args(path: Any, columns: Any, strict: Any) -> tuple[Path, list[str] | None, bool]:
+    """``load``'s path, columns and flag, checked: a path, None or an iterable of column names, a bool."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterTypeError("path", f"path: expected a results folder or file path, got {path!r}")
+    cols = None
+    if columns is not None:
+        if isinstance(columns, (str, bytes)) or not isinstance(columns, Iterable):
+            raise ParameterTypeError("columns", f"columns: expected a list of column names or None, got {columns!r}")
+        cols = list(columns)
+        bad = [c for c in cols if not isinstance(c, str)]
+        if bad:
+            raise ParameterTypeError("columns", f"columns: expected column names (strings), got {bad[0]!r}")
+    return Path(path), cols, check_bool(strict, "strict")
+
+
 def load(
     path: str | Path,
     columns: Iterable[str] | None = None,
@@ -669,8 +685,7 @@ def load(
     reason)`` pairs, with a warning; ``strict=True`` raises :class:`LoadError` instead. A folder
     holding units of several specs (``--allow-mixed``) gets a ``spec_fingerprint`` column.
     """
-    p = Path(path)
-    cols = list(columns) if columns is not None else None
+    p, cols, strict = _load_args(path, columns, strict)
     expr = _expression(filters)
     out = _results_folder(p) if p.is_dir() else None
     cat = catmod.open_catalogue(out, create=False, read_only=True) if out is not None else None
@@ -762,6 +777,7 @@ def compact(out: str | Path, rows_per_file: int = PART_ROWS, keys: Iterable[str]
     quarantined and their units set back to pending. Returns counts: ``units`` merged, ``parts``
     written, ``quarantined``, ``removed`` (orphaned parts deleted), ``deleted`` (loose files).
     """
+    rows_per_file = check_int(rows_per_file, "rows_per_file", lo=1)
     out = Path(out)
     cat = catmod.open_catalogue(out, create=False)
     if cat is None:
@@ -807,8 +823,7 @@ def compact(out: str | Path, rows_per_file: int = PART_ROWS, keys: Iterable[str]
                 stats["units"] += len(chunk)
                 stats["parts"] += 1
         stats["deleted"] = _drop_superseded(out, cat)
-        referenced = {rel for rel, _ in cat.done_units().values()}
-        orphans = [r for r, f in cat.files().items() if r.startswith(PARTS_DIR + "/") and r not in referenced]
+        orphans = cat.orphan_parts()
         for r in orphans:
             with contextlib.suppress(FileNotFoundError):
                 (out / r).unlink()
