@@ -435,6 +435,25 @@ def load_spec(
     game of the grid once and runs it for two rounds, so that values the constructors, learners
     or metrics reject are reported here. ``overrides`` sets dotted key paths before validation.
     """
+    raw, source, default_name = _raw_spec(spec, overrides)
+    exp = _experiment(raw.get("experiment", {}), default_name)
+    replicates = exp.pop("_replicates")
+    timeout = exp.pop("_timeout")
+    base = _base_tables(raw, exp)
+    grid, zips = _sweeps(raw, base)
+    out = Spec(base=base, grid=grid, zips=zips, replicates=replicates, raw=raw, source=source, timeout=timeout)
+    for cfg, origin in out.points():
+        validate_config(cfg, origin, check_names=check_names)
+    if build and check_names:
+        _dry_build(out)
+    return out
+
+
+def _raw_spec(
+    spec: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], str | None, str]:
+    """``(raw tables, source path or None, default experiment name)`` of a spec, overrides applied
+    and top-level keys checked."""
     source = None
     if isinstance(spec, (str, Path)):
         source = str(spec)
@@ -447,18 +466,17 @@ def load_spec(
         raise SpecError("spec", "a path to a TOML file or a dict", spec)
     if overrides:
         raw = apply_overrides(raw, overrides)
-
     for key in raw:
         if key not in TOP_LEVEL:
             raise SpecError(key, f"a top-level table, one of {list(TOP_LEVEL)}", key, note="unknown key")
+    return raw, source, default_name
 
-    exp = _experiment(raw.get("experiment", {}), default_name)
+
+def _base_tables(raw: dict[str, Any], exp: dict[str, Any]) -> dict[str, Any]:
+    """The base configuration: ``experiment`` and the ``function`` / ``env`` / ``mechanism`` tables
+    and ``[[agents]]`` groups, each checked for its required name."""
     base: dict[str, Any] = {"experiment": exp}
-    replicates = exp.pop("_replicates")
-    timeout = exp.pop("_timeout")
-
-    has_fn = "function" in raw
-    if has_fn:
+    if "function" in raw:
         fn = _table(raw["function"], "function")
         if "name" not in fn:
             raise SpecError("function.name", "a registered unit-function name", _MISSING)
@@ -486,7 +504,12 @@ def load_spec(
                 raise SpecError(f"agents.{i}.learner", "a registered learner name", _MISSING)
             g.setdefault("agents", "all")
             base["agents"].append(g)
+    return base
 
+
+def _sweeps(raw: dict[str, Any], base: dict[str, Any]) -> tuple[dict[str, list[Any]], list[dict[str, list[Any]]]]:
+    """The ``[grid]`` and ``[zip]`` sweeps: zipped lists of equal length, every key path varied
+    once and pointing into ``base``."""
     grid = _grid(raw.get("grid", {}), "grid")
     zips_raw = raw.get("zip", [])
     if isinstance(zips_raw, Mapping):
@@ -510,13 +533,7 @@ def load_spec(
                 raise SpecError(f'{label}."{p}"', f"a key path varied only once (already in {seen[p]})", p)
             seen[p] = label
             _check_grid_path(p, base, label)
-
-    out = Spec(base=base, grid=grid, zips=zips, replicates=replicates, raw=raw, source=source, timeout=timeout)
-    for cfg, origin in out.points():
-        validate_config(cfg, origin, check_names=check_names)
-    if build and check_names:
-        _dry_build(out)
-    return out
+    return grid, zips
 
 
 #: longest experiment name in UTF-8 bytes (it names the output folder; file systems allow 255)
