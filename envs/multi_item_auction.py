@@ -60,6 +60,7 @@ from coopsim.core.validation import (
     check_family,
     check_float,
     check_int,
+    check_size,
 )
 from coopsim.interop.render import label_agents
 from coopsim.interop.views import env_views, repeated_game_factory
@@ -169,6 +170,7 @@ class MultiItemAuction(MechanismGame):
     def action_grid(self, k: int) -> np.ndarray:
         """Product grid of ``k`` evenly spaced reports per item: ``(k**m, m)`` candidates."""
         k = check_int(k, "grid", lo=1)
+        check_size("grid", k**self.n_items, self.n_items, copies=3, what="the product grid of k**m reports")
         axes = [np.linspace(self.action_low, self.action_high, k)] * self.n_items
         return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, self.n_items)
 

@@ -367,8 +367,10 @@ class PositionAuction(MechanismGame):
 
     def action_grid(self, k: int) -> np.ndarray:
         """``bid_grid`` if given, else ``k`` evenly spaced actions in ``[action_low, action_high]``."""
+        k = check_int(k, "k", lo=1)
         if self.bid_grid is not None:
             return self.bid_grid.copy()
+        check_size("k", k, what="the action grid")
         return np.linspace(self.action_low, self.action_high, k)
 
     # -- the auction ----------------------------------------------------------------------------

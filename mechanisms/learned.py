@@ -320,9 +320,9 @@ class MyersonNetAuction(PositionAuctionMechanism):
     def header(self) -> dict[str, Any]:
         return dict(self._head)
 
-    def _check_n(self, n: int) -> None:
+    def _check_n(self, n: int, name: str = "bids") -> None:
         if n != self.n_bidders:
-            raise ValueError(f"bids: expected {self.n_bidders} bidders (the trained network's), got {n}")
+            raise ParameterError(name, f"{name}: expected {self.n_bidders} bidders (the trained network's), got {n}")
 
     def virtual_values(self, bids: Any) -> np.ndarray:
         """``phi_i(b_i)``, shape (B, n)."""
@@ -337,7 +337,8 @@ class MyersonNetAuction(PositionAuctionMechanism):
 
     def inverse_virtual_values(self, y: Any) -> np.ndarray:
         """``phi_i^{-1}(y_i)`` for ``y`` (B, n): ``max_k min_l (y - beta_ikl) / w_ikl``."""
-        y = np.asarray(y, dtype=np.float64)
+        y = as_array(y, "y", ndim=2)
+        self._check_n(y.shape[1], "y")
         w, beta = self._arr["w"], self._arr["beta"]
         out = np.full(y.shape, -np.inf)
         for k in range(w.shape[1]):  # (B, n, L) temporaries, as in virtual_values

@@ -514,6 +514,33 @@ def _learned_cases(tmp_dir: str) -> list[Case]:
             "MyersonNetAuction.__call__", "bids", lambda v: mnet(v, CTR[:2, :1]), BIDS[:, :2], lo=0.0, shape=False
         ),
         Case("MyersonNetAuction.__call__", "bids", "three_bidders", lambda d: mnet(BIDS, CTR[:, :1])),
+        *array_cases(
+            "MyersonNetAuction.inverse_virtual_values",
+            "y",
+            mnet.inverse_virtual_values,
+            BIDS[:, :2],
+            lo=None,
+            shape=False,
+            dtypes=("str", "bool"),
+        ),
+        Case(
+            "MyersonNetAuction.inverse_virtual_values",
+            "y",
+            "three_bidders",
+            lambda d: mnet.inverse_virtual_values(BIDS),
+        ),
+        *scalar_cases("MultiItemAuction.action_grid", "grid", MULTI.action_grid, lo=1, integer=True, size=True),
+        *scalar_cases("PositionAuction.action_grid", "k", GAME.action_grid, lo=1, integer=True, size=True),
+        *array_cases(
+            "AIGCVCG.allocation_rule",
+            "ctr",
+            au.AIGCVCG().allocation_rule,
+            CTR,
+            lo=0.0,
+            hi=1.0,
+            shape=False,
+            dtypes=("str", "object"),
+        ),
         Case("MyersonNetAuction.__call__", "ctr", "two_slots", lambda d: mnet(BIDS[:, :2], CTR[:2])),
         choice_case("MyersonNetAuction", "billing", lambda v: MyersonNetAuction(billing=v)),
         # the multi-item game

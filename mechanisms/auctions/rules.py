@@ -744,7 +744,7 @@ class AIGCVCG(PositionAuctionMechanism):
 
     def allocation_rule(self, ctr: Any, *, weights: Any = None, cont: Any = None) -> Callable[[np.ndarray], np.ndarray]:
         """``pi(bids)`` of one instance with CTRs ``ctr`` (n, m) (for threshold-payment checks)."""
-        C0 = np.asarray(ctr, dtype=np.float64)
+        C0 = as_array(ctr, "ctr", ndim=(2, 3), lo=0.0, hi=1.0)
         C0 = C0[0] if C0.ndim == 3 else C0
         _, C, W, Q, K = self.prepare(np.zeros((1, C0.shape[0])), C0, weights, cont)
         mod = self.model(C, W, Q, K, 0)
