@@ -198,19 +198,33 @@ class EconomyState:
 
     def clear_rows(self, rows: np.ndarray) -> None:
         """Reset the copies ``rows`` to the empty state of :meth:`zeros` (graphs: nodes 0..N-1, no edges)."""
-        blank = EconomyState.zeros(1, self.n_agents, self.c_state.shape[1], self.cum["settled_by_tier"].shape[1])
-        for f in fields(self):
-            if f.name == "graphs":
-                continue
-            cur, new = getattr(self, f.name), getattr(blank, f.name)
+        blank = _blank(self.n_agents, self.c_state.shape[1], self.cum["settled_by_tier"].shape[1])
+        at = slice(None) if len(rows) == self.batch_size else rows  # all copies: plain slices, cheaper
+        for name in _ARRAY_FIELDS:
+            cur, new = getattr(self, name), getattr(blank, name)
             if isinstance(cur, dict):
                 for k in cur:
-                    cur[k][rows] = new[k][0]
+                    cur[k][at] = new[k][0]
             else:
-                cur[rows] = new[0]
+                cur[at] = new[0]
         for r in rows:
             self.graphs[r] = nx.DiGraph()
             self.graphs[r].add_nodes_from(range(self.n_agents))
+
+
+#: the fields of :class:`EconomyState` that hold arrays (or dicts of arrays): all but the trail graphs
+_ARRAY_FIELDS = tuple(f.name for f in fields(EconomyState) if f.name != "graphs")
+_BLANKS: dict[tuple[int, int, int], EconomyState] = {}
+
+
+def _blank(N: int, C: int, K: int) -> EconomyState:
+    """The empty one-copy state of :meth:`EconomyState.zeros` (cached per shape; only ever read)."""
+    blank = _BLANKS.get((N, C, K))
+    if blank is None:
+        if len(_BLANKS) >= 8:  # a few shapes per process; never an unbounded cache
+            _BLANKS.clear()
+        blank = _BLANKS[(N, C, K)] = EconomyState.zeros(1, N, C, K)
+    return blank
 
 
 @dataclass
