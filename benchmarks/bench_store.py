@@ -118,12 +118,12 @@ def old_load(out: Path) -> pd.DataFrame:
 
 def run_compaction(out: Path, keys: list[str]) -> None:
     """The compaction a run (``compact=None``) does: the units it recorded, each ``COMPACT_AFTER``
-    of them, then everything loose when at least ``COMPACT_AFTER`` are."""
+    of them, then everything loose when the run computed (or the folder holds) at least that many."""
     for lo in range(0, len(keys) - COMPACT_AFTER + 1, COMPACT_AFTER):
         runner.compact(out, keys=keys[lo : lo + COMPACT_AFTER])
     with catalogue.open_catalogue(out, create=False, read_only=True) as cat:
         loose = cat.count_loose()
-    if loose >= COMPACT_AFTER:
+    if max(loose, len(keys)) >= COMPACT_AFTER:
         runner.compact(out)
 
 

@@ -134,3 +134,13 @@ def test_run_compacts_as_it_goes(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(strict_load(out), strict_load(tmp_path / "ref"))
     res = runner.run(SPEC, executor="serial", out=out, resume=True, progress=False)
     assert (res.done, res.skipped) == (0, 6)
+
+
+def test_a_large_run_leaves_no_loose_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "FLUSH_UNITS", 1)
+    monkeypatch.setattr(engine, "COMPACT_AFTER", 4)  # 6 units: one part after 4, the other 2 at the end
+    out = tmp_path / "o"
+    assert runner.run(SPEC, executor="serial", out=out, progress=False).done == 6
+    assert list((out / "units").glob("*.parquet")) == []
+    assert len(list((out / "parts").glob("*.parquet"))) == 2
+    assert strict_load(out)["unit"].nunique() == 6

@@ -90,3 +90,22 @@ def test_catalogued_folder_equals_parsing_every_file(tmp_path, compact):
     ref = parsed(out)[list(df.columns)]
     key = ["unit", "metric", "round"]
     same(df.sort_values(key).reset_index(drop=True), ref.sort_values(key).reset_index(drop=True))
+
+
+def test_folder_of_parts_and_loose_files(tmp_path):
+    spec = {
+        "experiment": {"name": "m", "rounds": 30, "batch": 2, "record_every": 10, "seeds": 3},
+        "function": {"name": "random_walk"},
+        "grid": {"function.drift": [0.0, 0.5, 1.0]},
+    }
+    out = tmp_path / "o"
+    runner.run(spec, executor="serial", out=out, progress=False, compact=False)
+    key = ["unit", "metric", "round"]
+    before = runner.load(out).sort_values(key).reset_index(drop=True)
+    keys = sorted(before["unit"].unique())
+    assert runner.compact(out, keys=keys[:5])["units"] == 5  # mid-sweep: 1 part, 4 loose files
+    assert len(list((out / "units").glob("*.parquet"))) == 4
+    after = runner.load(out, strict=True)
+    same(after.sort_values(key).reset_index(drop=True), before)
+    sub = runner.load(out, columns=["unit", "value"], filters=[("function.drift", "=", 0.5)])
+    assert sorted(set(sub["unit"])) == sorted(set(before.loc[before["function.drift"] == 0.5, "unit"]))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coopsim.core.validation import ParameterTypeError, check_bool
 from coopsim.runner import catalogue as catmod
 from coopsim.runner import store
 from coopsim.runner.executors import EXECUTORS, RUNNERS, Outcome, check_executor
@@ -217,8 +218,9 @@ def run_experiment(
     is retried up to ``retries`` times, then recorded as failed; the sweep goes on. Units another
     live run into the same folder has claimed are left to it. With ``compact=None`` (the default)
     the run merges its unit files into parts (:func:`~coopsim.runner.store.compact`) each time it
-    has recorded :data:`COMPACT_AFTER` of them, and at the end when at least that many are loose in
-    the folder, so that a folder read during or after a large sweep holds few loose files;
+    has recorded :data:`COMPACT_AFTER` of them, and at the end when it computed at least that many
+    units or that many are loose in the folder, so that a folder read during a large sweep holds
+    few loose files and one left by it none;
     ``compact=True`` merges all loose files at the end, ``False`` never.
 
     Raises :class:`SpecError` for a malformed spec, :class:`~coopsim.runner.catalogue.SpecDriftError`
@@ -227,6 +229,12 @@ def run_experiment(
     ``sqlite3.OperationalError`` when the folder cannot be written. Returns a :class:`RunResult`.
     """
     timeout = _check_options(executor, retries, workers, address, timeout)
+    for flag, value in (("resume", resume), ("progress", progress), ("allow_mixed", allow_mixed)):
+        check_bool(value, flag)
+    if compact is not None:
+        check_bool(compact, "compact")
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise ParameterTypeError("out", f"out: expected a folder path or None, got {out!r}")
     check_executor(executor, address)
     sp = spec if isinstance(spec, Spec) else load_spec(spec)
     if timeout is None:
@@ -249,7 +257,7 @@ def run_experiment(
         result = _execute(sp, out, cat, fp, units, result, executor, resume, retries, workers, address, progress,
                           timeout, COMPACT_AFTER if compact is None else None)  # fmt: skip
         loose = cat.count_loose()
-    if compact or (compact is None and loose >= COMPACT_AFTER):
+    if compact or (compact is None and max(loose, result.done) >= COMPACT_AFTER):
         store.compact(out)
     return result
 

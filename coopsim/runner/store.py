@@ -527,11 +527,16 @@ def _repeat(values: list[Any], rows: np.ndarray, type_: pa.DataType) -> pa.Array
 
 
 def _assemble(pieces: list[_Piece]) -> list[pa.Table]:
-    """The pieces as one table, constant columns built once for all rows, in the files' column
+    """Tables for :func:`_combine` to unify: each compacted part's (or other file's without constant
+    columns) as parsed, then the unit files' as one table (:func:`_assemble_units`)."""
+    units = [p for p in pieces if p.consts]
+    return [p.table for p in pieces if not p.consts] + (_assemble_units(units) if units else [])
+
+
+def _assemble_units(pieces: list[_Piece]) -> list[pa.Table]:
+    """Unit files as one table, constant columns built once for all rows, in the files' column
     order; or, when a constant column is parsed in some files or typed differently in others, as one
-    full table per file (for :func:`_combine` to unify)."""
-    if not any(p.consts for p in pieces):
-        return [p.table for p in pieces]
+    full table per file."""
     ctypes: dict[str, pa.DataType | None] = {}
     parsed: set[str] = set()
     for p in pieces:
