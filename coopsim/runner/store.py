@@ -340,7 +340,11 @@ def _select_catalogued(out: Path, cat: catmod.Catalogue) -> _Selection:
     reported: every unit they hold is read from the file the catalogue points it at."""
     sel = _Selection()
     sel.out = out
-    done, files = cat.done_units(), cat.files()
+    cat.con.execute("BEGIN")  # one snapshot of both tables (a compaction may commit in between)
+    try:
+        done, files = cat.done_units(), cat.files()
+    finally:
+        cat.con.execute("COMMIT")
     by_file: dict[str, list[str]] = {}
     for key, (rel, fp) in done.items():
         by_file.setdefault(rel, []).append(key)
