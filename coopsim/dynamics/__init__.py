@@ -16,7 +16,7 @@ from coopsim.dynamics.population import normalize_groups
 from coopsim.dynamics.recorders import METRIC_NAMES, WindowMean
 from coopsim.dynamics.result import DynamicsResult
 
-#: alias of :func:`play_dynamics` (the old name; ``coopsim.runner.run`` runs experiment specs)
+#: alias of :func:`play_dynamics` (the old name; ``coopsim.runner.run_experiment`` runs experiment specs)
 run = play_dynamics
 
 __all__ = [
