@@ -15,7 +15,9 @@ Training minimises the augmented Lagrangian ``-E[sum_i p_i] + sum_i lambda_i rgt
 found by gradient ascent on ``u_i``: several inits per sample kept across iterations (the fixed
 training set of the paper), a few projected ascent steps per iteration, misreports clipped to
 the value support [0, 1]. Every ``lagrange_every`` iterations ``lambda_i += rho * rgt_i``; every
-``rho_every`` iterations ``rho += rho_step``.
+``rho_every`` iterations ``rho += rho_step``. With a ``regret_target`` ``r*`` (fine-tuning) the
+multiplier update is ``lambda_i <- max(0, lambda_i + rho * (rgt_i - r*))`` instead, the dual ascent
+of the constraint ``rgt_i <= r*``: the multiplier settles where the minibatch regret sits at the target.
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ class RegretNetConfig:
     rho_every: int = 500
     lambda_init: float = 1.0
     lagrange_every: int = 100
+    # None: lambda_i += rho rgt_i; else lambda_i += rho (rgt_i - regret_target), floored at 0
+    regret_target: float | None = None
     log_every: int = 50
     seed: int = 0
     device: str = "auto"
@@ -134,6 +138,8 @@ class RegretNetConfig:
             self.lr_final = check_float(self.lr_final, "lr_final", lo=0.0, hi=self.lr)
         self.rho_step = check_float(self.rho_step, "rho_step", lo=0.0)
         self.lambda_init = check_float(self.lambda_init, "lambda_init", lo=0.0)
+        if self.regret_target is not None:
+            self.regret_target = check_float(self.regret_target, "regret_target", lo=0.0)
         if self.batch > self.n_train:
             raise ValueError(f"batch: expected <= n_train ({self.n_train}), got {self.batch}")
         if self.dtype not in ("float32", "float64"):
@@ -280,7 +286,10 @@ def _train(
         loss.backward()
         opt.step()
         if (t + 1) % cfg.lagrange_every == 0:
-            lam = lam + rho * rgt.detach()
+            if cfg.regret_target is None:
+                lam = lam + rho * rgt.detach()
+            else:
+                lam = (lam + rho * (rgt.detach() - cfg.regret_target)).clamp(min=0.0)
         if (t + 1) % cfg.rho_every == 0:
             rho += cfg.rho_step
         if t % cfg.log_every == 0 or t == cfg.iterations - 1:

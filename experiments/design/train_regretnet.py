@@ -42,6 +42,10 @@ FULL = dict(
 )
 
 
+class _Stop(Exception):
+    """Raised by the progress callback once ``--stop-at`` seconds have passed."""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="mechanisms/data/regretnet_2x2.npz")
@@ -53,6 +57,11 @@ def main() -> None:
     ap.add_argument("--rho", type=float, default=FULL["rho"])
     ap.add_argument("--lambda-init", type=float, default=FULL["lambda_init"])
     ap.add_argument("--init-weights", default=None, help="fine-tune from this regret_net checkpoint")
+    ap.add_argument("--regret-target", type=float, default=None, help="multiplier update towards this regret")
+    ap.add_argument("--misreport-steps", type=int, default=FULL["misreport_steps"])
+    ap.add_argument("--seed", type=int, default=FULL["seed"])
+    ap.add_argument("--checkpoint", type=int, default=500, help="save (and measure) every this many steps")
+    ap.add_argument("--stop-at", type=float, default=None, help="stop after this many seconds (last checkpoint kept)")
     ap.add_argument("--tag", default="", help="prefix of the checkpoint files")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="auto")
@@ -60,7 +69,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     os.makedirs(args.results, exist_ok=True)
     over = {"iterations": args.iterations, "rho_step": args.rho_step, "rho_every": args.rho_every, "lr": args.lr}
-    over.update(rho=args.rho, lambda_init=args.lambda_init, init_weights=args.init_weights)
+    over.update(rho=args.rho, lambda_init=args.lambda_init, init_weights=args.init_weights, seed=args.seed)
+    over.update(regret_target=args.regret_target, misreport_steps=args.misreport_steps)
     cfg = RegretNetConfig(**{**FULL, **over, "device": args.device})
     t0 = time.time()
 
@@ -71,7 +81,7 @@ def main() -> None:
             f"  rho {h['rho'][-1]:.0f}  lambda {h['lam'][-1]:.2f}",
             flush=True,
         )
-        if t and t % 500 == 0:
+        if t and t % args.checkpoint == 0:
             # constant learning rate and a schedule that does not look at the end: the weights after
             # t + 1 steps are exactly those of a run with iterations = t + 1
             head = {"n_bidders": 2, "n_items": 2, "hidden": list(cfg.hidden), "iterations": t + 1}
@@ -79,8 +89,22 @@ def main() -> None:
                 os.path.join(args.results, f"regretnet{args.tag}_step{t + 1}.npz"), "regret_net", head, net.arrays()
             )
             np.savez(os.path.join(args.results, os.path.basename(args.out) + args.tag + ".history.npz"), **h)
+            # a quick held-out look (fixed values, not the training set): revenue and gradient-ascent regret
+            ev = regret_estimate(net, held_out.to(next(net.parameters()).dtype), inits=5, steps=100, seed=1)
+            print(
+                f"  held-out step {t + 1}: revenue {ev['mean_revenue']:.4f}  regret "
+                + " ".join(f"{r:.2e}" for r in ev["mean_regret"]),
+                flush=True,
+            )
+        if args.stop_at is not None and time.time() - t0 > args.stop_at:
+            raise _Stop
 
-    res = train_regret_net(cfg, callback=report)
+    held_out = torch.as_tensor(np.random.default_rng(99).random((2000, 2, 2)))
+    try:
+        res = train_regret_net(cfg, callback=report)
+    except _Stop:
+        print(f"stopped after {time.time() - t0:.0f} s (--stop-at); the checkpoints are the result", flush=True)
+        return
     seconds = time.time() - t0
     gen = torch.Generator(device=next(res.net.parameters()).device).manual_seed(12345)
     test = torch.rand(10000, 2, 2, generator=gen, device=gen.device, dtype=torch.float32)
