@@ -46,6 +46,7 @@ QUALITY = np.array([1.0, 0.8, 0.6])
 POSITION = np.array([0.5, 0.25])
 ALPHA = np.array([0.5, 0.3])
 RESULT = au.GSP()(BIDS, CTR)
+IRONED = my.ironed_virtual_value("uniform")
 HUGE = np.broadcast_to(TYPES[0], (10**6, 3))  # a view: 24 bytes of memory, 24 MB if copied
 MULTI = MultiItemAuction(n_agents=2, n_items=2)
 MRESULT = MULTI.mechanism(np.full((2, 2, 2), 0.5))
@@ -417,6 +418,7 @@ def _mechanism_cases() -> list[Case]:
             integer=True,
             size=True,
         ),
+        flag_case("IronedVirtualValue.inverse", "strict", lambda v: IRONED.inverse(0.0, v)),
         flag_case(
             "ironed_virtual_value", "force_numeric", lambda v: my.ironed_virtual_value("uniform", force_numeric=v)
         ),

@@ -292,6 +292,7 @@ class IronedVirtualValue:
 
     def inverse(self, y: Any, strict: bool = False) -> np.ndarray:
         """Smallest ``v`` with ``phi_bar(v) >= y`` (``> y`` if ``strict``); ``inf`` if none."""
+        strict = check_bool(strict, "strict")
         y = np.asarray(y, dtype=np.float64)
         lo, hi = self.dist.support
         if self.exact:
