@@ -52,7 +52,15 @@ from coopsim.mechanisms.facility.axioms import (  # noqa: F401  (re-exported pub
 )
 from coopsim.mechanisms.registry import register
 
-from coopsim.core.validation import as_array, check_float, check_int
+from coopsim.core.validation import (
+    ParameterTypeError,
+    as_array,
+    check_family,
+    check_float,
+    check_int,
+    check_rng,
+    check_size,
+)
 
 __all__ = [
     "FacilityMechanism",
@@ -108,6 +116,7 @@ _FAIR = frozenset({"IFS", "UFS", "PF", "proportional", "unanimous", "range_respe
 def uniform_phantoms(n: int) -> np.ndarray:
     """UP's ``n + 1`` phantoms ``k/n``, ``k = 0..n`` (computed as ``k / n``, exactly as in the merge)."""
     n = check_int(n, "n", lo=1)
+    check_size("n", n + 1, what="the n + 1 phantoms")
     return np.arange(n + 1) / n
 
 
@@ -158,9 +167,7 @@ def _mean_in_range(x: np.ndarray) -> np.ndarray:
 
 
 def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
+    return check_rng(rng, "rng")
 
 
 # --------------------------------------------------------------------------------------------
@@ -565,10 +572,16 @@ def strategyproof_gain(mech: FacilityMechanism, peaks: Any, grid: Any) -> np.nda
     Evaluates all ``N * K`` unilateral deviations of every profile in one batched call (memory
     ``B * N * K * N``). Returns ``(B,)`` or a 0-d array.
     """
+    check_family(mech, "facility", "mech")
+    if not callable(getattr(mech, "expected_costs", None)):
+        raise ParameterTypeError(
+            "mech", f"mech: expected a facility mechanism (with expected_costs), got {type(mech).__name__}"
+        )
     x, batched = as_profile(peaks, "peaks")
     g = as_array(grid, "grid", ndim=1, lo=0.0, hi=1.0)
     B, n = x.shape
     K = g.shape[0]
+    check_size("grid", B, n, K, n, copies=4, what="the B*N*K deviation profiles")
     base = mech.expected_costs(x, x)  # (B, N)
     dev = np.broadcast_to(x[:, None, None, :], (B, n, K, n)).copy()
     agents = np.arange(n)
