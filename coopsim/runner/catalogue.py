@@ -391,10 +391,11 @@ class Catalogue:
             con.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
 
     # -- reading --------------------------------------------------------------------------------
-    def done_units(self) -> dict[str, tuple[str, str | None]]:
-        """``{key: (file, spec fingerprint)}`` of every done unit."""
-        rows = self.con.execute("SELECT key, file, spec_fingerprint FROM units WHERE status = 'done'")
-        return {k: (f, fp) for k, f, fp in rows}
+    def done_units(self, keys: Sequence[str] | None = None) -> dict[str, tuple[str, str | None]]:
+        """``{key: (file, spec fingerprint)}`` of every done unit (of those among ``keys`` when given)."""
+        sql = "SELECT key, file, spec_fingerprint, status FROM units"
+        rows = self.con.execute(sql) if keys is None else _select_in(self.con, sql, list(keys))
+        return {k: (f, fp) for k, f, fp, st in rows if st == "done"}
 
     def count_loose(self) -> int:
         """Done units whose rows are in their own file under ``units/`` (not compacted)."""
@@ -402,9 +403,11 @@ class Catalogue:
             0
         ]
 
-    def files(self) -> dict[str, dict[str, Any]]:
-        """``{path: {rows, bytes, sha256, schema, n_units}}`` of every catalogued results file."""
-        rows = self.con.execute("SELECT path, rows, bytes, sha256, schema, n_units FROM files")
+    def files(self, paths: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """``{path: {rows, bytes, sha256, schema, n_units}}`` of every catalogued results file (of
+        those among ``paths`` when given)."""
+        sql = "SELECT path, rows, bytes, sha256, schema, n_units FROM files"
+        rows = self.con.execute(sql) if paths is None else _select_in(self.con, sql, list(paths), column="path")
         return {p: {"rows": r, "bytes": b, "sha256": s, "schema": sc, "n_units": n} for p, r, b, s, sc, n in rows}
 
     def manifest(self) -> dict[str, Any]:
@@ -433,11 +436,13 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, default=str)
 
 
-def _select_in(con: sqlite3.Connection, sql: str, keys: Sequence[str], chunk: int = 500) -> list[tuple]:
+def _select_in(
+    con: sqlite3.Connection, sql: str, keys: Sequence[str], chunk: int = 500, column: str = "key"
+) -> list[tuple]:
     out: list[tuple] = []
     for i in range(0, len(keys), chunk):
         part = keys[i : i + chunk]
-        out += con.execute(f"{sql} WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+        out += con.execute(f"{sql} WHERE {column} IN ({','.join('?' * len(part))})", part).fetchall()
     return out
 
 

@@ -239,7 +239,7 @@ def clean_stale(out: str | Path, cat: catmod.Catalogue | None = None) -> list[Pa
     still read from its own file)."""
     removed: list[Path] = []
     if cat is not None and (Path(out) / PARTS_DIR).is_dir():
-        known = set(cat.files())
+        known = {p for (p,) in cat.con.execute(f"SELECT path FROM files WHERE path LIKE '{PARTS_DIR}/%'")}
         for name in _parquet_names(Path(out) / PARTS_DIR):
             writer = _compaction_part(name)
             path = Path(out) / PARTS_DIR / name
@@ -757,7 +757,7 @@ def _drop_superseded(out: Path, cat: catmod.Catalogue) -> int:
     unit pointing at it) when they still hold the recorded bytes, and drop their records.
     Returns how many files were deleted."""
     rels = cat.superseded()
-    files = cat.files()
+    files = cat.files(rels)
     gone, n = [], 0
     for rel in rels:
         why = verify_file(out, rel, files[rel])
@@ -795,12 +795,13 @@ def compact(out: str | Path, rows_per_file: int = PART_ROWS, keys: Iterable[str]
     wanted = set(keys) if keys is not None else None
     with cat:
         clean_stale(out, cat)
-        files = cat.files()
         loose = {
             k: rel
-            for k, (rel, _) in cat.done_units().items()
-            if rel and rel.startswith(UNITS_DIR + "/") and (wanted is None or k in wanted)
+            for k, (rel, _) in cat.done_units(None if wanted is None else sorted(wanted)).items()
+            if rel and rel.startswith(UNITS_DIR + "/")
         }
+        # a run's compaction reads only its units' records: its cost does not grow with the folder
+        files = cat.files(None if wanted is None else sorted(set(loose.values())))
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
             reasons = dict(zip(loose, pool.map(lambda r: verify_file(out, r, files[r]), loose.values()), strict=True))
         bad = [k for k, why in reasons.items() if why is not None]
