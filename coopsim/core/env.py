@@ -14,7 +14,7 @@ resets by itself: the vector adapters in ``coopsim.interop`` implement Gymnasium
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -22,7 +22,7 @@ import numpy as np
 
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import as_array, check_choice, check_int
+from coopsim.core.validation import ParameterTypeError, as_array, check_choice, check_int, check_size
 
 
 def metrics_option(value: Any, name: str = "metrics") -> tuple[str, ...] | None:
@@ -35,6 +35,18 @@ def metrics_option(value: Any, name: str = "metrics") -> tuple[str, ...] | None:
     if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
         raise TypeError(f"{name}: expected 'all', 'none' or a list of metric names, got {value!r}")
     return tuple(value)
+
+
+def _real(actions: Any, name: str = "actions") -> np.ndarray:
+    """``actions`` as float64, refusing booleans, strings, objects and complex numbers by dtype
+    (O(1): the values are checked by the game)."""
+    try:
+        arr = np.asarray(actions)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise ParameterTypeError(name, f"{name}: expected a numeric array, got {type(actions).__name__}") from None
+    if arr.dtype.kind not in "iuf":
+        raise ParameterTypeError(name, f"{name}: expected real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
 
 
 class BatchedEnv(ABC):
@@ -130,16 +142,24 @@ class RepeatedGame(BatchedEnv):
         modes = ["ansi", "rgb_array"] if callable(self._draw) else ["ansi"]
         self.metadata = {**type(self).metadata, "render_modes": modes}
         if name is not None:
-            self.metadata["name"] = str(name)
+            if not isinstance(name, str):
+                raise ParameterTypeError("name", f"name: expected a string or None, got {name!r}")
+            self.metadata["name"] = name
         self.n_agents = game.n_agents
         self.horizon = check_int(rounds, "rounds", lo=1)
         self.batch_size = check_int(batch_size, "batch_size", lo=1)
+        per_copy = self.n_agents * (int(np.prod(game.type_shape, dtype=np.int64)) + 2) + game.public_size
+        check_size("batch_size", self.batch_size, per_copy, copies=4, what="the types, observations and flags")
         self.action_mode = check_choice(action_mode, "action_mode", ("continuous", "grid"))
         self.redraw = check_choice(redraw, "redraw", ("episode", "round"))
         self.render_mode = check_choice(render_mode, "render_mode", (None, *modes))
         self.metrics = metrics_option(metrics)
         self._metrics_checked = not self.metrics  # "all" and "none" need no check
-        self.grid = game.action_grid(check_int(grid_size, "grid_size", lo=1)) if action_mode == "grid" else None
+        self.grid: np.ndarray | None = None
+        if action_mode == "grid":
+            grid_size = check_int(grid_size, "grid_size", lo=1)
+            check_size("grid_size", grid_size, max(int(np.prod(game.action_shape, dtype=np.int64)), 1), copies=2)
+            self.grid = game.action_grid(grid_size)
         type_size = int(np.prod(game.type_shape, dtype=int))
         self._public_size = game.public_size
         low = np.concatenate([np.full(type_size, game.type_low), np.full(self._public_size, game.public_low), [0.0]])
@@ -190,9 +210,11 @@ class RepeatedGame(BatchedEnv):
             self._rng = np.random.default_rng(types_seq)
             if hasattr(self.game, "reseed"):
                 self.game.reseed(np.random.default_rng(game_seq))
+        if options is not None and not isinstance(options, Mapping):
+            raise ParameterTypeError("options", f"options: expected a dict or None, got {type(options).__name__}")
         mask = np.ones(self.batch_size, dtype=bool)
         if options and options.get("reset_mask") is not None:
-            mask = np.asarray(options["reset_mask"], dtype=bool)
+            mask = as_array(options["reset_mask"], "reset_mask", dtype=bool)
             if mask.shape != (self.batch_size,):
                 raise ValueError(f"options['reset_mask']: expected shape ({self.batch_size},), got {mask.shape}")
         fresh = self.game.sample_types(self._rng, self.batch_size)
@@ -212,7 +234,7 @@ class RepeatedGame(BatchedEnv):
             if idx.shape != (B, N):
                 raise ValueError(f"actions: expected grid indices of shape ({B}, {N}), got {idx.shape}")
             return np.asarray(self.grid[idx])
-        arr = np.asarray(actions, dtype=np.float64)
+        arr = _real(actions)
         if arr.shape == (B, N, 1) and self.game.action_shape == ():
             arr = arr[..., 0]
         return self.game.check_actions(arr)
@@ -222,7 +244,7 @@ class RepeatedGame(BatchedEnv):
             raise RuntimeError("step() called on a finished episode; call reset() first")
         if self.grid is None and self.game.play_checks_actions:
             # the game's play validates the profile itself: reshape only (one check, not two)
-            game_actions = np.asarray(actions, dtype=np.float64)
+            game_actions = _real(actions)
             if game_actions.ndim == 3 and game_actions.shape[2] == 1 and self.game.action_shape == ():
                 game_actions = game_actions[..., 0]
         else:

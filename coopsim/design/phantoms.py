@@ -38,14 +38,14 @@ fixed sample, which is why we do not use them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_choice, check_family, check_float, check_int, check_sizes
 from coopsim.mechanisms.facility import GeneralizedMedian, Median, UniformPhantom, satisfies, uniform_phantoms
 
 __all__ = [
@@ -89,6 +89,18 @@ def sample_peaks(distribution: Any, n: int, size: int, rng: np.random.Generator)
             raise ValueError(f"distribution: expected sample profiles of shape (S, {n}), got {arr.shape}")
         return arr
     return arr[rng.integers(0, arr.shape[0], size=(size, n))]
+
+
+def _check_axioms(axioms: Any) -> tuple[str, ...]:
+    """``axioms`` as a tuple of names from :data:`PHANTOM_AXIOMS` (a lone string is one name)."""
+    if isinstance(axioms, str):
+        axioms = (axioms,)
+    if not isinstance(axioms, Iterable):
+        raise TypeError(f"axioms: expected a list of names from {list(PHANTOM_AXIOMS)}, got {axioms!r}")
+    out = tuple(axioms)
+    for ax in out:
+        check_choice(ax, "axioms", PHANTOM_AXIOMS)
+    return out
 
 
 def phantom_bounds(n: int, axioms: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -169,11 +181,19 @@ class PhantomSearch:
 
 def _weight(objective: str, weight: float) -> float:
     check_choice(objective, "objective", _OBJECTIVES)
+    weight = check_float(weight, "weight", lo=0.0, hi=1.0)
     if objective == "social":
         return 0.0
     if objective == "max":
         return 1.0
-    return check_float(weight, "weight", lo=0.0, hi=1.0)
+    return weight
+
+
+def _check_samples(n: int, samples: Any, lo: int) -> int:
+    """``samples`` checked (an integer >= ``lo``), with the size guard on the ``(samples, n)`` profiles."""
+    samples = check_int(samples, "samples", lo=lo)
+    check_sizes({"samples": samples, "n": n}, copies=6, what="the (samples, n) peak profiles")
+    return samples
 
 
 def search_phantoms(
@@ -198,7 +218,9 @@ def search_phantoms(
     w = _weight(objective, weight)
     grid = check_int(grid, "grid", lo=3)
     max_sweeps = check_int(max_sweeps, "max_sweeps", lo=1)
-    axioms = tuple(axioms)
+    samples = _check_samples(n, samples, 1)
+    check_sizes({"grid": grid, "samples": samples}, copies=4, what="the costs of the (samples, grid) candidates")
+    axioms = _check_axioms(axioms)
     lo, hi = phantom_bounds(n, axioms)
     x = sample_peaks(distribution, n, samples, np.random.default_rng(check_int(seed, "seed", lo=0)))
     p = np.clip(uniform_phantoms(n), lo, hi)
@@ -278,8 +300,16 @@ def phantom_report(
     """
     n = check_int(n, "n", lo=1)
     rng = np.random.default_rng(check_int(seed, "seed", lo=0))
-    peaks = sample_peaks(distribution, n, check_int(samples, "samples", lo=2), rng)
+    peaks = sample_peaks(distribution, n, _check_samples(n, samples, 2), rng)
+    check_sizes({"n": n}, extra=2000 * 4, copies=4, what="the axiom-check profiles")
+    axioms = _check_axioms(axioms)
+    if mechanisms is not None and not isinstance(mechanisms, Mapping):
+        raise TypeError(f"mechanisms: expected a dict of name -> facility mechanism, got {mechanisms!r}")
     mechs = dict(mechanisms) if mechanisms is not None else {"uniform_phantom": UniformPhantom(), "median": Median()}
+    for key, mech in mechs.items():
+        if not callable(mech):
+            raise TypeError(f"mechanisms: {key!r} is not a facility mechanism (a callable on reports), got {mech!r}")
+        check_family(mech, "facility", "mechanisms")
     checks = _axiom_profiles(n, peaks, rng)
     rows = []
     for name, mech in mechs.items():

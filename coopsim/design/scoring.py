@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
-from coopsim.core.validation import as_array, check_float
+from coopsim.core.validation import as_array, check_float, check_size
 from coopsim.mechanisms.scoring import (
     DecisionRule,
     LogarithmicRule,
@@ -109,6 +109,7 @@ def optimal_scoring_rule(prior: Any, likelihood: Any, lo: float = 0.0, hi: float
     mu, post, probs = _informative(prior, likelihood)
     grid = np.vstack([mu[None, :], post])  # (J, m), J = K + 1
     J, m = grid.shape
+    check_size("likelihood", J, J, J, m, copies=3, what=f"the LP's (J^2, J, m) support rows (J = {J} reports)")
     # objective (minimise): -(sum_k P(k) <a_k, q_k>) + <a_0, mu>
     c = np.zeros((J, m))
     c[0] = mu

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coopsim.core.validation import ParameterTypeError
 from coopsim.runner.spec import env_module, unit_seed
 
 #: name -> unit function (the ``[function]`` kind)
@@ -59,6 +60,9 @@ def register_function(
     Workers of the process pool inherit the registry (fork); for Ray or spawn-started workers,
     register the function at import time of a module the workers import.
     """
+
+    if not isinstance(name, str) or not name:
+        raise ParameterTypeError("name", f"name: expected a non-empty string, got {name!r}")
 
     def add(f):
         old = FUNCTIONS.get(name)
