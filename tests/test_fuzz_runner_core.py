@@ -125,8 +125,10 @@ CASES: list[Case] = [
     Case("derived_seed", "root", "bad_seed", lambda d: derived_seed(d.draw(BAD_SEEDS), {"a": 1})),
     *scalar_cases("config_hash", "length", lambda v: config_hash({"a": 1}, v), lo=1, hi=64, integer=True),
     # registries
-    Case("agents.get", "learner", "unknown_name", lambda d: learners.get(d.draw(bad_name()), n_actions=3)),
-    Case("agents.get", "learner", "not_a_name", lambda d: learners.get(d.draw(st.sampled_from([3, None, ""])))),
+    Case("Registry.get[learner]", "learner", "unknown_name", lambda d: learners.get(d.draw(bad_name()), n_actions=3)),
+    Case(
+        "Registry.get[learner]", "learner", "not_a_name", lambda d: learners.get(d.draw(st.sampled_from([3, None, ""])))
+    ),
     Case("mechanisms.get", "mechanism", "unknown_name", lambda d: mechanisms.get(d.draw(bad_name()))),
     Case(
         "mechanisms.get",
