@@ -25,7 +25,7 @@ from fuzzing import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coopsim.agents import registry
+from coopsim.agents import balanced_bidding, balanced_bids, gsp_revenue, hedge_regret_bound, registry
 
 B, N, K = 3, 2, 4
 RNG = np.random.default_rng(0)
@@ -267,6 +267,41 @@ def hyper_cases() -> list[Case]:
     ]
 
 
+def bidding_cases() -> list[Case]:
+    """Balanced bidding in GSP position auctions and the Hedge regret bound."""
+    values = np.array([[1.0, 0.8, 0.5], [0.9, 0.7, 0.2]])
+    alpha = np.array([1.0, 0.6])
+
+    def bb(**kw: Any) -> Any:
+        args: dict[str, Any] = {"values": values, "alpha": alpha, "rounds": 3, **kw}
+        return balanced_bidding(args.pop("values"), args.pop("alpha"), args.pop("rounds"), **args)
+
+    return [
+        *array_cases("balanced_bidding", "values", lambda v: bb(values=v), values, lo=0.0, shape=False),
+        *array_cases("balanced_bidding", "alpha", lambda v: bb(alpha=v), alpha, lo=0.0, shape=False),
+        Case("balanced_bidding", "alpha", "increasing", lambda d: bb(alpha=np.array([0.5, d.draw(st.floats(0.6, 5))]))),
+        *scalar_cases("balanced_bidding", "rounds", lambda v: bb(rounds=v), lo=0, integer=True),
+        Case("balanced_bidding", "rounds", "huge_record", lambda d: bb(rounds=d.draw(huge_count()), record=True)),
+        choice_case("balanced_bidding", "mode", lambda v: bb(mode=v)),
+        choice_case("balanced_bidding", "order", lambda v: bb(order=v)),
+        *scalar_cases("balanced_bidding", "tol", lambda v: bb(tol=v), lo=0.0),
+        flag_case("balanced_bidding", "record", lambda v: bb(record=v)),
+        Case("balanced_bidding", "rng", "not_a_generator", lambda d: bb(rng=d.draw(st.sampled_from([0, "x"])))),
+        *array_cases("balanced_bidding", "initial", lambda v: bb(initial=v), values, lo=0.0),
+        Case(
+            "balanced_bidding",
+            "values",
+            "huge",
+            lambda d: bb(values=np.broadcast_to(0.5, (1, d.draw(st.integers(10**5, 10**6))))),
+        ),
+        *array_cases("balanced_bids", "bids", lambda v: balanced_bids(values, alpha, v), values, lo=0.0),
+        *array_cases("gsp_revenue", "bids", lambda v: gsp_revenue(v, alpha), values, lo=0.0, shape=False),
+        *scalar_cases("hedge_regret_bound", "T", lambda v: hedge_regret_bound(v, 3), lo=1, integer=True),
+        *scalar_cases("hedge_regret_bound", "K", lambda v: hedge_regret_bound(10, v), lo=1, integer=True),
+        flag_case("hedge_regret_bound", "anytime", lambda v: hedge_regret_bound(10, 3, anytime=v)),
+    ]
+
+
 def torch_cases() -> list[Case]:
     """Constructor arguments of the torch policies (skipped when torch is missing)."""
     try:
@@ -310,6 +345,7 @@ def torch_cases() -> list[Case]:
             "bad_seed",
             lambda d: policy(seed=d.draw(st.sampled_from([-1, 1.5, "abc", True]))),
         ),
+        flag_case("ContinuousPolicy.act", "deterministic", lambda v: policy().act(obs, deterministic=v)),
         *array_cases("ContinuousPolicy.to_tensor", "obs", lambda v: policy().to_tensor(v), obs, shape=False),
         Case(
             "ContinuousPolicy.to_tensor",
@@ -347,7 +383,7 @@ def learner_cases() -> list[Case]:
     return out
 
 
-CASES: list[Case] = learner_cases() + hyper_cases() + torch_cases()
+CASES: list[Case] = learner_cases() + hyper_cases() + bidding_cases() + torch_cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))

@@ -33,6 +33,7 @@ GAME = FacilityLocation(n_agents=3, mechanism="median")
 B, N, K = 2, 3, 5
 TYPES = np.array([[0.1, 0.5, 0.9], [0.2, 0.3, 0.4]])  # (B, N)
 PD = "play_dynamics"
+RESULT = play_dynamics(GAME, Hedge(K), rounds=2, batch=B, grid=K, seed=0, metrics=["reward"])
 
 
 def play(**kw: Any) -> Any:
@@ -189,6 +190,7 @@ CASES: list[Case] = [
     Case(PD, "grid", "empty", lambda d: play(grid=np.zeros(0))),
     Case(PD, "metrics", "unknown_in_list", lambda d: play(metrics=["reward", d.draw(bad_name())])),
     Case(PD, "rounds", "not_an_int", lambda d: play(rounds=d.draw(not_a_number()))),
+    flag_case("DynamicsResult.to_frame", "per_copy", lambda v: RESULT.to_frame(per_copy=v)),
 ]
 
 

@@ -148,6 +148,7 @@ CASES: list[Case] = [
         "not_a_name",
         lambda d: runner.register_function(d.draw(st.sampled_from(["", 3, None])))(lambda: None),
     ),
+    flag_case("Registry.register", "replace", lambda v: learners.register("hedge", replace=v)),
     # the size guard's budget
     Case(
         "set_memory_budget",

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.core.validation import as_array, check_choice, check_float, check_int
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int, check_size, check_sizes
 
 __all__ = ["balanced_bids", "gsp_revenue", "BalancedBiddingResult", "balanced_bidding"]
 
@@ -148,10 +148,14 @@ def balanced_bidding(
     check_choice(mode, "mode", ("async", "sync"))
     check_choice(order, "order", ("random", "round_robin"))
     tol = check_float(tol, "tol", lo=0.0)
+    record = check_bool(record, "record")
     rng = np.random.default_rng(0) if rng is None else rng
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
     B, N = v.shape
+    check_size("values", B, N, N, copies=4, what="the (B, N, N) others' bids")
+    if record:
+        check_sizes({"rounds": rounds + 1, "values": B * N}, what="the recorded (rounds, B, N) bid trajectory")
     if initial is None:
         b = v * rng.random((B, N))
     else:

@@ -25,6 +25,7 @@ import numpy as np
 
 from coopsim.agents.base import Learner, check_auto_positive, check_horizon, registry
 from coopsim.agents.sampling import masked_softmax
+from coopsim.core.validation import check_bool, check_int
 
 __all__ = ["Hedge", "hedge_regret_bound"]
 
@@ -32,6 +33,9 @@ __all__ = ["Hedge", "hedge_regret_bound"]
 def hedge_regret_bound(T: int, K: int, anytime: bool = False) -> float:
     """Hedge's external-regret bound for rewards in [0, 1]: sqrt((T/2) ln K) with the tuned fixed
     step eta = sqrt(8 ln K / T), or sqrt(2 T ln K) + sqrt(ln K / 8) with eta_t = sqrt(8 ln K / t)."""
+    T = check_int(T, "T", lo=1)
+    K = check_int(K, "K", lo=1)
+    anytime = check_bool(anytime, "anytime")
     lk = np.log(K)
     return float(np.sqrt(2 * T * lk) + np.sqrt(lk / 8)) if anytime else float(np.sqrt(T / 2 * lk))
 

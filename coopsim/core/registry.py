@@ -103,6 +103,9 @@ class Registry:
     def register(self, name: str, factory: F | None = None, *, replace: bool = False) -> Any:
         """Register ``factory`` under ``name``; usable as a decorator when ``factory`` is omitted."""
 
+        if not isinstance(replace, bool):
+            raise TypeError(f"replace: expected True or False, got {replace!r}")
+
         def add(obj: F) -> F:
             if not isinstance(name, str) or not name:
                 raise ValueError(f"name: expected a non-empty string, got {name!r}")

@@ -13,6 +13,8 @@ def progress(it: Iterable[Any], total: int, desc: str, enabled: bool | None = No
     """Wrap ``it`` in a tqdm bar, shown only when stderr is a terminal (``enabled=None``)."""
     from tqdm.auto import tqdm
 
+    if enabled is not None and not isinstance(enabled, (bool, np.bool_)):
+        raise TypeError(f"progress_bar: expected True, False or None, got {enabled!r}")
     show = sys.stderr.isatty() if enabled is None else bool(enabled)
     return iter(tqdm(it, total=total, desc=desc, disable=not show, leave=False))
 

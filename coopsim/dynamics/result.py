@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from coopsim.core.validation import check_bool
+
 __all__ = ["DynamicsResult"]
 
 
@@ -96,6 +98,7 @@ class DynamicsResult:
         one row per (round, metric, agent, copy) with the copy's ``value``. ``agent`` is ``-1`` for
         copy-level metrics (CCE gap, welfare, distances).
         """
+        per_copy = check_bool(per_copy, "per_copy")
         import pandas as pd
 
         frames = []

@@ -28,7 +28,7 @@ from torch import nn
 
 from coopsim.agents.torch.device import resolve_device
 from coopsim.core.seeding import seed_sequence
-from coopsim.core.validation import as_array, check_choice, check_float, check_int, check_size
+from coopsim.core.validation import as_array, check_bool, check_choice, check_float, check_int, check_size
 
 __all__ = ["AgentMLP", "ContinuousPolicy"]
 
@@ -185,5 +185,5 @@ class ContinuousPolicy(nn.Module):
     def act(self, obs: Any, deterministic: bool = False) -> np.ndarray:
         """NumPy actions ``(B, N)`` on the CPU for NumPy observations ``(B, N, obs_dim)``."""
         t = self.to_tensor(obs)
-        a = self.mean_action(t) if deterministic else self.sample(t)[1]
+        a = self.mean_action(t) if check_bool(deterministic, "deterministic") else self.sample(t)[1]
         return a.detach().cpu().numpy().astype(np.float64)

@@ -27,7 +27,7 @@ import torch
 from coopsim.agents.torch.policy import ContinuousPolicy
 from coopsim.core.game import MechanismGame
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import check_choice, check_float, check_int
+from coopsim.core.validation import check_bool, check_choice, check_float, check_int, check_rng
 
 __all__ = ["PolicyGradientTrainer"]
 
@@ -109,6 +109,9 @@ class PolicyGradientTrainer:
     ) -> dict[str, Any]:
         """Play one batched round; returns tensors ``obs, raw, log_prob, reward`` and ``types``."""
         B = self.batch if batch is None else check_int(batch, "batch", lo=1)
+        deterministic = check_bool(deterministic, "deterministic")
+        if rng is not None:
+            check_rng(rng)
         types = self.game.sample_types(self.rng if rng is None else rng, B)
         obs = self.policy.to_tensor(self.observe(types))
         with torch.no_grad():
