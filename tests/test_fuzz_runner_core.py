@@ -308,6 +308,22 @@ def _design_trainer_cases() -> list[Case]:
         )
     )
     out.append(choice_case("RegretNetConfig", "dtype", lambda v: RegretNetConfig(dtype=v)))
+    from coopsim.design import train_myerson_net, train_regret_net, train_rochet_net
+
+    for train in (train_myerson_net, train_rochet_net, train_regret_net):
+        name = train.__name__
+        out.append(
+            Case(name, "config", "not_a_config", lambda d, f=train: f(d.draw(st.sampled_from([{"lr": 0.1}, 3, "cfg"]))))
+        )
+        out.append(
+            Case(
+                name,
+                "progress_bar",
+                "bad_flag",
+                lambda d, f=train: f(progress_bar=d.draw(bad_flag().filter(lambda v: v is not None)), iterations=1),
+            )
+        )
+        out.append(Case(name, "lr", "bad_override", lambda d, f=train: f(lr=d.draw(st.sampled_from([-1.0, 0.0, "x"])))))
     return out
 
 

@@ -19,6 +19,14 @@ def progress(it: Iterable[Any], total: int, desc: str, enabled: bool | None = No
     return iter(tqdm(it, total=total, desc=desc, disable=not show, leave=False))
 
 
+def check_train_args(config: Any, config_type: type, progress_bar: Any) -> None:
+    """A trainer's ``config`` (None or a ``config_type``) and ``progress_bar`` (None, True or False)."""
+    if config is not None and not isinstance(config, config_type):
+        raise TypeError(f"config: expected a {config_type.__name__} or None, got {type(config).__name__}")
+    if progress_bar is not None and not isinstance(progress_bar, (bool, np.bool_)):
+        raise TypeError(f"progress_bar: expected True, False or None, got {progress_bar!r}")
+
+
 class History:
     """Named training curves: ``log(step, revenue=..., regret=...)`` then ``arrays()``."""
 

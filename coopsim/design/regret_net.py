@@ -32,7 +32,7 @@ import numpy as np
 
 from coopsim.core.validation import check_float, check_int
 from coopsim.design._torch import Dense, check_hidden, deterministic, make_generator, resolve_device, torch, uniform
-from coopsim.design._train import History, progress
+from coopsim.design._train import History, check_train_args, progress
 from coopsim.mechanisms.learned import load_weights, save_weights
 
 __all__ = ["RegretNet", "RegretNetConfig", "RegretNetResult", "train_regret_net", "regret_estimate"]
@@ -234,6 +234,7 @@ def train_regret_net(
     U[0, 1]; the device is ``cuda`` when available unless ``device`` says otherwise.
     ``callback(step, net, history)`` runs after each logged step (checkpoints, live curves).
     """
+    check_train_args(config, RegretNetConfig, progress_bar)
     cfg = RegretNetConfig(**{**(asdict(config) if config else {}), **overrides})
     device = resolve_device(cfg.device)
     dtype = getattr(torch, cfg.dtype)

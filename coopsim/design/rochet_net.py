@@ -24,7 +24,7 @@ import numpy as np
 
 from coopsim.core.validation import check_float, check_int
 from coopsim.design._torch import deterministic, make_generator, resolve_device, torch, uniform
-from coopsim.design._train import History, progress
+from coopsim.design._train import History, check_train_args, progress
 from coopsim.mechanisms.learned import save_weights
 
 __all__ = ["RochetNet", "RochetNetConfig", "RochetNetResult", "train_rochet_net"]
@@ -118,6 +118,7 @@ def train_rochet_net(
     ``sampler(gen, B) -> (B, m)`` tensor of values (default i.i.d. U[0, 1]) draws from the run's
     seeded torch generator: on CPU the same config gives the same menu bit for bit.
     """
+    check_train_args(config, RochetNetConfig, progress_bar)
     cfg = RochetNetConfig(**{**(asdict(config) if config else {}), **overrides})
     device = resolve_device(cfg.device)
     with deterministic():
