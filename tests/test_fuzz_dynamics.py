@@ -67,6 +67,7 @@ CASES: list[Case] = [
     choice_case(PD, "game_metrics", lambda v: play(game_metrics=v)),
     choice_case(PD, "metrics", lambda v: play(metrics=[v])),
     Case(PD, "metrics", "not_a_list", lambda d: play(metrics=d.draw(st.sampled_from([3, 2.5, object()])))),
+    Case(PD, "metrics", "array_of_unknown", lambda d: play(metrics=np.array(["reward", d.draw(bad_name())]))),
     Case(PD, "metrics", "not_applicable", lambda d: play(metrics=["exploitability"])),
     Case(PD, "metrics", "no_reference", lambda d: play(metrics=["reference"])),
     # flags

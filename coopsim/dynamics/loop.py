@@ -163,7 +163,7 @@ def _check_options(kw: dict[str, Any], B: int, N: int, K: int, rounds: int, reco
     n_rec = rounds // record_every + 1
     check_size("rounds", n_rec, itemsize=100, what=f"{n_rec} record points (record_every={record_every})")
     check_sizes({"batch": B, "n_agents": N, "n_actions": K}, copies=4, what="the (batch, n_agents, K) tables")
-    if kw["metrics"] != "none":
+    if not (isinstance(kw["metrics"], str) and kw["metrics"] == "none"):
         check_sizes(
             {"rounds": n_rec, "batch": B, "n_agents": N}, copies=8, what="the (records, batch, n_agents) series"
         )
