@@ -408,6 +408,8 @@ def _filter_columns(filters: Any) -> set[str] | None:
     return {str(t[0]) for t in terms}
 
 
+#: threads reading files in :func:`load` (one per core: parsing small files is CPU-bound; more measured slower)
+_READ_THREADS = max(2, os.cpu_count() or 1)
 #: files at least this large are read with Arrow's own threads and row-group pruning (compacted parts)
 _BIG_FILE = 1 << 20
 
@@ -505,8 +507,9 @@ def _read_one(
             table = table if table is not None else pf.read(columns=names)
             return _Piece(table.replace_schema_metadata(None), {}, {}, names, schema.names, table.num_rows)
         consts = _constants(pf, schema, wanted)
-        # Arrow's own threads even for a small file: measured faster than use_threads=False here
-        table = pf.read(columns=[c for c in names if c not in consts]).replace_schema_metadata(None)
+        # a small file on one thread (Arrow's pool costs more than the decoding); the files run in parallel
+        table = pf.read(columns=[c for c in names if c not in consts], use_threads=False)
+        table = table.replace_schema_metadata(None)
         types = {n: schema.field(n).type for n in consts}
         return _Piece(table, consts, types, names, schema.names, pf.metadata.num_rows)
     except (OSError, pa.ArrowException, ValueError) as err:
@@ -572,7 +575,7 @@ def _read_files(sel: _Selection, columns: list[str] | None, filters: Any, expr: 
             raise ValueError(f"columns: expected names among {names}, got unknown {missing}")
     fcols = _filter_columns(filters) if expr is not None else set()
     wanted = None if columns is None or fcols is None else set(columns) | fcols | {"unit"}
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=_READ_THREADS) as pool:
         got = list(pool.map(lambda i: _read_one(sel.files[i], sel.records[i], wanted, expr), range(len(sel.files))))
     pieces: list[_Piece] = []
     kept: list[Path] = []
