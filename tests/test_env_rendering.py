@@ -133,7 +133,7 @@ def test_matrix_env_unequal_action_counts_and_bad_actions():
         env.step({"agent_0": 2, "agent_1": 0})
     with pytest.raises(TypeError, match="game: expected a MatrixGame"):
         mg.MatrixGameEnv("chicken")
-    with pytest.raises(ValueError, match="name: expected one of"):
+    with pytest.raises(ValueError, match="game: expected one of"):
         mg.make_batched_env(game="chess")
 
 
