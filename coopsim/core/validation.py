@@ -11,6 +11,7 @@ validator can point at the right key without reading the message.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -318,6 +319,7 @@ def _parse_bytes(value: Any, name: str) -> int:
     return int(number)
 
 
+@functools.cache  # the machine's memory does not change while it runs; sysconf per call showed in step profiles
 def _physical_memory() -> int:
     try:
         return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
