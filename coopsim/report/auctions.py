@@ -39,6 +39,7 @@ from coopsim.report.card import (
     flag_claims,
     incentive_fields,
     incentive_rows,
+    margin_check,
     register_family,
 )
 
@@ -80,15 +81,7 @@ def auction_invariants(game: Any, types: np.ndarray, rng: np.random.Generator) -
     out: dict[str, Any] = {}
 
     def rec(key: str, margin: np.ndarray, text: str) -> None:
-        margin = np.asarray(margin, dtype=float)
-        bad = margin > TOL
-        out[key] = {
-            "holds": bool(not bad.any()),
-            "violations": int(bad.sum()),
-            "checked": int(margin.size),
-            "worst": float(margin.max()) + 0.0 if margin.size else 0.0,
-            "text": text,
-        }
+        out[key] = margin_check(margin, text, TOL)
 
     for tag, o in (("truthful", truthful), ("random", rand)):
         rec(f"payment_nonnegative[{tag}]", -o.payment, "0 <= t_i")

@@ -170,6 +170,20 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+def margin_check(margin: Any, text: str, tol: float = 1e-9) -> dict[str, Any]:
+    """One invariant's verdict from its violation margins (``> tol`` violates): whether it holds,
+    how many entries violate it, how many were checked, the worst margin, and the formula ``text``."""
+    margin = np.asarray(margin, dtype=float)
+    bad = margin > tol
+    return {
+        "holds": bool(not bad.any()),
+        "violations": int(bad.sum()),
+        "checked": int(margin.size),
+        "worst": float(margin.max()) + 0.0 if margin.size else 0.0,
+        "text": text,
+    }
+
+
 def claims_of(mech: Any) -> list[str]:
     """The mechanism's declared ``claims``, sorted."""
     return sorted(getattr(mech, "claims", ()))

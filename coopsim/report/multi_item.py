@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from coopsim.report.card import Card, _fmt, claims_of, flag_claims, incentive_fields, incentive_rows
+from coopsim.report.card import Card, _fmt, claims_of, flag_claims, incentive_fields, incentive_rows, margin_check
 
 TOL = 1e-9
 
@@ -60,15 +60,7 @@ def multi_item_invariants(game: Any, types: np.ndarray, rng: np.random.Generator
     out: dict[str, Any] = {}
 
     def rec(key: str, margin: np.ndarray, text: str) -> None:
-        margin = np.asarray(margin, dtype=float)
-        bad = margin > TOL
-        out[key] = {
-            "holds": bool(not bad.any()),
-            "violations": int(bad.sum()),
-            "checked": int(margin.size),
-            "worst": float(margin.max()) + 0.0 if margin.size else 0.0,
-            "text": text,
-        }
+        out[key] = margin_check(margin, text, TOL)
 
     for tag, o in (("truthful", truthful), ("random", rand)):
         z = o.allocation
