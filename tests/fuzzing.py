@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 #: hypothesis settings of every fuzz test: a few draws per case (300+ cases), no deadline (the
@@ -57,6 +58,20 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.entry}:{self.param}:{self.kind}"
+
+
+def refusal_test(cases: Sequence[Case]) -> Callable[..., None]:
+    """The test of a family module: each case in ``cases`` (one parametrisation per id) is drawn by
+    hypothesis and must be refused (:func:`check_refused`). Use as
+    ``test_bad_input_refused = refusal_test(CASES)``."""
+
+    @pytest.mark.parametrize("case", list(cases), ids=case_ids(cases))
+    @FUZZ_SETTINGS
+    @given(data=st.data())
+    def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
+        check_refused(case, data)
+
+    return test_bad_input_refused
 
 
 def case_ids(cases: Sequence[Case]) -> list[str]:
@@ -174,7 +189,8 @@ def as_dtype(base: np.ndarray, kind: str) -> np.ndarray:
 
 
 def wrong_shape(shape: tuple[int, ...], data: st.DataObject) -> tuple[int, ...]:
-    """A shape differing from ``shape``: one axis changed, an axis dropped or one added."""
+    """A shape differing from ``shape`` that does not broadcast to it: one axis changed, an axis dropped
+    or one added (a drawn shape that would broadcast becomes ``(*shape, 2)``)."""
     how = data.draw(st.sampled_from(["grow", "shrink", "drop", "add"]), label="how")
     dims = list(shape)
     if how in ("grow", "shrink") and dims:
@@ -184,6 +200,12 @@ def wrong_shape(shape: tuple[int, ...], data: st.DataObject) -> tuple[int, ...]:
         dims.pop(0)
     else:
         dims.append(2)
+    try:
+        fits = np.broadcast_shapes(tuple(dims), shape) == shape
+    except ValueError:
+        fits = False
+    if fits:  # a shape that broadcasts to ``shape`` may be valid input (e.g. a dropped leading axis)
+        dims = [*shape, 2]
     return tuple(dims)
 
 

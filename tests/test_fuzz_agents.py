@@ -7,22 +7,18 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pytest
 from fuzzing import (
-    FUZZ_SETTINGS,
     Case,
     array_cases,
     bad_name,
-    case_ids,
-    check_refused,
     choice_case,
     flag_case,
     huge_count,
     non_finite,
     not_a_number,
+    refusal_test,
     scalar_cases,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 from coopsim.agents import balanced_bidding, balanced_bids, gsp_revenue, hedge_regret_bound, registry
@@ -386,8 +382,4 @@ def learner_cases() -> list[Case]:
 CASES: list[Case] = learner_cases() + hyper_cases() + bidding_cases() + torch_cases()
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)

@@ -9,24 +9,20 @@ matrix game. Huge sizes must meet the size guard (run under a small memory budge
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from coopsim.envs.facility_location import FacilityLocation
 from coopsim.envs.matrix_games import rock_paper_scissors
 from coopsim.envs.position_auction import PositionAuction
 from fuzzing import (
-    FUZZ_SETTINGS,
     Case,
     array_cases,
-    case_ids,
-    check_refused,
     choice_case,
     flag_case,
     huge_count,
     not_a_number,
+    refusal_test,
     scalar_cases,
     small_budget,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 from coopsim.analysis import (
@@ -183,8 +179,4 @@ def _equilibrium_cases() -> list[Case]:
 CASES: list[Case] = [*_audit_cases(), *_ratio_cases(), *_equilibrium_cases()]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)

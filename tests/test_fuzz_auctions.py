@@ -12,7 +12,6 @@ import tempfile
 from typing import Any
 
 import numpy as np
-import pytest
 from coopsim.envs.multi_item_auction import MultiItemAuction
 from coopsim.envs.position_auction import PositionAuction
 from coopsim.mechanisms import auctions as au
@@ -21,19 +20,16 @@ from coopsim.mechanisms.auctions import equilibria as eq
 from coopsim.mechanisms.auctions import myerson as my
 from coopsim.mechanisms.learned import MyersonNetAuction, RegretNetAuction, RochetNetMenu
 from fuzzing import (
-    FUZZ_SETTINGS,
     Case,
     array_cases,
     bad_name,
-    case_ids,
-    check_refused,
     choice_case,
     flag_case,
     not_a_number,
+    refusal_test,
     scalar_cases,
     small_budget,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 RNG = np.random.default_rng(0)
@@ -614,8 +610,4 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)

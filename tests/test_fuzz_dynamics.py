@@ -6,23 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 from coopsim.envs.facility_location import FacilityLocation
 from fuzzing import (
-    FUZZ_SETTINGS,
     Case,
     array_cases,
     bad_flag,
     bad_name,
-    case_ids,
-    check_refused,
     choice_case,
     flag_case,
     huge_count,
     not_a_number,
+    refusal_test,
     scalar_cases,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 from coopsim.agents import Exp3, Hedge
@@ -195,8 +191,4 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)

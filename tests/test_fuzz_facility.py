@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 from coopsim.envs.facility_location import FacilityLocation
 from coopsim.mechanisms import facility as fm
 from coopsim.mechanisms.facility import (
@@ -26,18 +25,15 @@ from coopsim.mechanisms.facility import (
     WelfareMaximizingPhantoms,
 )
 from fuzzing import (
-    FUZZ_SETTINGS,
     Case,
     array_cases,
     bad_name,
-    case_ids,
-    check_refused,
     choice_case,
     not_a_number,
+    refusal_test,
     scalar_cases,
     small_budget,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 GAME = FacilityLocation(n_agents=3, mechanism="median")
@@ -460,8 +456,4 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)

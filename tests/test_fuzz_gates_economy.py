@@ -23,16 +23,13 @@ from coopsim.mechanisms.gates import properties as P
 from coopsim.mechanisms.gates.properties import check_t1c
 from coopsim.mechanisms.scoring import QuadraticRule
 from fuzzing import (
-    FUZZ_SETTINGS,
     Case,
     array_cases,
-    case_ids,
-    check_refused,
     choice_case,
     flag_case,
+    refusal_test,
     scalar_cases,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 RNG = np.random.default_rng(0)
@@ -509,11 +506,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)
 
 
 def test_reported_faults() -> None:

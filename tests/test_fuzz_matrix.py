@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from coopsim.envs.matrix_games import (
     MatrixGame,
     MatrixGameEnv,
@@ -14,8 +13,7 @@ from coopsim.envs.matrix_games import (
     prisoners_dilemma,
     rock_paper_scissors,
 )
-from fuzzing import FUZZ_SETTINGS, Case, array_cases, case_ids, check_refused, choice_case, scalar_cases
-from hypothesis import given
+from fuzzing import Case, array_cases, choice_case, refusal_test, scalar_cases
 from hypothesis import strategies as st
 
 RNG = np.random.default_rng(0)
@@ -110,8 +108,4 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)

@@ -9,23 +9,19 @@ import tempfile
 from typing import Any
 
 import numpy as np
-import pytest
 from coopsim.envs.facility_location import FacilityLocation
 from coopsim.mechanisms import registry as mechanisms
 from fuzzing import (
-    FUZZ_SETTINGS,
     Case,
     array_cases,
     bad_flag,
     bad_name,
-    case_ids,
-    check_refused,
     choice_case,
     flag_case,
     huge_count,
+    refusal_test,
     scalar_cases,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 from coopsim import runner
@@ -83,7 +79,7 @@ CASES: list[Case] = [
     # runner.run: options, before anything is read or written
     choice_case("runner.run", "executor", lambda v: run(executor=v)),
     *scalar_cases("runner.run", "retries", lambda v: run(retries=v), lo=0, integer=True),
-    *scalar_cases("runner.run", "workers", lambda v: run(workers=v), lo=1, integer=True),
+    *scalar_cases("runner.run", "workers", lambda v: run(workers=v), lo=1, integer=True, optional=True),
     *scalar_cases("runner.run", "timeout", lambda v: run(timeout=v), lo=0.0),
     flag_case("runner.run", "resume", lambda v: run(resume=v)),
     flag_case("runner.run", "progress", lambda v: run(progress=v)),
@@ -330,8 +326,4 @@ def _design_trainer_cases() -> list[Case]:
 CASES += _design_trainer_cases()
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@FUZZ_SETTINGS
-@given(data=st.data())
-def test_bad_input_refused(case: Case, data: st.DataObject) -> None:
-    check_refused(case, data)
+test_bad_input_refused = refusal_test(CASES)

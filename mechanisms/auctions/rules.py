@@ -619,7 +619,7 @@ class AIGCVCG(PositionAuctionMechanism):
                         "cont: cascade='continuation' needs continuation probabilities q, shape (B, n, m) or (B, n)"
                     )
                 Q = as_array(cont, "cont", ndim=(1, 2, 3), lo=0.0, hi=1.0)
-                if Q.ndim == 1:
+                if Q.shape == (n,):
                     Q = np.broadcast_to(Q[None, :, None], C.shape)
                 elif Q.ndim == 2 and Q.shape == (B, n):
                     Q = np.broadcast_to(Q[:, :, None], C.shape)
