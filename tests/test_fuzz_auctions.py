@@ -107,7 +107,7 @@ def _game_cases() -> list[Case]:
         ),
         *scalar_cases("PositionAuction", "n_agents", lambda v: PositionAuction(n_agents=v), lo=1, integer=True),
         *scalar_cases("PositionAuction", "n_slots", lambda v: PositionAuction(n_slots=v), lo=0, integer=True),
-        *scalar_cases("PositionAuction", "bid_max", lambda v: _pa(bid_max=v), lo=0.0),
+        *scalar_cases("PositionAuction", "bid_max", lambda v: _pa(bid_max=v), lo=0.0, optional=True),
         *scalar_cases("PositionAuction", "shade_max", lambda v: _pa(action="shading", shade_max=v), lo=0.0),
         *scalar_cases("PositionAuction", "seed", lambda v: _pa(seed=v), lo=0, integer=True),
         choice_case("PositionAuction", "mechanism", lambda v: _pa(mechanism=v)),

@@ -261,6 +261,7 @@ def _constructor_cases() -> list[Case]:
             lambda v: GeneralizedMedian([0.0, 0.5, 1.0], n_agents=v),
             lo=1,
             integer=True,
+            optional=True,
         ),
         Case("GeneralizedMedian", "phantoms", "n_agents_mismatch", lambda d: GeneralizedMedian([0.0, 1.0], n_agents=3)),
         *scalar_cases("OrderStatistic", "k", OrderStatistic, lo=1, integer=True),

@@ -80,7 +80,7 @@ CASES: list[Case] = [
     choice_case("runner.run", "executor", lambda v: run(executor=v)),
     *scalar_cases("runner.run", "retries", lambda v: run(retries=v), lo=0, integer=True),
     *scalar_cases("runner.run", "workers", lambda v: run(workers=v), lo=1, integer=True, optional=True),
-    *scalar_cases("runner.run", "timeout", lambda v: run(timeout=v), lo=0.0),
+    *scalar_cases("runner.run", "timeout", lambda v: run(timeout=v), lo=0.0, optional=True),
     flag_case("runner.run", "resume", lambda v: run(resume=v)),
     flag_case("runner.run", "progress", lambda v: run(progress=v)),
     flag_case("runner.run", "allow_mixed", lambda v: run(allow_mixed=v)),
