@@ -63,7 +63,6 @@ class FacilityLocation(MechanismGame):
 
     objectives = {"SW": "max", "TC": "min", "MC": "min"}
     public_low, public_high = 0.0, 1.0
-    play_checks_actions = True  # play() validates the reports
 
     def __init__(
         self,

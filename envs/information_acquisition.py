@@ -79,6 +79,7 @@ from coopsim.mechanisms.scoring import ScoringRule
 from coopsim.core.env import BatchedEnv
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
+from coopsim.core.spaces import BoundedBox
 from coopsim.core.validation import (
     ParameterError,
     ParameterTypeError,
@@ -227,9 +228,9 @@ class InformationAcquisitionEnv(BatchedEnv):
         self.render_mode = check_choice(render_mode, "render_mode", (None, *RENDER_MODES))
         self._maxA, self._maxS = max(m.n_actions), max(m.n_signals)
         self._obs_size = 2 + 2 * self._maxA + self._maxS + 1
-        self._obs_space = gym.spaces.Box(0.0, 1.0, (self._obs_size,), np.float32)
+        self._obs_space = BoundedBox(0.0, 1.0, (self._obs_size,), np.float32)
         self._act_spaces = [gym.spaces.Discrete(max(A, S)) for A, S in zip(m.n_actions, m.n_signals)]
-        self.state_space = gym.spaces.Box(0.0, 1.0, (self.n_agents * self._obs_size + m.n_states,), np.float32)
+        self.state_space = BoundedBox(0.0, 1.0, (self.n_agents * self._obs_size + m.n_states,), np.float32)
         self._nA = np.array(m.n_actions)
         self._nS = np.array(m.n_signals)
         self._costs = np.zeros((self.n_agents, self._maxA))

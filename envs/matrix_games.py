@@ -44,6 +44,7 @@ import numpy as np
 from coopsim.analysis.equilibrium import action_values
 from coopsim.core.env import RepeatedGame
 from coopsim.core.game import MechanismGame, Outcome
+from coopsim.core.spaces import BoundedBox
 from coopsim.core.validation import (
     ParameterError,
     ParameterTypeError,
@@ -404,7 +405,7 @@ class MatrixGameEnv(RepeatedGame):
         super().__init__(game, rounds=rounds, batch_size=batch_size, render_mode=render_mode, name=NAME)
         self._spaces = [gym.spaces.Discrete(a) for a in game.n_actions]
         box = self._obs_space  # [type, public, clock]; the type entry is always 0
-        self._obs_space = gym.spaces.Box(box.low[1:], box.high[1:], dtype=np.float32)
+        self._obs_space = BoundedBox(box.low[1:], box.high[1:], dtype=np.float32)
 
     def _observe(self) -> np.ndarray:
         return super()._observe()[:, :, 1:]

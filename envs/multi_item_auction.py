@@ -72,7 +72,6 @@ class MultiItemAuction(MechanismGame):
     """Additive multi-item auction ``MechanismGame``: types and actions are value vectors (m,)."""
 
     objectives = {"revenue": "max", "welfare": "max"}
-    play_checks_actions = True  # play() validates types and actions
 
     def __init__(
         self,
@@ -146,7 +145,9 @@ class MultiItemAuction(MechanismGame):
 
     def play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """Run the mechanism on reports ``actions`` (B, n, m); utilities ``v_i . z_i - p_i``."""
-        types, actions = self.check_profile(types, actions)
+        return self._play(*self.check_profile(types, actions))
+
+    def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         res = self.mechanism(actions)
         alloc = np.asarray(res.allocation, dtype=np.float64)
         pay = np.asarray(res.payment, dtype=np.float64)

@@ -97,7 +97,6 @@ class PositionAuction(MechanismGame):
     """One round of a position auction over ``B`` copies (see the module card)."""
 
     objectives = {"welfare": "max", "revenue": "max"}
-    play_checks_actions = True  # play() validates the actions
     default_grid_size = 101
 
     def __init__(

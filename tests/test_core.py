@@ -112,6 +112,40 @@ def test_repeated_game_grid_actions():
         env.step(np.full((3, 2), 11))
 
 
+class CountingGame(MeanGame):
+    """MeanGame that counts validations of types and actions (and has an unchecked ``_play``)."""
+
+    def __init__(self, n: int = 2) -> None:
+        super().__init__(n)
+        self.type_checks = self.action_checks = 0
+
+    def check_types(self, types, name="types"):
+        self.type_checks += 1
+        return super().check_types(types, name)
+
+    def check_actions(self, actions, name="actions"):
+        self.action_checks += 1
+        return super().check_actions(actions, name)
+
+    def _play(self, types, actions):
+        y = actions.mean(axis=1)
+        return Outcome(1 - np.abs(y[:, None] - types), public=("location",), location=y)
+
+
+def test_repeated_game_step_validates_the_actions_once_and_not_its_own_types():
+    game = CountingGame(2)
+    env = RepeatedGame(game, rounds=3, batch_size=4, metrics="none")
+    env.reset(seed=0)
+    game.type_checks = game.action_checks = 0  # construction plays once to size the public signal
+    _, r, *_ = env.step(np.full((4, 2, 1), 0.5))
+    assert (game.action_checks, game.type_checks) == (1, 0)
+    np.testing.assert_allclose(r, 1 - np.abs(0.5 - env.types))
+    with pytest.raises(ValueError, match=r"actions: expected batch size 4, got 1"):
+        env.step(np.full((1, 2), 0.5))  # would broadcast against the (4, 2) types
+    with pytest.raises(ValueError, match=r"actions: expected values <= 1.0"):
+        env.step(np.full((4, 2), 1.5))
+
+
 def test_repeated_game_same_seed_same_trajectory():
     def run(seed):
         env = RepeatedGame(MeanGame(3), rounds=5, batch_size=2, redraw="round")

@@ -22,7 +22,8 @@ import numpy as np
 
 from coopsim.core.game import MechanismGame, Outcome
 from coopsim.core.seeding import SeedLike, seed_sequence
-from coopsim.core.validation import ParameterTypeError, as_array, check_choice, check_int, check_size
+from coopsim.core.spaces import BoundedBox
+from coopsim.core.validation import ParameterError, ParameterTypeError, as_array, check_choice, check_int, check_size
 
 
 def metrics_option(value: Any, name: str = "metrics") -> tuple[str, ...] | None:
@@ -164,11 +165,11 @@ class RepeatedGame(BatchedEnv):
         self._public_size = game.public_size
         low = np.concatenate([np.full(type_size, game.type_low), np.full(self._public_size, game.public_low), [0.0]])
         high = np.concatenate([np.full(type_size, game.type_high), np.full(self._public_size, game.public_high), [1.0]])
-        self._obs_space = gym.spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+        self._obs_space = BoundedBox(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
         if self.grid is not None:
             self._act_space: gym.Space[Any] = gym.spaces.Discrete(len(self.grid))
         else:
-            self._act_space = gym.spaces.Box(game.action_low, game.action_high, game.action_shape or (1,), np.float32)
+            self._act_space = BoundedBox(game.action_low, game.action_high, game.action_shape or (1,), np.float32)
         self._rng = np.random.default_rng(0)
         B = self.batch_size
         self.types: np.ndarray = np.zeros((B, self.n_agents, *game.type_shape))
@@ -237,19 +238,18 @@ class RepeatedGame(BatchedEnv):
         arr = _real(actions)
         if arr.shape == (B, N, 1) and self.game.action_shape == ():
             arr = arr[..., 0]
-        return self.game.check_actions(arr)
+        arr = self.game.check_actions(arr)
+        if arr.shape[0] != B:
+            raise ParameterError("actions", f"actions: expected batch size {B}, got {arr.shape[0]}")
+        return arr
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._t_max >= self.horizon:
             raise RuntimeError("step() called on a finished episode; call reset() first")
-        if self.grid is None and self.game.play_checks_actions:
-            # the game's play validates the profile itself: reshape only (one check, not two)
-            game_actions = _real(actions)
-            if game_actions.ndim == 3 and game_actions.shape[2] == 1 and self.game.action_shape == ():
-                game_actions = game_actions[..., 0]
-        else:
-            game_actions = self.to_game_actions(actions)
-        outcome = self.game.play(self.types, game_actions)
+        game_actions = self.to_game_actions(actions)
+        # one validation per step, of the actions: the env's types come from game.sample_types
+        # (valid by construction), so the game's unchecked _play runs on them
+        outcome = self.game._play(self.types, game_actions)
         self.last_outcome = outcome
         self._last_round = (self.types, game_actions)  # kept for render(); round redraws rebind types
         self.t += 1

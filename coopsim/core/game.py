@@ -65,9 +65,6 @@ class MechanismGame(ABC):
     public_high: float = np.inf
     #: bounds of utilities, used by learners to rescale rewards into [0, 1]
     utility_range: tuple[float, float] = (0.0, 1.0)
-    #: True when ``play`` validates its actions with ``check_actions`` (``RepeatedGame.step``
-    #: then skips its own check: one validation per step, not two)
-    play_checks_actions: bool = False
 
     # -- the contract -----------------------------------------------------------------------
     @abstractmethod
@@ -159,7 +156,9 @@ class MechanismGame(ABC):
 
     def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """``play`` on arrays already validated (games that validate in ``play`` override this with
-        the unchecked body; internal loops such as the generic ``deviation_utilities`` call it)."""
+        the unchecked body). Internal loops call it: the generic ``deviation_utilities``, and
+        ``RepeatedGame.step``, which validates the actions and passes its own types, drawn by
+        ``sample_types``, unchecked."""
         return self.play(types, actions)
 
     # -- generic counterfactuals ---------------------------------------------------------------
