@@ -450,8 +450,12 @@ class PositionAuction(MechanismGame):
         ``types`` and ``actions`` are validated (shape, finite, within the type and action ranges).
         """
         t, acts = self.check_profile(types, actions)
-        check_size("types", *t.shape[:2], self.n_slots + 1, copies=12, what="the auction outcome arrays")
+        self.check_play_size(t.shape[0], "types")
         return self._play(t, acts)
+
+    def check_play_size(self, batch: int, name: str = "batch") -> None:
+        """The outcome holds about twelve ``(B, N, n_slots + 1)`` arrays."""
+        check_size(name, batch, self.n_agents, self.n_slots + 1, copies=12, what="the auction outcome arrays")
 
     def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         acts = actions

@@ -290,3 +290,17 @@ def test_env_reset_seed_reseeds_sampled_clicks():
 
     assert np.array_equal(trajectory(4), trajectory(4))
     assert not np.array_equal(trajectory(4), trajectory(5))
+
+
+def test_env_refuses_a_batch_whose_auction_outcome_exceeds_the_memory_budget():
+    # steps play unchecked (the env's own types), so the outcome's size guard runs at construction
+    from coopsim.core.validation import set_memory_budget
+
+    previous = set_memory_budget("4M")
+    try:
+        pa.make_batched_env(batch_size=100, n_agents=10, n_slots=10)  # ~1 MiB of outcome: fine
+        with pytest.raises(ValueError, match=r"batch_size: .* for the auction outcome arrays") as err:
+            pa.make_batched_env(batch_size=1000, n_agents=10, n_slots=10)  # ~10 MiB
+        assert err.value.param == "batch_size"
+    finally:
+        set_memory_budget(previous)

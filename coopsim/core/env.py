@@ -151,6 +151,7 @@ class RepeatedGame(BatchedEnv):
         self.batch_size = check_int(batch_size, "batch_size", lo=1)
         per_copy = self.n_agents * (int(np.prod(game.type_shape, dtype=np.int64)) + 2) + game.public_size
         check_size("batch_size", self.batch_size, per_copy, copies=4, what="the types, observations and flags")
+        game.check_play_size(self.batch_size, "batch_size")  # steps call the unchecked _play
         self.action_mode = check_choice(action_mode, "action_mode", ("continuous", "grid"))
         self.redraw = check_choice(redraw, "redraw", ("episode", "round"))
         self.render_mode = check_choice(render_mode, "render_mode", (None, *modes))

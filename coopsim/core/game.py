@@ -154,6 +154,13 @@ class MechanismGame(ABC):
         check_size("batch", B, per, copies=2, what="the type draw")
         return B
 
+    def check_play_size(self, batch: int, name: str = "batch") -> None:
+        """Refuse (naming ``name``) a batch of ``batch`` copies whose ``play`` outcome would exceed
+        the memory budget. Default: nothing (an outcome is a few arrays the size of the types);
+        games with larger outcomes override it, and ``RepeatedGame`` calls it once at construction
+        since its steps go to the unchecked :meth:`_play`."""
+        return None
+
     def _play(self, types: np.ndarray, actions: np.ndarray) -> Outcome:
         """``play`` on arrays already validated (games that validate in ``play`` override this with
         the unchecked body). Internal loops call it: the generic ``deviation_utilities``, and
