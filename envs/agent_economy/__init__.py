@@ -82,6 +82,7 @@ from typing import Any
 
 from coopsim.envs.agent_economy.config import (
     ENTRANT_PROFILES,
+    HEADROOM_CAP,
     KEYWORDS,
     ON_DEMOTION,
     ActionConfig,
@@ -93,7 +94,6 @@ from coopsim.envs.agent_economy.config import (
     SettlementConfig,
 )
 from coopsim.envs.agent_economy.economy import METRICS, AgentEconomy
-from coopsim.envs.agent_economy.market import HEADROOM_CAP
 from coopsim.envs.agent_economy.observe import OBS_BOUND, OBS_FIELDS, OBS_SIZE
 from coopsim.envs.agent_economy.runner_hook import simulate
 from coopsim.envs.agent_economy.state import (

@@ -20,7 +20,7 @@ import numpy as np
 from coopsim.envs.agent_economy.audits import effective_tier
 from coopsim.envs.agent_economy.config import EnvParams
 from coopsim.envs.agent_economy.delegation import delegate_targets, record_delegations
-from coopsim.envs.agent_economy.market import select_contracts
+from coopsim.envs.agent_economy.market import bid_rules, select_contracts
 from coopsim.envs.agent_economy.state import (
     ACTIVE,
     C_ASSIGNED,
@@ -33,10 +33,16 @@ from coopsim.envs.agent_economy.state import (
 )
 from coopsim.envs.agent_economy_archetypes import CIRCUMVENTIONS, M
 
-_DELEGATE = (M["delegate"], M["delegate_unqualified"])
-_LOGGED_CIRCUMVENTIONS = [
-    (j, M[n]) for j, n in enumerate(CIRCUMVENTIONS) if n in ("bid_above_tier", "delegate_unqualified")
-]
+#: per macro code: a delegation (delegate, delegate_unqualified)
+_IS_DELEGATE = np.isin(np.arange(len(M)), (M["delegate"], M["delegate_unqualified"]))
+#: per macro code: its column in ``cum["circumvention_blocked"]`` when a refusal of it is logged, else -1
+_LOGGED_COLUMN = np.full(len(M), -1)
+for _j, _name in enumerate(CIRCUMVENTIONS):
+    if _name in ("bid_above_tier", "delegate_unqualified"):
+        _LOGGED_COLUMN[M[_name]] = _j
+#: the reasons, in the order ``_checks`` collects them: the first k columns of ``cum["blocked"]``
+_CHECK_ORDER = ("agent_not_active", "hash_mismatch", "tier_bypass", "ceiling", "laundering", "delegation_not_permitted")
+assert all(R[name] == j for j, name in enumerate(_CHECK_ORDER))
 
 
 @dataclass
@@ -58,7 +64,7 @@ def accept_bids(
     """Run the bid rounds (module docstring); returns the step's :class:`Acceptances` (its ``tier``
     is None when nobody bid: nothing was checked)."""
     B = s.batch_size
-    if not np.count_nonzero(p.rule_table[macro, 0] >= 0):
+    if not np.count_nonzero(bid_rules(p).bids[macro]):
         return Acceptances(np.zeros(B), None, {"ratio_by_copy": np.zeros(B)})
     expo = exposure(s)
     tier_now = effective_tier(s, p)
@@ -104,40 +110,50 @@ def _checks(
     r = rows(s.batch_size)
     col = np.maximum(choice, 0)
     tmin, pen = s.c_tier[r, col], s.c_penalty[r, col]
-    is_del = (macro == _DELEGATE[0]) | (macro == _DELEGATE[1])
-    na = bidder & (s.status != ACTIVE)
-    ok = bidder & ~na
+    is_del = _IS_DELEGATE[macro]
+    active = s.status == ACTIVE
+    na = bidder & ~active
+    ok = bidder & active
     mism = ok & (s.cur_hash != s.reg_hash)
     if np.count_nonzero(mism):
         suspend(s, tally, mism)
-        ok &= ~mism
+        ok ^= mism  # each rejection is a subset of ok: removing it is an exclusive or
     low = ok & (tier_now < tmin)
-    ok &= ~low
+    ok ^= low
     over = ok & (base + pen > p.ceilings[tier_now])
-    ok &= ~over
-    rejected = [(na, "agent_not_active"), (mism, "hash_mismatch"), (low, "tier_bypass"), (over, "ceiling")]
+    ok ^= over
+    rejected = [na, mism, low, over]  # by reason, in the order of _CHECK_ORDER
     target = np.full(macro.shape, -1)
     if np.count_nonzero(is_del):
         target = delegate_targets(s, rng, macro, is_del, ok)
         ok &= ~(is_del & (target < 0))
-        if p.settlement.require_T4_to_delegate:
-            perm = ok & is_del & (tier_now < min(4, p.K))
-            rejected.append((perm, "delegation_not_permitted"))
-            ok &= ~perm
         tgt = np.maximum(target, 0)
         d_tier = tier_now[r, tgt]
         d_ok = (s.status[r, tgt] == ACTIVE) & (s.cur_hash[r, tgt] == s.reg_hash[r, tgt])
         chain = np.minimum(tier_now, d_tier)
+        perm = ok & is_del & (tier_now < min(4, p.K)) if p.settlement.require_T4_to_delegate else None
+        if perm is not None:
+            ok ^= perm
         laund = ok & is_del & (~d_ok | (d_tier < tmin) | (chain < tmin))
-        rejected.append((laund, "laundering"))
-        ok &= ~laund
-    masks, reasons = zip(*rejected)
-    s.cum["blocked"][:, [R[k] for k in reasons]] += np.stack(masks, axis=-1).sum(axis=1)
+        ok ^= laund
+        rejected += [laund] if perm is None else [laund, perm]
     refused = bidder & ~ok
-    if np.count_nonzero(refused):
-        for j, code in _LOGGED_CIRCUMVENTIONS:
-            s.cum["circumvention_blocked"][:, j] += ((macro == code) & refused).sum(axis=1)
+    if np.count_nonzero(refused):  # every rejection is refused: nothing to count otherwise
+        counts = np.add.reduce(np.array(rejected), axis=2)  # (reasons, B)
+        s.cum["blocked"][:, : len(rejected)] += counts.T
+        _count_circumventions_blocked(s, macro, refused)
     return ok, is_del, target
+
+
+def _count_circumventions_blocked(s: EconomyState, macro: np.ndarray, refused: np.ndarray) -> None:
+    """Add the refused circumvention attempts that are logged (bid_above_tier, delegate_unqualified) by type."""
+    column = _LOGGED_COLUMN[macro]
+    logged = refused & (column >= 0)
+    if np.count_nonzero(logged):
+        tab = s.cum["circumvention_blocked"]
+        B, n = tab.shape
+        idx = (rows(B) * n + column)[logged]
+        tab += np.bincount(idx, minlength=B * n).reshape(B, n)
 
 
 def _bid_round(s, p, rng, tally, macro, expo, base, tier_now):

@@ -24,27 +24,34 @@ def elapsed_since_cert(s: EconomyState) -> np.ndarray:
     return np.maximum(s.t[:, None] - s.t_cert, 0)
 
 
-def effective(s: EconomyState, p: EnvParams) -> tuple[np.ndarray, np.ndarray]:
-    """Decayed certified scores ``(R_eff (B, N, 3), IH*_eff (B, N))``: ``R_eff = delta(dt) R_hat``
-    with the gate's decay factor; IH* decays only when ``decay_ih``."""
+def effective_scores(s: EconomyState, p: EnvParams) -> np.ndarray:
+    """Decayed certified scores side by side, ``(B, N, 4)``: ``R_eff = delta(dt) R_hat`` (CC, ER, AS)
+    with the gate's decay factor, then IH*, which decays only when ``decay_ih``."""
     d = G.decay_factor(elapsed_since_cert(s), p.decay_rate, validate=False)
-    r = s.r_cert[..., :3] * d[..., None]
-    ih = s.r_cert[..., 3] * (d if p.audits.decay_ih else 1.0)
-    return r, ih
+    out = s.r_cert * d[..., None]
+    if not p.audits.decay_ih:
+        out[..., 3] = s.r_cert[..., 3]
+    return out
 
 
-def gate_tier(s: EconomyState, p: EnvParams, r: np.ndarray, ih: np.ndarray) -> np.ndarray:
-    """The gate's tier of scores ``r`` (B, N, 3) and IH* ``ih`` (capability gates read ``s.capability``)."""
+def effective(s: EconomyState, p: EnvParams) -> tuple[np.ndarray, np.ndarray]:
+    """Decayed certified scores ``(R_eff (B, N, 3), IH*_eff (B, N))`` (views of :func:`effective_scores`)."""
+    scores = effective_scores(s, p)
+    return scores[..., :3], scores[..., 3]
+
+
+def gate_tier(s: EconomyState, p: EnvParams, scores: np.ndarray) -> np.ndarray:
+    """The gate's tier of scores ``(B, N, 4)`` (CC, ER, AS, IH*; capability gates read ``s.capability``)."""
     if not p.robustness_gate:
-        return p.gate.tier(r, None, s.capability)
+        return p.gate.tier(scores[..., :3], None, s.capability)
     # np.minimum(np.maximum(.)): np.clip's numbers without its layers of Python calls
-    ih_cl = np.minimum(np.maximum(ih, 0.0), 1.0) if p.force_t0 else None
-    return p.gate.tier(np.minimum(np.maximum(r, 0.0), 1.0), ih_cl)
+    cl = np.minimum(np.maximum(scores, 0.0), 1.0)
+    return p.gate.tier(cl[..., :3], cl[..., 3] if p.force_t0 else None)
 
 
 def effective_tier(s: EconomyState, p: EnvParams) -> np.ndarray:
     """``f(R_eff(t))`` of every slot (0 for non-ACTIVE agents), ``(B, N)``."""
-    return np.where(s.status == ACTIVE, gate_tier(s, p, *effective(s, p)), 0)
+    return np.where(s.status == ACTIVE, gate_tier(s, p, effective_scores(s, p)), 0)
 
 
 def needs_reaudit(s: EconomyState, p: EnvParams) -> np.ndarray:
@@ -130,7 +137,7 @@ def decay(s: EconomyState, p: EnvParams, tally: StepTally, tier_now: np.ndarray 
     nobody became ACTIVE in between and the certified scores did not change)."""
     active = s.status == ACTIVE
     if tier_now is None:
-        tier_now = gate_tier(s, p, *effective(s, p))
+        tier_now = gate_tier(s, p, effective_scores(s, p))
     if not p.robustness_gate:
         new = np.where(active, tier_now, 0)
         tally.demoted |= (new < s.tier) & active

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 ON_DEMOTION = ("block_new", "grandfather", "force_unwind")
+#: cap on the ceiling used in headroom arithmetic (the ungated market has infinite ceilings)
+HEADROOM_CAP = 1e6
 ENTRANT_PROFILES = ("mix", "low", "high", "random") + tuple(ARCHETYPE_NAMES)
 GATE_NAMES = ("weakest_link_gate", "capability_gate", "no_gate")
 
@@ -406,6 +408,7 @@ class EnvParams:
     market: Market = field(init=False)
     durations: np.ndarray = field(init=False)
     ceilings: np.ndarray = field(init=False)
+    capped_ceilings: np.ndarray = field(init=False)
     robustness_gate: bool = field(init=False)
     W: int = field(init=False)
     n_post: int = field(init=False)
@@ -428,6 +431,7 @@ class EnvParams:
                 f"thresholds: expected {self.K + 1} columns to match the gate, got {self.thresholds.shape[1]}"
             )
         self.ceilings = np.asarray(self.gate.ceilings, dtype=np.float64)
+        self.capped_ceilings = np.minimum(self.ceilings, HEADROOM_CAP)  # B_k, at most HEADROOM_CAP
         G.validate_rates(self.audit_rates, self.K + 1, "audit_rates")
         check_float(self.decay_rate, "decay_rate", lo=0.0)
         check_choice(self.audit_hazard, "audit_hazard", G.AUDIT_HAZARDS)

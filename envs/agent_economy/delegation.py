@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from coopsim.envs.agent_economy.config import EnvParams
 from coopsim.envs.agent_economy.population import new_hashes
-from coopsim.envs.agent_economy.state import ACTIVE, EMPTY, PENDING, EconomyState, StepTally
+from coopsim.envs.agent_economy.state import ACTIVE, EMPTY, PENDING, EconomyState, StepTally, rows
 from coopsim.envs.agent_economy_archetypes import M
 
 
@@ -59,9 +59,12 @@ def _pick(key: np.ndarray, valid: np.ndarray, parent: np.ndarray, sign: float, b
     i = np.arange(N)[None, :]
     best, second = _first_extreme(key, valid, sign)
     plain = np.where(best[:, None] == i, second[:, None], best[:, None])  # best other than i
-    plain_v = np.where(plain >= 0, sign * np.take_along_axis(key, np.maximum(plain, 0), axis=1), -np.inf)
+    if not np.count_nonzero(valid & (parent >= 0)):  # no sub-agents: no child to prefer
+        return plain
+    r = rows(B)
+    plain_v = np.where(plain >= 0, sign * key[r, np.maximum(plain, 0)], -np.inf)
     child = _best_child(key, valid, parent, sign)
-    child_key = np.take_along_axis(key, np.maximum(child, 0), axis=1) + bonus
+    child_key = key[r, np.maximum(child, 0)] + bonus
     child_v = np.where(child >= 0, sign * child_key, -np.inf)
     take_child = (child_v > plain_v) | ((child_v == plain_v) & (child >= 0) & ((plain < 0) | (child < plain)))
     return np.where(take_child, child, plain)
@@ -86,10 +89,13 @@ def delegate_targets(
     key = pub + jitter
     occupied = s.status[rws] != EMPTY
     parent = s.parent[rws]
-    hi_t = _pick(key, occupied, parent, 1.0, 0.5)
-    lo_t = _pick(key, occupied, parent, -1.0, -1.0)
-    sub = np.where(macro[rws] == M["delegate"], hi_t, lo_t)
-    target[rws] = np.where(is_del[rws], sub, -1)
+    qualified = macro[rws] == M["delegate"]
+    asked = is_del[rws]
+    # each pick only where some agent asks for it
+    hi_t = _pick(key, occupied, parent, 1.0, 0.5) if np.count_nonzero(qualified & asked) else None
+    lo_t = _pick(key, occupied, parent, -1.0, -1.0) if np.count_nonzero(asked & ~qualified) else None
+    sub = hi_t if lo_t is None else lo_t if hi_t is None else np.where(qualified, hi_t, lo_t)
+    target[rws] = np.where(asked, sub, -1)
     return target
 
 

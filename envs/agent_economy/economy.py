@@ -400,7 +400,7 @@ class AgentEconomy(BatchedEnv):
             raise TypeError("thresholds: only the weakest-link gate has a robustness threshold schedule")
         self.schedule.update(int(s.t.max()), thresholds)
         p.gate.thresholds = self.schedule.current
-        new = audits.gate_tier(s, p, *audits.effective(s, p))
+        new = audits.gate_tier(s, p, audits.effective_scores(s, p))
         active = s.status == ACTIVE
         tally = StepTally.zeros(self.batch_size, self.n_agents)
         tally.demoted |= active & (new < s.tier)

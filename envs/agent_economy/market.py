@@ -17,8 +17,6 @@ from coopsim.envs.agent_economy.state import C_ASSIGNED, C_EXPIRED, C_FAILED, C_
 from coopsim.envs.agent_economy_archetypes import N_MACROS
 from coopsim.envs.agent_economy_market import success_probability
 
-#: cap on the ceiling used in headroom arithmetic (the ungated market has infinite ceilings)
-HEADROOM_CAP = 1e6
 #: contract states that a new posting must not overwrite (OPEN, ASSIGNED), indexed by state code
 _LIVE = np.isin(np.arange(7), (C_OPEN, C_ASSIGNED))
 #: from this many bidders on, bid choices are computed once per distinct bidder profile
@@ -90,11 +88,11 @@ def select_contracts(s: EconomyState, p: EnvParams, macro: np.ndarray, expo: np.
     """
     B, N = macro.shape
     out = np.full((B, N), -1)
-    bidding = p.rule_table[macro, 0] >= 0
+    bidding = bid_rules(p).bids[macro]
     if not np.count_nonzero(bidding):
         return out
-    b_idx, i_idx = bidding.nonzero()
-    at = (b_idx, i_idx)
+    b_idx = bidding.nonzero()[0]
+    at = bidding  # a mask gathers in the order of its nonzero() indices, cheaper than index pairs
     prof = (b_idx, macro[at], s.tier[at], expo[at], s.capability[at], s.ps_mult[at], s.hard_mult[at])
     if len(b_idx) >= DEDUP_MIN:
         mat = np.column_stack(prof).astype(np.float64)
@@ -124,21 +122,15 @@ def _distinct_rows(prof: np.ndarray, int_key: np.ndarray) -> tuple[np.ndarray, n
 
 
 class _Rules(NamedTuple):
-    """Per-macro columns of the bid-rule table (``EnvParams.rule_table``), looked up per bidder:
-    objective flags, the fraction of the ceiling and the difficulty cap, whether the ceiling test is
-    optional (not strict), and the tier window ``lo_a + lo_b * tier <= T_min <= hi_a + hi_b * tier``
-    (at most the tier, exactly k, or exactly tier + 1)."""
+    """The bid-rule table (``EnvParams.rule_table``) as two per-macro tables, gathered once per bidder:
+    ``flags`` (n_macros, 4) bool - objective by reward, by EV, by tiered EV, ceiling test optional
+    (not strict); ``nums`` (n_macros, 6) float - the fraction of the ceiling, the difficulty cap and
+    the tier window ``lo_a + lo_b * tier <= T_min <= hi_a + hi_b * tier`` (at most the tier, exactly k,
+    or exactly tier + 1; integers, exact in float64). ``bids`` (n_macros,) bool: the macro bids."""
 
-    by_reward: np.ndarray
-    ev: np.ndarray
-    ev_tier: np.ndarray
-    frac: np.ndarray
-    dmax: np.ndarray
-    lax: np.ndarray
-    lo_a: np.ndarray
-    lo_b: np.ndarray
-    hi_a: np.ndarray
-    hi_b: np.ndarray
+    flags: np.ndarray
+    nums: np.ndarray
+    bids: np.ndarray
 
 
 @functools.lru_cache(maxsize=8)
@@ -149,7 +141,16 @@ def _rules(table: bytes) -> _Rules:
     lo_a = np.select([at_most, exact], [-(2**40), tr], 1)
     hi_a = np.select([at_most, exact], [0, tr], 1)
     lo_b, hi_b = np.where(at_most | exact, 0, 1), np.where(exact, 0, 1)
-    return _Rules(obj == 0, obj == 1, obj == 3, frac, dmax, strict <= 0, lo_a, lo_b, hi_a, hi_b)
+    flags = np.column_stack([obj == 0, obj == 1, obj == 3, strict <= 0])
+    nums = np.column_stack([frac, dmax, lo_a, lo_b, hi_a, hi_b]).astype(np.float64)
+    for a in (flags, nums, obj):
+        a.flags.writeable = False
+    return _Rules(flags, nums, obj >= 0)
+
+
+def bid_rules(p: EnvParams) -> _Rules:
+    """The bid rules of ``p`` (cached per table)."""
+    return _rules(p.rule_table.tobytes())
 
 
 def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -157,25 +158,24 @@ def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...])
     ps_mult, hard_mult; one ``(n,)`` array each), -1 where none qualifies; ``(n,)``. Vectorised over
     profiles x the open window."""
     b_idx, mac, tob, expo, cap, ps_mult, hard_mult = prof
-    rule = _rules(p.rule_table.tobytes())
+    rule = bid_rules(p)
+    flag, num = rule.flags[mac][..., None], rule.nums[mac]  # (n, 4, 1) and (n, 6): one row per bidder
     cols = _bidder_window(s, p, b_idx)  # (Cw,) or (n, Cw)
     at = (b_idx[:, None], cols)
     open_ = s.c_state[at] == C_OPEN
     ct, pen, r, d = s.c_tier[at], s.c_penalty[at], s.c_reward[at], s.c_difficulty[at]
-    lo = rule.lo_a[mac] + rule.lo_b[mac] * tob
-    hi = rule.hi_a[mac] + rule.hi_b[mac] * tob
+    lo = num[:, 2] + num[:, 3] * tob
+    hi = num[:, 4] + num[:, 5] * tob
     tier_ok = (ct >= lo[:, None]) & (ct <= hi[:, None])
-    ceil = np.minimum(p.ceilings, HEADROOM_CAP)[tob]
-    fits = expo[:, None] + pen <= (rule.frac[mac] * ceil)[:, None] + 1e-15
-    cand = open_ & tier_ok & (d < rule.dmax[mac][:, None]) & (fits | rule.lax[mac][:, None])
-    score = np.where(rule.by_reward[mac][:, None], r, -pen)
-    ev1, ev3 = rule.ev[mac], rule.ev_tier[mac]
-    if np.count_nonzero(ev1) or np.count_nonzero(ev3):
+    fits = expo[:, None] + pen <= (num[:, 0] * p.capped_ceilings[tob])[:, None] + 1e-15
+    cand = open_ & tier_ok & (d < num[:, 1, None]) & (fits | flag[:, 3])
+    score = np.where(flag[:, 0], r, -pen)
+    if np.count_nonzero(flag[:, 1:3]):  # EV or tiered-EV objectives
         ps = success_probability(cap[:, None], d, ps_mult[:, None], hard_mult[:, None])
         ev = ps * r - (1.0 - ps) * pen
-        score = np.where(ev1[:, None], ev, np.where(ev3[:, None], ev * (1 + 0.1 * ct), score))
+        score = np.where(flag[:, 1], ev, np.where(flag[:, 2], ev * (1 + 0.1 * ct), score))
     score = np.where(cand, score + fits * 1e6, -np.inf)
-    best = np.argmax(score, axis=1)
+    best = score.argmax(axis=1)
     chosen = cols[best] if cols.ndim == 1 else cols[np.arange(len(b_idx)), best]
     return np.where(cand.any(axis=1), chosen, -1)
 

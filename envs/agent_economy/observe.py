@@ -14,9 +14,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from coopsim.envs.agent_economy.audits import effective
+from coopsim.envs.agent_economy.audits import effective, effective_scores
 from coopsim.envs.agent_economy.config import EnvParams
-from coopsim.envs.agent_economy.market import HEADROOM_CAP
 from coopsim.envs.agent_economy.state import ACTIVE, C_OPEN, EMPTY, EconomyState, exposure, rows
 from coopsim.mechanisms import gates as G
 
@@ -41,7 +40,6 @@ OBS_SIZE = sum(n for _, n in OBS_FIELDS)
 #: observation bound: money-valued entries (balance, exposure, headroom) are clipped to +-OBS_BOUND
 OBS_BOUND = 1e6
 _EYE3, _EYE6 = np.eye(3), np.eye(6)
-_NO_NEXT = np.full((3, 1), -np.inf)
 #: up to this many slots the whole observation is clipped in one call; above, only unbounded entries
 CLIP_ALL_MAX = 4096
 
@@ -70,30 +68,31 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     sl = _slices(K)
     # float32 from the start: rounding then clipping to the (float32-exact) bound equals clipping then rounding
     out = np.empty((B, N, sl["time"].stop), dtype=np.float32)
-    r, ih = effective(s, p)
-    r_cl = np.minimum(np.maximum(r, 0.0), 1.0)  # np.clip's numbers, one layer of calls less
+    r_ih = effective_scores(s, p)
+    r_cl = np.minimum(np.maximum(r_ih[..., :3], 0.0), 1.0)  # np.clip's numbers, one layer of calls less
     th = p.thresholds
     g = G.dimension_tiers(r_cl, th, validate=False)
-    binding = np.argmax(g == g.min(-1)[..., None], axis=-1)
+    binding = (g == np.minimum.reduce(g, axis=-1, keepdims=True)).argmax(axis=-1)
     expo = exposure(s)
     frac = _fractions(K)  # k / K by table lookup (the same divisions, done once)
-    # next tier's thresholds per tier; -inf above the top tier makes its gap max(0, -inf) = 0
-    th_next = np.concatenate((th[:, 1:], _NO_NEXT), axis=1).T
+    th_next = _next_thresholds(th.tobytes(), K)
     e = sl["effective"].start
     out[..., sl["certified"]] = s.r_cert
-    out[..., e : e + 3] = r
-    out[..., e + 3] = ih
+    out[..., e : e + 4] = r_ih
     out[..., sl["tier"].start] = frac[s.tier]
     out[..., sl["dimension_tiers"]] = frac[g]
     out[..., sl["gap"]] = np.maximum(0.0, th_next[s.tier] - r_cl)
     out[..., sl["binding"]] = _EYE3[binding]
     out[..., sl["balance"].start] = s.balance
     out[..., sl["exposure"].start] = expo
-    out[..., sl["headroom"].start] = np.minimum(p.ceilings, HEADROOM_CAP)[s.tier] - expo
+    out[..., sl["headroom"].start] = p.capped_ceilings[s.tier] - expo
     out[..., sl["status"]] = _EYE6[s.status]
-    n_open, mean_r = _open_per_tier(s, K)
-    out[..., sl["open_per_tier"]] = n_open[:, None, :]
-    out[..., sl["mean_reward_per_tier"]] = mean_r[:, None, :]
+    if np.count_nonzero(s.c_state == C_OPEN):
+        n_open, mean_r = _open_per_tier(s, K)
+        out[..., sl["open_per_tier"]] = n_open[:, None, :]
+        out[..., sl["mean_reward_per_tier"]] = mean_r[:, None, :]
+    else:  # no open posting (the usual state between steps when postings live one step): both 0
+        out[..., sl["open_per_tier"].start : sl["mean_reward_per_tier"].stop] = 0.0
     out[..., sl["tier_shares"]] = _fractions(N)[tier_counts(s, K)][:, None, :]
     out[..., sl["pass_rate"].start] = s.passes / np.maximum(s.settled, 1)
     out[..., sl["time"].start] = (s.t / p.horizon)[:, None]
@@ -102,6 +101,16 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     # large: clip only the unbounded entries (the others are scores, tiers / K, one-hots, shares in [0, 1])
     for name in ("balance", "exposure", "headroom", "open_per_tier", "mean_reward_per_tier", "time"):
         np.clip(out[..., sl[name]], -OBS_BOUND, OBS_BOUND, out=out[..., sl[name]])
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _next_thresholds(table: bytes, K: int) -> np.ndarray:
+    """The next tier's thresholds per tier, ``(K + 1, 3)`` (read-only), from a ``(3, K + 1)`` table's
+    bytes: row k holds ``theta^{k+1}``; -inf above the top tier makes its gap ``max(0, -inf) = 0``."""
+    th = np.frombuffer(table).reshape(3, K + 1)
+    out = np.concatenate((th[:, 1:], np.full((3, 1), -np.inf)), axis=1).T.copy()
+    out.flags.writeable = False
     return out
 
 
@@ -152,7 +161,7 @@ def safety(s: EconomyState, p: EnvParams, tier_now: np.ndarray) -> dict[str, np.
     r_eff, _ = effective(s, p)
     rbar = np.clip(r_eff.min(axis=-1), 0.0, 1.0)
     active = s.status == ACTIVE
-    pot_w = np.where(active, np.minimum(p.ceilings[tier_now], HEADROOM_CAP), 0.0)
+    pot_w = np.where(active, p.capped_ceilings[tier_now], 0.0)
     pot_w = np.where(expo > 0, expo, pot_w)
     return {
         "safety_active": G.aggregate_safety(np.where(active, expo, 0.0), rbar, validate=False),

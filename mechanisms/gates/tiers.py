@@ -154,19 +154,21 @@ def dimension_tiers(
     trusted fast path for callers that hold a validated table and scores in [0, 1] (the agent
     economy's step): no checks, same numbers.
     """
-    if check_bool(validate, "validate"):
-        th = validate_thresholds(thresholds)
-        x = _scores(robustness, basis_points=check_bool(basis_points, "basis_points"))
-    else:
-        th = thresholds
-        x = np.round(robustness * 10000.0) / 10000.0 if basis_points else robustness
-        if not basis_points:  # one broadcast comparison: cheaper than three searches for small K
-            return (x[..., None] >= th).sum(axis=-1) - 1
-    if basis_points:
-        th = np.round(th * 10000.0) / 10000.0
-    # thresholds start at 0 and x >= 0, so the count is >= 1; side="right" makes x = theta qualify
+    if not check_bool(validate, "validate"):
+        return _dimension_tiers(robustness, thresholds, basis_points)
+    th = validate_thresholds(thresholds)
+    bp = check_bool(basis_points, "basis_points")
+    return _dimension_tiers(_scores(robustness), th, bp)
+
+
+def _dimension_tiers(x: np.ndarray, th: np.ndarray, basis_points: bool) -> np.ndarray:
+    """:func:`dimension_tiers` of checked inputs (scores ``x`` in [0, 1], a validated table ``th``)."""
+    if not basis_points:  # thresholds start at 0 and x >= 0: the count of passed thresholds is >= 1
+        return (x[..., None] >= th).sum(axis=-1) - 1
+    x = np.round(x * 10000.0) / 10000.0
+    th = np.round(th * 10000.0) / 10000.0
     out = np.empty(x.shape, dtype=np.int64)
-    for d in range(3):
+    for d in range(3):  # side="right" makes x = theta qualify
         out[..., d] = np.searchsorted(th[d], x[..., d], side="right") - 1
     return out
 
@@ -187,18 +189,27 @@ def weakest_link_tier(
     Returns an int64 array of the leading shape. Capability never enters. ``validate=False``: the
     trusted fast path of :func:`dimension_tiers` (validated table, scores and IH* in [0, 1]).
     """
-    if check_bool(validate, "validate"):
-        check_bool(basis_points, "basis_points")
-    tiers = dimension_tiers(robustness, thresholds, basis_points, validate=validate).min(axis=-1)
-    if ih is not None and not validate:
-        tiers = np.where(ih < ih_threshold, 0, tiers)
-    elif ih is not None:
+    if not check_bool(validate, "validate"):
+        return _weakest_link_tier(robustness, ih, thresholds, ih_threshold, basis_points)
+    check_bool(basis_points, "basis_points")
+    tiers = dimension_tiers(robustness, thresholds, basis_points).min(axis=-1)
+    if ih is not None:
         theta = check_float(ih_threshold, "ih_threshold", lo=0.0, hi=1.0)
         ih_arr = as_array(ih, "ih", lo=0.0, hi=1.0)
         if ih_arr.shape != tiers.shape and ih_arr.ndim != 0:
             raise ValueError(f"ih: expected shape {tiers.shape} (robustness without its last axis), got {ih_arr.shape}")
         tiers = np.where(ih_arr < theta, 0, tiers)
     return tiers.astype(np.int64)
+
+
+def _weakest_link_tier(
+    x: np.ndarray, ih: np.ndarray | None, th: np.ndarray, ih_threshold: float, basis_points: bool
+) -> np.ndarray:
+    """:func:`weakest_link_tier` of checked inputs: ``min_i g_i(x_i)``, T0 where ``ih < ih_threshold``."""
+    tiers = _dimension_tiers(x, th, basis_points).min(axis=-1)
+    if ih is not None:
+        tiers = np.where(ih < ih_threshold, 0, tiers)
+    return tiers.astype(np.int64, copy=False)
 
 
 def gate_detail(
@@ -549,9 +560,7 @@ class WeakestLinkGate(Gate):
 
     def tier(self, robustness: Any, ih: Any = None, capability: Any = None) -> np.ndarray:
         use_ih = ih if self.ih_rule == "force_T0" else None
-        return weakest_link_tier(
-            robustness, use_ih, self.thresholds, self.ih_threshold, self.basis_points, validate=False
-        )
+        return _weakest_link_tier(robustness, use_ih, self.thresholds, self.ih_threshold, self.basis_points)
 
     def detail(self, robustness: Any, ih: Any = None) -> dict[str, np.ndarray]:
         return gate_detail(robustness, ih if self.ih_rule == "force_T0" else None, self.thresholds, self.ih_threshold)
