@@ -80,50 +80,78 @@ def audit(
     """
     if not np.count_nonzero(sel):
         return
-    at = b_idx, i_idx = sel.nonzero()  # integer indices: cheaper than re-reading the mask each time
+    # the boolean mask gathers (B, N) fields in the order of its indices, cheaper than index pairs;
+    # the (B, N, 4) fields are gathered by the pairs
+    at = b_idx, i_idx = sel.nonzero()
     n = len(b_idx)
     noise = rng.normal(0.0, sigma, (n, 4)) if sigma > 0 else np.zeros((n, 4))
-    valid = (s.gaming_version[at] == s.bank_version[b_idx])[:, None]
-    gaming = s.gaming[at]
-    o = gaming * valid
     honest = np.minimum(np.maximum(s.r_true[at] + noise, 0.0), 1.0)  # np.clip's numbers, fewer calls
-    measured = honest.copy()
-    measured[:, :3] = np.minimum(np.maximum(honest[:, :3] + o, 0.0), 1.0)
-    old_tier, old_status = s.tier[at], s.status[at]
-    if p.robustness_gate:
-        new = p.gate.tier(measured[:, :3], measured[:, 3] if p.force_t0 else None)
-        new_honest = p.gate.tier(honest[:, :3], honest[:, 3] if p.force_t0 else None)
-    else:
-        new = new_honest = p.gate.tier(measured[:, :3], None, s.capability[at])
+    gaming = s.gaming[at]
+    offsets = np.count_nonzero(gaming) > 0
+    measured, valid = honest, None  # without offsets: clip(honest + 0) is honest
+    if offsets:
+        valid = (s.gaming_version[sel] == s.bank_version[b_idx])[:, None]
+        measured = honest.copy()
+        measured[:, :3] = np.minimum(np.maximum(honest[:, :3] + gaming * valid, 0.0), 1.0)
+    old_tier, old_status = s.tier[sel], s.status[sel]
+    new = _measured_tier(s, p, measured, sel)
     registering = kind in ("registration", "recovery")
     if registering:
-        s.reg_hash[at] = s.cur_hash[at]
-    mismatch = s.cur_hash[at] != s.reg_hash[at]
+        s.reg_hash[sel] = s.cur_hash[sel]
+    mismatch = s.cur_hash[sel] != s.reg_hash[sel]
     ih_fail = p.force_t0 & (measured[:, 3] < p.ih_threshold) & p.robustness_gate
     promote = kind in ("registration", "recovery", "invest", "upgrade") or p.audits.audit_can_promote
     tier_after = np.where(mismatch, 0, new if promote else np.minimum(new, old_tier))
     s.r_cert[at] = np.where(mismatch[:, None], s.r_cert[at], measured)
     t = s.t[b_idx]
-    s.t_cert[at] = np.where(mismatch, s.t_cert[at], t)
-    s.t_last_audit[at] = t
-    s.tier[at] = tier_after
+    s.t_cert[sel] = np.where(mismatch, s.t_cert[sel], t)
+    s.t_last_audit[sel] = t
+    s.tier[sel] = tier_after
     status = np.where(registering, ACTIVE, old_status)
     status = np.where(mismatch | ih_fail, SUSPENDED, status)
-    s.status[at] = np.where(s.insolvent[at], SUSPENDED, status)
+    s.status[sel] = np.where(s.insolvent[sel], SUSPENDED, status)
     fee = 4.0 * p.audits.audit_cost
-    s.balance[at] -= fee
+    s.balance[sel] -= fee
     np.add.at(s.acct["fees"], b_idx, fee)  # one fee at a time: the same sums as fee after fee
     np.add.at(tally.fees, b_idx, fee)
     np.add.at(s.cum["audits"], b_idx, 1)
     demoted = (tier_after < old_tier) & (old_status == ACTIVE)
     if kind == "spot":
         np.add.at(s.cum["audit_demotions"], b_idx, demoted.astype(np.int64))
-    gamed = (o.sum(axis=1) > 0) & (new > new_honest) & ~mismatch
+    if offsets:
+        _gaming_outcome(s, p, at, gaming, valid, honest, new, mismatch, demoted)
+    if np.count_nonzero(demoted):
+        tally.demoted[b_idx[demoted], i_idx[demoted]] = True
+
+
+def _measured_tier(s: EconomyState, p: EnvParams, measured: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """The gate's tier of audited scores ``measured`` (n, 4) of the agents ``sel``."""
+    if p.robustness_gate:
+        return p.gate.tier(measured[:, :3], measured[:, 3] if p.force_t0 else None)
+    return p.gate.tier(measured[:, :3], None, s.capability[sel])
+
+
+def _gaming_outcome(
+    s: EconomyState,
+    p: EnvParams,
+    at: tuple[np.ndarray, np.ndarray],
+    gaming: np.ndarray,
+    valid: np.ndarray,
+    honest: np.ndarray,
+    new: np.ndarray,
+    mismatch: np.ndarray,
+    demoted: np.ndarray,
+) -> None:
+    """Audited agents with gaming offsets: count undetected gaming (a valid offset that raised the
+    measured tier above the honest one) and offsets exposed by a demotion after the bank changed;
+    stale offsets are cleared."""
+    b_idx = at[0]
+    new_honest = _measured_tier(s, p, honest, at) if p.robustness_gate else new
+    gamed = ((gaming * valid).sum(axis=1) > 0) & (new > new_honest) & ~mismatch
     np.add.at(s.cum["undetected_gaming"], b_idx, gamed.astype(np.int64))
     stale = (gaming.sum(axis=1) > 0) & ~valid[:, 0]
     np.add.at(s.cum["gaming_exposed"], b_idx, (stale & demoted).astype(np.int64))
     s.gaming[at] = np.where(valid, gaming, 0.0)
-    tally.demoted[b_idx[demoted], i_idx[demoted]] = True
 
 
 def decay(s: EconomyState, p: EnvParams, tally: StepTally, tier_now: np.ndarray | None = None) -> None:
@@ -170,13 +198,14 @@ def spot_audits(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
     elapsed = (s.t[:, None] - s.t_last_audit).astype(np.float64)
     prob = G.audit_probability(s.tier, elapsed, p.audit_rates, p.audit_hazard, validate=False)
     hit = (s.status == ACTIVE) & (rng.random(s.tier.shape) < prob)
-    mism = hit & (s.cur_hash != s.reg_hash)
-    if np.count_nonzero(mism):
-        s.cum["blocked"][:, R["hash_mismatch"]] += mism.sum(axis=1)
-        suspend(s, tally, mism)
-        s.t_last_audit[...] = np.where(mism, s.t[:, None], s.t_last_audit)
-        hit &= ~mism
-    audit(s, p, rng, tally, hit, p.audits.sigma_spot, kind="spot")
+    if np.count_nonzero(hit):
+        mism = hit & (s.cur_hash != s.reg_hash)
+        if np.count_nonzero(mism):
+            s.cum["blocked"][:, R["hash_mismatch"]] += mism.sum(axis=1)
+            suspend(s, tally, mism)
+            s.t_last_audit[...] = np.where(mism, s.t[:, None], s.t_last_audit)
+            hit &= ~mism
+        audit(s, p, rng, tally, hit, p.audits.sigma_spot, kind="spot")
     if p.ih_rule == "reaudit":
         _, ih = effective(s, p)
         trig = (s.status == ACTIVE) & (ih < p.ih_threshold) & (s.t[:, None] >= s.next_ih_audit)

@@ -23,8 +23,11 @@ def execute(s: EconomyState, p: EnvParams, rng: np.random.Generator) -> tuple[np
     penalties of true failures (before verification errors)."""
     B = s.batch_size
     st = p.settlement
-    due = (s.c_state == C_ASSIGNED) & (s.c_due <= s.t[:, None]) & (s.c_due <= s.c_deadline)
     surplus, losses = np.zeros(B), np.zeros(B)
+    due = s.c_state == C_ASSIGNED
+    if not np.count_nonzero(due):  # no contract running: nothing to settle
+        return surplus, losses
+    due &= (s.c_due <= s.t[:, None]) & (s.c_due <= s.c_deadline)
     if not np.count_nonzero(due):
         return surplus, losses
     b, c = due.nonzero()

@@ -122,62 +122,83 @@ def _distinct_rows(prof: np.ndarray, int_key: np.ndarray) -> tuple[np.ndarray, n
 
 
 class _Rules(NamedTuple):
-    """The bid-rule table (``EnvParams.rule_table``) as two per-macro tables, gathered once per bidder:
-    ``flags`` (n_macros, 4) bool - objective by reward, by EV, by tiered EV, ceiling test optional
-    (not strict); ``nums`` (n_macros, 6) float - the fraction of the ceiling, the difficulty cap and
-    the tier window ``lo_a + lo_b * tier <= T_min <= hi_a + hi_b * tier`` (at most the tier, exactly k,
-    or exactly tier + 1; integers, exact in float64). ``bids`` (n_macros,) bool: the macro bids."""
+    """The bid-rule table (``EnvParams.rule_table``) per (macro, certified tier), gathered once per
+    bidder: ``table`` (n_macros, K + 1, 8) float with columns ``_LO`` and ``_HI`` the tier window
+    ``lo_a + lo_b * tier <= T_min <= hi_a + hi_b * tier`` (at most the tier, exactly k, or exactly
+    tier + 1; integers, exact in float64), ``_FITS`` the ceiling bound ``fraction * min(B_tier, cap) +
+    1e-15``, ``_DMAX`` the difficulty cap, then 0/1 flags: objective by reward (``_BY_REWARD``), by EV
+    (``_EV``), by tiered EV (``_EV_TIER``), ceiling test optional (``_LAX``, not strict).
+    ``bids`` (n_macros,) bool: the macro bids."""
 
-    flags: np.ndarray
-    nums: np.ndarray
+    table: np.ndarray
     bids: np.ndarray
 
 
+_LO, _HI, _FITS, _DMAX, _BY_REWARD, _EV, _EV_TIER, _LAX = range(8)
+
+
 @functools.lru_cache(maxsize=8)
-def _rules(table: bytes) -> _Rules:
+def _rules(table: bytes, capped_ceilings: bytes) -> _Rules:
     obj, frac, trule, dmax, strict = np.frombuffer(table).reshape(-1, 5).T
     tr = trule.astype(np.int64)
     at_most, exact = tr == 0, tr > 0  # T_min <= tier; T_min == k; else T_min == tier + 1
     lo_a = np.select([at_most, exact], [-(2**40), tr], 1)
     hi_a = np.select([at_most, exact], [0, tr], 1)
     lo_b, hi_b = np.where(at_most | exact, 0, 1), np.where(exact, 0, 1)
-    flags = np.column_stack([obj == 0, obj == 1, obj == 3, strict <= 0])
-    nums = np.column_stack([frac, dmax, lo_a, lo_b, hi_a, hi_b]).astype(np.float64)
-    for a in (flags, nums, obj):
-        a.flags.writeable = False
-    return _Rules(flags, nums, obj >= 0)
+    tier = np.arange(len(capped_ceilings) // 8)[None, :]
+    ceil = np.frombuffer(capped_ceilings)[None, :]
+    cols = [
+        lo_a[:, None] + lo_b[:, None] * tier,
+        hi_a[:, None] + hi_b[:, None] * tier,
+        frac[:, None] * ceil + 1e-15,
+        *(np.broadcast_to(c[:, None], (len(obj), tier.shape[1])) for c in (dmax, obj == 0, obj == 1, obj == 3)),
+        np.broadcast_to((strict <= 0)[:, None], (len(obj), tier.shape[1])),
+    ]
+    out = np.stack([c.astype(np.float64) for c in cols], axis=-1)
+    out.flags.writeable = False
+    bids = obj >= 0
+    bids.flags.writeable = False
+    return _Rules(out, bids)
 
 
 def bid_rules(p: EnvParams) -> _Rules:
     """The bid rules of ``p`` (cached per table)."""
-    return _rules(p.rule_table.tobytes())
+    return _rules(p.rule_table.tobytes(), p.capped_ceilings.tobytes())
 
 
 def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...]) -> np.ndarray:
     """The contract column chosen for each bidder profile (copy, macro, tier, exposure, capability,
-    ps_mult, hard_mult; one ``(n,)`` array each), -1 where none qualifies; ``(n,)``. Vectorised over
-    profiles x the open window."""
+    ps_mult, hard_mult; one ``(n,)`` array each, ordered by copy), -1 where none qualifies; ``(n,)``.
+    Vectorised over profiles x the open window."""
     b_idx, mac, tob, expo, cap, ps_mult, hard_mult = prof
-    rule = bid_rules(p)
-    flag, num = rule.flags[mac][..., None], rule.nums[mac]  # (n, 4, 1) and (n, 6): one row per bidder
+    rule = bid_rules(p).table[mac, tob][..., None]  # (n, 8, 1): one row per bidder
     cols = _bidder_window(s, p, b_idx)  # (Cw,) or (n, Cw)
-    at = (b_idx[:, None], cols)
-    open_ = s.c_state[at] == C_OPEN
-    ct, pen, r, d = s.c_tier[at], s.c_penalty[at], s.c_reward[at], s.c_difficulty[at]
-    lo = num[:, 2] + num[:, 3] * tob
-    hi = num[:, 4] + num[:, 5] * tob
-    tier_ok = (ct >= lo[:, None]) & (ct <= hi[:, None])
-    fits = expo[:, None] + pen <= (num[:, 0] * p.capped_ceilings[tob])[:, None] + 1e-15
-    cand = open_ & tier_ok & (d < num[:, 1, None]) & (fits | flag[:, 3])
-    score = np.where(flag[:, 0], r, -pen)
-    if np.count_nonzero(flag[:, 1:3]):  # EV or tiered-EV objectives
+    open_, ct, pen, r, d = _window_fields(s, b_idx, cols)  # (n or 1, Cw) each
+    tier_ok = (ct >= rule[:, _LO]) & (ct <= rule[:, _HI])
+    fits = expo[:, None] + pen <= rule[:, _FITS]
+    cand = open_ & tier_ok & (d < rule[:, _DMAX]) & np.logical_or(fits, rule[:, _LAX])
+    score = np.where(rule[:, _BY_REWARD], r, -pen)
+    if np.count_nonzero(rule[:, _EV : _EV_TIER + 1]):  # EV or tiered-EV objectives
         ps = success_probability(cap[:, None], d, ps_mult[:, None], hard_mult[:, None])
         ev = ps * r - (1.0 - ps) * pen
-        score = np.where(flag[:, 1], ev, np.where(flag[:, 2], ev * (1 + 0.1 * ct), score))
+        score = np.where(rule[:, _EV], ev, np.where(rule[:, _EV_TIER], ev * (1 + 0.1 * ct), score))
     score = np.where(cand, score + fits * 1e6, -np.inf)
     best = score.argmax(axis=1)
     chosen = cols[best] if cols.ndim == 1 else cols[np.arange(len(b_idx)), best]
     return np.where(cand.any(axis=1), chosen, -1)
+
+
+def _window_fields(s: EconomyState, b_idx: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The bidders' window of the book: OPEN mask, T_min, penalty, reward, difficulty. One window
+    ``cols`` (Cw,) of one copy (always so for one economy): its ``(1, Cw)`` rows, broadcast over the
+    bidders; else ``(n, Cw)`` per bidder (``b_idx`` ascending)."""
+    if cols.ndim == 1 and b_idx[0] == b_idx[-1]:
+        b0 = b_idx[0]
+        open_ = s.c_state[b0 : b0 + 1].take(cols, axis=1) == C_OPEN
+        fields = (s.c_tier, s.c_penalty, s.c_reward, s.c_difficulty)
+        return (open_, *(f[b0 : b0 + 1].take(cols, axis=1) for f in fields))
+    at = (b_idx[:, None], cols)
+    return s.c_state[at] == C_OPEN, s.c_tier[at], s.c_penalty[at], s.c_reward[at], s.c_difficulty[at]
 
 
 def expire(s: EconomyState, p: EnvParams) -> None:
@@ -185,24 +206,31 @@ def expire(s: EconomyState, p: EnvParams) -> None:
     contracts past their deadline fail (penalty debited when ``debit_on_expiry``); the block the next
     step overwrites is freed."""
     t = s.t[:, None]
-    st = p.settlement
     exp_open = (s.c_state == C_OPEN) & (s.c_posted <= t - (p.market_config.open_lifetime - 1))
     if np.count_nonzero(exp_open):
         s.c_state[exp_open] = C_EXPIRED
         ret = np.where(exp_open, s.c_reward, 0.0).sum(axis=1)
         s.acct["escrow"] -= ret
         s.acct["issuer"] += ret
-    overdue = (s.c_state == C_ASSIGNED) & (t >= s.c_deadline) & (s.c_due > s.c_deadline)
-    if np.count_nonzero(overdue):
-        b, c = overdue.nonzero()
-        lia = s.c_liable[b, c]
-        pen = s.c_penalty[b, c] if st.debit_on_expiry else np.zeros(len(b))
-        np.add.at(s.balance, (b, lia), -pen)
-        np.add.at(s.acct["issuer" if st.penalty_sink == "issuer" else "burn"], b, pen)
-        np.add.at(s.acct["escrow"], b, -s.c_reward[b, c])
-        np.add.at(s.acct["issuer"], b, s.c_reward[b, c])
-        s.c_state[b, c] = C_FAILED
+    assigned = s.c_state == C_ASSIGNED
+    if np.count_nonzero(assigned):  # (no contract running: none can be overdue)
+        _fail_overdue(s, p, assigned & (t >= s.c_deadline) & (s.c_due > s.c_deadline))
     rows, cols = block_index(p, s.t + 1)
     if np.count_nonzero(_LIVE[s.c_state[rows, cols]]):  # pragma: no cover - guarded by W
         raise RuntimeError("contract book overflow: a live contract would be overwritten")
     s.c_state[rows, cols] = C_FREE
+
+
+def _fail_overdue(s: EconomyState, p: EnvParams, overdue: np.ndarray) -> None:
+    """Assigned contracts ``overdue`` (B, C) past their deadline fail (see :func:`expire`)."""
+    if not np.count_nonzero(overdue):
+        return
+    st = p.settlement
+    b, c = overdue.nonzero()
+    lia = s.c_liable[b, c]
+    pen = s.c_penalty[b, c] if st.debit_on_expiry else np.zeros(len(b))
+    np.add.at(s.balance, (b, lia), -pen)
+    np.add.at(s.acct["issuer" if st.penalty_sink == "issuer" else "burn"], b, pen)
+    np.add.at(s.acct["escrow"], b, -s.c_reward[b, c])
+    np.add.at(s.acct["issuer"], b, s.c_reward[b, c])
+    s.c_state[b, c] = C_FAILED
