@@ -7,6 +7,7 @@ and assembles observations, rewards, flags and metrics from what they return.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import gymnasium as gym
@@ -91,6 +92,14 @@ _INVEST_CODES = frozenset(
 _GAMING_CODES = frozenset((M["game_audit"], M["self_modify"]))
 #: statuses that pay upkeep (ACTIVE, PENDING), indexed by status code
 _PAYS_UPKEEP = np.isin(np.arange(len(STATUS_NAMES)), (ACTIVE, PENDING))
+
+
+@functools.lru_cache(maxsize=8)
+def _upkeep_by_status(upkeep: float) -> np.ndarray:
+    """Upkeep per status code: ``upkeep`` for ACTIVE and PENDING, 0 for the others (read-only)."""
+    out = _PAYS_UPKEEP * upkeep
+    out.flags.writeable = False
+    return out
 
 
 def _chosen_macros(macro: np.ndarray) -> set[int]:
@@ -278,7 +287,7 @@ class AgentEconomy(BatchedEnv):
         """Phase (6): upkeep from ACTIVE and PENDING agents; balance <= 0 suspends for good. Returns
         the occupied slots."""
         s, p = self.economy, self.params
-        up = _PAYS_UPKEEP[s.status] * p.settlement.upkeep  # ACTIVE and PENDING pay (1 x upkeep), others 0
+        up = _upkeep_by_status(p.settlement.upkeep)[s.status]  # ACTIVE and PENDING pay (1 x upkeep), others 0
         s.balance -= up
         s.acct["fees"] += up.sum(axis=1)
         occupied = s.status != EMPTY

@@ -58,21 +58,24 @@ def open_window(s: EconomyState, p: EnvParams) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=256)
-def _window_at(t_mod: int, W: int, n_post: int, lifetime: int) -> np.ndarray:
-    """:func:`open_window`'s columns ``(Cw,)`` for a copy at a step ``t`` with ``t mod W = t_mod`` (cached, read-only)."""
+def _window_at(t_mod: int, W: int, n_post: int, lifetime: int) -> tuple[np.ndarray, np.ndarray | slice]:
+    """:func:`open_window`'s columns ``(Cw,)`` for a copy at a step ``t`` with ``t mod W = t_mod``
+    (cached, read-only), and the same columns as a slice when they are one ascending run (one block)."""
     blocks = (t_mod - np.arange(lifetime)) % W
     cols = (blocks[:, None] * n_post + np.arange(n_post)).ravel()
     cols.flags.writeable = False
-    return cols
+    run = lifetime == 1
+    return cols, slice(int(cols[0]), int(cols[-1]) + 1) if run else cols
 
 
-def _bidder_window(s: EconomyState, p: EnvParams, b_idx: np.ndarray) -> np.ndarray:
+def _bidder_window(s: EconomyState, p: EnvParams, b_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | slice | None]:
     """The open-window columns of each bidder's copy: ``(Cw,)`` when every copy is at the same step
-    (the usual case), else ``(n, Cw)``."""
+    (the usual case; with them the columns as a slice where they are one run, else the array),
+    else ``(n, Cw)`` (and None)."""
     t = s.t
     if len(t) == 1 or (t == t[0]).all():
         return _window_at(int(t[0]) % p.W, p.W, p.n_post, p.market_config.open_lifetime)
-    return open_window(s, p)[b_idx]
+    return open_window(s, p)[b_idx], None
 
 
 def select_contracts(s: EconomyState, p: EnvParams, macro: np.ndarray, expo: np.ndarray) -> np.ndarray:
@@ -172,8 +175,8 @@ def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...])
     Vectorised over profiles x the open window."""
     b_idx, mac, tob, expo, cap, ps_mult, hard_mult = prof
     rule = bid_rules(p).table[mac, tob][..., None]  # (n, 8, 1): one row per bidder
-    cols = _bidder_window(s, p, b_idx)  # (Cw,) or (n, Cw)
-    open_, ct, pen, r, d = _window_fields(s, b_idx, cols)  # (n or 1, Cw) each
+    cols, span = _bidder_window(s, p, b_idx)  # (Cw,) or (n, Cw)
+    open_, ct, pen, r, d = _window_fields(s, b_idx, cols, span)  # (n or 1, Cw) each
     tier_ok = (ct >= rule[:, _LO]) & (ct <= rule[:, _HI])
     fits = expo[:, None] + pen <= rule[:, _FITS]
     cand = open_ & tier_ok & (d < rule[:, _DMAX]) & np.logical_or(fits, rule[:, _LAX])
@@ -188,15 +191,20 @@ def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...])
     return np.where(cand.any(axis=1), chosen, -1)
 
 
-def _window_fields(s: EconomyState, b_idx: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
+def _window_fields(
+    s: EconomyState, b_idx: np.ndarray, cols: np.ndarray, span: np.ndarray | slice | None
+) -> tuple[np.ndarray, ...]:
     """The bidders' window of the book: OPEN mask, T_min, penalty, reward, difficulty. One window
     ``cols`` (Cw,) of one copy (always so for one economy): its ``(1, Cw)`` rows, broadcast over the
-    bidders; else ``(n, Cw)`` per bidder (``b_idx`` ascending)."""
-    if cols.ndim == 1 and b_idx[0] == b_idx[-1]:
+    bidders (``span``: the columns as a slice or an array); else ``(n, Cw)`` per bidder (``b_idx`` ascending)."""
+    fields = (s.c_state, s.c_tier, s.c_penalty, s.c_reward, s.c_difficulty)
+    if span is not None and b_idx[0] == b_idx[-1]:
         b0 = b_idx[0]
-        open_ = s.c_state[b0 : b0 + 1].take(cols, axis=1) == C_OPEN
-        fields = (s.c_tier, s.c_penalty, s.c_reward, s.c_difficulty)
-        return (open_, *(f[b0 : b0 + 1].take(cols, axis=1) for f in fields))
+        if isinstance(span, slice):
+            state, *rest = (f[b0 : b0 + 1, span] for f in fields)
+        else:
+            state, *rest = (f[b0 : b0 + 1].take(span, axis=1) for f in fields)
+        return (state == C_OPEN, *rest)
     at = (b_idx[:, None], cols)
     return s.c_state[at] == C_OPEN, s.c_tier[at], s.c_penalty[at], s.c_reward[at], s.c_difficulty[at]
 

@@ -74,18 +74,17 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     g = G.dimension_tiers(r_cl, th, validate=False)
     binding = (g == np.minimum.reduce(g, axis=-1, keepdims=True)).argmax(axis=-1)
     expo = exposure(s)
-    frac = _fractions(K)  # k / K by table lookup (the same divisions, done once)
-    th_next = _next_thresholds(th.tobytes(), K)
+    by_tier = _tier_table(th.tobytes(), p.capped_ceilings.tobytes(), K)[s.tier]  # (B, N, 5)
     e = sl["effective"].start
     out[..., sl["certified"]] = s.r_cert
     out[..., e : e + 4] = r_ih
-    out[..., sl["tier"].start] = frac[s.tier]
-    out[..., sl["dimension_tiers"]] = frac[g]
-    out[..., sl["gap"]] = np.maximum(0.0, th_next[s.tier] - r_cl)
+    out[..., sl["tier"].start] = by_tier[..., 0]
+    out[..., sl["dimension_tiers"]] = _fractions(K)[g]  # k / K by table lookup (the same divisions, done once)
+    out[..., sl["gap"]] = np.maximum(0.0, by_tier[..., 1:4] - r_cl)
     out[..., sl["binding"]] = _EYE3[binding]
     out[..., sl["balance"].start] = s.balance
     out[..., sl["exposure"].start] = expo
-    out[..., sl["headroom"].start] = p.capped_ceilings[s.tier] - expo
+    out[..., sl["headroom"].start] = by_tier[..., 4] - expo
     out[..., sl["status"]] = _EYE6[s.status]
     if np.count_nonzero(s.c_state == C_OPEN):
         n_open, mean_r = _open_per_tier(s, K)
@@ -105,11 +104,14 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _next_thresholds(table: bytes, K: int) -> np.ndarray:
-    """The next tier's thresholds per tier, ``(K + 1, 3)`` (read-only), from a ``(3, K + 1)`` table's
-    bytes: row k holds ``theta^{k+1}``; -inf above the top tier makes its gap ``max(0, -inf) = 0``."""
-    th = np.frombuffer(table).reshape(3, K + 1)
-    out = np.concatenate((th[:, 1:], np.full((3, 1), -np.inf)), axis=1).T.copy()
+def _tier_table(thresholds: bytes, capped_ceilings: bytes, K: int) -> np.ndarray:
+    """What the observation reads per certified tier k, ``(K + 1, 5)`` (read-only): ``k / K``, the
+    next tier's thresholds ``theta^{k+1}`` (CC, ER, AS; -inf above the top tier, so that its gap
+    ``max(0, -inf)`` is 0) and the capped ceiling ``min(B_k, HEADROOM_CAP)``; from the ``(3, K + 1)``
+    threshold table's and the ``(K + 1,)`` capped ceilings' bytes."""
+    th = np.frombuffer(thresholds).reshape(3, K + 1)
+    th_next = np.concatenate((th[:, 1:], np.full((3, 1), -np.inf)), axis=1).T
+    out = np.column_stack([_fractions(K), th_next, np.frombuffer(capped_ceilings)])
     out.flags.writeable = False
     return out
 
