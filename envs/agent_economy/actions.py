@@ -69,9 +69,9 @@ def gaming_and_modify(s: EconomyState, p: EnvParams, rng: np.random.Generator, m
         stale = s.gaming_version != s.bank_version[:, None]
         s.gaming[stale & g] = 0.0
         s.gaming_version[...] = np.where(g, s.bank_version[:, None], s.gaming_version)
-        weakest = np.argmin(s.r_cert[..., :3], axis=-1)[..., None]
-        cur = np.take_along_axis(s.gaming, weakest, axis=-1)[..., 0]
-        np.put_along_axis(s.gaming, weakest, (cur + np.where(g, p.actions.game_amount, 0.0))[..., None], axis=-1)
+        b, i = g.nonzero()
+        weakest = s.r_cert[b, i, :3].argmin(axis=-1)  # each gamer's weakest certified dimension
+        s.gaming[b, i, weakest] += p.actions.game_amount
         pay(s, g, np.full(g.shape, p.actions.game_amount), "investment")
     sm = active & (macro == M["self_modify"])
     if np.count_nonzero(sm):

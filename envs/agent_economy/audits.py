@@ -102,14 +102,17 @@ def audit(
     ih_fail = p.force_t0 & (measured[:, 3] < p.ih_threshold) & p.robustness_gate
     promote = kind in ("registration", "recovery", "invest", "upgrade") or p.audits.audit_can_promote
     tier_after = np.where(mismatch, 0, new if promote else np.minimum(new, old_tier))
-    s.r_cert[at] = np.where(mismatch[:, None], s.r_cert[at], measured)
     t = s.t[b_idx]
-    s.t_cert[sel] = np.where(mismatch, s.t_cert[sel], t)
+    cert, t_cert = measured, t
+    if np.count_nonzero(mismatch):  # a hash mismatch keeps the old certificate
+        cert = np.where(mismatch[:, None], s.r_cert[at], measured)
+        t_cert = np.where(mismatch, s.t_cert[sel], t)
+    s.r_cert[at] = cert
+    s.t_cert[sel] = t_cert
     s.t_last_audit[sel] = t
     s.tier[sel] = tier_after
     status = np.where(registering, ACTIVE, old_status)
-    status = np.where(mismatch | ih_fail, SUSPENDED, status)
-    s.status[sel] = np.where(s.insolvent[sel], SUSPENDED, status)
+    s.status[sel] = np.where(mismatch | ih_fail | s.insolvent[sel], SUSPENDED, status)
     fee = 4.0 * p.audits.audit_cost
     s.balance[sel] -= fee
     np.add.at(s.acct["fees"], b_idx, fee)  # one fee at a time: the same sums as fee after fee

@@ -282,7 +282,8 @@ def exposure(s: EconomyState, grandfathered_only: bool = False, tier: np.ndarray
 
 def block(s: EconomyState, sel: np.ndarray, reason: str) -> None:
     """Count the rejections ``sel`` (B, N) under ``reason`` (``cum["blocked"]``)."""
-    s.cum["blocked"][:, R[reason]] += sel.sum(axis=1)
+    if np.count_nonzero(sel):
+        s.cum["blocked"][:, R[reason]] += sel.sum(axis=1)
 
 
 def suspend(s: EconomyState, tally: StepTally, sel: np.ndarray) -> None:
