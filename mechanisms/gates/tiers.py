@@ -164,7 +164,7 @@ def dimension_tiers(
 def _dimension_tiers(x: np.ndarray, th: np.ndarray, basis_points: bool) -> np.ndarray:
     """:func:`dimension_tiers` of checked inputs (scores ``x`` in [0, 1], a validated table ``th``)."""
     if not basis_points:  # thresholds start at 0 and x >= 0: the count of passed thresholds is >= 1
-        return (x[..., None] >= th).sum(axis=-1) - 1
+        return np.add.reduce(x[..., None] >= th, axis=-1) - 1  # a bool sum (ndarray.sum adds Python layers)
     x = np.round(x * 10000.0) / 10000.0
     th = np.round(th * 10000.0) / 10000.0
     out = np.empty(x.shape, dtype=np.int64)
@@ -206,7 +206,7 @@ def _weakest_link_tier(
     x: np.ndarray, ih: np.ndarray | None, th: np.ndarray, ih_threshold: float, basis_points: bool
 ) -> np.ndarray:
     """:func:`weakest_link_tier` of checked inputs: ``min_i g_i(x_i)``, T0 where ``ih < ih_threshold``."""
-    tiers = _dimension_tiers(x, th, basis_points).min(axis=-1)
+    tiers = np.minimum.reduce(_dimension_tiers(x, th, basis_points), axis=-1)
     if ih is not None:
         tiers = np.where(ih < ih_threshold, 0, tiers)
     return tiers.astype(np.int64, copy=False)
