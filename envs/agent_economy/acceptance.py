@@ -28,6 +28,7 @@ from coopsim.envs.agent_economy.state import (
     R,
     StepTally,
     exposure,
+    row_offsets,
     rows,
     suspend,
 )
@@ -152,7 +153,7 @@ def _count_circumventions_blocked(s: EconomyState, macro: np.ndarray, refused: n
     if np.count_nonzero(logged):
         tab = s.cum["circumvention_blocked"]
         B, n = tab.shape
-        idx = (rows(B) * n + column)[logged]
+        idx = (row_offsets(B, n) + column)[logged]
         tab += np.bincount(idx, minlength=B * n).reshape(B, n)
 
 

@@ -41,13 +41,13 @@ def investments(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: 
         dims = np.where(weakest, np.argmin(s.r_true[..., :3], axis=-1), dims)
     sel = active & (dims >= 0)
     if np.count_nonzero(sel):
-        b, i = sel.nonzero()  # one investment per agent: plain fancy updates
-        d = dims[b, i]
+        b, i = sel.nonzero()  # one investment per agent: plain fancy updates ((B, N) fields by the mask)
+        d = dims[sel]
         cur = s.r_true[b, i, d]
         cost = np.zeros(sel.shape)
-        cost[b, i] = c = a * (1.0 + 2.0 * cur)
+        cost[sel] = c = a * (1.0 + 2.0 * cur)
         pay(s, sel, cost, "investment")
-        s.invested[b, i] += c
+        s.invested[sel] += c
         s.r_true[b, i, d] = np.minimum(1.0, cur + gain * a)
         s.cum["invest_robustness"][b, i, d] += c
         if p.audits.audit_after_invest:

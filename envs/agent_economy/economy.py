@@ -310,11 +310,14 @@ class AgentEconomy(BatchedEnv):
         else:
             s.done |= occupied & s.insolvent
         if p.population.entrant_rate == 0:
-            over = ~(occupied & ~s.done).any(axis=1)
-            s.done |= over[:, None]
+            alive = np.logical_or.reduce(occupied & ~s.done, axis=1)  # (B,): some live agent
+            if np.count_nonzero(alive) < len(alive):
+                s.done |= ~alive[:, None]
         terminated = s.done.copy()
-        truncated = (s.t >= self.horizon)[:, None] & ~terminated
-        return terminated, truncated
+        at_horizon = s.t >= self.horizon
+        if not np.count_nonzero(at_horizon):
+            return terminated, np.zeros(terminated.shape, dtype=bool)
+        return terminated, at_horizon[:, None] & ~terminated
 
     def _metrics(self, pre, acc, mid, occupied, welfare, surplus, losses, fees) -> dict[str, np.ndarray]:
         """Per-copy metrics ``(B,)`` of this step (``METRICS`` plus ``tier_k``)."""

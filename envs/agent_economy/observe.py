@@ -16,7 +16,7 @@ import functools
 import numpy as np
 from coopsim.envs.agent_economy.audits import effective, effective_scores
 from coopsim.envs.agent_economy.config import EnvParams
-from coopsim.envs.agent_economy.state import ACTIVE, C_OPEN, EMPTY, EconomyState, exposure, rows
+from coopsim.envs.agent_economy.state import ACTIVE, C_OPEN, EMPTY, EconomyState, exposure, row_offsets
 from coopsim.mechanisms import gates as G
 
 OBS_FIELDS = (
@@ -58,7 +58,7 @@ def _slices(K: int) -> dict[str, slice]:
 def tier_counts(s: EconomyState, K: int) -> np.ndarray:
     """ACTIVE agents per tier T0..TK, ``(B, K + 1)``."""
     B = s.batch_size
-    idx = (rows(B) * (K + 1) + s.tier)[s.status == ACTIVE]
+    idx = (row_offsets(B, K + 1) + s.tier)[s.status == ACTIVE]
     return np.bincount(idx, minlength=B * (K + 1)).reshape(B, K + 1)
 
 
@@ -129,7 +129,7 @@ def _open_per_tier(s: EconomyState, K: int) -> tuple[np.ndarray, np.ndarray]:
     rewards of a (copy, tier) are added in book order, as a sum over the book axis would."""
     B = s.batch_size
     op = s.c_state == C_OPEN
-    idx = (rows(B) * K + s.c_tier - 1)[op]
+    idx = (row_offsets(B, K) + s.c_tier - 1)[op]
     n_open = np.bincount(idx, minlength=B * K).reshape(B, K)
     total = np.bincount(idx, weights=s.c_reward[op], minlength=B * K).reshape(B, K)
     return n_open, np.where(n_open > 0, total / np.maximum(n_open, 1), 0.0)

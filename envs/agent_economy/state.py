@@ -262,6 +262,22 @@ def rows(B: int) -> np.ndarray:
     return r
 
 
+_OFFSETS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def row_offsets(B: int, width: int) -> np.ndarray:
+    """``arange(B)[:, None] * width`` (cached, read-only): the flat index of row b's first entry in a
+    ``(B, width)`` table, for ``np.bincount`` over per-copy keys."""
+    r = _OFFSETS.get((B, width))
+    if r is None:
+        if len(_OFFSETS) >= 64:
+            _OFFSETS.clear()
+        r = np.arange(B)[:, None] * width
+        r.flags.writeable = False
+        _OFFSETS[(B, width)] = r
+    return r
+
+
 def exposure(s: EconomyState, grandfathered_only: bool = False, tier: np.ndarray | None = None) -> np.ndarray:
     """``E(A) = sum of penalties of A's active (ASSIGNED) contracts`` (liable agent), ``(B, N)``.
 
@@ -272,11 +288,10 @@ def exposure(s: EconomyState, grandfathered_only: bool = False, tier: np.ndarray
     if not np.count_nonzero(act):  # what np.bincount gives for no contracts (int64 zeros), without its work
         return np.zeros((B, N), dtype=np.int64)
     liable = np.maximum(s.c_liable, 0)
-    r = rows(B)
     if grandfathered_only:
         tr = s.tier if tier is None else tier
-        act = act & (s.c_acc_tier > tr[r, liable])
-    idx = (r * N + liable)[act]
+        act = act & (s.c_acc_tier > tr[rows(B), liable])
+    idx = (row_offsets(B, N) + liable)[act]
     return np.bincount(idx, weights=s.c_penalty[act], minlength=B * N).reshape(B, N)
 
 
