@@ -289,7 +289,7 @@ class AgentEconomy(BatchedEnv):
         s, p = self.economy, self.params
         up = _upkeep_by_status(p.settlement.upkeep)[s.status]  # ACTIVE and PENDING pay (1 x upkeep), others 0
         s.balance -= up
-        s.acct["fees"] += up.sum(axis=1)
+        s.acct["fees"] += np.add.reduce(up, axis=1)
         occupied = s.status != EMPTY
         broke = occupied & ~s.insolvent & (s.balance <= 0)
         if np.count_nonzero(broke):

@@ -46,7 +46,7 @@ def post_contracts(s: EconomyState, p: EnvParams, rng: np.random.Generator) -> N
     s.c_deadline[rows, cols] = s.t[:, None] + p.market_config.deadline_offset
     s.c_liable[rows, cols] = -1
     s.c_performer[rows, cols] = -1
-    escrow = post["reward"].sum(axis=1)
+    escrow = np.add.reduce(post["reward"], axis=1)  # = .sum(axis=1), without the method's Python layer
     s.acct["issuer"] -= escrow
     s.acct["escrow"] += escrow
 
@@ -188,7 +188,7 @@ def _best_contracts(s: EconomyState, p: EnvParams, prof: tuple[np.ndarray, ...])
     score = np.where(cand, score + fits * 1e6, -np.inf)
     best = score.argmax(axis=1)
     chosen = cols[best] if cols.ndim == 1 else cols[np.arange(len(b_idx)), best]
-    return np.where(cand.any(axis=1), chosen, -1)
+    return np.where(np.logical_or.reduce(cand, axis=1), chosen, -1)
 
 
 def _window_fields(
@@ -217,7 +217,7 @@ def expire(s: EconomyState, p: EnvParams) -> None:
     exp_open = (s.c_state == C_OPEN) & (s.c_posted <= t - (p.market_config.open_lifetime - 1))
     if np.count_nonzero(exp_open):
         s.c_state[exp_open] = C_EXPIRED
-        ret = np.where(exp_open, s.c_reward, 0.0).sum(axis=1)
+        ret = np.add.reduce(np.where(exp_open, s.c_reward, 0.0), axis=1)
         s.acct["escrow"] -= ret
         s.acct["issuer"] += ret
     assigned = s.c_state == C_ASSIGNED

@@ -198,15 +198,11 @@ class EconomyState:
 
     def clear_rows(self, rows: np.ndarray) -> None:
         """Reset the copies ``rows`` to the empty state of :meth:`zeros` (graphs: nodes 0..N-1, no edges)."""
-        blank = _blank(self.n_agents, self.c_state.shape[1], self.cum["settled_by_tier"].shape[1])
+        blank = _blank_rows(self.n_agents, self.c_state.shape[1], self.cum["settled_by_tier"].shape[1])
         at = slice(None) if len(rows) == self.batch_size else rows  # all copies: plain slices, cheaper
-        for name in _ARRAY_FIELDS:
-            cur, new = getattr(self, name), getattr(blank, name)
-            if isinstance(cur, dict):
-                for k in cur:
-                    cur[k][at] = new[k][0]
-            else:
-                cur[at] = new[0]
+        for name, key, row in blank:
+            cur = getattr(self, name)
+            (cur if key is None else cur[key])[at] = row
         for r in rows:
             self.graphs[r] = nx.DiGraph()
             self.graphs[r].add_nodes_from(range(self.n_agents))
@@ -214,16 +210,25 @@ class EconomyState:
 
 #: the fields of :class:`EconomyState` that hold arrays (or dicts of arrays): all but the trail graphs
 _ARRAY_FIELDS = tuple(f.name for f in fields(EconomyState) if f.name != "graphs")
-_BLANKS: dict[tuple[int, int, int], EconomyState] = {}
+_BLANKS: dict[tuple[int, int, int], list[tuple[str, str | None, np.ndarray]]] = {}
 
 
-def _blank(N: int, C: int, K: int) -> EconomyState:
-    """The empty one-copy state of :meth:`EconomyState.zeros` (cached per shape; only ever read)."""
+def _blank_rows(N: int, C: int, K: int) -> list[tuple[str, str | None, np.ndarray]]:
+    """The empty one-copy state of :meth:`EconomyState.zeros` as ``(field, key, row)`` per array
+    (``key``: the entry of a dict field, else None; ``row``: the copy's values ``(1, ...)``, read-only),
+    cached per shape."""
     blank = _BLANKS.get((N, C, K))
     if blank is None:
         if len(_BLANKS) >= 8:  # a few shapes per process; never an unbounded cache
             _BLANKS.clear()
-        blank = _BLANKS[(N, C, K)] = EconomyState.zeros(1, N, C, K)
+        state, blank = EconomyState.zeros(1, N, C, K), []
+        for name in _ARRAY_FIELDS:
+            value = getattr(state, name)
+            items = value.items() if isinstance(value, dict) else [(None, value)]
+            blank += [(name, key, arr[:1]) for key, arr in items]  # (1, ...): broadcasts over the rows
+        for _, _, row in blank:
+            row.flags.writeable = False
+        _BLANKS[(N, C, K)] = blank
     return blank
 
 
@@ -314,4 +319,4 @@ def pay(s: EconomyState, sel: np.ndarray, amount: np.ndarray, account: str) -> N
     """Move ``amount`` (B, N) from the agents in ``sel`` to ``account``."""
     amt = np.where(sel, amount, 0.0)
     s.balance -= amt
-    s.acct[account] += amt.sum(axis=1)
+    s.acct[account] += np.add.reduce(amt, axis=1)
