@@ -41,6 +41,7 @@ _LOGGED_COLUMN = np.full(len(M), -1)
 for _j, _name in enumerate(CIRCUMVENTIONS):
     if _name in ("bid_above_tier", "delegate_unqualified"):
         _LOGGED_COLUMN[M[_name]] = _j
+_LOGGED = _LOGGED_COLUMN >= 0
 #: the reasons, in the order ``_checks`` collects them: the first k columns of ``cum["blocked"]``
 _CHECK_ORDER = ("agent_not_active", "hash_mismatch", "tier_bypass", "ceiling", "laundering", "delegation_not_permitted")
 assert all(R[name] == j for j, name in enumerate(_CHECK_ORDER))
@@ -148,12 +149,11 @@ def _checks(
 
 def _count_circumventions_blocked(s: EconomyState, macro: np.ndarray, refused: np.ndarray) -> None:
     """Add the refused circumvention attempts that are logged (bid_above_tier, delegate_unqualified) by type."""
-    column = _LOGGED_COLUMN[macro]
-    logged = refused & (column >= 0)
+    logged = refused & _LOGGED[macro]
     if np.count_nonzero(logged):
         tab = s.cum["circumvention_blocked"]
         B, n = tab.shape
-        idx = (row_offsets(B, n) + column)[logged]
+        idx = (row_offsets(B, n) + _LOGGED_COLUMN[macro])[logged]
         tab += np.bincount(idx, minlength=B * n).reshape(B, n)
 
 

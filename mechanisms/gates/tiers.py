@@ -265,8 +265,8 @@ def ceiling(tier: Any, ceilings: Any = None) -> np.ndarray:
 def decay_factor(elapsed: Any, decay_rate: float, *, validate: bool = True) -> np.ndarray:
     """Decay multiplier ``delta(dt) = exp(-lambda * dt)`` (``dt >= 0``, ``lambda >= 0``;
     ``validate=False`` trusts both)."""
-    if not check_bool(validate, "validate"):
-        return np.exp(-decay_rate * np.asarray(elapsed, dtype=np.float64))
+    if not check_bool(validate, "validate"):  # the product in float64 (any input dtype), one call
+        return np.exp(np.multiply(-decay_rate, elapsed, dtype=np.float64))
     lam = check_float(decay_rate, "decay_rate", lo=0.0)
     dt = as_array(elapsed, "elapsed", lo=0.0)
     return np.exp(-lam * dt)
