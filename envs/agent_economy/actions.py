@@ -28,7 +28,7 @@ _CIRCUMVENTION_CODES = np.array([M[name] for name in CIRCUMVENTIONS])
 
 def count_circumventions(s: EconomyState, macro: np.ndarray) -> None:
     """Add this step's circumvention attempts by type to ``cum["attempts"]``."""
-    s.cum["attempts"] += (macro[:, :, None] == _CIRCUMVENTION_CODES).sum(axis=1)
+    s.cum["attempts"] += np.add.reduce(macro[:, :, None] == _CIRCUMVENTION_CODES, axis=1)
 
 
 def investments(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: StepTally, macro: np.ndarray) -> None:
