@@ -87,9 +87,8 @@ def audit(
     noise = rng.normal(0.0, sigma, (n, 4)) if sigma > 0 else np.zeros((n, 4))
     honest = np.minimum(np.maximum(s.r_true[at] + noise, 0.0), 1.0)  # np.clip's numbers, fewer calls
     gaming = s.gaming[at]
-    offsets = np.count_nonzero(gaming) > 0
     measured, valid = honest, None  # without offsets: clip(honest + 0) is honest
-    if offsets:
+    if np.count_nonzero(gaming):
         valid = (s.gaming_version[sel] == s.bank_version[b_idx])[:, None]
         measured = honest.copy()
         measured[:, :3] = np.minimum(np.maximum(honest[:, :3] + gaming * valid, 0.0), 1.0)
@@ -121,13 +120,15 @@ def audit(
     demoted = (tier_after < old_tier) & (old_status == ACTIVE)
     if kind == "spot":
         np.add.at(s.cum["audit_demotions"], b_idx, demoted.astype(np.int64))
-    if offsets:
+    if valid is not None:  # some audited agent holds an offset
         _gaming_outcome(s, p, at, gaming, valid, honest, new, mismatch, demoted)
     if np.count_nonzero(demoted):
         tally.demoted[b_idx[demoted], i_idx[demoted]] = True
 
 
-def _measured_tier(s: EconomyState, p: EnvParams, measured: np.ndarray, sel: np.ndarray) -> np.ndarray:
+def _measured_tier(
+    s: EconomyState, p: EnvParams, measured: np.ndarray, sel: np.ndarray | tuple[np.ndarray, ...]
+) -> np.ndarray:
     """The gate's tier of audited scores ``measured`` (n, 4) of the agents ``sel``."""
     if p.robustness_gate:
         return p.gate.tier(measured[:, :3], measured[:, 3] if p.force_t0 else None)
@@ -137,7 +138,7 @@ def _measured_tier(s: EconomyState, p: EnvParams, measured: np.ndarray, sel: np.
 def _gaming_outcome(
     s: EconomyState,
     p: EnvParams,
-    at: tuple[np.ndarray, np.ndarray],
+    at: tuple[np.ndarray, ...],
     gaming: np.ndarray,
     valid: np.ndarray,
     honest: np.ndarray,

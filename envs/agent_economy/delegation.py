@@ -92,9 +92,12 @@ def delegate_targets(
     qualified = macro[rws] == M["delegate"]
     asked = is_del[rws]
     # each pick only where some agent asks for it
-    hi_t = _pick(key, occupied, parent, 1.0, 0.5) if np.count_nonzero(qualified & asked) else None
-    lo_t = _pick(key, occupied, parent, -1.0, -1.0) if np.count_nonzero(asked & ~qualified) else None
-    sub = hi_t if lo_t is None else lo_t if hi_t is None else np.where(qualified, hi_t, lo_t)
+    if not np.count_nonzero(asked & ~qualified):  # only "delegate"
+        sub = _pick(key, occupied, parent, 1.0, 0.5)
+    elif not np.count_nonzero(asked & qualified):  # only "delegate_unqualified"
+        sub = _pick(key, occupied, parent, -1.0, -1.0)
+    else:
+        sub = np.where(qualified, _pick(key, occupied, parent, 1.0, 0.5), _pick(key, occupied, parent, -1.0, -1.0))
     target[rws] = np.where(asked, sub, -1)
     return target
 
