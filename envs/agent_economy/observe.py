@@ -72,7 +72,7 @@ def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
     r_cl = np.minimum(np.maximum(r_ih[..., :3], 0.0), 1.0)  # np.clip's numbers, one layer of calls less
     th = p.thresholds
     g = G.dimension_tiers(r_cl, th, validate=False)
-    binding = (g == np.minimum.reduce(g, axis=-1, keepdims=True)).argmax(axis=-1)
+    binding = g.argmin(axis=-1)  # the first dimension at the lowest tier
     expo = exposure(s)
     by_tier = _tier_table(th.tobytes(), p.capped_ceilings.tobytes(), K)[s.tier]  # (B, N, 5)
     e = sl["effective"].start
