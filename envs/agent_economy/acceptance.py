@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from coopsim.envs.agent_economy.audits import effective_tier
+from coopsim.envs.agent_economy.audits import effective_scores, effective_tier
 from coopsim.envs.agent_economy.config import EnvParams
 from coopsim.envs.agent_economy.delegation import delegate_targets, record_delegations
 from coopsim.envs.agent_economy.market import bid_rules, select_contracts
@@ -69,7 +69,8 @@ def accept_bids(
     if not np.count_nonzero(bid_rules(p).bids[macro]):
         return Acceptances(np.zeros(B), None, {"ratio_by_copy": np.zeros(B)})
     expo = exposure(s)
-    tier_now = effective_tier(s, p)
+    tally.scores = effective_scores(s, p)  # reused by the observation while no certificate changes
+    tier_now = effective_tier(s, p, tally.scores)
     gf = exposure(s, grandfathered_only=True, tier=tier_now) if p.settlement.on_demotion == "grandfather" else None
     base = expo - gf if gf is not None else expo
     logs = []

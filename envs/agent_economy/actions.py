@@ -114,6 +114,7 @@ def upgrades(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: Ste
         keep = denied & ~can_demote & (old_status == s.status)
         s.r_cert[keep] = old_cert[keep]
         s.t_cert[keep] = old_tcert[keep]
+        tally.scores = None  # certificates change
         s.tier[keep] = old_tier[keep]
         tally.demoted &= ~keep
         block(s, denied, "audit_failed")

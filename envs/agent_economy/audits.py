@@ -49,9 +49,11 @@ def gate_tier(s: EconomyState, p: EnvParams, scores: np.ndarray) -> np.ndarray:
     return p.gate.tier(cl[..., :3], cl[..., 3] if p.force_t0 else None)
 
 
-def effective_tier(s: EconomyState, p: EnvParams) -> np.ndarray:
-    """``f(R_eff(t))`` of every slot (0 for non-ACTIVE agents), ``(B, N)``."""
-    return np.where(s.status == ACTIVE, gate_tier(s, p, effective_scores(s, p)), 0)
+def effective_tier(s: EconomyState, p: EnvParams, scores: np.ndarray | None = None) -> np.ndarray:
+    """``f(R_eff(t))`` of every slot (0 for non-ACTIVE agents), ``(B, N)`` (``scores``: the
+    :func:`effective_scores` of ``s`` when already computed)."""
+    scores = effective_scores(s, p) if scores is None else scores
+    return np.where(s.status == ACTIVE, gate_tier(s, p, scores), 0)
 
 
 def needs_reaudit(s: EconomyState, p: EnvParams) -> np.ndarray:
@@ -80,6 +82,7 @@ def audit(
     """
     if not np.count_nonzero(sel):
         return
+    tally.scores = None  # certificates change
     # the boolean mask gathers (B, N) fields in the order of its indices, cheaper than index pairs;
     # the (B, N, 4) fields are gathered by the pairs
     at = b_idx, i_idx = sel.nonzero()
@@ -169,7 +172,8 @@ def decay(s: EconomyState, p: EnvParams, tally: StepTally, tier_now: np.ndarray 
     nobody became ACTIVE in between and the certified scores did not change)."""
     active = s.status == ACTIVE
     if tier_now is None:
-        tier_now = gate_tier(s, p, effective_scores(s, p))
+        tally.scores = effective_scores(s, p)
+        tier_now = gate_tier(s, p, tally.scores)
     if not p.robustness_gate:
         new = np.where(active, tier_now, 0)
         tally.demoted |= (new < s.tier) & active
@@ -180,6 +184,7 @@ def decay(s: EconomyState, p: EnvParams, tally: StepTally, tier_now: np.ndarray 
     if not np.count_nonzero(drop):
         return
     d = G.decay_factor(elapsed_since_cert(s), p.decay_rate, validate=False)
+    tally.scores = None  # certificates change
     dec = s.r_cert.copy()
     dec[..., :3] *= d[..., None]
     if p.audits.decay_ih:

@@ -138,6 +138,7 @@ def spawns(s: EconomyState, p: EnvParams, rng: np.random.Generator, tally: StepT
     s.tier[b, c] = 0
     s.t_cert[b, c] = s.t[b]
     s.r_cert[b, c] = 0.0
+    tally.scores = None  # certificates change
     s.parent[b, c] = i
     amt = p.population.spawn_endowment
     s.balance[b, i] -= amt

@@ -246,7 +246,7 @@ class AgentEconomy(BatchedEnv):
         if want:
             m = self._metrics(pre, acc, mid, occupied, welfare, surplus, losses, tally.fees)
             info["metrics"] = m if self.metrics is None else {k: m[k] for k in self.metrics}
-        return obs.observe(s, p), rewards, terminated, truncated, info
+        return obs.observe(s, p, tally.scores), rewards, terminated, truncated, info
 
     def _action_indices(self, actions_: Any) -> np.ndarray:
         """The macro-action indices ``(B, N)`` int64, checked once here (the boundary): an int64 array

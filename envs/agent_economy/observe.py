@@ -62,13 +62,14 @@ def tier_counts(s: EconomyState, K: int) -> np.ndarray:
     return np.bincount(idx, minlength=B * (K + 1)).reshape(B, K + 1)
 
 
-def observe(s: EconomyState, p: EnvParams) -> np.ndarray:
-    """Observations ``(B, N, OBS_SIZE)`` float32 (layout in the module docstring)."""
+def observe(s: EconomyState, p: EnvParams, scores: np.ndarray | None = None) -> np.ndarray:
+    """Observations ``(B, N, OBS_SIZE)`` float32 (layout in the module docstring); ``scores``: the
+    :func:`effective_scores` of ``s`` when already computed (``StepTally.scores``)."""
     B, N, K = s.batch_size, s.n_agents, p.K
     sl = _slices(K)
     # float32 from the start: rounding then clipping to the (float32-exact) bound equals clipping then rounding
     out = np.empty((B, N, sl["time"].stop), dtype=np.float32)
-    r_ih = effective_scores(s, p)
+    r_ih = effective_scores(s, p) if scores is None else scores
     r_cl = np.minimum(np.maximum(r_ih[..., :3], 0.0), 1.0)  # np.clip's numbers, one layer of calls less
     th = p.thresholds
     g = G.dimension_tiers(r_cl, th, validate=False)

@@ -236,11 +236,15 @@ def _blank_rows(N: int, C: int, K: int) -> list[tuple[str, str | None, np.ndarra
 class StepTally:
     """What one step's phases accumulate: ``fees`` (B,) audit fees, ``endowed`` (B, N) money paid
     into agents from outside (not a reward), ``demoted`` (B, N) agents demoted since the
-    ``on_demotion`` policy last ran."""
+    ``on_demotion`` policy last ran, ``scores`` the effective scores ``(B, N, 4)`` computed in this
+    step (``audits.effective_scores``) while they stay valid: every phase that writes a certificate
+    (``r_cert``, ``t_cert``) sets it to None, so the step's observation reuses them only when nothing
+    changed since."""
 
     fees: np.ndarray
     endowed: np.ndarray
     demoted: np.ndarray
+    scores: np.ndarray | None = None
 
     @classmethod
     def zeros(cls, B: int, N: int) -> StepTally:
