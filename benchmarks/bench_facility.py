@@ -4,8 +4,9 @@
 
 1. Uniform Phantom plus utilities on B = 4096 profiles of n = 11: agent-steps per second
    (one agent-step = one agent's report processed and its utility computed). Target >= 2e7 /s.
-2. The same game stepped one copy at a time through the PettingZoo ParallelEnv; the native
-   batched path (RepeatedGame.step) must be >= 100x faster.
+2. The same game stepped one copy at a time through the PettingZoo ParallelEnv, against the
+   native batched path (RepeatedGame.step). The ratio was first a target (>= 100x, when one copy
+   ran at ~30k agent-steps/s); now that one copy is ~10x faster it only shows what batching buys.
 3. deviation_utilities with K = 101 candidates: candidate evaluations per second
    (closed form for generalized medians, and the generic path for comparison).
 """
@@ -72,7 +73,7 @@ def main() -> None:
         ("FacilityLocation.play (agent-steps/s)", play, ""),
         ("RepeatedGame.step, native batched (agent-steps/s)", native, ""),
         ("PettingZoo ParallelEnv, one copy (agent-steps/s)", per_copy, ""),
-        ("  ratio native / PettingZoo", native / per_copy, "target >= 100x"),
+        ("  ratio native / PettingZoo", native / per_copy, "(what batching buys)"),
         ("deviation_utilities K=101, closed form (cand. evals/s)", closed, ""),
         ("deviation_utilities K=101, generic path (cand. evals/s)", generic, ""),
     ]
